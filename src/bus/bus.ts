@@ -1,0 +1,75 @@
+/**
+ * The typed bus: a thin wrapper over mitt (the only place that imports it).
+ *
+ * Handlers are isolated: a handler that throws, or whose returned promise
+ * rejects, is logged with the event name and never stops the other handlers
+ * nor the emitter.
+ */
+import mittImport from 'mitt';
+import type { Logger } from 'pino';
+import type { BusEventName, BusEvents } from './events.js';
+
+const mitt = mittImport as unknown as typeof mittImport.default;
+
+export type BusHandler<K extends BusEventName> = (payload: BusEvents[K]) => void | Promise<void>;
+
+export interface Bus {
+  /** Subscribe; returns the unsubscribe function. */
+  on<K extends BusEventName>(type: K, handler: BusHandler<K>): () => void;
+  emit<K extends BusEventName>(type: K, payload: BusEvents[K]): void;
+  /** Number of handlers currently attached (all events, or one). */
+  listenerCount(type?: BusEventName): number;
+  /** Detach every handler (shutdown). */
+  clear(): void;
+  /** Resolves when every handler promise started so far has settled. */
+  idle(): Promise<void>;
+}
+
+export function createBus(log: Pick<Logger, 'error'>): Bus {
+  type Wrapped = (payload: unknown) => void;
+  const emitter = mitt<Record<BusEventName, unknown>>();
+  const pending = new Set<Promise<unknown>>();
+
+  const report = (type: BusEventName, err: unknown) => {
+    log.error({ event: type, err }, `bus handler for ${type} failed`);
+  };
+
+  return {
+    on(type, handler) {
+      const wrapped: Wrapped = (payload) => {
+        let result: void | Promise<void>;
+        try {
+          result = handler(payload as never);
+        } catch (err) {
+          report(type, err);
+          return;
+        }
+        if (result && typeof (result as Promise<void>).then === 'function') {
+          const p = (result as Promise<void>).then(
+            () => undefined,
+            (err: unknown) => report(type, err),
+          );
+          pending.add(p);
+          void p.finally(() => pending.delete(p));
+        }
+      };
+      emitter.on(type, wrapped);
+      return () => emitter.off(type, wrapped);
+    },
+    emit(type, payload) {
+      emitter.emit(type, payload);
+    },
+    listenerCount(type) {
+      if (type) return emitter.all.get(type)?.length ?? 0;
+      let n = 0;
+      for (const list of emitter.all.values()) n += (list as unknown[]).length;
+      return n;
+    },
+    clear() {
+      emitter.all.clear();
+    },
+    async idle() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The error registry: every error wagate reports to a user has a stable code,
+ * a message that says what to do, and (optionally) a cause. `test/errors.test.ts`
+ * keeps this table in sync with the README's troubleshooting section.
+ */
+export const ERRORS = {
+  WAGATE_ERR_CONFIG: 'The config file is invalid; fix the named key and run the command again.',
+  WAGATE_ERR_CONFIG_WRITE: 'The config could not be written; nothing was changed.',
+  WAGATE_ERR_NOT_LINKED: 'The account is not linked; run `wagate channels login`.',
+  WAGATE_ERR_LOGGED_OUT: 'WhatsApp logged this device out; run `wagate channels login` again.',
+  WAGATE_ERR_CONFLICT:
+    'Another client uses this session; stop it, then restart the gateway.',
+  WAGATE_ERR_OUTDATED: 'WhatsApp says this client is outdated; update wagate.',
+  WAGATE_ERR_GAVE_UP: 'Reconnecting failed too many times; check the network, then restart the gateway.',
+  WAGATE_ERR_NO_LISTENER: 'No active WhatsApp listener for the account; start the gateway and link the account.',
+  WAGATE_ERR_UNKNOWN_ACCOUNT: 'No such account in the config; see `wagate channels status`.',
+  WAGATE_ERR_GATEWAY_UNREACHABLE: 'The gateway is not running or not reachable; start it with `wagate gateway`.',
+  WAGATE_ERR_UNAUTHORIZED: 'The control token was missing or wrong; check gateway.auth.token or the token file.',
+  WAGATE_ERR_BAD_REQUEST: 'The request was malformed; see the control protocol in the README.',
+  WAGATE_ERR_UNKNOWN_METHOD: 'The gateway does not know this method.',
+  WAGATE_ERR_FRAME_TOO_LARGE: 'A control frame exceeded the size limit (1 MiB).',
+  WAGATE_ERR_CREDS: 'The stored credentials could not be read; see `wagate doctor`.',
+  WAGATE_ERR_LOGIN_TIMEOUT: 'The QR code was not scanned in time; run `wagate channels login` again.',
+  WAGATE_ERR_INTERNAL: 'An internal error occurred; see the log file (`wagate logs`).',
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Plain, serializable error shape kept in machine context and control frames. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+}
+
+export class WagateError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERRORS[code], options);
+    this.name = 'WagateError';
+    this.code = code;
+  }
+  toInfo(): ErrorInfo {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isWagateError(err: unknown): err is WagateError {
+  return err instanceof WagateError;
+}
+
+/** Turn anything thrown into a plain {code, message}. */
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (isWagateError(err)) return err.toInfo();
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'WAGATE_ERR_INTERNAL', message };
+}

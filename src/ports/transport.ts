@@ -1,0 +1,66 @@
+/**
+ * The WhatsApp transport port. The gateway never imports Baileys; it talks to a
+ * Transport. Three lifetimes, kept apart (as in mautrix-whatsapp):
+ *
+ *   TransportFactory  — process-wide (one per gateway), makes one AccountTransport per account
+ *   AccountTransport  — one per account for the gateway's lifetime (creds, logout)
+ *   Connection        — one per connection attempt; emits events until exactly one `close`
+ *
+ * Implementations: `src/whatsapp/` (Baileys) and `test/helpers/fake-transport.ts`.
+ */
+
+/** Who this account is linked as. */
+export interface LinkedIdentity {
+  /** Full device JID, e.g. `15550000001:3@s.whatsapp.net`. */
+  jid: string;
+  /** `+15550000001`, when the JID is a phone number. */
+  e164: string | null;
+  /** `…@lid` identity, when WhatsApp told us. */
+  lid?: string | null;
+  name?: string | null;
+}
+
+/** Why a connection attempt is being opened. */
+export type ConnectMode =
+  /** No creds yet: show QR codes until a phone scans one. */
+  | 'link'
+  /** Saved creds: log in with them. */
+  | 'resume';
+
+/** Events one Connection reports, in order. `close` is always the last one. */
+export type ConnectionEvent =
+  | { type: 'qr'; qr: string }
+  | { type: 'open'; identity: LinkedIdentity }
+  | { type: 'close'; code: number; reason: string }
+  /** Any frame arrived from the server (feeds the watchdog). */
+  | { type: 'activity'; at: number };
+
+export type ConnectionListener = (event: ConnectionEvent) => void;
+
+export interface SendResult {
+  /** WhatsApp message id of what was sent. */
+  id: string;
+}
+
+export interface Connection {
+  /** Orderly close; a `close` event with code 0 ("closed by us") follows. */
+  close(reason?: string): Promise<void>;
+  sendText(to: string, text: string): Promise<SendResult>;
+}
+
+export interface AccountTransport {
+  readonly accountId: string;
+  /** True when saved creds exist (a read error throws; it is never "no creds"). */
+  hasCreds(): Promise<boolean>;
+  /** Start one connection attempt; events go to `listener`. */
+  connect(mode: ConnectMode, listener: ConnectionListener): Connection;
+  /** Delete this account's auth state; returns the paths removed. */
+  logout(): Promise<string[]>;
+}
+
+export interface TransportFactory {
+  create(accountId: string): AccountTransport;
+}
+
+/** Close code used when we closed the connection ourselves. */
+export const CLOSED_BY_US = 0;
