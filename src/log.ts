@@ -1,0 +1,158 @@
+/**
+ * Logging (SPEC §12): one pino root logger writing JSON lines to a daily file
+ * (`/tmp/wagate/wagate-YYYY-MM-DD.log`, or `logging.file`) and, on a terminal,
+ * pretty lines to stderr. Subsystems get child loggers: `logger.child({subsystem,
+ * accountId})` via `subLogger()`.
+ *
+ * The file is written synchronously, line by line: a crash loses nothing, and
+ * shutdown has nothing to flush but the pretty stream.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pino, { type Logger, type LevelWithSilent } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+export type Subsystem =
+  | 'gateway'
+  | 'config'
+  | 'control'
+  | 'pairing'
+  | 'agent'
+  | 'bus'
+  | 'whatsapp'
+  | 'whatsapp/inbound'
+  | 'whatsapp/outbound'
+  | 'web-heartbeat'
+  | 'web-reconnect'
+  | 'cli';
+
+/** `YYYY-MM-DD` in local time. */
+export function localDate(t: number): string {
+  const d = new Date(t);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** The daily log file for a given time: `<dir>/wagate-YYYY-MM-DD.log`. */
+export function dailyLogPath(dir: string, t: number): string {
+  return path.join(dir, `wagate-${localDate(t)}.log`);
+}
+
+export const DEFAULT_LOG_DIR = '/tmp/wagate';
+
+/**
+ * A pino destination that appends each line to the current day's file and
+ * switches files at local midnight. With a fixed `file` it never switches.
+ */
+export class DailyFileStream {
+  private fd: number | null = null;
+  private openPath: string | null = null;
+
+  constructor(
+    private readonly opts: { dir?: string; file?: string; now?: () => number },
+  ) {}
+
+  /** The path the next line goes to. */
+  currentPath(): string {
+    if (this.opts.file) return this.opts.file;
+    return dailyLogPath(this.opts.dir ?? DEFAULT_LOG_DIR, (this.opts.now ?? Date.now)());
+  }
+
+  write(line: string): boolean {
+    const target = this.currentPath();
+    if (target !== this.openPath) this.reopen(target);
+    if (this.fd !== null) fs.writeSync(this.fd, line);
+    return true;
+  }
+
+  private reopen(target: string): void {
+    this.end();
+    try {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      this.fd = fs.openSync(target, 'a', 0o600);
+      this.openPath = target;
+    } catch (err) {
+      // A log file we cannot open must not take the gateway down; say it once.
+      process.stderr.write(`wagate: cannot open log file ${target}: ${(err as Error).message}\n`);
+      this.fd = null;
+      this.openPath = target;
+    }
+  }
+
+  end(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+    this.openPath = null;
+  }
+}
+
+export interface LoggerOptions {
+  level?: LevelWithSilent;
+  /** Fixed file (`logging.file`); default: the daily file in `/tmp/wagate`. */
+  file?: string;
+  /** Directory of daily files (tests); ignored when `file` is set. */
+  dir?: string;
+  /** Pretty lines on stderr; default: when stderr is a TTY. */
+  pretty?: boolean;
+  /** Write the file at all (default true). */
+  toFile?: boolean;
+  now?: () => number;
+}
+
+export interface RootLogger {
+  logger: Logger;
+  file: DailyFileStream | null;
+  close(): void;
+}
+
+/** Redaction: secrets never reach a log line, whatever a caller passes. */
+const REDACT = [
+  'token',
+  '*.token',
+  'auth.token',
+  'creds',
+  '*.creds',
+  'keys',
+  '*.keys',
+  'apiKey',
+  '*.apiKey',
+  'password',
+  '*.password',
+];
+
+export function createRootLogger(opts: LoggerOptions = {}): RootLogger {
+  const level = opts.level ?? 'info';
+  const streams: pino.StreamEntry[] = [];
+  const file =
+    opts.toFile === false ? null : new DailyFileStream({ file: opts.file, dir: opts.dir, now: opts.now });
+  if (file) streams.push({ level: 'trace', stream: file });
+  if (opts.pretty ?? process.stderr.isTTY) {
+    streams.push({
+      level: 'trace',
+      stream: pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }),
+    });
+  }
+  const logger = pino(
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined },
+    streams.length ? pino.multistream(streams) : pino.destination('/dev/null'),
+  );
+  return {
+    logger,
+    file,
+    close() {
+      file?.end();
+    },
+  };
+}
+
+/** A child logger tagged with its subsystem and, when about one account, its id. */
+export function subLogger(root: Logger, subsystem: Subsystem, accountId?: string): Logger {
+  return root.child(accountId ? { subsystem, accountId } : { subsystem });
+}
+
+/** A logger that drops everything (tests, quiet CLI paths). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
