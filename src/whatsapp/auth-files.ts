@@ -1,0 +1,151 @@
+/**
+ * Durable file primitives for the auth store (SPEC §1): every write goes to a temp
+ * file in the same directory, is fsynced, renamed over the target, and the directory
+ * is fsynced, so a crash leaves either the old or the new file, never a torn one.
+ * Files are 0600, directories 0700.
+ *
+ * (`src/config/write.ts` did not exist when this was written; these helpers stay
+ * private to `src/whatsapp/`.)
+ */
+import { constants } from 'node:fs';
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
+/** Temp files look like `.creds.json.<pid>.<seq>.tmp`; the pid says who wrote them. */
+const TEMP_RE = /^\..+\.(\d+)\.(\d+)\.tmp$/;
+let tempSeq = 0;
+
+function tempPathFor(target: string): string {
+  tempSeq += 1;
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${tempSeq}.tmp`);
+}
+
+export function isTempName(name: string): boolean {
+  return TEMP_RE.test(name);
+}
+
+export function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err
+    ? String((err as { code: unknown }).code)
+    : undefined;
+}
+
+/** Write `data` to a fresh temp file beside `target`, fsync it; returns the temp path. */
+async function writeTemp(target: string, data: string | Uint8Array, mode: number): Promise<string> {
+  const tmp = tempPathFor(target);
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    await fh.chmod(mode); // open()'s mode is filtered by the umask; set it exactly
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  return tmp;
+}
+
+/** fsync a directory so a rename inside it survives a power loss. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Atomically replace `target` with `data` (temp, fsync, rename, fsync dir). */
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  mode: number = FILE_MODE,
+): Promise<void> {
+  await writeFilesAtomic(path.dirname(target), [{ name: path.basename(target), data }], mode);
+}
+
+/**
+ * Atomically replace several files in one directory: each file is replaced
+ * atomically on its own, and the directory is fsynced once at the end.
+ */
+export async function writeFilesAtomic(
+  dir: string,
+  files: ReadonlyArray<{ name: string; data: string | Uint8Array }>,
+  mode: number = FILE_MODE,
+): Promise<void> {
+  if (files.length === 0) return;
+  const temps = await Promise.allSettled(
+    files.map((f) => writeTemp(path.join(dir, f.name), f.data, mode)),
+  );
+  const failed = temps.find((t): t is PromiseRejectedResult => t.status === 'rejected');
+  if (failed) {
+    await Promise.all(
+      temps.map((t) => (t.status === 'fulfilled' ? unlink(t.value).catch(() => undefined) : undefined)),
+    );
+    throw failed.reason;
+  }
+  for (let i = 0; i < files.length; i++) {
+    const t = temps[i] as PromiseFulfilledResult<string>;
+    try {
+      await rename(t.value, path.join(dir, files[i]!.name));
+    } catch (err) {
+      for (const rest of temps.slice(i)) {
+        await unlink((rest as PromiseFulfilledResult<string>).value).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+  await fsyncDir(dir);
+}
+
+/** The file's text, or `undefined` when it does not exist. Any other error is thrown. */
+export async function readTextIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Create `dir` (0700) if needed, tighten it to 0700; throws if it is not a directory. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  const st = await stat(dir);
+  if (!st.isDirectory()) {
+    throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+  }
+  if ((st.mode & 0o777) !== DIR_MODE) await chmod(dir, DIR_MODE);
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+/** Remove temp files left by writers that died mid-write. Returns the removed paths. */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir)) {
+    const m = TEMP_RE.exec(name);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    const p = path.join(dir, name);
+    try {
+      await unlink(p);
+      removed.push(p);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+  }
+  return removed;
+}

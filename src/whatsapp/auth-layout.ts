@@ -1,0 +1,129 @@
+/**
+ * Where an account's Baileys auth files live, whether they hold a linked identity,
+ * and removing them on logout (SPEC §1, §4).
+ *
+ * Layout: `<state>/credentials/whatsapp/<accountId>/` (or the account's `authDir`),
+ * `creds.json` + `creds.json.bak` + key files named `<type>-<id>.json` exactly as
+ * Baileys' `useMultiFileAuthState` names them, so existing directories keep working.
+ * Legacy: the default account uses `<state>/credentials/` itself when its own
+ * directory holds no linked creds (absent, or fresh and never linked; a damaged
+ * creds.json stays this account's) and `<state>/credentials/creds.json` exists.
+ */
+import { readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { SignalDataTypeMap } from '@whiskeysockets/baileys';
+import { WagateError } from '../errors.js';
+import { BACKUP_FILE, CREDS_FILE, inspectCreds } from './auth-creds.js';
+import { errnoCode, isTempName } from './auth-files.js';
+import { enqueue } from './auth-queue.js';
+
+/** Every key type Baileys stores; the check below fails to compile if Baileys adds one. */
+export const KEY_TYPES = [
+  'pre-key',
+  'session',
+  'sender-key',
+  'sender-key-memory',
+  'app-state-sync-key',
+  'app-state-sync-version',
+  'lid-mapping',
+  'device-list',
+  'tctoken',
+  'identity-key',
+] as const satisfies ReadonlyArray<keyof SignalDataTypeMap>;
+type UnlistedKeyType = Exclude<keyof SignalDataTypeMap, (typeof KEY_TYPES)[number]>;
+export const KEY_TYPES_ARE_COMPLETE: [UnlistedKeyType] extends [never] ? true : never = true;
+
+/** Baileys' file name for a key: `/` → `__`, `:` → `-` (as in useMultiFileAuthState). */
+export function fixFileName(file: string): string {
+  return file.replace(/\//g, '__').replace(/:/g, '-');
+}
+
+export function keyFileName(type: string, id: string): string {
+  return fixFileName(`${type}-${id}.json`);
+}
+
+const KEY_FILE_RE = new RegExp(
+  `^(${[...KEY_TYPES].sort((a, b) => b.length - a.length).join('|')})-.+\\.json$`,
+);
+
+/** True for the files logout removes: creds, its backup, key files, our temp files. */
+export function isAuthFileName(name: string): boolean {
+  return name === CREDS_FILE || name === BACKUP_FILE || KEY_FILE_RE.test(name) || isTempName(name);
+}
+
+/** True when `dir` holds a linked identity (`creds.me` set) in creds.json or a restorable .bak. */
+export async function hasCreds(dir: string): Promise<boolean> {
+  return (await inspectCreds(dir)).linked;
+}
+
+export interface ResolveAuthDirInput {
+  stateDir: string;
+  accountId: string;
+  /** The account's configured `authDir` (relative paths are taken from the state dir). */
+  authDir?: string;
+  /** The account is the default account (only it may use the legacy layout). */
+  isDefault: boolean;
+}
+
+export interface ResolvedAuthDir {
+  dir: string;
+  legacy: boolean;
+}
+
+function checkAccountId(accountId: string): void {
+  if (!accountId || accountId === '.' || accountId === '..' || /[/\\]/.test(accountId)) {
+    throw new WagateError(
+      'WAGATE_ERR_CONFIG',
+      `Account id ${JSON.stringify(accountId)} cannot name a directory; use letters, digits, - or _.`,
+    );
+  }
+}
+
+export async function resolveAuthDir(input: ResolveAuthDirInput): Promise<ResolvedAuthDir> {
+  if (input.authDir) return { dir: path.resolve(input.stateDir, input.authDir), legacy: false };
+  checkAccountId(input.accountId);
+  const credentials = path.join(input.stateDir, 'credentials');
+  const dir = path.join(credentials, 'whatsapp', input.accountId);
+  if (!input.isDefault) return { dir, legacy: false };
+  const own = await inspectCreds(dir);
+  // A damaged creds.json here is this account's problem to restore or report, not a
+  // reason to switch silently to the legacy identity.
+  if (own.linked || own.creds === 'empty' || own.creds === 'corrupt') return { dir, legacy: false };
+  const legacy = (await inspectCreds(credentials)).creds !== 'missing';
+  return legacy ? { dir: credentials, legacy: true } : { dir, legacy: false };
+}
+
+/**
+ * Logout: delete the Baileys files of `dir` (creds.json, .bak, key files, stale temp
+ * files), keeping anything else — a shared `oauth.json`, the pairing stores and the
+ * `whatsapp/` subdirectory of a legacy dir. Returns the removed paths. Runs in the
+ * directory's write queue, so it never interleaves with a save in this process.
+ */
+export async function removeAuthState(dir: string): Promise<string[]> {
+  return enqueue(dir, async () => {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw new WagateError('WAGATE_ERR_CREDS', `Cannot list ${dir} (${errnoCode(err) ?? 'error'}).`, {
+        cause: err,
+      });
+    }
+    const removed: string[] = [];
+    for (const name of names.filter(isAuthFileName).sort()) {
+      const p = path.join(dir, name);
+      try {
+        await unlink(p);
+        removed.push(p);
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') {
+          throw new WagateError('WAGATE_ERR_CREDS', `Cannot remove ${p} (${errnoCode(err) ?? 'error'}).`, {
+            cause: err,
+          });
+        }
+      }
+    }
+    return removed;
+  });
+}

@@ -1,0 +1,165 @@
+/**
+ * The WhatsApp auth store (SPEC §1, §4): a Baileys-compatible auth state — the shape
+ * `useMultiFileAuthState` returns, `{ state: { creds, keys: { get, set } }, saveCreds }`,
+ * over the same files — with durable writes:
+ *
+ * - every write atomic (temp, fsync, rename, fsync dir), files 0600, the dir 0700;
+ * - creds and key writes of one directory serialized (`auth-queue.ts`);
+ * - `creds.json.bak` rotation and restore, and hard errors instead of "no creds"
+ *   (`auth-creds.ts`);
+ * - directory layout, legacy dir, `hasCreds` and logout in `auth-layout.ts`.
+ *
+ * This is the module the rest of `src/whatsapp/` imports.
+ */
+import { chmod, readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  BufferJSON,
+  proto,
+  type AuthenticationState,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+} from '@whiskeysockets/baileys';
+import { isWagateError, WagateError } from '../errors.js';
+import { loadCreds, saveCredsFile, serializeCreds, type AuthLog, type CredsSource } from './auth-creds.js';
+import {
+  ensurePrivateDir,
+  errnoCode,
+  FILE_MODE,
+  fsyncDir,
+  readTextIfExists,
+  removeStaleTemps,
+  writeFilesAtomic,
+} from './auth-files.js';
+import { isAuthFileName, keyFileName } from './auth-layout.js';
+import { enqueue, settled } from './auth-queue.js';
+
+export { BACKUP_FILE, CREDS_FILE, inspectCreds, type AuthLog, type CredsInspection } from './auth-creds.js';
+export { hasCreds, removeAuthState, resolveAuthDir, KEY_TYPES } from './auth-layout.js';
+export type { ResolveAuthDirInput, ResolvedAuthDir } from './auth-layout.js';
+
+export interface OpenAuthStoreOptions {
+  /** The account's auth directory (see `resolveAuthDir`). */
+  dir: string;
+  /** Warnings (a restore from backup, an unreadable key file); never given secrets. */
+  log: AuthLog;
+}
+
+export interface AuthStore {
+  readonly dir: string;
+  /** Pass to `makeWASocket({ auth: state })`. */
+  readonly state: AuthenticationState;
+  /** Persist `state.creds` as it is now; call on every `creds.update`. */
+  saveCreds(): Promise<void>;
+  /** Where the creds came from when the store opened. */
+  readonly source: CredsSource;
+  /** Resolves once every write queued so far has settled. */
+  flush(): Promise<void>;
+}
+
+function credsError(what: string, dir: string, err: unknown): WagateError {
+  if (isWagateError(err)) return err;
+  return new WagateError(
+    'WAGATE_ERR_CREDS',
+    `Cannot ${what} the auth directory ${dir} (${errnoCode(err) ?? 'error'}); ` +
+      'check that it is a directory you can write, or set another authDir.',
+    { cause: err },
+  );
+}
+
+/** Legacy Baileys wrote 0644 files: tighten any auth file readable by others. */
+async function tightenModes(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (!isAuthFileName(name)) continue;
+    const p = path.join(dir, name);
+    const st = await stat(p).catch(() => undefined);
+    if (st?.isFile() && (st.mode & 0o077) !== 0) await chmod(p, FILE_MODE);
+  }
+}
+
+/** Open (or create) the auth state of one account directory. */
+export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthStore> {
+  const { dir, log } = opts;
+  const loaded = await enqueue(dir, async () => {
+    try {
+      await ensurePrivateDir(dir);
+      await removeStaleTemps(dir);
+      await tightenModes(dir);
+      return await loadCreds(dir, log);
+    } catch (err) {
+      throw credsError('open', dir, err);
+    }
+  });
+  const creds = loaded.creds;
+
+  const readKey = async (type: keyof SignalDataTypeMap, id: string): Promise<unknown> => {
+    const name = keyFileName(type, id);
+    let text: string | undefined;
+    try {
+      text = await readTextIfExists(path.join(dir, name));
+    } catch (err) {
+      throw credsError('read a key file in', dir, err);
+    }
+    if (text === undefined || text.trim() === '') return null;
+    let value: unknown;
+    try {
+      value = JSON.parse(text, BufferJSON.reviver);
+    } catch {
+      log.warn({ dir, file: name, type }, 'ignoring an unparsable key file');
+      return null;
+    }
+    if (type === 'app-state-sync-key' && value) {
+      return proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>);
+    }
+    return value;
+  };
+
+  const keys: AuthenticationState['keys'] = {
+    get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+      await settled(dir); // read your own writes
+      const data: { [id: string]: SignalDataTypeMap[T] } = {};
+      const values = await Promise.all(ids.map((id) => readKey(type, id)));
+      ids.forEach((id, i) => {
+        data[id] = values[i] as SignalDataTypeMap[T];
+      });
+      return data;
+    },
+    set: async (data: SignalDataSet) => {
+      const writes: Array<{ name: string; data: string }> = [];
+      const removals: string[] = [];
+      for (const category of Object.keys(data) as Array<keyof SignalDataSet>) {
+        const entries = data[category] ?? {};
+        for (const id of Object.keys(entries)) {
+          const value = entries[id];
+          const name = keyFileName(category, id);
+          if (value) writes.push({ name, data: JSON.stringify(value, BufferJSON.replacer) });
+          else removals.push(name);
+        }
+      }
+      await enqueue(dir, async () => {
+        try {
+          await writeFilesAtomic(dir, writes);
+          for (const name of removals) {
+            await unlink(path.join(dir, name)).catch((err: unknown) => {
+              if (errnoCode(err) !== 'ENOENT') throw err;
+            });
+          }
+          if (removals.length > 0) await fsyncDir(dir);
+        } catch (err) {
+          throw credsError('write keys in', dir, err);
+        }
+      });
+    },
+  };
+
+  return {
+    dir,
+    state: { creds, keys },
+    source: loaded.source,
+    saveCreds: () => {
+      const text = serializeCreds(creds); // the creds as they are at the call
+      return enqueue(dir, () => saveCredsFile(dir, text));
+    },
+    flush: () => settled(dir),
+  };
+}
