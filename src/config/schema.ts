@@ -1,0 +1,95 @@
+/**
+ * The whole config file (SPEC §11). Every object is strict: an unknown key is an
+ * error, top level included. Absent keys get their defaults, so a parsed
+ * `WagateConfig` is complete. Cross-field rules live in `rules.ts`; use
+ * `validateConfig()` (validate.ts), not this schema alone.
+ */
+import { z } from 'zod';
+import { AgentsSection, BindingsSection, MessagesSection } from './schema-agents.js';
+import { bool, duration, exp, id, int, nonEmptyStr, numberAtLeast, clamped, str } from './schema-common.js';
+import { ChannelsSection } from './schema-whatsapp.js';
+
+export const WHATSAPP_WEB_URL = 'wss://web.whatsapp.com/ws/chat';
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const WS_URL = 'a ws:// or wss:// URL';
+function isWsUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'ws:' || u.protocol === 'wss:';
+  } catch {
+    return false;
+  }
+}
+
+export const SessionSection = z.strictObject({
+  /** `main`: all DMs of an agent share `agent:<agentId>:<mainKey>`; `per-sender`: one per sender. */
+  scope: z.enum(['main', 'per-sender']).default('main'),
+  /** After this much silence a DM session starts afresh; absent = never. */
+  idle: duration().optional(),
+  /** Session dir; absent = `<state>/agents/<agentId>/sessions`. `{agentId}` is replaced. */
+  store: nonEmptyStr().optional(),
+  mainKey: id().default('main'),
+});
+
+export const ReconnectSection = z.strictObject({
+  initialMs: int(250).default(2000),
+  /** Must be ≥ initialMs (rules.ts). */
+  maxMs: int(250).default(30_000),
+  factor: clamped(1.1, 10).default(1.8),
+  jitter: clamped(0, 1).default(0.25),
+  /** 0 = unlimited. */
+  maxAttempts: int(0).default(12),
+});
+
+export const WebSection = z.strictObject({
+  enabled: bool().default(true),
+  url: z.string({ error: exp(WS_URL) }).refine(isWsUrl, { error: exp(WS_URL) }).default(WHATSAPP_WEB_URL),
+  heartbeatSeconds: int(1).default(60),
+  catchUpMinutes: int(0).default(30),
+  reconnect: ReconnectSection.prefault({}),
+});
+
+export const GatewaySection = z.strictObject({
+  bind: nonEmptyStr().default('127.0.0.1'),
+  port: int(0, 65535).default(18789),
+  auth: z.strictObject({ token: nonEmptyStr().optional() }).prefault({}),
+});
+
+export const LoggingSection = z.strictObject({
+  level: z.enum(LOG_LEVELS).default('info'),
+  /** Fixed log file; absent = `/tmp/wagate/wagate-YYYY-MM-DD.log` (daily). */
+  file: nonEmptyStr().optional(),
+});
+
+export const ConfigSchema = z.strictObject(
+  {
+    /** Editors' JSON-schema hint; ignored. */
+    $schema: str().optional(),
+    channels: ChannelsSection.prefault({}),
+    agents: AgentsSection.prefault({}),
+    bindings: BindingsSection,
+    messages: MessagesSection.prefault({}),
+    session: SessionSection.prefault({}),
+    commands: z.strictObject({ config: bool().default(false) }).prefault({}),
+    web: WebSection.prefault({}),
+    gateway: GatewaySection.prefault({}),
+    logging: LoggingSection.prefault({}),
+  },
+  { error: exp('an object such as { channels: { whatsapp: { … } } }') },
+);
+
+/** A fully defaulted config. */
+export type WagateConfig = z.output<typeof ConfigSchema>;
+/** A config as written in the file (every key optional). */
+export type WagateConfigInput = z.input<typeof ConfigSchema>;
+export type WhatsAppConfig = WagateConfig['channels']['whatsapp'];
+export type ModelConfig = WagateConfig['agents']['defaults']['model'];
+export type HeartbeatConfig = WagateConfig['agents']['defaults']['heartbeat'];
+export type AgentEntryConfig = WagateConfig['agents']['list'][number];
+export type ReconnectConfig = WagateConfig['web']['reconnect'];
+
+/** The config with every default and nothing else (what a missing file means). */
+export function defaultConfig(): WagateConfig {
+  return ConfigSchema.parse({});
+}
