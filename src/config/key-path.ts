@@ -66,3 +66,51 @@ export function getAt(root: unknown, path: readonly PropertyKey[]): unknown {
   }
   return cur;
 }
+
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
+function isContainer(v: unknown): v is Record<PropertyKey, unknown> {
+  return v !== null && typeof v === 'object';
+}
+
+/**
+ * Set `value` at `path` inside `root` (mutates). Missing parents become objects
+ * (lists when the next key is an index). Throws an Error naming the blocking key.
+ */
+export function setAt(root: Record<string, unknown>, path: KeyPath, value: unknown): void {
+  if (path.length === 0) throw new Error('cannot replace the whole config');
+  let cur: unknown = root;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i] as string | number;
+    if (typeof seg === 'string' && FORBIDDEN.has(seg)) throw new Error(`${JSON.stringify(seg)} is not allowed as a key`);
+    if (!isContainer(cur)) throw new Error(`${formatKeyPath(path.slice(0, i))} is not an object or a list`);
+    if (Array.isArray(cur)) {
+      if (typeof seg !== 'number') throw new Error(`${formatKeyPath(path.slice(0, i))} is a list; use [index]`);
+      if (seg > cur.length) throw new Error(`${formatKeyPath(path.slice(0, i + 1))} is past the end of the list`);
+    }
+    const key = Array.isArray(cur) ? seg : String(seg);
+    if (i === path.length - 1) {
+      cur[key] = value;
+      return;
+    }
+    if (cur[key] === undefined) cur[key] = typeof path[i + 1] === 'number' ? [] : {};
+    cur = cur[key];
+  }
+}
+
+/** Remove the value at `path` (list items are spliced out). Returns false when there was none. */
+export function unsetAt(root: Record<string, unknown>, path: KeyPath): boolean {
+  if (path.length === 0) throw new Error('cannot remove the whole config');
+  const parent = getAt(root, path.slice(0, -1));
+  const last = path[path.length - 1] as string | number;
+  if (!isContainer(parent)) return false;
+  if (Array.isArray(parent)) {
+    if (typeof last !== 'number' || last >= parent.length) return false;
+    parent.splice(last, 1);
+    return true;
+  }
+  const key = String(last);
+  if (!Object.prototype.hasOwnProperty.call(parent, key)) return false;
+  delete parent[key];
+  return true;
+}
