@@ -64,6 +64,8 @@ export interface TestClientOptions {
   config?: Partial<SocketConfig>;
   /** Reconnect automatically when the server asks for a restart (515). Default true. */
   restartOn515?: boolean;
+  /** Share another client's auth state (same creds), e.g. to test 440 replacement. */
+  auth?: MemoryAuth;
 }
 
 type Waiter<T> = { pred: (v: T) => boolean; resolve: (v: T) => void };
@@ -82,6 +84,10 @@ class Feed<T> {
         w.resolve(item);
       }
     }
+  }
+  /** Later `next` calls only look at items pushed from now on. */
+  skip(): void {
+    this.cursor = this.items.length;
   }
   next(pred: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
     for (let i = this.cursor; i < this.items.length; i++) {
@@ -115,7 +121,7 @@ export function closeCode(update: Partial<ConnectionState>): number | undefined 
 }
 
 export class TestClient {
-  readonly auth = memoryAuthState();
+  readonly auth: MemoryAuth;
   readonly updates = new Feed<Partial<ConnectionState>>();
   readonly upserts = new Feed<UpsertEvent>();
   /** Raw stanzas the client received (all sockets). */
@@ -126,10 +132,20 @@ export class TestClient {
   constructor(
     readonly url: string,
     private readonly opts: TestClientOptions = {},
-  ) {}
+  ) {
+    this.auth = opts.auth ?? memoryAuthState();
+  }
 
-  /** Opens a new socket with the current auth state (a restart, when creds exist). */
+  /**
+   * Opens a new socket with the current auth state (a restart, when creds exist).
+   * Waits (`nextQr`, `waitOpen`, `waitClose`) then only see what happens from here on.
+   */
   connect(): WASocket {
+    this.updates.skip();
+    return this.open();
+  }
+
+  private open(): WASocket {
     const sock = makeWASocket({
       waWebSocketUrl: this.url,
       auth: this.auth.state,
@@ -149,7 +165,7 @@ export class TestClient {
     sock.ev.on('connection.update', (u) => {
       this.updates.push(u);
       if (u.connection === 'close' && closeCode(u) === 515 && this.opts.restartOn515 !== false && !this.ended) {
-        if (this.sock === sock) this.connect();
+        if (this.sock === sock) this.open();
       }
     });
     return sock;
