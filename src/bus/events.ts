@@ -7,17 +7,10 @@
  */
 import type { ErrorInfo } from '../errors.js';
 import type { LinkedIdentity } from '../ports/transport.js';
+import type { AccountStateValue } from '../../machines/index.js';
 
-/** The account machine's state names (see machines/account.machine.ts). */
-export type AccountStateName =
-  | 'unlinked'
-  | 'linking'
-  | 'connecting'
-  | 'connected'
-  | 'backing-off'
-  | 'logged-out'
-  | 'degraded'
-  | 'stopped';
+/** The account machine's state names (see machines/account.types.ts). */
+export type AccountStateName = AccountStateValue;
 
 export interface BusEvents {
   /**

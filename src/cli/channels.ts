@@ -1,0 +1,74 @@
+/**
+ * `wagate channels …`: status (through the gateway when it runs, from the
+ * config and the creds on disk otherwise).
+ */
+import type { Command } from 'commander';
+import { resolveAccounts } from '../config/index.js';
+import type { AccountStatus } from '../gateway/core-methods.js';
+import { hasCreds } from '../whatsapp/auth-store.js';
+import { connectGateway, loadContext, type CliContext } from './context.js';
+import { printJson } from './io.js';
+import { action, type CommandDeps } from './main.js';
+import { formatStatusLine } from './status-text.js';
+import { isWagateError } from '../errors.js';
+
+/** Status without a gateway: what the config and the creds on disk say. */
+export async function offlineStatus(ctx: CliContext): Promise<AccountStatus[]> {
+  return Promise.all(
+    resolveAccounts(ctx.config, { env: ctx.io.env }).map(async (acc) => {
+      const linked = await hasCreds(acc.authDir).catch(() => false);
+      return {
+        accountId: acc.accountId,
+        name: acc.name,
+        enabled: acc.enabled,
+        running: false,
+        state: 'stopped',
+        linked,
+        connected: false,
+        identity: null,
+        attempt: 0,
+        nextRetryAt: null,
+        lastClose: null,
+        error: null,
+        dmPolicy: acc.dmPolicy,
+      } satisfies AccountStatus;
+    }),
+  );
+}
+
+export function registerChannelsCommands(program: Command, deps: CommandDeps): void {
+  const channels = program.command('channels').description('WhatsApp accounts: status');
+  channels
+    .command('status')
+    .description('per account: enabled, linked, running, connected, last close, dm policy, error and a fix hint')
+    .option('--account <id>', 'only this account')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(deps, async (opts: { account?: string; json?: boolean }, cmd: Command) => {
+        const ctx = await loadContext(deps.io, cmd.optsWithGlobals());
+        let accounts: AccountStatus[];
+        let gatewayRunning = true;
+        try {
+          const client = await connectGateway(ctx);
+          try {
+            const res = await client.request<{ accounts: AccountStatus[] }>('status', { accountId: opts.account });
+            accounts = res.accounts;
+          } finally {
+            client.close();
+          }
+        } catch (err) {
+          if (!isWagateError(err) || err.code !== 'WAGATE_ERR_GATEWAY_UNREACHABLE') throw err;
+          gatewayRunning = false;
+          accounts = (await offlineStatus(ctx)).filter((a) => !opts.account || a.accountId === opts.account);
+        }
+        if (opts.json) {
+          printJson(deps.io, { gatewayRunning, accounts });
+          return 0;
+        }
+        if (!gatewayRunning) deps.io.out('Gateway not running (start it with `wagate gateway`); showing what is on disk.');
+        const now = Date.now();
+        for (const a of accounts) deps.io.out(formatStatusLine(a, now).join('\n'));
+        return 0;
+      }),
+    );
+}

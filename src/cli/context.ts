@@ -1,0 +1,53 @@
+/**
+ * What every command needs: the loaded config, the state dir, a logger, and a
+ * way to reach the running gateway.
+ */
+import type { Logger } from 'pino';
+import { loadConfig, stateDir as resolveStateDir, type WagateConfig } from '../config/index.js';
+import { connectControl, type ControlClient } from '../gateway/control-client.js';
+import { readTokenFile } from '../gateway/token.js';
+import { createRootLogger, type RootLogger } from '../log.js';
+import type { CliIO } from './io.js';
+
+export interface GlobalOptions {
+  config?: string;
+}
+
+export interface CliContext {
+  io: CliIO;
+  config: WagateConfig;
+  configPath: string;
+  configExists: boolean;
+  stateDir: string;
+}
+
+export async function loadContext(io: CliIO, opts: GlobalOptions): Promise<CliContext> {
+  const loaded = await loadConfig({ path: opts.config, env: io.env });
+  return {
+    io,
+    config: loaded.config,
+    configPath: loaded.path,
+    configExists: loaded.exists,
+    stateDir: resolveStateDir(io.env),
+  };
+}
+
+/** The control URL of the gateway this config describes. */
+export function controlUrl(config: WagateConfig): string {
+  const host = config.gateway.bind === '0.0.0.0' ? '127.0.0.1' : config.gateway.bind;
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `ws://${h}:${config.gateway.port}`;
+}
+
+/** Connect to the running gateway (token from the config or the token file). */
+export function connectGateway(ctx: CliContext): Promise<ControlClient> {
+  const token = ctx.config.gateway.auth.token ?? readTokenFile(ctx.stateDir);
+  return connectControl({ url: controlUrl(ctx.config), token, timeoutMs: 3000 });
+}
+
+/** The process's root logger for long-running commands (gateway, login). */
+export function openLogger(ctx: CliContext, pretty?: boolean): RootLogger {
+  return createRootLogger({ level: ctx.config.logging.level, file: ctx.config.logging.file, pretty });
+}
+
+export type { Logger };

@@ -1,0 +1,52 @@
+/**
+ * `wagate debug dump`: every account machine's state, context and recent
+ * transitions, and each actor's summary, from the running gateway.
+ */
+import type { Command } from 'commander';
+import type { AccountDump } from '../gateway/core-methods.js';
+import { connectGateway, loadContext } from './context.js';
+import { printJson } from './io.js';
+import { action, type CommandDeps } from './main.js';
+
+interface DumpPayload {
+  at: number;
+  uptimeMs: number;
+  accounts: AccountDump[];
+  actors: Record<string, unknown>;
+}
+
+export function registerDebugCommands(program: Command, deps: CommandDeps): void {
+  const debug = program.command('debug').description('inspect the running gateway');
+  debug
+    .command('dump')
+    .description("each account's machine state, context and last 50 transitions, and each actor's state")
+    .option('--account <id>', 'only this account')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(deps, async (opts: { account?: string; json?: boolean }, cmd: Command) => {
+        const ctx = await loadContext(deps.io, cmd.optsWithGlobals());
+        const client = await connectGateway(ctx);
+        let dump: DumpPayload;
+        try {
+          dump = await client.request<DumpPayload>('debug.dump', { accountId: opts.account });
+        } finally {
+          client.close();
+        }
+        if (opts.json) {
+          printJson(deps.io, dump);
+          return 0;
+        }
+        const iso = (t: number) => new Date(t).toISOString();
+        deps.io.out(`gateway up ${Math.round(dump.uptimeMs / 1000)}s, dumped at ${iso(dump.at)}`);
+        for (const a of dump.accounts) {
+          deps.io.out(`\naccount ${a.accountId}: ${a.state}`);
+          deps.io.out(`  context: ${JSON.stringify(a.context)}`);
+          deps.io.out(`  transitions (oldest first):`);
+          for (const t of a.transitions) deps.io.out(`    ${iso(t.at)}  ${t.event.padEnd(12)} ${t.from} → ${t.to}`);
+        }
+        deps.io.out('\nactors:');
+        for (const [name, summary] of Object.entries(dump.actors)) deps.io.out(`  ${name}: ${JSON.stringify(summary)}`);
+        return 0;
+      }),
+    );
+}

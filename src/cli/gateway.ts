@@ -1,0 +1,49 @@
+/**
+ * `wagate gateway`: run the supervisor until SIGINT/SIGTERM, then shut down
+ * gracefully and exit 0.
+ */
+import type { Command } from 'commander';
+import { startGateway } from '../gateway/supervisor.js';
+import { createBaileysTransportFactory } from '../whatsapp/index.js';
+import { loadContext, openLogger } from './context.js';
+import type { CommandDeps } from './main.js';
+import { action } from './main.js';
+import { parsePort } from './args.js';
+
+export function registerGatewayCommand(program: Command, deps: CommandDeps): void {
+  program
+    .command('gateway')
+    .description('start the gateway: every enabled account, the actors and the control server')
+    .option('--port <port>', 'control port (overrides gateway.port)', parsePort)
+    .action(
+      action(deps, async (opts: { port?: number }, cmd: Command) => {
+        const ctx = await loadContext(deps.io, cmd.optsWithGlobals());
+        const root = openLogger(ctx);
+        try {
+          const gw = await startGateway({
+            config: ctx.config,
+            configPath: ctx.configPath,
+            stateDir: ctx.stateDir,
+            env: ctx.io.env,
+            transport: createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }),
+            logger: root.logger,
+            port: opts.port,
+          });
+          const ids = [...gw.accounts.keys()];
+          deps.io.out(
+            `wagate gateway listening on ${gw.control.url}; accounts: ${ids.length ? ids.join(', ') : '(none enabled)'}. Ctrl-C stops it.`,
+          );
+          await new Promise<void>((resolve) => {
+            if (deps.io.signal.aborted) resolve();
+            deps.io.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+          deps.io.out('wagate gateway stopping…');
+          await gw.stop('signal');
+          deps.io.out('wagate gateway stopped.');
+          return 0;
+        } finally {
+          root.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,76 @@
+/**
+ * `wagate`: the command line. Each command group lives in its own file; this
+ * one builds the commander program and runs it with a CliIO, returning the
+ * exit code (tests call `main(argv, io)` in-process).
+ */
+import { Command, CommanderError } from 'commander';
+import { registerChannelsCommands } from './channels.js';
+import { registerDebugCommands } from './debug.js';
+import { registerGatewayCommand } from './gateway.js';
+import { ExitCode, processIO, reportError, type CliIO } from './io.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command('wagate')
+    .description('WhatsApp Web gateway for a personal AI assistant')
+    .version(VERSION)
+    .option('--config <path>', 'config file (default: $WAGATE_CONFIG or <state>/wagate.json)')
+    .showHelpAfterError('(run `wagate --help` for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  const deps = { io, setExit };
+  registerGatewayCommand(program, deps);
+  registerChannelsCommands(program, deps);
+  registerDebugCommands(program, deps);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  return program;
+}
+
+export interface CommandDeps {
+  io: CliIO;
+  setExit(code: number): void;
+}
+
+/** Wrap a command action: errors become one line (or JSON) and exit code 1. */
+export function action<A extends unknown[]>(
+  deps: CommandDeps,
+  fn: (...args: A) => Promise<number | void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const cmd = args[args.length - 1] as Command;
+    const json = Boolean((cmd.opts() as { json?: boolean }).json);
+    try {
+      const code = await fn(...args);
+      deps.setExit(code ?? 0);
+    } catch (err) {
+      if (err instanceof ExitCode) deps.setExit(err.code);
+      else deps.setExit(reportError(deps.io, err, json));
+    }
+  };
+}
+
+export async function main(argv: string[], givenIO?: CliIO): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  if (!givenIO) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  const io = givenIO ?? processIO(controller.signal);
+  let exit = 0;
+  try {
+    const program = buildProgram(io, (c) => (exit = c));
+    await program.parseAsync(argv, { from: 'user' });
+    return exit;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with exit code 0; usage errors were printed by commander.
+      return err.exitCode;
+    }
+    return reportError(io, err, argv.includes('--json'));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

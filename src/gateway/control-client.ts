@@ -1,0 +1,110 @@
+/**
+ * A client of the control protocol (used by the CLI and tests): connects,
+ * authenticates with `connect`, sends requests and routes events.
+ */
+import WebSocket from 'ws';
+import { WagateError, type ErrorCode } from '../errors.js';
+import type { EventFrame, HelloOk, ServerFrame } from './protocol.js';
+
+export interface ControlClient {
+  readonly hello: HelloOk;
+  request<T = unknown>(method: string, params?: unknown): Promise<T>;
+  /** Subscribe to events; returns the unsubscribe function. */
+  onEvent(handler: (frame: EventFrame) => void): () => void;
+  /** Resolves when the connection closes. */
+  readonly closed: Promise<void>;
+  close(): void;
+}
+
+export interface ConnectOptions {
+  url: string;
+  token: string | null;
+  timeoutMs?: number;
+  clientName?: string;
+}
+
+export async function connectControl(opts: ConnectOptions): Promise<ControlClient> {
+  const ws = new WebSocket(opts.url, { handshakeTimeout: opts.timeoutMs ?? 5000 });
+  const pending = new Map<string, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  const handlers = new Set<(f: EventFrame) => void>();
+  let nextId = 1;
+  let closedError: WagateError | null = null;
+
+  const closed = new Promise<void>((resolve) => {
+    ws.on('close', (_code, reason) => {
+      closedError ??= new WagateError(
+        'WAGATE_ERR_GATEWAY_UNREACHABLE',
+        `The gateway closed the connection${reason.length ? ` (${reason.toString()})` : ''}.`,
+      );
+      for (const p of pending.values()) p.reject(closedError);
+      pending.clear();
+      resolve();
+    });
+  });
+
+  ws.on('message', (data) => {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(data.toString()) as ServerFrame;
+    } catch {
+      return;
+    }
+    if (frame.type === 'event') {
+      for (const h of handlers) h(frame);
+      return;
+    }
+    const p = pending.get(String(frame.id));
+    if (!p) return;
+    pending.delete(String(frame.id));
+    if (frame.ok) p.resolve(frame.payload);
+    else p.reject(new WagateError(frame.error.code as ErrorCode, frame.error.message));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', (err: NodeJS.ErrnoException) => {
+      closedError = new WagateError(
+        'WAGATE_ERR_GATEWAY_UNREACHABLE',
+        `The gateway is not reachable at ${opts.url} (${err.code ?? err.message}); start it with \`wagate gateway\`.`,
+        { cause: err },
+      );
+      reject(closedError);
+    });
+  });
+  ws.on('error', () => undefined);
+
+  const request = <T>(method: string, params?: unknown): Promise<T> => {
+    if (ws.readyState !== ws.OPEN) {
+      return Promise.reject(closedError ?? new WagateError('WAGATE_ERR_GATEWAY_UNREACHABLE'));
+    }
+    const id = String(nextId++);
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      ws.send(JSON.stringify({ type: 'req', id, method, params: params ?? {} }));
+    });
+  };
+
+  let hello: HelloOk;
+  try {
+    hello = await request<HelloOk>('connect', {
+      token: opts.token ?? undefined,
+      client: { name: opts.clientName ?? 'wagate-cli' },
+    });
+  } catch (err) {
+    ws.close();
+    throw err;
+  }
+
+  return {
+    hello,
+    request,
+    onEvent(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    closed,
+    close() {
+      ws.close();
+    },
+  };
+}

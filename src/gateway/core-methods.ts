@@ -1,0 +1,92 @@
+/**
+ * The gateway's own control methods: `status` and `debug.dump`. Feature
+ * modules register theirs beside these.
+ */
+import { z } from 'zod';
+import { WagateError } from '../errors.js';
+import type { AccountRuntime, Transition } from './account-runtime.js';
+import type { MethodRegistry } from './methods.js';
+import { health, type Gateway } from './supervisor.js';
+
+export interface AccountStatus {
+  accountId: string;
+  name: string;
+  enabled: boolean;
+  running: boolean;
+  state: string;
+  linked: boolean;
+  connected: boolean;
+  identity: { jid: string; e164: string | null } | null;
+  attempt: number;
+  nextRetryAt: number | null;
+  lastClose: { code: number; reason: string; at: number } | null;
+  error: { code: string; message: string } | null;
+  dmPolicy: string;
+}
+
+export function accountStatus(gw: Gateway, accountId: string): AccountStatus {
+  const acc = gw.configured.find((a) => a.accountId === accountId);
+  if (!acc) throw unknownAccount(gw, accountId);
+  const rt = gw.accounts.get(accountId);
+  const ctx = rt?.context;
+  return {
+    accountId,
+    name: acc.name,
+    enabled: acc.enabled,
+    running: Boolean(rt) && rt!.state !== 'stopped',
+    state: rt?.state ?? 'disabled',
+    linked: ctx?.linked ?? false,
+    connected: rt?.state === 'connected',
+    identity: ctx?.identity ? { jid: ctx.identity.jid, e164: ctx.identity.e164 } : null,
+    attempt: ctx?.attempt ?? 0,
+    nextRetryAt: ctx?.nextRetryAt ?? null,
+    lastClose: ctx?.lastClose ?? null,
+    error: ctx?.error ?? null,
+    dmPolicy: acc.dmPolicy,
+  };
+}
+
+export interface AccountDump {
+  accountId: string;
+  state: string;
+  context: unknown;
+  transitions: Transition[];
+}
+
+export function accountDump(rt: AccountRuntime): AccountDump {
+  return { accountId: rt.accountId, state: rt.state, context: rt.context, transitions: rt.transitions() };
+}
+
+function unknownAccount(gw: Gateway, accountId: string): WagateError {
+  const known = gw.configured.map((a) => a.accountId).join(', ');
+  return new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No account "${accountId}" in the config; known accounts: ${known}.`);
+}
+
+const accountParam = z.object({ accountId: z.string().min(1).optional() });
+
+export function registerCoreMethods(methods: MethodRegistry, gw: Gateway, deps: { now: () => number }): void {
+  methods.register('status', {
+    description: 'Per-account status (enabled, state, linked, connected, last close, error) and gateway health.',
+    params: accountParam,
+    handler: ({ accountId }) => {
+      const ids = accountId ? [accountId] : gw.configured.map((a) => a.accountId);
+      return { health: health(gw, deps.now), accounts: ids.map((id) => accountStatus(gw, id)) };
+    },
+  });
+
+  methods.register('debug.dump', {
+    description: "Each account machine's state, context and last 50 transitions, plus each actor's summary.",
+    params: accountParam,
+    handler: ({ accountId }) => {
+      if (accountId && !gw.configured.some((a) => a.accountId === accountId)) throw unknownAccount(gw, accountId);
+      const runtimes = [...gw.accounts.values()].filter((rt) => !accountId || rt.accountId === accountId);
+      return {
+        at: deps.now(),
+        uptimeMs: deps.now() - gw.startedAt,
+        accounts: runtimes.map(accountDump),
+        actors: gw.actors.summaries(),
+        methods: gw.methods.names(),
+      };
+    },
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * The supervisor (`wagate gateway`): one account runtime per enabled account,
+ * the bus, the actor registry and the control server. `stop()` shuts it all
+ * down in order and leaves no listener, timer or socket behind.
+ */
+import type { Logger } from 'pino';
+import { createBus, type Bus } from '../bus/bus.js';
+import { resolveAccounts, type AccountConfig, type WagateConfig } from '../config/index.js';
+import { subLogger } from '../log.js';
+import type { TransportFactory } from '../ports/transport.js';
+import { AccountRuntime } from './account-runtime.js';
+import { ActorRegistry } from './actor-registry.js';
+import { startControlServer, type ControlServer } from './control-server.js';
+import { registerCoreMethods } from './core-methods.js';
+import { MethodRegistry } from './methods.js';
+import { loadOrCreateToken } from './token.js';
+import { startWebHeartbeat } from '../actors/web-heartbeat.js';
+
+export interface GatewayOptions {
+  config: WagateConfig;
+  configPath: string;
+  stateDir: string;
+  /** Environment for path resolution (WAGATE_HOME); default process.env. */
+  env?: Record<string, string | undefined>;
+  transport: TransportFactory;
+  logger: Logger;
+  /** Override `gateway.port` (tests use 0). */
+  port?: number;
+  tickMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface Gateway {
+  readonly bus: Bus;
+  readonly control: ControlServer;
+  readonly accounts: ReadonlyMap<string, AccountRuntime>;
+  /** Every configured account, enabled or not. */
+  readonly configured: readonly AccountConfig[];
+  readonly actors: ActorRegistry;
+  readonly methods: MethodRegistry;
+  readonly startedAt: number;
+  stop(reason?: string): Promise<void>;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const now = opts.now ?? Date.now;
+  const log = subLogger(opts.logger, 'gateway');
+  const bus = createBus(subLogger(opts.logger, 'bus'));
+  const configured = resolveAccounts(opts.config, { env: opts.env });
+  const accounts = new Map<string, AccountRuntime>();
+  const actors = new ActorRegistry();
+  const methods = new MethodRegistry();
+  const web = opts.config.web;
+
+  if (!web.enabled) log.warn('web.enabled is false: starting without any WhatsApp connection');
+  for (const acc of configured) {
+    if (!acc.enabled || !web.enabled) continue;
+    accounts.set(
+      acc.accountId,
+      new AccountRuntime({
+        accountId: acc.accountId,
+        transport: opts.transport.create(acc.accountId),
+        bus,
+        logger: subLogger(opts.logger, 'whatsapp', acc.accountId),
+        heartbeatSeconds: web.heartbeatSeconds,
+        reconnect: web.reconnect,
+        now,
+        random: opts.random,
+      }),
+    );
+  }
+
+  const startedAt = now();
+  let control: ControlServer | null = null;
+  const gateway: Gateway = {
+    bus,
+    get control() {
+      if (!control) throw new Error('control server not started');
+      return control;
+    },
+    accounts,
+    configured,
+    actors,
+    methods,
+    startedAt,
+    stop,
+  };
+
+  let stopping: Promise<void> | null = null;
+  function stop(reason = 'stop requested'): Promise<void> {
+    stopping ??= (async () => {
+      log.info({ reason }, 'gateway stopping');
+      bus.emit('gateway.stopping', { accountId: null, reason, at: now() });
+      await actors.stopAll();
+      await Promise.all([...accounts.values()].map((a) => a.stop()));
+      await control?.close();
+      await bus.idle();
+      bus.clear();
+      log.info('gateway stopped');
+    })();
+    return stopping;
+  }
+
+  try {
+    actors.add(startWebHeartbeat({ bus, accounts, logger: opts.logger, intervalMs: web.heartbeatSeconds * 1000, now }));
+    registerCoreMethods(methods, gateway, { now });
+    const token = await loadOrCreateToken(opts.stateDir, opts.config.gateway.auth.token);
+    control = await startControlServer({
+      host: opts.config.gateway.bind,
+      port: opts.port ?? opts.config.gateway.port,
+      token,
+      tokenConfigured: Boolean(opts.config.gateway.auth.token),
+      methods,
+      snapshot: () => ({ presence: presence(gateway), health: health(gateway, now) }),
+      logger: subLogger(opts.logger, 'control'),
+      tickMs: opts.tickMs,
+      now,
+    });
+    const ctl = control;
+    bus.on('account.state.changed', (ev) => ctl.broadcast('account', ev));
+    bus.on('account.qr.updated', (ev) => ctl.broadcast('login.qr', ev));
+    await Promise.all([...accounts.values()].map((a) => a.start()));
+    bus.emit('gateway.started', { accountId: null, port: ctl.port, at: now() });
+    log.info({ port: ctl.port, accounts: [...accounts.keys()] }, 'gateway started');
+    return gateway;
+  } catch (err) {
+    await stop('start failed');
+    throw err;
+  }
+}
+
+/** Per-account presence for the hello snapshot. */
+export function presence(gw: Gateway): { accountId: string; state: string }[] {
+  return gw.configured.map((acc) => ({
+    accountId: acc.accountId,
+    state: gw.accounts.get(acc.accountId)?.state ?? 'disabled',
+  }));
+}
+
+export function health(gw: Gateway, now: () => number): { ok: boolean; uptimeMs: number; accounts: number; connected: number } {
+  const runtimes = [...gw.accounts.values()];
+  const connected = runtimes.filter((a) => a.state === 'connected').length;
+  return { ok: runtimes.every((a) => a.state !== 'logged-out' && a.state !== 'degraded'), uptimeMs: now() - gw.startedAt, accounts: runtimes.length, connected };
+}

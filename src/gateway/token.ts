@@ -1,0 +1,46 @@
+/**
+ * The control token: `gateway.auth.token` from the config, or a generated token
+ * kept in `<state>/gateway.token` (mode 0600) that the CLI reads.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../config/write.js';
+
+export function tokenFilePath(stateDir: string): string {
+  return path.join(stateDir, 'gateway.token');
+}
+
+/** Read the token file; null when absent. */
+export function readTokenFile(stateDir: string): string | null {
+  try {
+    const t = fs.readFileSync(tokenFilePath(stateDir), 'utf8').trim();
+    return t.length > 0 ? t : null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** The token the gateway uses: configured, else the token file, else a new one (written 0600). */
+export async function loadOrCreateToken(stateDir: string, configured: string | undefined): Promise<string> {
+  if (configured) return configured;
+  const existing = readTokenFile(stateDir);
+  if (existing) return existing;
+  const token = crypto.randomBytes(24).toString('base64url');
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(tokenFilePath(stateDir), `${token}\n`, 0o600);
+  return token;
+}
+
+/** Constant-time comparison. */
+export function tokenMatches(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}

@@ -1,0 +1,132 @@
+/**
+ * The Baileys implementation of the transport port (src/ports/transport.ts).
+ * One BaileysAccountTransport per account; each `connect()` opens one Baileys
+ * socket and translates its events — in this one place — into ConnectionEvents.
+ */
+import makeWASocket, { DisconnectReason, type WAMessage, type proto } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import { WagateError } from '../errors.js';
+import {
+  CLOSED_BY_US,
+  type AccountTransport,
+  type Connection,
+  type ConnectionListener,
+  type ConnectMode,
+  type LinkedIdentity,
+} from '../ports/transport.js';
+import { hasCreds, openAuthStore, removeAuthState } from './auth-store.js';
+import { jidToE164, toJid } from './jid.js';
+
+export interface BaileysTransportOptions {
+  accountId: string;
+  /** Resolves the account's auth dir (legacy layout aware). */
+  authDir: () => Promise<string>;
+  /** `web.url`: the WhatsApp Web endpoint (the simulator sets it). */
+  url: string;
+  logger: Logger;
+  /** Baileys keep-alive period; tests shorten it. */
+  keepAliveIntervalMs?: number;
+}
+
+/** Sent messages kept for Baileys' retry requests (`getMessage`). */
+const RETRY_CACHE = 500;
+
+export class BaileysAccountTransport implements AccountTransport {
+  readonly accountId: string;
+  private readonly sent = new Map<string, proto.IMessage>();
+
+  constructor(private readonly opts: BaileysTransportOptions) {
+    this.accountId = opts.accountId;
+  }
+
+  async hasCreds(): Promise<boolean> {
+    return hasCreds(await this.opts.authDir());
+  }
+
+  async logout(): Promise<string[]> {
+    return removeAuthState(await this.opts.authDir());
+  }
+
+  connect(mode: ConnectMode, listener: ConnectionListener): Connection {
+    const log = this.opts.logger;
+    let sock: ReturnType<typeof makeWASocket> | null = null;
+    let closedByUs = false;
+    let done = false;
+    const finish = (code: number, reason: string) => {
+      if (done) return;
+      done = true;
+      listener({ type: 'close', code, reason });
+    };
+
+    const ready = (async () => {
+      const store = await openAuthStore({ dir: await this.opts.authDir(), log });
+      if (mode === 'resume' && !store.state.creds.me) {
+        throw new WagateError('WAGATE_ERR_NOT_LINKED', `Account ${this.accountId} has no saved creds; run \`wagate channels login\`.`);
+      }
+      if (closedByUs) return;
+      sock = makeWASocket({
+        waWebSocketUrl: this.opts.url,
+        auth: store.state,
+        logger: log.child({ subsystem: 'whatsapp/baileys' }, { level: 'warn' }) as never,
+        markOnlineOnConnect: false,
+        syncFullHistory: false,
+        keepAliveIntervalMs: this.opts.keepAliveIntervalMs,
+        getMessage: async (key) => (key.id ? this.sent.get(key.id) : undefined),
+      });
+      const s = sock;
+      s.ws.on('message', () => listener({ type: 'activity', at: Date.now() }));
+      s.ev.on('creds.update', () => {
+        store.saveCreds().catch((err: unknown) => log.error({ err }, 'saving creds failed'));
+      });
+      s.ev.on('connection.update', (u) => {
+        if (u.qr) listener({ type: 'qr', qr: u.qr });
+        if (u.connection === 'open' && s.user) listener({ type: 'open', identity: identityOf(s.user) });
+        if (u.connection === 'close') {
+          const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
+          const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
+          const reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
+          void store.flush().finally(() => finish(code, reason));
+        }
+      });
+    })();
+    ready.catch((err: unknown) => {
+      const e = err instanceof WagateError ? err : new WagateError('WAGATE_ERR_CREDS', (err as Error).message, { cause: err });
+      log.error({ code: e.code, err: e.message }, 'could not open the connection');
+      // 401 puts the machine in logged-out with the "run channels login" hint; a creds
+      // read error is the same kind of "cannot log in without the user" stop.
+      finish(401, e.message);
+    });
+
+    const connection: Connection = {
+      close: async () => {
+        closedByUs = true;
+        await ready.catch(() => undefined);
+        if (sock) sock.end(undefined);
+        else finish(CLOSED_BY_US, 'closed by us');
+      },
+      sendText: async (to, text) => {
+        const s = sock;
+        if (!s) throw new WagateError('WAGATE_ERR_NO_LISTENER', `No active WhatsApp listener for account ${this.accountId}.`);
+        const jid = toJid(to);
+        if (!jid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `"${to}" is not an E.164 number or a WhatsApp JID.`);
+        const msg = await s.sendMessage(jid, { text });
+        return { id: this.remember(msg) };
+      },
+    };
+    return connection;
+  }
+
+  private remember(msg: WAMessage | undefined): string {
+    const id = msg?.key.id;
+    if (!id) throw new WagateError('WAGATE_ERR_INTERNAL', 'WhatsApp did not return a message id.');
+    if (msg.message) {
+      this.sent.set(id, msg.message);
+      if (this.sent.size > RETRY_CACHE) this.sent.delete(this.sent.keys().next().value!);
+    }
+    return id;
+  }
+}
+
+function identityOf(user: { id: string; lid?: string; name?: string }): LinkedIdentity {
+  return { jid: user.id, e164: jidToE164(user.id), lid: user.lid ?? null, name: user.name ?? null };
+}

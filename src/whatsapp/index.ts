@@ -1,0 +1,38 @@
+/**
+ * src/whatsapp: the only code that imports Baileys. The gateway gets a
+ * TransportFactory from here.
+ */
+import type { Logger } from 'pino';
+import { defaultAccountId, resolveAccount, stateDir, type WagateConfig } from '../config/index.js';
+import { subLogger } from '../log.js';
+import type { AccountTransport, TransportFactory } from '../ports/transport.js';
+import { resolveAuthDir } from './auth-store.js';
+import { BaileysAccountTransport } from './baileys-transport.js';
+
+export interface BaileysFactoryOptions {
+  config: WagateConfig;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  keepAliveIntervalMs?: number;
+}
+
+export function createBaileysTransportFactory(opts: BaileysFactoryOptions): TransportFactory {
+  const state = stateDir(opts.env);
+  const def = defaultAccountId(opts.config);
+  return {
+    create(accountId: string): AccountTransport {
+      const acc = resolveAccount(opts.config, accountId, { env: opts.env });
+      const configuredDir = opts.config.channels.whatsapp.accounts?.[accountId]?.authDir;
+      return new BaileysAccountTransport({
+        accountId,
+        url: opts.config.web.url,
+        logger: subLogger(opts.logger, 'whatsapp', accountId),
+        keepAliveIntervalMs: opts.keepAliveIntervalMs,
+        authDir: async () =>
+          (await resolveAuthDir({ stateDir: state, accountId, authDir: configuredDir ? acc.authDir : undefined, isDefault: accountId === def })).dir,
+      });
+    },
+  };
+}
+
+export { jidToE164, toJid, isGroupJid, isLidJid, isBroadcastJid } from './jid.js';

@@ -1,0 +1,179 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { z } from 'zod';
+import { connectControl } from '../../src/gateway/control-client.js';
+import { startControlServer, type ControlServer } from '../../src/gateway/control-server.js';
+import { MethodRegistry } from '../../src/gateway/methods.js';
+import { silentLogger } from '../../src/log.js';
+
+const TOKEN = 'test-token-123';
+let server: ControlServer | null = null;
+
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+async function start(extra: Partial<Parameters<typeof startControlServer>[0]> = {}) {
+  const methods = new MethodRegistry();
+  methods.register('echo', {
+    description: 'echo params.text',
+    params: z.object({ text: z.string() }),
+    handler: (p) => ({ text: p.text }),
+  });
+  methods.register('stream', {
+    description: 'emit two events, then answer',
+    params: z.object({}),
+    handler: (_p, ctx) => {
+      ctx.emit('progress', { n: 1 });
+      ctx.emit('progress', { n: 2 });
+      return { done: true };
+    },
+  });
+  methods.register('explode', {
+    description: 'throws',
+    params: z.object({}),
+    handler: () => {
+      throw new Error('kaboom');
+    },
+  });
+  server = await startControlServer({
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    tokenConfigured: false,
+    methods,
+    snapshot: () => ({ presence: [{ accountId: 'default', state: 'unlinked' }], health: { ok: true } }),
+    logger: silentLogger(),
+    tickMs: 0,
+    ...extra,
+  });
+  return server;
+}
+
+/** A raw socket that records every frame it gets. */
+async function raw(url: string) {
+  const ws = new WebSocket(url);
+  const frames: any[] = [];
+  const waiters: Array<() => void> = [];
+  ws.on('message', (d) => {
+    frames.push(JSON.parse(d.toString()));
+    waiters.splice(0).forEach((w) => w());
+  });
+  const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+  await new Promise((r) => ws.once('open', r));
+  const next = async (n = frames.length + 1) => {
+    while (frames.length < n) await new Promise<void>((r) => waiters.push(r));
+    return frames[n - 1];
+  };
+  return { ws, frames, next, closed };
+}
+
+describe('control server', () => {
+  it('answers connect with hello-ok and the snapshot, then serves methods', async () => {
+    const s = await start();
+    const c = await connectControl({ url: s.url, token: TOKEN });
+    expect(c.hello).toMatchObject({ type: 'hello-ok', protocol: 1, snapshot: { health: { ok: true } } });
+    expect(await c.request('echo', { text: 'hi' })).toEqual({ text: 'hi' });
+    c.close();
+    await c.closed;
+  });
+
+  it('a wrong token gets an error response, then the connection is closed', async () => {
+    const s = await start();
+    const r = await raw(s.url);
+    r.ws.send(JSON.stringify({ type: 'req', id: 1, method: 'connect', params: { token: 'nope' } }));
+    const res = await r.next();
+    expect(res).toMatchObject({ type: 'res', id: 1, ok: false, error: { code: 'WAGATE_ERR_UNAUTHORIZED' } });
+    expect(await r.closed).toBe(1008);
+  });
+
+  it('a missing token, or a first request other than connect, is refused and closed', async () => {
+    const s = await start();
+    await expect(connectControl({ url: s.url, token: null })).rejects.toMatchObject({ code: 'WAGATE_ERR_UNAUTHORIZED' });
+    const r = await raw(s.url);
+    r.ws.send(JSON.stringify({ type: 'req', id: 'x', method: 'status', params: {} }));
+    expect(await r.next()).toMatchObject({ ok: false, error: { code: 'WAGATE_ERR_UNAUTHORIZED', message: expect.stringContaining('connect') } });
+    await r.closed;
+  });
+
+  it('malformed JSON, non-request frames, unknown methods, invalid params and thrown handlers get error responses and the connection keeps working', async () => {
+    const s = await start();
+    const r = await raw(s.url);
+    r.ws.send(JSON.stringify({ type: 'req', id: 0, method: 'connect', params: { token: TOKEN } }));
+    expect(await r.next(1)).toMatchObject({ ok: true });
+    r.ws.send('{not json');
+    expect(await r.next(2)).toMatchObject({ id: null, ok: false, error: { code: 'WAGATE_ERR_BAD_REQUEST', message: expect.stringContaining('not valid JSON') } });
+    r.ws.send(JSON.stringify({ hello: 'world', id: 7 }));
+    expect(await r.next(3)).toMatchObject({ id: 7, ok: false, error: { code: 'WAGATE_ERR_BAD_REQUEST' } });
+    r.ws.send(JSON.stringify({ type: 'req', id: 4, method: 'nope' }));
+    expect(await r.next(4)).toMatchObject({ id: 4, ok: false, error: { code: 'WAGATE_ERR_UNKNOWN_METHOD', message: expect.stringContaining('"nope"') } });
+    r.ws.send(JSON.stringify({ type: 'req', id: 5, method: 'echo', params: { text: 42 } }));
+    expect(await r.next(5)).toMatchObject({ id: 5, ok: false, error: { code: 'WAGATE_ERR_BAD_REQUEST', message: expect.stringContaining('params.text') } });
+    r.ws.send(JSON.stringify({ type: 'req', id: 6, method: 'explode' }));
+    expect(await r.next(6)).toMatchObject({ id: 6, ok: false, error: { code: 'WAGATE_ERR_INTERNAL', message: 'kaboom' } });
+    r.ws.send(JSON.stringify({ type: 'req', id: 8, method: 'echo', params: { text: 'still here' } }));
+    expect(await r.next(7)).toMatchObject({ id: 8, ok: true, payload: { text: 'still here' } });
+    r.ws.close();
+  });
+
+  it('a frame over 1 MiB gets WAGATE_ERR_FRAME_TOO_LARGE and other clients are unaffected', async () => {
+    const s = await start();
+    const other = await connectControl({ url: s.url, token: TOKEN });
+    const r = await raw(s.url);
+    r.ws.send(JSON.stringify({ type: 'req', id: 0, method: 'connect', params: { token: TOKEN } }));
+    await r.next(1);
+    r.ws.send(JSON.stringify({ type: 'req', id: 1, method: 'echo', params: { text: 'x'.repeat(1024 * 1024 + 10) } }));
+    expect(await r.next(2)).toMatchObject({ ok: false, error: { code: 'WAGATE_ERR_FRAME_TOO_LARGE' } });
+    expect(await other.request('echo', { text: 'ok' })).toEqual({ text: 'ok' });
+    r.ws.send(JSON.stringify({ type: 'req', id: 2, method: 'echo', params: { text: 'after' } }));
+    expect(await r.next(3)).toMatchObject({ ok: true, payload: { text: 'after' } });
+    other.close();
+    r.ws.close();
+  });
+
+  it('streams method events to the caller with increasing seq, and broadcasts to authenticated clients only', async () => {
+    const s = await start();
+    const c = await connectControl({ url: s.url, token: TOKEN });
+    const events: any[] = [];
+    c.onEvent((f) => events.push(f));
+    const unauth = await raw(s.url);
+    expect(await c.request('stream')).toEqual({ done: true });
+    s.broadcast('account', { accountId: 'a', state: 'connected' });
+    await c.request('echo', { text: 'sync' });
+    expect(events.map((e) => [e.event, e.seq])).toEqual([
+      ['progress', 1],
+      ['progress', 2],
+      ['account', 3],
+    ]);
+    expect(unauth.frames).toEqual([]);
+    c.close();
+    unauth.ws.close();
+  });
+
+  it('sends periodic tick events', async () => {
+    const s = await start({ tickMs: 20 });
+    const c = await connectControl({ url: s.url, token: TOKEN });
+    const tick = await new Promise<any>((resolve) => c.onEvent((f) => f.event === 'tick' && resolve(f)));
+    expect(tick.payload.at).toEqual(expect.any(Number));
+    c.close();
+  });
+
+  it('refuses to bind a non-loopback address without a configured token', async () => {
+    await expect(start({ host: '0.0.0.0', tokenConfigured: false })).rejects.toMatchObject({
+      code: 'WAGATE_ERR_CONFIG',
+      message: expect.stringContaining('gateway.auth.token'),
+    });
+  });
+
+  it('reports an unreachable gateway clearly', async () => {
+    const s = await start();
+    const url = s.url;
+    await s.close();
+    server = null;
+    await expect(connectControl({ url, token: TOKEN })).rejects.toMatchObject({
+      code: 'WAGATE_ERR_GATEWAY_UNREACHABLE',
+      message: expect.stringContaining('wagate gateway'),
+    });
+  });
+});
