@@ -1,0 +1,206 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { WagateError } from '../../src/errors.js';
+import { configFile, tmpDir } from './tmp.js';
+
+/** Load a config text and return the error it must throw. */
+function errorOf(text: string): { file: string; err: WagateError } {
+  const file = configFile(text);
+  try {
+    loadConfig({ path: file, env: {} });
+  } catch (err) {
+    expect(err).toBeInstanceOf(WagateError);
+    expect((err as WagateError).code).toBe('WAGATE_ERR_CONFIG');
+    return { file, err: err as WagateError };
+  }
+  throw new Error(`expected ${text} to be rejected`);
+}
+
+function messageOf(text: string): string {
+  const { file, err } = errorOf(text);
+  expect(err.message.startsWith(`Invalid config ${file}: `)).toBe(true);
+  expect(err.message).not.toContain('\n');
+  return err.message.slice(`Invalid config ${file}: `.length);
+}
+
+describe('a bad config stops with one message naming the file, key path, found and expected', () => {
+  it('reports a JSON5 syntax error with its line and column', () => {
+    expect(messageOf('{\n  channels: {\n    whatsapp: { dmPolicy: "pairing" ]\n  }\n}')).toBe(
+      "JSON5 syntax error at line 3, column 37: invalid character ']'.",
+    );
+  });
+
+  it('rejects an empty file instead of taking it as defaults', () => {
+    expect(messageOf('  \n')).toBe('the file is empty; expected a JSON5 object such as {}.');
+  });
+
+  it('names a wrong type', () => {
+    expect(messageOf('{ channels: { whatsapp: { selfChatMode: "yes" } } }')).toBe(
+      'channels.whatsapp.selfChatMode is "yes"; expected true or false.',
+    );
+  });
+
+  it('names a bad enum value and lists the allowed ones', () => {
+    expect(messageOf('{ channels: { whatsapp: { dmPolicy: "opne" } } }')).toBe(
+      'channels.whatsapp.dmPolicy is "opne"; expected one of "pairing", "allowlist", "open", "disabled".',
+    );
+  });
+
+  it('requires "*" in allowFrom for dmPolicy "open" (root)', () => {
+    expect(messageOf('{ channels: { whatsapp: { dmPolicy: "open", allowFrom: ["+15551234567"] } } }')).toBe(
+      'channels.whatsapp.allowFrom is ["+15551234567"]; expected a list containing "*", because ' +
+        'channels.whatsapp.dmPolicy is "open" (or use dmPolicy "allowlist").',
+    );
+  });
+
+  it('requires "*" in the merged allowFrom for an account with dmPolicy "open"', () => {
+    const msg = messageOf(
+      '{ channels: { whatsapp: { allowFrom: ["*"], accounts: { ok: { dmPolicy: "open" }, ' +
+        'work: { dmPolicy: "open", allowFrom: ["+1555"] } } } } }',
+    );
+    expect(msg).toBe(
+      'channels.whatsapp.accounts.work.allowFrom is ["+1555"]; expected a list containing "*", because ' +
+        'channels.whatsapp.accounts.work.dmPolicy is "open" (or use dmPolicy "allowlist").',
+    );
+  });
+
+  it('rejects a negative limit', () => {
+    expect(messageOf('{ channels: { whatsapp: { historyLimit: -1 } } }')).toBe(
+      'channels.whatsapp.historyLimit is -1; expected an integer ≥ 0.',
+    );
+  });
+
+  it('rejects textChunkLimit 0 and a non-positive mediaMaxMb', () => {
+    expect(messageOf('{ channels: { whatsapp: { textChunkLimit: 0 } } }')).toBe(
+      'channels.whatsapp.textChunkLimit is 0; expected an integer ≥ 1.',
+    );
+    expect(messageOf('{ agents: { defaults: { mediaMaxMb: 0 } } }')).toBe(
+      'agents.defaults.mediaMaxMb is 0; expected a number > 0.',
+    );
+  });
+
+  it('rejects an unknown key in a known section and suggests the near one', () => {
+    expect(messageOf('{ channels: { whatsapp: { sendReadReciepts: false } } }')).toBe(
+      'channels.whatsapp.sendReadReciepts is not a known key; did you mean "sendReadReceipts"?',
+    );
+  });
+
+  it('lists the known keys when nothing is near', () => {
+    expect(messageOf('{ gateway: { hostname: "x" } }')).toBe(
+      'gateway.hostname is not a known key; expected one of "bind", "port", "auth".',
+    );
+  });
+
+  it('rejects an unknown top-level section', () => {
+    expect(messageOf('{ chanels: {} }')).toBe('chanels is not a known key; did you mean "channels"?');
+  });
+
+  it('rejects a mention pattern that is not a valid regex, naming its index', () => {
+    const msg = messageOf('{ agents: { list: [{ id: "a", groupChat: { mentionPatterns: ["@bot", "(("] } }] } }');
+    expect(msg).toMatch(
+      /^agents\.list\[0\]\.groupChat\.mentionPatterns\[1\] is "\(\("; expected a valid regular expression \(.+\)\.$/,
+    );
+  });
+
+  it('rejects an invalid regex in messages.groupChat.mentionPatterns', () => {
+    expect(messageOf('{ messages: { groupChat: { mentionPatterns: ["[a-"] } } }')).toMatch(
+      /^messages\.groupChat\.mentionPatterns\[0\] is "\[a-"; expected a valid regular expression/,
+    );
+  });
+
+  it('rejects web.reconnect.maxMs below initialMs', () => {
+    expect(messageOf('{ web: { reconnect: { initialMs: 5000, maxMs: 3000 } } }')).toBe(
+      'web.reconnect.maxMs is 3000; expected a value ≥ web.reconnect.initialMs (5000).',
+    );
+  });
+
+  it('rejects initialMs under 250', () => {
+    expect(messageOf('{ web: { reconnect: { initialMs: 100 } } }')).toBe(
+      'web.reconnect.initialMs is 100; expected an integer ≥ 250.',
+    );
+  });
+
+  it('rejects a port out of range and a fractional one', () => {
+    expect(messageOf('{ gateway: { port: 70000 } }')).toBe(
+      'gateway.port is 70000; expected an integer from 0 to 65535.',
+    );
+    expect(messageOf('{ gateway: { port: 80.5 } }')).toBe('gateway.port is 80.5; expected an integer from 0 to 65535.');
+  });
+
+  it('rejects a binding to an unknown agent', () => {
+    expect(
+      messageOf('{ agents: { list: [{ id: "helper" }] }, bindings: [{ accountId: "default", agentId: "nope" }] }'),
+    ).toBe('bindings[0].agentId is "nope"; expected an agent id from agents.list: "helper".');
+  });
+
+  it('rejects a binding to an unknown account', () => {
+    expect(
+      messageOf('{ channels: { whatsapp: { accounts: { work: {} } } }, bindings: [{ accountId: "home", agentId: "main" }] }'),
+    ).toBe('bindings[0].accountId is "home"; expected a configured account: "work".');
+  });
+
+  it('names a wrong type deep inside an account', () => {
+    expect(messageOf('{ channels: { whatsapp: { accounts: { work: { ackReaction: { group: "sometimes" } } } } } }')).toBe(
+      'channels.whatsapp.accounts.work.ackReaction.group is "sometimes"; expected one of "always", "mentions", "never".',
+    );
+    expect(messageOf('{ channels: { whatsapp: { accounts: { work: { dms: { "+1555": { historyLimit: "ten" } } } } } } }')).toBe(
+      'channels.whatsapp.accounts.work.dms["+1555"].historyLimit is "ten"; expected an integer ≥ 0.',
+    );
+  });
+
+  it('rejects an account id that cannot be a directory name', () => {
+    expect(messageOf('{ channels: { whatsapp: { accounts: { "../evil": {} } } } }')).toMatch(
+      /^channels\.whatsapp\.accounts\["\.\.\/evil"\] is not a valid account id; expected an id of letters/,
+    );
+  });
+
+  it('rejects an unknown model provider and a command model without a command', () => {
+    expect(messageOf('{ agents: { list: [{ id: "a", model: { provider: "gpt" } }] } }')).toBe(
+      'agents.list[0].model.provider is "gpt"; expected an object with provider "echo", "command" or "openai".',
+    );
+    expect(messageOf('{ agents: { defaults: { model: { provider: "command" } } } }')).toBe(
+      'agents.defaults.model.command is missing; expected a list such as ["my-agent", "--flag"].',
+    );
+  });
+
+  it('rejects a duration that is not one', () => {
+    expect(messageOf('{ agents: { defaults: { heartbeat: { every: "5 minutes" } } } }')).toBe(
+      'agents.defaults.heartbeat.every is "5 minutes"; expected a duration such as "45s", "30m", "2h" or "1d".',
+    );
+  });
+
+  it('rejects a web.url that is not a WebSocket URL', () => {
+    expect(messageOf('{ web: { url: "https://web.whatsapp.com" } }')).toBe(
+      'web.url is "https://web.whatsapp.com"; expected a ws:// or wss:// URL.',
+    );
+  });
+
+  it('rejects a top level that is not an object', () => {
+    expect(messageOf('[1, 2]')).toBe('the top level is [1,2]; expected an object such as { channels: { whatsapp: { … } } }.');
+  });
+
+  it('names the other problems after the first', () => {
+    expect(messageOf('{ channels: { whatsapp: { dmPolicy: 1, historyLimit: -1 } }, gateway: { port: -1 } }')).toBe(
+      'channels.whatsapp.dmPolicy is 1; expected one of "pairing", "allowlist", "open", "disabled". ' +
+        'Also wrong: channels.whatsapp.historyLimit, gateway.port.',
+    );
+  });
+});
+
+describe('a config file that cannot be read is an error, never "defaults"', () => {
+  it('rejects a directory as the config path', () => {
+    const dir = tmpDir();
+    expect(() => loadConfig({ path: dir, env: {} })).toThrow(
+      new WagateError('WAGATE_ERR_CONFIG', `Invalid config ${dir}: it is a directory; expected a JSON5 file.`),
+    );
+  });
+
+  it('rejects a path whose parent is a file', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'plain'), '');
+    const file = path.join(dir, 'plain', 'wagate.json');
+    expect(() => loadConfig({ path: file, env: {} })).toThrow(/^Invalid config .*: cannot read it \(ENOTDIR\)\.$/);
+  });
+});
