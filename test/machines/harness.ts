@@ -2,7 +2,7 @@
  * Test harness for the account machine: a SimulatedClock that can tell whether any
  * timer is still pending, recorded effects, and a scripted random source.
  */
-import { createActor, SimulatedClock, type Actor } from 'xstate';
+import { createActor, SimulatedClock, type Actor, type InspectionEvent } from 'xstate';
 import {
   createAccountMachine,
   type AccountContext,
@@ -43,6 +43,8 @@ export interface HarnessOptions {
   draws?: number[];
   /** Send START right away (default true). */
   start?: boolean;
+  /** Passed to createActor (e.g. to see which transitions were taken). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 export interface Harness {
@@ -87,6 +89,7 @@ export function startAccount(opts: HarnessOptions = {}): Harness {
   });
   const actor = createActor(machine, {
     clock,
+    ...(opts.inspect ? { inspect: opts.inspect } : {}),
     input: {
       accountId: 'acc1',
       hasCreds: opts.hasCreds ?? true,
