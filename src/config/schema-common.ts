@@ -26,12 +26,6 @@ export function positive() {
   return z.number({ error: exp('a number > 0') }).gt(0, { error: exp('a number > 0') });
 }
 
-/** A finite number ≥ `min`. */
-export function numberAtLeast(min: number) {
-  const text = `a number ≥ ${min}`;
-  return z.number({ error: exp(text) }).min(min, { error: exp(text) });
-}
-
 export function bool() {
   return z.boolean({ error: exp('true or false') });
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AgentsSection, BindingsSection, MessagesSection } from './schema-agents.js';
-import { bool, duration, exp, id, int, nonEmptyStr, numberAtLeast, clamped, str } from './schema-common.js';
+import { bool, clamped, duration, exp, id, int, nonEmptyStr, str } from './schema-common.js';
 import { ChannelsSection } from './schema-whatsapp.js';
 
 export const WHATSAPP_WEB_URL = 'wss://web.whatsapp.com/ws/chat';

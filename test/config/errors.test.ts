@@ -204,3 +204,25 @@ describe('a config file that cannot be read is an error, never "defaults"', () =
     expect(() => loadConfig({ path: file, env: {} })).toThrow(/^Invalid config .*: cannot read it \(ENOTDIR\)\.$/);
   });
 });
+
+describe('cross-field rules', () => {
+  it('rejects two agents with the same id', () => {
+    expect(messageOf('{ agents: { list: [{ id: "a" }, { id: "a" }] } }')).toBe(
+      'agents.list[1].id is "a"; expected an id not used by another agent.',
+    );
+  });
+
+  it('rejects two bindings for one account', () => {
+    expect(
+      messageOf(
+        '{ agents: { list: [{ id: "a" }, { id: "b" }] }, bindings: [{ accountId: "default", agentId: "a" }, { accountId: "default", agentId: "b" }] }',
+      ),
+    ).toBe('bindings[1].accountId is "default"; expected an account not bound by an earlier binding.');
+  });
+
+  it('requires heartbeat.to for target "whatsapp"', () => {
+    expect(messageOf('{ agents: { defaults: { heartbeat: { every: "1h", target: "whatsapp" } } } }')).toBe(
+      'agents.defaults.heartbeat.to is missing; expected a recipient (E.164 or JID) because heartbeat.target is "whatsapp".',
+    );
+  });
+});
