@@ -52,7 +52,6 @@ export function startWebHeartbeat(deps: WebHeartbeatDeps): RunningActor {
     }
   };
   const timer = setInterval(beat, deps.intervalMs);
-  timer.unref();
 
   return {
     name: 'web-heartbeat',

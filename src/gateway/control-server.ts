@@ -131,6 +131,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     }
   }
 
+  // ws re-emits the HTTP server's errors; listen() reports them below.
+  wss.on('error', () => undefined);
   wss.on('connection', (ws) => {
     const c: Client = { ws, authed: false, seq: 0, abort: new AbortController() };
     clients.add(c);
@@ -155,7 +157,6 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const tickMs = opts.tickMs ?? 15_000;
   const now = opts.now ?? Date.now;
   const tick = tickMs > 0 ? setInterval(() => broadcast('tick', { at: now() }), tickMs) : null;
-  tick?.unref();
 
   function broadcast(event: string, payload: unknown): void {
     for (const c of clients) sendEvent(c, event, payload);

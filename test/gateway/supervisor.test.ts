@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/index.js';
+import { connectControl } from '../../src/gateway/control-client.js';
+import { startGateway, type Gateway } from '../../src/gateway/supervisor.js';
+import { readTokenFile } from '../../src/gateway/token.js';
+import { silentLogger } from '../../src/log.js';
+import { FakeTransportFactory } from '../helpers/fake-transport.js';
+
+const dirs: string[] = [];
+const gateways: Gateway[] = [];
+afterEach(async () => {
+  for (const g of gateways.splice(0)) await g.stop();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function setup(raw: unknown = { channels: { whatsapp: { accounts: { work: {}, home: {}, old: { enabled: false } } } } }) {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-gw-'));
+  dirs.push(stateDir);
+  const config = validateConfig(raw, path.join(stateDir, 'wagate.json'));
+  const transport = new FakeTransportFactory({ work: true });
+  return { stateDir, config, transport };
+}
+
+async function start(s: ReturnType<typeof setup>) {
+  const gw = await startGateway({
+    config: s.config,
+    configPath: path.join(s.stateDir, 'wagate.json'),
+    stateDir: s.stateDir,
+    env: { WAGATE_HOME: s.stateDir },
+    transport: s.transport,
+    logger: silentLogger(),
+    port: 0,
+    tickMs: 0,
+  });
+  gateways.push(gw);
+  return gw;
+}
+
+/** Timers, sockets and servers this process holds (Node's own view). */
+function resources(): string[] {
+  return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap').sort();
+}
+
+/** What `now` holds beyond `base` (multiset difference). */
+function extra(now: string[], base: string[]): string[] {
+  const left = [...base];
+  return now.filter((r) => {
+    const i = left.indexOf(r);
+    if (i === -1) return true;
+    left.splice(i, 1);
+    return false;
+  });
+}
+
+describe('supervisor', () => {
+  // First in the file, so the baseline holds no handle of another test.
+  it('starts and stops twice in one process and leaves no listener, timer or socket behind', async () => {
+    const before = resources();
+    const signalListeners = process.listenerCount('SIGINT') + process.listenerCount('SIGTERM');
+    for (let round = 0; round < 2; round++) {
+      const s = setup();
+      const gw = await start(s);
+      const client = await connectControl({ url: gw.control.url, token: readTokenFile(s.stateDir) });
+      s.transport.get('work').current.open();
+      s.transport.get('work').current.emit({ type: 'close', code: 500, reason: 'bad session' }); // arms a retry timer
+      expect(gw.accounts.get('work')!.state).toBe('backing-off');
+      expect(gw.bus.listenerCount()).toBeGreaterThan(0);
+      await gw.stop();
+      gateways.splice(gateways.indexOf(gw), 1);
+      await client.closed;
+      expect(gw.bus.listenerCount()).toBe(0);
+      for (const rt of gw.accounts.values()) expect(rt.state).toBe('stopped');
+      expect(s.transport.get('work').connections.every((c) => c.closed)).toBe(true);
+    }
+    // Closed handles leave Node's list on a later turn of the event loop (no timers
+    // here: a polling timer would itself show up as a resource).
+    for (let i = 0; i < 50 && extra(resources(), before).length > 0; i++) await new Promise((r) => setImmediate(r));
+    expect(extra(resources(), before)).toEqual([]);
+    expect(process.listenerCount('SIGINT') + process.listenerCount('SIGTERM')).toBe(signalListeners);
+  });
+
+  it('starts one account machine per enabled account: linked ones connect, unlinked ones wait', async () => {
+    const s = setup();
+    const gw = await start(s);
+    expect([...gw.accounts.keys()].sort()).toEqual(['home', 'work']);
+    expect(gw.accounts.get('work')!.state).toBe('connecting');
+    expect(s.transport.get('work').current.mode).toBe('resume');
+    expect(gw.accounts.get('home')!.state).toBe('unlinked');
+    expect(s.transport.get('home').connections).toHaveLength(0);
+    expect(s.transport.accounts.has('old')).toBe(false);
+    s.transport.get('work').current.open();
+    expect(gw.accounts.get('work')!.state).toBe('connected');
+  });
+
+  it('serves status and debug.dump over the control socket, and pushes account events', async () => {
+    const s = setup();
+    const gw = await start(s);
+    const client = await connectControl({ url: gw.control.url, token: readTokenFile(s.stateDir) });
+    expect(client.hello.snapshot.presence).toEqual([
+      { accountId: 'home', state: 'unlinked' },
+      { accountId: 'old', state: 'disabled' },
+      { accountId: 'work', state: 'connecting' },
+    ]);
+    const events: any[] = [];
+    client.onEvent((e) => events.push(e));
+    s.transport.get('work').current.open();
+    s.transport.get('work').current.emit({ type: 'close', code: 428, reason: 'Connection Terminated' });
+    const status = await client.request<any>('status', {});
+    const work = status.accounts.find((a: any) => a.accountId === 'work');
+    expect(work).toMatchObject({ enabled: true, running: true, state: 'backing-off', linked: true, connected: false, lastClose: { code: 428 } });
+    expect(status.accounts.find((a: any) => a.accountId === 'old')).toMatchObject({ enabled: false, running: false, state: 'disabled' });
+    const dump = await client.request<any>('debug.dump', {});
+    expect(dump.accounts.map((a: any) => a.accountId).sort()).toEqual(['home', 'work']);
+    const wd = dump.accounts.find((a: any) => a.accountId === 'work');
+    expect(wd.context).toMatchObject({ accountId: 'work', attempt: 1, lastClose: { code: 428, reason: 'Connection Terminated' } });
+    expect(wd.transitions.map((t: any) => `${t.event}:${t.to}`)).toEqual(
+      expect.arrayContaining(['START:connecting', 'OPEN:connected', 'CLOSE:backing-off']),
+    );
+    expect(dump.actors['web-heartbeat']).toBeDefined();
+    expect(events.filter((e) => e.event === 'account').map((e) => e.payload.to)).toEqual(['connected', 'backing-off']);
+    await expect(client.request('debug.dump', { accountId: 'nope' })).rejects.toMatchObject({ code: 'WAGATE_ERR_UNKNOWN_ACCOUNT' });
+    client.close();
+  });
+
+  it('web.enabled false starts the gateway with no WhatsApp connection', async () => {
+    const s = setup({ web: { enabled: false } });
+    const gw = await start(s);
+    expect(gw.accounts.size).toBe(0);
+    expect(s.transport.accounts.size).toBe(0);
+  });
+
+  it('the control port in use fails the start cleanly', async () => {
+    const s = setup();
+    const gw = await start(s);
+    const s2 = setup();
+    await expect(
+      startGateway({ config: s2.config, configPath: 'x', stateDir: s2.stateDir, env: { WAGATE_HOME: s2.stateDir }, transport: s2.transport, logger: silentLogger(), port: gw.control.port, tickMs: 0 }),
+    ).rejects.toThrow(/EADDRINUSE/);
+  });
+});

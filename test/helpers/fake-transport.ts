@@ -1,0 +1,79 @@
+/**
+ * A fake transport for unit tests of the gateway: records every connection
+ * attempt and lets the test play WhatsApp (qr, open, close, activity).
+ */
+import type {
+  AccountTransport,
+  Connection,
+  ConnectionEvent,
+  ConnectionListener,
+  ConnectMode,
+  TransportFactory,
+} from '../../src/ports/transport.js';
+
+export class FakeConnection implements Connection {
+  closed = false;
+  readonly sent: { to: string; text: string }[] = [];
+  constructor(
+    readonly mode: ConnectMode,
+    private readonly listener: ConnectionListener,
+  ) {}
+  emit(ev: ConnectionEvent): void {
+    if (ev.type === 'close') this.closed = true;
+    this.listener(ev);
+  }
+  open(e164 = '+15550000001'): void {
+    this.emit({ type: 'open', identity: { jid: `${e164.slice(1)}:1@s.whatsapp.net`, e164 } });
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listener({ type: 'close', code: 0, reason: 'closed by us' });
+  }
+  async sendText(to: string, text: string) {
+    this.sent.push({ to, text });
+    return { id: `FAKE${this.sent.length}` };
+  }
+}
+
+export class FakeAccountTransport implements AccountTransport {
+  readonly connections: FakeConnection[] = [];
+  loggedOut = 0;
+  constructor(
+    readonly accountId: string,
+    public creds: boolean,
+  ) {}
+  async hasCreds(): Promise<boolean> {
+    return this.creds;
+  }
+  connect(mode: ConnectMode, listener: ConnectionListener): Connection {
+    const c = new FakeConnection(mode, listener);
+    this.connections.push(c);
+    return c;
+  }
+  async logout(): Promise<string[]> {
+    this.loggedOut += 1;
+    this.creds = false;
+    return [`/fake/${this.accountId}/creds.json`];
+  }
+  get current(): FakeConnection {
+    const c = this.connections.at(-1);
+    if (!c) throw new Error(`no connection attempt for ${this.accountId} yet`);
+    return c;
+  }
+}
+
+export class FakeTransportFactory implements TransportFactory {
+  readonly accounts = new Map<string, FakeAccountTransport>();
+  constructor(private readonly linked: Record<string, boolean> = {}) {}
+  create(accountId: string): FakeAccountTransport {
+    const t = new FakeAccountTransport(accountId, this.linked[accountId] ?? false);
+    this.accounts.set(accountId, t);
+    return t;
+  }
+  get(accountId: string): FakeAccountTransport {
+    const t = this.accounts.get(accountId);
+    if (!t) throw new Error(`no transport for ${accountId}`);
+    return t;
+  }
+}
