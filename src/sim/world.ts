@@ -13,6 +13,7 @@ import type { SimCompanion, SimHub, StanzaContext } from './hub.js';
 import { MediaHost } from './media-host.js';
 import { addressedEncs, isOnlySenderKey, openDirect, openGroup } from './messages.js';
 import { PrimaryPhone } from './primary-phone.js';
+import { answerAppStateSync } from './app-state.js';
 import { answerKeyFetch, answerPrivacy, answerUsync, type DirectoryLookup } from './usync.js';
 
 export interface WorldOptions {
@@ -171,6 +172,7 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
     if (xmlns === 'usync') return answerUsync(node, ctx, lookup), true;
     if (xmlns === 'encrypt' && type === 'get' && first === 'key') return answerKeyFetch(node, ctx, lookup), true;
     if (xmlns === 'privacy' && type === 'get') return answerPrivacy(node, ctx), true;
+    if (xmlns === 'w:sync:app:state') return answerAppStateSync(node, ctx), true;
     if (xmlns === 'w:m' && first === 'media_conn') {
       ctx.send({
         tag: 'iq',
