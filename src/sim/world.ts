@@ -152,7 +152,8 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
       const ids = [node.attrs.id ?? ''];
       const list = getBinaryNodeChild(node, 'list');
       if (Array.isArray(list?.content)) for (const item of list.content) if (item.attrs.id) ids.push(item.attrs.id);
-      party.receipts.push({ ids, type: node.attrs.type ?? 'delivery', at: now() });
+      const type = node.attrs.type;
+      party.receipts.push({ ids, type: !type || type === 'inactive' ? 'delivery' : type, at: now() });
     }
     return false; // the hub acks it
   }

@@ -1,6 +1,6 @@
 /** Shared setup for the world tests: a full simulator per test, clients ended in teardown. */
 import { Agent } from 'node:https';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { startSimulator, type Simulator } from '../../../src/sim/index.js';
 import { TestClient, type TestClientOptions } from '../helpers/client.js';
 
@@ -43,6 +43,8 @@ export function useWorld(): WorldFixture {
     async linked(phone = ACCOUNT, copts) {
       const c = fixture.client(copts);
       await c.link((qr) => fixture.sim.phone(phone).scanQr(qr));
+      // the simulated phone's key share + initial history sync complete the first sync
+      await expect.poll(() => c.auth.state.creds.accountSyncCounter ?? 0, { timeout: 5000, interval: 20 }).toBeGreaterThan(0);
       return c;
     },
   };
