@@ -192,12 +192,24 @@ export class TestClient {
     await this.waitOpen(timeoutMs);
   }
 
-  /** Ends the current socket (no reconnect) and waits until it is closed. */
+  /**
+   * Ends the current socket (no reconnect) and waits until it is closed. Goes
+   * through the socket's 'error' path rather than `sock.end()` alone: Baileys'
+   * `end()` drops the 'close' listeners of in-flight queries, whose 60 s timers
+   * would then outlive the test; an error rejects them (and clears the timers).
+   */
   async end(): Promise<void> {
     this.ended = true;
     const sock = this.sock;
     this.sock = undefined;
-    if (sock) await sock.end(undefined);
+    if (!sock || sock.ws.isClosed) return;
+    const closed = new Promise<void>((resolve) => {
+      sock.ev.on('connection.update', (u) => {
+        if (u.connection === 'close') resolve();
+      });
+    });
+    sock.ws.emit('error', new Error('test client ended'));
+    await closed;
   }
 
   /** Allows `connect()` again after `end()`. */

@@ -70,3 +70,25 @@ describe('login with saved creds', () => {
     expect(got.attrs.offline).toBeUndefined();
   });
 });
+
+describe('server lifecycle', () => {
+  it('close() ends live sessions and frees the port', async () => {
+    const sim = await startSimServer({ port: 0, host: '127.0.0.1' });
+    const c = new TestClient(sim.url);
+    try {
+      await c.link((qr) => sim.phone(PHONE).scanQr(qr));
+      await sim.close();
+      expect(await c.waitClose()).toBe(428);
+      const { WebSocket } = await import('ws');
+      const probe = new WebSocket(sim.url);
+      const outcome = await new Promise<string>((resolve) => {
+        probe.on('open', () => resolve('open'));
+        probe.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      });
+      probe.terminate();
+      expect(outcome).toBe('ECONNREFUSED');
+    } finally {
+      await c.end();
+    }
+  });
+});
