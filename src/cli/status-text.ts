@@ -36,15 +36,15 @@ export function ago(at: number | null | undefined, now: number): string {
 
 export function formatStatusLine(s: AccountStatus, now: number): string[] {
   const who = s.identity?.e164 ?? s.identity?.jid ?? '-';
+  const label = `${s.accountId}${s.name !== s.accountId ? ` (${s.name})` : ''}:`;
   const parts = [
-    `${s.accountId}${s.name !== s.accountId ? ` (${s.name})` : ''}:`,
     s.enabled ? 'enabled' : 'disabled',
     s.linked ? `linked ${who}` : 'not linked',
     s.running ? `state ${s.state}` : 'not running',
     s.connected ? 'connected' : 'disconnected',
     `dm policy ${s.dmPolicy}`,
   ];
-  const lines = [parts.join(', ')];
+  const lines = [`${label} ${parts.join(', ')}`];
   if (s.lastClose) lines.push(`  last close: ${s.lastClose.code} ${s.lastClose.reason} (${ago(s.lastClose.at, now)})`);
   if (s.nextRetryAt) lines.push(`  next retry: in ${Math.max(0, Math.round((s.nextRetryAt - now) / 1000))}s (attempt ${s.attempt})`);
   if (s.error) lines.push(`  error: ${s.error.message}`);
