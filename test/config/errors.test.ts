@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { WagateError } from '../../src/errors.js';
 import { configFile, tmpDir } from './tmp.js';
@@ -194,6 +194,17 @@ describe('a config file that cannot be read is an error, never "defaults"', () =
     const dir = tmpDir();
     expect(() => loadConfig({ path: dir, env: {} })).toThrow(
       new WagateError('WAGATE_ERR_CONFIG', `Invalid config ${dir}: it is a directory; expected a JSON5 file.`),
+    );
+  });
+
+  it('rejects a file it has no permission to read', () => {
+    const file = configFile('{}');
+    // Tests may run as root, where chmod 000 does not stop a read; simulate the EACCES.
+    vi.spyOn(fs, 'readFileSync').mockImplementation(() => {
+      throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES' });
+    });
+    expect(() => loadConfig({ path: file, env: {} })).toThrow(
+      new WagateError('WAGATE_ERR_CONFIG', `Invalid config ${file}: permission denied reading it; fix its permissions.`),
     );
   });
 
