@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { BufferJSON, initAuthCreds, type AuthenticationCreds } from '@whiskeysockets/baileys';
 import { WagateError } from '../errors.js';
-import { errnoCode, readTextIfExists, writeFileAtomic } from './auth-files.js';
+import { errnoCode, readTextIfExists, writeFileAtomic, writeFilesAtomic } from './auth-files.js';
 
 export const CREDS_FILE = 'creds.json';
 export const BACKUP_FILE = 'creds.json.bak';
@@ -139,9 +139,13 @@ export async function loadCreds(dir: string, log: AuthLog): Promise<LoadedCreds>
 export async function saveCredsFile(dir: string, text: string): Promise<void> {
   const file = path.join(dir, CREDS_FILE);
   const current = await readCredsFile(file);
+  // One batch: both temp files written and fsynced together, then renamed in order
+  // (.bak first, so creds.json is never replaced before its backup exists), then one
+  // directory fsync. A crash at any point leaves each name old or new, never torn.
+  const files = current.kind === 'ok' ? [{ name: BACKUP_FILE, data: current.text }] : [];
+  files.push({ name: CREDS_FILE, data: text });
   try {
-    if (current.kind === 'ok') await writeFileAtomic(path.join(dir, BACKUP_FILE), current.text);
-    await writeFileAtomic(file, text);
+    await writeFilesAtomic(dir, files);
   } catch (err) {
     throw new WagateError(
       'WAGATE_ERR_CREDS',
