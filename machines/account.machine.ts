@@ -16,6 +16,8 @@
 import { assertEvent, assign, setup } from 'xstate';
 import { backoffDelay, normalizeReconnectPolicy } from './backoff.js';
 import { classifyClose, type CloseKind } from './close-codes.js';
+import { gaveUpError, linkFailedError } from './account.errors.js';
+import { LINKING_CLOSE, SOCKET_CLOSE, SOCKET_LEAVE } from './account.transitions.js';
 import type {
   AccountContext,
   AccountInput,
@@ -35,34 +37,6 @@ const DEFAULT_HEARTBEAT_SECONDS = 60;
 function closeKindOf(event: AccountMachineEvent): CloseKind | null {
   return event.type === 'CLOSE' ? classifyClose(event.code, event.reason).kind : null;
 }
-
-/**
- * Where a CLOSE from `connecting`/`connected` leads (first match wins). Every close
- * kind is covered, so the last entry only ever sees 'retry'.
- */
-const SOCKET_CLOSE = [
-  // Our own close (LOGOUT/STOP already moved on; a stale one changes nothing).
-  { guard: { type: 'closeKind', params: { kinds: ['closed-by-us'] } } },
-  // 515: restart at once, not counted as a failure.
-  {
-    guard: { type: 'closeKind', params: { kinds: ['restart'] } },
-    target: '#account.connecting',
-    reenter: true,
-    actions: 'recordClose',
-  },
-  {
-    guard: { type: 'closeKind', params: { kinds: ['logged-out'] } },
-    target: '#account.logged-out',
-    actions: ['recordClose', 'recordCloseError'],
-  },
-  {
-    guard: { type: 'closeKind', params: { kinds: ['conflict', 'outdated'] } },
-    target: '#account.degraded',
-    actions: ['recordClose', 'recordCloseError'],
-  },
-  { guard: 'attemptsExhausted', target: '#account.degraded', actions: ['recordClose', 'giveUp'] },
-  { target: '#account.backing-off', actions: ['recordClose', 'countAttempt'] },
-] as const;
 
 export function createAccountMachine(deps: AccountMachineDeps = {}) {
   const now = deps.now ?? Date.now;
@@ -92,23 +66,10 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
       recordLinkFailure: assign({
         error: ({ event }) => {
           assertEvent(event, 'CLOSE');
-          return event.code === 408
-            ? {
-                code: 'WAGATE_ERR_LOGIN_TIMEOUT' as const,
-                message: 'The QR code was not scanned in time; run `wagate channels login` again.',
-              }
-            : {
-                code: 'WAGATE_ERR_NOT_LINKED' as const,
-                message: `The connection closed while linking (${event.code}: ${event.reason}); run \`wagate channels login\` again.`,
-              };
+          return linkFailedError(event.code, event.reason);
         },
       }),
-      giveUp: assign({
-        error: ({ context }) => ({
-          code: 'WAGATE_ERR_GAVE_UP' as const,
-          message: `Reconnecting failed ${context.attempt} times in a row; check the network, then restart the gateway.`,
-        }),
-      }),
+      giveUp: assign({ error: ({ context }) => gaveUpError(context.attempt) }),
       countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
       resetAttempts: assign({ attempt: 0 }),
       markLinked: assign({ linked: true }),
@@ -190,30 +151,8 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
         on: {
           QR: { actions: 'countQr' },
           OPEN: { target: 'connected', actions: 'markOpen' },
-          CLOSE: [
-            { guard: { type: 'closeKind', params: { kinds: ['closed-by-us'] } } },
-            // The post-scan 515: creds now exist; reconnect with them at once.
-            {
-              guard: { type: 'closeKind', params: { kinds: ['restart'] } },
-              target: 'connecting',
-              actions: ['recordClose', 'markLinked'],
-            },
-            // A link attempt is interactive: a transient close (408 = QR refs ran out)
-            // ends it instead of retrying without creds.
-            {
-              guard: { type: 'closeKind', params: { kinds: ['retry'] } },
-              target: 'unlinked',
-              actions: ['recordClose', 'recordLinkFailure'],
-            },
-            {
-              guard: { type: 'closeKind', params: { kinds: ['logged-out'] } },
-              target: 'logged-out',
-              actions: ['recordClose', 'recordCloseError'],
-            },
-            { target: 'degraded', actions: ['recordClose', 'recordCloseError'] },
-          ],
-          LOGOUT: { target: 'unlinked', actions: ['closeConnection', 'forgetLink'] },
-          STOP: { target: 'stopped', actions: 'closeConnection' },
+          CLOSE: [...LINKING_CLOSE],
+          ...SOCKET_LEAVE,
         },
       },
       // Not in the SPEC's list: the socket is opening with saved creds (after START,
@@ -224,8 +163,7 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
         on: {
           OPEN: { target: 'connected', actions: 'markOpen' },
           CLOSE: [...SOCKET_CLOSE],
-          LOGOUT: { target: 'unlinked', actions: ['closeConnection', 'forgetLink'] },
-          STOP: { target: 'stopped', actions: 'closeConnection' },
+          ...SOCKET_LEAVE,
         },
       },
       connected: {
@@ -233,8 +171,7 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
         after: { stableAfter: { actions: 'resetAttempts' } },
         on: {
           CLOSE: [...SOCKET_CLOSE],
-          LOGOUT: { target: 'unlinked', actions: ['closeConnection', 'forgetLink'] },
-          STOP: { target: 'stopped', actions: 'closeConnection' },
+          ...SOCKET_LEAVE,
         },
       },
       'backing-off': {

@@ -1,0 +1,27 @@
+/**
+ * The errors the account machine itself decides on (close codes that carry their own
+ * error are in close-codes.ts). Plain `{code, message}` so context stays JSON.
+ */
+import type { ErrorInfo } from '../src/errors.js';
+
+/** A link attempt ended by a transient close: 408 means the QR refs ran out. */
+export function linkFailedError(code: number, reason: string): ErrorInfo {
+  if (code === 408) {
+    return {
+      code: 'WAGATE_ERR_LOGIN_TIMEOUT',
+      message: 'The QR code was not scanned in time; run `wagate channels login` again.',
+    };
+  }
+  return {
+    code: 'WAGATE_ERR_NOT_LINKED',
+    message: `The connection closed while linking (${code}: ${reason}); run \`wagate channels login\` again.`,
+  };
+}
+
+/** `web.reconnect.maxAttempts` failures in a row. */
+export function gaveUpError(attempts: number): ErrorInfo {
+  return {
+    code: 'WAGATE_ERR_GAVE_UP',
+    message: `Reconnecting failed ${attempts} times in a row; check the network, then restart the gateway.`,
+  };
+}
