@@ -196,7 +196,7 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
     const to = node.attrs.to ?? '';
     const base = { id: node.attrs.id ?? '', type: 'result', from: to };
     if (getBinaryNodeChild(node, 'participating')) {
-      const mine = [...groups.values()].filter((g) => g.metadataNode().content && isAccountIn(g, ctx.companion));
+      const mine = [...groups.values()].filter((g) => isAccountIn(g, ctx.companion));
       ctx.send({ tag: 'iq', attrs: base, content: [{ tag: 'groups', attrs: {}, content: mine.map((g) => g.metadataNode()) }] });
       return;
     }
