@@ -14,7 +14,7 @@
  *   LOGOUT → unlinked, STOP → stopped (final) from everywhere.
  */
 import { assertEvent, assign, setup } from 'xstate';
-import { backoffDelay, normalizeReconnectPolicy } from './backoff.js';
+import { MAX_TIMER_MS, backoffDelay, normalizeReconnectPolicy } from './backoff.js';
 import { classifyClose, type CloseKind } from './close-codes.js';
 import { gaveUpError, linkFailedError } from './account.errors.js';
 import { LINKING_CLOSE, SOCKET_CLOSE, SOCKET_LEAVE } from './account.transitions.js';
@@ -125,7 +125,7 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
       policy: normalizeReconnectPolicy(input.reconnect),
       heartbeatSeconds:
         Number.isFinite(input.heartbeatSeconds) && input.heartbeatSeconds > 0
-          ? input.heartbeatSeconds
+          ? Math.min(input.heartbeatSeconds, Math.floor(MAX_TIMER_MS / 1000))
           : DEFAULT_HEARTBEAT_SECONDS,
     }),
     // The account waits in `unlinked` until the supervisor sends START (an explicit

@@ -25,6 +25,9 @@ export const DEFAULT_RECONNECT_POLICY: Readonly<ReconnectPolicy> = Object.freeze
   maxAttempts: 12,
 });
 
+/** Largest delay a Node timer honours; longer ones fire after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 function finiteOr(value: number | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
@@ -35,13 +38,14 @@ function clamp(value: number, min: number, max: number): number {
 
 /**
  * Fill in defaults and apply the SPEC §3 clamps. Missing or non-finite fields take
- * their default; `initialMs`/`maxMs` are rounded to whole milliseconds; a negative
+ * their default; `initialMs`/`maxMs` are rounded to whole milliseconds and kept within
+ * what a Node timer can wait (MAX_TIMER_MS, ~24.8 days); a negative
  * `maxAttempts` becomes 0 (unlimited) and a fractional one is floored.
  */
 export function normalizeReconnectPolicy(p: Partial<ReconnectPolicy> = {}): ReconnectPolicy {
   const d = DEFAULT_RECONNECT_POLICY;
-  const initialMs = Math.round(Math.max(250, finiteOr(p.initialMs, d.initialMs)));
-  const maxMs = Math.round(Math.max(initialMs, finiteOr(p.maxMs, d.maxMs)));
+  const initialMs = Math.round(clamp(finiteOr(p.initialMs, d.initialMs), 250, MAX_TIMER_MS));
+  const maxMs = Math.round(clamp(finiteOr(p.maxMs, d.maxMs), initialMs, MAX_TIMER_MS));
   const factor = clamp(finiteOr(p.factor, d.factor), 1.1, 10);
   const jitter = clamp(finiteOr(p.jitter, d.jitter), 0, 1);
   const maxAttempts = Math.max(0, Math.floor(finiteOr(p.maxAttempts, d.maxAttempts)));

@@ -12,6 +12,7 @@ export {
 } from './account.types.js';
 export {
   DEFAULT_RECONNECT_POLICY,
+  MAX_TIMER_MS,
   backoffDelay,
   normalizeReconnectPolicy,
   type ReconnectPolicy,

@@ -21,6 +21,11 @@ describe('an account before START', () => {
     expect(ctx.heartbeatSeconds).toBe(60);
     expect(ctx.accountId).toBe('acc1');
   });
+
+  it('caps heartbeatSeconds so the stable timer fits a Node timer', () => {
+    h = startAccount({ start: false, heartbeatSeconds: 1e9 });
+    expect(h.ctx().heartbeatSeconds * 1000).toBeLessThanOrEqual(2_147_483_647);
+  });
 });
 
 describe('unlinked', () => {

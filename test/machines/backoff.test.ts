@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { backoffDelay, normalizeReconnectPolicy } from '../../machines/index.js';
+import { MAX_TIMER_MS, backoffDelay, normalizeReconnectPolicy } from '../../machines/index.js';
 
 describe('normalizeReconnectPolicy', () => {
   it('fills in the SPEC defaults when nothing is given', () => {
@@ -23,6 +23,11 @@ describe('normalizeReconnectPolicy', () => {
     expect(normalizeReconnectPolicy({ initialMs: 5000, maxMs: 1000 }).maxMs).toBe(5000);
     expect(normalizeReconnectPolicy({ initialMs: 100, maxMs: 100 }).maxMs).toBe(250);
     expect(normalizeReconnectPolicy({ maxMs: 60000 }).maxMs).toBe(60000);
+  });
+
+  it('never lets a delay exceed what a Node timer can wait', () => {
+    expect(normalizeReconnectPolicy({ maxMs: 1e12 }).maxMs).toBe(MAX_TIMER_MS);
+    expect(normalizeReconnectPolicy({ initialMs: 1e12 })).toMatchObject({ initialMs: MAX_TIMER_MS, maxMs: MAX_TIMER_MS });
   });
 
   it('clamps factor to [1.1, 10]', () => {
@@ -50,7 +55,7 @@ describe('normalizeReconnectPolicy', () => {
   });
 
   it('always yields a policy inside the bounds', () => {
-    const num = fc.oneof(fc.double(), fc.integer({ min: -1e9, max: 1e9 }));
+    const num = fc.oneof(fc.double(), fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 1e13 }));
     fc.assert(
       fc.property(
         fc.record({ initialMs: num, maxMs: num, factor: num, jitter: num, maxAttempts: num }, { requiredKeys: [] }),
@@ -59,6 +64,7 @@ describe('normalizeReconnectPolicy', () => {
           expect(p.initialMs).toBeGreaterThanOrEqual(250);
           expect(Number.isInteger(p.initialMs) && Number.isInteger(p.maxMs)).toBe(true);
           expect(p.maxMs).toBeGreaterThanOrEqual(p.initialMs);
+          expect(p.maxMs).toBeLessThanOrEqual(MAX_TIMER_MS);
           expect(p.factor).toBeGreaterThanOrEqual(1.1);
           expect(p.factor).toBeLessThanOrEqual(10);
           expect(p.jitter).toBeGreaterThanOrEqual(0);
