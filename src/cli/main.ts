@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerChannelsCommands } from './channels.js';
 import { registerDebugCommands } from './debug.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerGatewayCommand } from './gateway.js';
 import { ExitCode, processIO, reportError, type CliIO } from './io.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerGatewayCommand(program, deps);
   registerChannelsCommands(program, deps);
   registerDebugCommands(program, deps);
+  registerDoctorCommand(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }
