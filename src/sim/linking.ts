@@ -16,6 +16,7 @@ import {
 } from '@whiskeysockets/baileys';
 import { verifySignature } from 'libsignal/src/curve.js';
 import type { SimConnection } from './connection.js';
+import { PairingCodeFlow } from './pairing-code.js';
 import { streamError } from './faults.js';
 import type { CompanionRecord, Hub } from './hub-impl.js';
 import type { SimCompanion } from './hub.js';
@@ -30,6 +31,12 @@ export interface SimPhone {
   readonly accountKey: KeyPair;
   /** Scans a QR text from the client's `connection.update {qr}`; resolves once linked. */
   scanQr(qr: string): Promise<SimCompanion>;
+  /**
+   * Enters the code the client got from `requestPairingCode(number)`; resolves once
+   * linked, rejects on a wrong code (the client then keeps waiting) or when no
+   * client asked for a code for this number within `helloWaitMs` (default 1000).
+   */
+  enterPairingCode(code: string, helloWaitMs?: number): Promise<SimCompanion>;
 }
 
 export interface QrData {
@@ -67,7 +74,20 @@ export class Linker {
   private lidCounter = 0;
   private readonly nextDevice = new Map<string, number>();
 
-  constructor(private readonly deps: LinkerDeps) {}
+  private readonly codes: PairingCodeFlow;
+
+  constructor(private readonly deps: LinkerDeps) {
+    this.codes = new PairingCodeFlow({
+      nextId: () => deps.hub.nextId(),
+      nowS: deps.nowS,
+      pair: (conn, phone, client) => this.pair(conn, phone, client),
+    });
+  }
+
+  /** Takes the linking iqs of a not yet logged-in client (pairing code); false for others. */
+  handle(conn: SimConnection, node: BinaryNode): boolean {
+    return this.codes.handle(conn, node);
+  }
 
   /** A new client (no creds) connected: hand it its refs. */
   begin(conn: SimConnection): void {
@@ -88,6 +108,7 @@ export class Linker {
 
   /** Forgets the refs of a closed connection. */
   forget(conn: SimConnection): void {
+    this.codes.forget(conn);
     for (const [ref, c] of this.byRef) if (c === conn) this.byRef.delete(ref);
   }
 
@@ -102,6 +123,7 @@ export class Linker {
         lidUser: String(100_000_000_000_000 + this.lidCounter),
         accountKey: Curve.generateKeyPair(),
         scanQr: (qr) => this.scan(created, qr),
+        enterPairingCode: (code, helloWaitMs) => this.codes.enterCode(created, code, helloWaitMs),
       };
       phone = created;
       this.phones.set(user, phone);
@@ -114,6 +136,19 @@ export class Linker {
     const conn = this.byRef.get(data.ref);
     if (!conn || conn.closed) throw new Error('sim: QR ref unknown or expired');
     if (!conn.clientStatic.equals(data.noiseKey)) throw new Error('sim: QR noise key does not match the client');
+    return this.pair(conn, phone, data);
+  }
+
+  /**
+   * The phone accepted the client (QR scanned or pairing code entered): sends a
+   * signed `pair-success`, checks the client's `pair-device-sign`, registers the
+   * companion and asks the client to restart (515).
+   */
+  async pair(
+    conn: SimConnection,
+    phone: SimPhone,
+    client: { identityKey: Buffer; advSecret: Buffer },
+  ): Promise<SimCompanion> {
     this.forget(conn);
     const device = (this.nextDevice.get(phone.user) ?? 0) + 1;
     this.nextDevice.set(phone.user, device);
@@ -125,7 +160,7 @@ export class Linker {
     }).finish();
     const accountSignature = Curve.sign(
       phone.accountKey.private,
-      Buffer.concat([WA_ADV_ACCOUNT_SIG_PREFIX, details, data.identityKey]),
+      Buffer.concat([WA_ADV_ACCOUNT_SIG_PREFIX, details, client.identityKey]),
     );
     const signed = proto.ADVSignedDeviceIdentity.encode({
       details,
@@ -134,7 +169,7 @@ export class Linker {
     }).finish();
     const identity = proto.ADVSignedDeviceIdentityHMAC.encode({
       details: signed,
-      hmac: hmacSign(signed, data.advSecret),
+      hmac: hmacSign(signed, client.advSecret),
     }).finish();
 
     const jid = `${phone.user}:${device}@s.whatsapp.net`;
@@ -154,7 +189,7 @@ export class Linker {
         },
       ],
     });
-    verifyPairDeviceSign(answer, details, data.identityKey, phone.accountKey.public);
+    verifyPairDeviceSign(answer, details, client.identityKey, phone.accountKey.public);
 
     const rec: CompanionRecord = {
       user: phone.user,
@@ -163,8 +198,8 @@ export class Linker {
       lidUser: phone.lidUser,
       lid,
       online: false,
-      noiseKey: data.noiseKey,
-      identityKey: data.identityKey,
+      noiseKey: conn.clientStatic,
+      identityKey: client.identityKey,
       firstLoginPending: true,
     };
     this.deps.hub.addCompanion(rec);

@@ -15,7 +15,9 @@
  * - `hub`: the `SimHub` (hub.ts) the world half builds on: companions, stanza
  *   handlers, `deliver()` with the offline queue (`offline="1"` + `<ib><offline count>`).
  * - `phone(e164)`: the simulated primary phone of a number; `scanQr(qrText)` links the
- *   client that shows that QR and resolves with the new companion.
+ *   client that shows that QR and resolves with the new companion;
+ *   `enterPairingCode(code)` does the same for a client that called
+ *   `sock.requestPairingCode(number)` (pairing-code linking).
  * - `kick(user, 401|440|500|515)`: ends the live session with that stream error
  *   (401 also unlinks the device, so its next login fails with 401).
  * - `drop(user)`: closes the socket (client reports 428).
@@ -112,8 +114,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       if (rec && sessions.get(rec.user) === conn) {
         if (login.handle(conn, rec, node)) return;
         if (await hub.dispatch(node, { companion: rec, send: (n) => conn.send(n) })) return;
-      } else if (node.tag === 'iq' && node.attrs.xmlns === 'w:p') {
-        conn.send(iqResult(node));
+      } else if (linker.handle(conn, node)) {
         return;
       }
       const answer = genericAnswer(node);
