@@ -11,6 +11,8 @@ import { printJson } from './io.js';
 import { action, type CommandDeps } from './main.js';
 import { formatStatusLine } from './status-text.js';
 import { isWagateError } from '../errors.js';
+import { parsePositiveInt } from './args.js';
+import { runLogin, runLogout, type LoginOptions } from './login.js';
 
 /** Status without a gateway: what the config and the creds on disk say. */
 export async function offlineStatus(ctx: CliContext): Promise<AccountStatus[]> {
@@ -37,7 +39,26 @@ export async function offlineStatus(ctx: CliContext): Promise<AccountStatus[]> {
 }
 
 export function registerChannelsCommands(program: Command, deps: CommandDeps): void {
-  const channels = program.command('channels').description('WhatsApp accounts: status');
+  const channels = program.command('channels').description('WhatsApp accounts: link, unlink, status');
+  channels
+    .command('login')
+    .description('link an account by QR (through the running gateway, or in-process)')
+    .option('--account <id>', 'the account (default: the default account)')
+    .option('--timeout <seconds>', 'give up when no QR was scanned by then', parsePositiveInt, 180)
+    .option('--json', 'one JSON line per event: {"event":"qr",…} … {"event":"linked",…}')
+    .action(
+      action(deps, async (opts: LoginOptions, cmd: Command) => runLogin(await loadContext(deps.io, cmd.optsWithGlobals()), opts)),
+    );
+  channels
+    .command('logout')
+    .description("delete an account's WhatsApp auth state")
+    .option('--account <id>', 'the account (default: the default account)')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(deps, async (opts: { account?: string; json?: boolean }, cmd: Command) =>
+        runLogout(await loadContext(deps.io, cmd.optsWithGlobals()), opts),
+      ),
+    );
   channels
     .command('status')
     .description('per account: enabled, linked, running, connected, last close, dm policy, error and a fix hint')

@@ -4,7 +4,10 @@
  * translates connection events into machine events, publishes state changes on
  * the bus, and keeps the last 50 transitions for `wagate debug dump`.
  */
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type ActorOptions, type AnyActorLogic } from 'xstate';
+
+/** xstate's timer clock (not exported by name). */
+export type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
 import type { Logger } from 'pino';
 import { createAccountMachine, type AccountContext } from '../../machines/index.js';
 import type { Bus } from '../bus/bus.js';
@@ -30,6 +33,8 @@ export interface AccountRuntimeOptions {
   reconnect: Record<string, number | undefined>;
   now?: () => number;
   random?: () => number;
+  /** xstate clock for the machine's delays (tests pass a SimulatedClock). */
+  clock?: Clock;
 }
 
 type AccountActor = Actor<ReturnType<typeof createAccountMachine>>;
@@ -42,6 +47,8 @@ export class AccountRuntime {
   private readonly now: () => number;
   private lastActivityAt: number | null = null;
   private stopped = false;
+  /** Settles when the last connection we closed has finished closing. */
+  private closing: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: AccountRuntimeOptions) {
     this.accountId = opts.accountId;
@@ -49,11 +56,12 @@ export class AccountRuntime {
     const machine = createAccountMachine({ now: this.now, random: opts.random ?? Math.random }).provide({
       actions: {
         openConnection: (_args, params: { mode: ConnectMode }) => this.open(params.mode),
-        closeConnection: () => this.closeCurrent('closed by the gateway'),
+        closeConnection: () => void this.closeCurrent('closed by the gateway'),
       },
     });
     let prev: AccountStateName | null = null;
     this.actor = createActor(machine, {
+      ...(opts.clock ? { clock: opts.clock } : {}),
       input: {
         accountId: opts.accountId,
         hasCreds: false,
@@ -98,6 +106,7 @@ export class AccountRuntime {
 
   async logout(): Promise<string[]> {
     this.actor.send({ type: 'LOGOUT' });
+    await this.closing; // no socket may write auth files while they are removed
     return this.opts.transport.logout();
   }
 
@@ -160,15 +169,15 @@ export class AccountRuntime {
     }
   }
 
-  private async closeCurrent(reason: string): Promise<void> {
+  private closeCurrent(reason: string): Promise<void> {
     const conn = this.connection;
     this.connection = null;
-    if (!conn) return;
-    try {
-      await conn.close(reason);
-    } catch (err) {
+    if (!conn) return this.closing;
+    const closed = conn.close(reason).catch((err: unknown) => {
       this.opts.logger.warn({ err }, 'closing the connection failed');
-    }
+    });
+    this.closing = Promise.all([this.closing, closed]).then(() => undefined);
+    return this.closing;
   }
 
   private record(t: Transition): void {

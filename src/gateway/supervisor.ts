@@ -4,14 +4,16 @@
  * down in order and leaves no listener, timer or socket behind.
  */
 import type { Logger } from 'pino';
+
 import { createBus, type Bus } from '../bus/bus.js';
 import { resolveAccounts, type AccountConfig, type WagateConfig } from '../config/index.js';
 import { subLogger } from '../log.js';
 import type { TransportFactory } from '../ports/transport.js';
-import { AccountRuntime } from './account-runtime.js';
+import { AccountRuntime, type Clock } from './account-runtime.js';
 import { ActorRegistry } from './actor-registry.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { registerCoreMethods } from './core-methods.js';
+import { registerLoginMethods } from './login-methods.js';
 import { MethodRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
@@ -29,6 +31,8 @@ export interface GatewayOptions {
   tickMs?: number;
   now?: () => number;
   random?: () => number;
+  /** xstate clock for the account machines' delays (tests pass a SimulatedClock). */
+  clock?: Clock;
 }
 
 export interface Gateway {
@@ -67,6 +71,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         reconnect: web.reconnect,
         now,
         random: opts.random,
+        clock: opts.clock,
       }),
     );
   }
@@ -105,6 +110,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   try {
     actors.add(startWebHeartbeat({ bus, accounts, logger: opts.logger, intervalMs: web.heartbeatSeconds * 1000, now }));
     registerCoreMethods(methods, gateway, { now });
+    registerLoginMethods(methods, gateway);
     const token = await loadOrCreateToken(opts.stateDir, opts.config.gateway.auth.token);
     control = await startControlServer({
       host: opts.config.gateway.bind,

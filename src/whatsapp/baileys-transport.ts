@@ -4,6 +4,7 @@
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
 import makeWASocket, { DisconnectReason, type WAMessage, type proto } from '@whiskeysockets/baileys';
+import https from 'node:https';
 import type { Logger } from 'pino';
 import { WagateError } from '../errors.js';
 import {
@@ -67,10 +68,12 @@ export class BaileysAccountTransport implements AccountTransport {
       sock = makeWASocket({
         waWebSocketUrl: this.opts.url,
         auth: store.state,
-        logger: log.child({ subsystem: 'whatsapp/baileys' }, { level: 'warn' }) as never,
+        logger: baileysLogger(log) as never,
         markOnlineOnConnect: false,
         syncFullHistory: false,
         keepAliveIntervalMs: this.opts.keepAliveIntervalMs,
+        // The simulator's media host is self-signed on loopback; real WhatsApp never is.
+        fetchAgent: isLoopbackUrl(this.opts.url) ? new https.Agent({ rejectUnauthorized: false }) : undefined,
         getMessage: async (key) => (key.id ? this.sent.get(key.id) : undefined),
       });
       const s = sock;
@@ -129,4 +132,19 @@ export class BaileysAccountTransport implements AccountTransport {
 
 function identityOf(user: { id: string; lid?: string; name?: string }): LinkedIdentity {
   return { jid: user.id, e164: jidToE164(user.id), lid: user.lid ?? null, name: user.name ?? null };
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
+/** Baileys' own logging, bridged into ours at warn (or quieter, when ours is quieter). */
+function baileysLogger(log: Logger): Logger {
+  const level = log.levelVal > log.levels.values.warn! ? log.level : 'warn';
+  return log.child({ subsystem: 'whatsapp/baileys' }, { level });
 }

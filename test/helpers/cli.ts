@@ -17,11 +17,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(argv: string[], env: Record<string, string | undefined>, signal?: AbortSignal): Promise<CliResult> {
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  opts: { signal?: AbortSignal; onOut?: (text: string) => void } = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
+  const signal = opts.signal;
   const io: CliIO = {
-    out: (t) => (stdout += t.endsWith('\n') ? t : `${t}\n`),
+    out: (t) => {
+      stdout += t.endsWith('\n') ? t : `${t}\n`;
+      opts.onOut?.(t);
+    },
     err: (t) => (stderr += t.endsWith('\n') ? t : `${t}\n`),
     env,
     isTTY: false,

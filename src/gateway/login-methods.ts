@@ -1,0 +1,71 @@
+/**
+ * Control methods for linking and unlinking: `login.start` (streams `login.qr`
+ * events to the caller), `login.wait`, `logout`.
+ */
+import { z } from 'zod';
+import { WagateError } from '../errors.js';
+import type { AccountRuntime } from './account-runtime.js';
+import { startLogin, waitForLink } from './login.js';
+import type { MethodRegistry } from './methods.js';
+import type { Gateway } from './supervisor.js';
+
+export const DEFAULT_LOGIN_TIMEOUT_MS = 3 * 60_000;
+
+function runtimeFor(gw: Gateway, accountId: string): AccountRuntime {
+  const rt = gw.accounts.get(accountId);
+  if (rt) return rt;
+  const known = gw.configured.map((a) => a.accountId).join(', ');
+  if (gw.configured.some((a) => a.accountId === accountId)) {
+    throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `Account "${accountId}" is disabled (or web.enabled is false); enable it first.`);
+  }
+  throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No account "${accountId}" in the config; known accounts: ${known}.`);
+}
+
+const accountParam = z.object({ accountId: z.string().min(1) });
+
+export function registerLoginMethods(methods: MethodRegistry, gw: Gateway): void {
+  methods.register('login.start', {
+    description: 'Start linking an account by QR; the caller then gets `login.qr` events.',
+    params: accountParam,
+    handler: ({ accountId }, ctx) => {
+      const rt = runtimeFor(gw, accountId);
+      const off = gw.bus.on('account.qr.updated', (ev) => {
+        if (ev.accountId === accountId) ctx.emit('login.qr', { accountId, qr: ev.qr, count: ev.count });
+      });
+      const stopStreaming = () => off();
+      ctx.signal.addEventListener('abort', stopStreaming, { once: true });
+      const offDone = gw.bus.on('account.state.changed', (ev) => {
+        if (ev.accountId === accountId && ev.to !== 'linking' && ev.to !== 'connecting') {
+          off();
+          offDone();
+        }
+      });
+      const res = startLogin(rt);
+      if (res.status === 'already-linked') {
+        off();
+        offDone();
+      }
+      return res;
+    },
+  });
+
+  methods.register('login.wait', {
+    description: 'Wait until the account linked by `login.start` is connected; answers its identity.',
+    params: accountParam.extend({ timeoutMs: z.number().int().positive().max(30 * 60_000).optional() }),
+    handler: async ({ accountId, timeoutMs }, ctx) => {
+      const rt = runtimeFor(gw, accountId);
+      const identity = await waitForLink(rt, gw.bus, { timeoutMs: timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS, signal: ctx.signal });
+      return { accountId, identity };
+    },
+  });
+
+  methods.register('logout', {
+    description: "Unlink an account: close its connection and delete its WhatsApp auth state.",
+    params: accountParam,
+    handler: async ({ accountId }) => {
+      const rt = runtimeFor(gw, accountId);
+      const removed = await rt.logout();
+      return { accountId, removed };
+    },
+  });
+}

@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { e2e, until, type E2E } from './harness.js';
+
+let h: E2E | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+
+describe('linking through the gateway (real Baileys ↔ simulator)', () => {
+  it('channels login links (the phone scans the printed QR), status says linked+connected, a restart reconnects from saved creds without a QR', async () => {
+    h = await e2e({ channels: { whatsapp: { accounts: { work: {} } } } });
+    const gw = await h.startGateway();
+    expect(gw.accounts.get('work')!.state).toBe('unlinked');
+    const res = await h.link('work', '+15550000001');
+    expect(res.code).toBe(0);
+    expect(res.lines[0]).toMatchObject({ event: 'qr', qr: expect.stringContaining(',') });
+    expect(res.lines.at(-1)).toEqual({ event: 'linked', accountId: 'work', e164: '+15550000001', jid: expect.stringMatching(/^15550000001:\d+@s\.whatsapp\.net$/) });
+    const status = JSON.parse((await runCli(['channels', 'status', '--json'], h.env)).stdout);
+    expect(status.accounts[0]).toMatchObject({ accountId: 'work', linked: true, connected: true, state: 'connected', identity: { e164: '+15550000001' } });
+
+    await h.stopGateway();
+    const again = await h.startGateway();
+    let qrs = 0;
+    again.bus.on('account.qr.updated', () => void qrs++);
+    await until(() => again.accounts.get('work')!.state === 'connected', 'reconnect from saved creds');
+    expect(qrs).toBe(0);
+    expect(again.accounts.get('work')!.context.identity).toMatchObject({ e164: '+15550000001' });
+    const human = await runCli(['channels', 'status'], h.env);
+    expect(human.stdout).toContain('work: enabled, linked +15550000001, state connected, connected');
+  });
+
+  it('logout removes the auth state and status says "Not linked"', async () => {
+    h = await e2e({ channels: { whatsapp: { accounts: { work: {} } } } });
+    await h.startGateway();
+    expect((await h.link('work', '+15550000002')).code).toBe(0);
+    const out = await runCli(['channels', 'logout', '--account', 'work'], h.env);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/Logged out account work; removed \d+ file\(s\)/);
+    expect(out.stdout).toContain('creds.json');
+    const status = await runCli(['channels', 'status'], h.env);
+    expect(status.stdout).toContain('work: enabled, not linked');
+    expect(status.stdout).toContain('Not linked: run `wagate channels login --account work`');
+  });
+
+  it('login in-process when no gateway runs, then the gateway starts connected', async () => {
+    h = await e2e();
+    const res = await h.link('default', '+15550000003');
+    expect(res.code).toBe(0);
+    expect(res.lines.at(-1)).toMatchObject({ event: 'linked', accountId: 'default', e164: '+15550000003' });
+    const gw = await h.startGateway();
+    await until(() => gw.accounts.get('default')!.state === 'connected', 'connected from creds saved by the CLI');
+  });
+});
