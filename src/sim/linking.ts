@@ -66,6 +66,8 @@ export interface LinkerDeps {
   nowS(): number;
   /** How many refs each new client gets (it shows one QR per ref, then gives up with 408). */
   qrRefs: number;
+  /** A number was linked again: its previous device (if any) is being replaced. */
+  onRelink(user: string): void;
 }
 
 export class Linker {
@@ -202,6 +204,7 @@ export class Linker {
       identityKey: client.identityKey,
       firstLoginPending: true,
     };
+    if (this.deps.hub.record(phone.user)) this.deps.onRelink(phone.user);
     this.deps.hub.addCompanion(rec);
     conn.end(streamError(515));
     return rec;

@@ -5,7 +5,7 @@
  */
 import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode, type proto } from '@whiskeysockets/baileys';
 import type { SimConnection } from './connection.js';
-import { loginFailure, streamError } from './faults.js';
+import { loginFailure, type KickCode } from './faults.js';
 import type { CompanionRecord, Hub } from './hub-impl.js';
 import type { UploadedKeys } from './hub.js';
 
@@ -16,6 +16,8 @@ export interface LoginDeps {
   sessions: Map<string, SimConnection>;
   /** One-shot login failures armed by `failNextLogin`. */
   failNext: Map<string, number>;
+  /** Ends the live session of `user` (if any) with that stream error. */
+  endSession(user: string, code: KickCode): void;
 }
 
 export function iqResult(node: BinaryNode, content?: BinaryNode[]): BinaryNode {
@@ -70,12 +72,8 @@ export class LoginFlow {
       conn.end(loginFailure(401));
       return;
     }
-    const previous = this.deps.sessions.get(user);
-    if (previous && previous !== conn) {
-      this.deps.sessions.delete(user);
-      this.deps.hub.setOffline(user, previous);
-      previous.end(streamError(440));
-    }
+    // A second connection with the same creds replaces the first.
+    this.deps.endSession(user, 440);
     conn.user = user;
     this.deps.sessions.set(user, conn);
     const t = String(this.deps.nowS());
@@ -119,9 +117,8 @@ export class LoginFlow {
     }
     if (xmlns === 'md' && first === 'remove-companion-device') {
       conn.send(iqResult(node));
-      this.deps.sessions.delete(rec.user);
+      this.deps.endSession(rec.user, 401);
       this.deps.hub.removeCompanion(rec.user);
-      conn.end(streamError(401));
       return true;
     }
     return false;

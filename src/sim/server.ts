@@ -100,8 +100,16 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const sessions = new Map<string, SimConnection>();
   const failNext = new Map<string, number>();
   const connections = new Set<SimConnection>();
-  const linker = new Linker({ hub, nowS, qrRefs: opts.qrRefs ?? 6 });
-  const login = new LoginFlow({ hub, nowS, sessions, failNext });
+  const endSession = (user: string, code: KickCode): void => {
+    const conn = sessions.get(user);
+    if (!conn) return;
+    sessions.delete(user);
+    hub.setOffline(user, conn);
+    conn.end(streamError(code));
+  };
+  // One companion per number: linking it again removes the old device.
+  const linker = new Linker({ hub, nowS, qrRefs: opts.qrRefs ?? 6, onRelink: (user) => endSession(user, 401) });
+  const login = new LoginFlow({ hub, nowS, sessions, failNext, endSession });
 
   const events: ConnectionEvents = {
     onHello(conn, payload) {
@@ -158,9 +166,9 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     hub,
     phone: (e164) => linker.phone(e164),
     kick(user, code) {
-      const conn = session(user);
+      session(user);
+      endSession(toUser(user), code);
       if (code === 401) hub.removeCompanion(toUser(user));
-      conn.end(streamError(code));
     },
     drop(user) {
       session(user).close();

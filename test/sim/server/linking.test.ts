@@ -60,4 +60,12 @@ describe('QR linking against the simulator', () => {
       { jid: '15550000001:1@s.whatsapp.net', firstLogin: false },
     ]);
   });
+
+  it('linking a number again removes its previous device (401) and gives the new one the next device id', async () => {
+    const first = await f.linked(PHONE);
+    const second = await f.linked(PHONE);
+    expect(await first.waitClose()).toBe(401);
+    expect(second.auth.state.creds.me?.id).toBe('15550000001:2@s.whatsapp.net');
+    expect(f.sim.hub.companions.get('15550000001')!.device).toBe(2);
+  });
 });

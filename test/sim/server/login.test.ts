@@ -38,6 +38,15 @@ describe('login with saved creds', () => {
     }
   });
 
+  it('a logout removes the device: the client closes with 401 and cannot log in again', async () => {
+    const c = await f.linked(PHONE);
+    await c.sock!.logout();
+    expect(await c.waitClose()).toBe(401);
+    expect(f.sim.hub.companions.has(USER)).toBe(false);
+    c.connect();
+    expect(await c.waitClose()).toBe(401);
+  });
+
   it('queues stanzas for an offline account and delivers them at login with offline="1", then the marker', async () => {
     const acks: BinaryNode[] = [];
     f.sim.hub.onStanza('ack', (node) => {
