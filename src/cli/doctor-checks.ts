@@ -32,7 +32,7 @@ async function statOrNull(p: string) {
   try {
     return await stat(p);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
     throw err;
   }
 }

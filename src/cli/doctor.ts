@@ -60,8 +60,8 @@ export async function probeGateway(config: WagateConfig, stateDir: string, timeo
   const id = 'gateway';
   const url = controlUrl(config);
   const fromConfig = Boolean(config.gateway.auth.token);
-  const token = config.gateway.auth.token ?? readTokenFile(stateDir);
   try {
+    const token = config.gateway.auth.token ?? readTokenFile(stateDir);
     const client = await connectControl({ url, token, timeoutMs, clientName: 'wagate-doctor' });
     try {
       const res = await client.request<{ accounts: AccountStatus[] }>('status', {});
