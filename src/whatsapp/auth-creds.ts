@@ -11,7 +11,8 @@
  * Nothing here logs or reports file contents: they are secrets.
  */
 import path from 'node:path';
-import { BufferJSON, initAuthCreds, type AuthenticationCreds } from '@whiskeysockets/baileys';
+import type { AuthenticationCreds } from '@whiskeysockets/baileys';
+import { BufferJSON, initAuthCreds } from './baileys-auth.js';
 import { WagateError } from '../errors.js';
 import { errnoCode, readTextIfExists, writeFileAtomic, writeFilesAtomic } from './auth-files.js';
 

@@ -13,13 +13,7 @@
  */
 import { chmod, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  BufferJSON,
-  proto,
-  type AuthenticationState,
-  type SignalDataSet,
-  type SignalDataTypeMap,
-} from '@whiskeysockets/baileys';
+import type { AuthenticationState, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys';
 import { isWagateError, WagateError } from '../errors.js';
 import { loadCreds, saveCredsFile, serializeCreds, type AuthLog, type CredsSource } from './auth-creds.js';
 import {
@@ -32,6 +26,7 @@ import {
   writeFilesAtomic,
 } from './auth-files.js';
 import { isAuthFileName, keyFileName } from './auth-layout.js';
+import { BufferJSON, proto } from './baileys-auth.js';
 import { enqueue, settled } from './auth-queue.js';
 
 export { BACKUP_FILE, CREDS_FILE, inspectCreds, type AuthLog, type CredsInspection } from './auth-creds.js';

@@ -1,8 +1,10 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import * as baileys from '@whiskeysockets/baileys';
 import { useMultiFileAuthState, proto } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWagateError } from '../../src/errors.js';
+import * as deep from '../../src/whatsapp/baileys-auth.js';
 import {
   hasCreds,
   openAuthStore,
@@ -131,6 +133,12 @@ describe('removeAuthState (logout)', () => {
 });
 
 describe('compatibility with Baileys useMultiFileAuthState', () => {
+  it('uses the very BufferJSON, initAuthCreds and proto the package root exports', () => {
+    expect(deep.BufferJSON).toBe(baileys.BufferJSON);
+    expect(deep.initAuthCreds).toBe(baileys.initAuthCreds);
+    expect(deep.proto).toBe(baileys.proto);
+  });
+
   it('opens a directory Baileys wrote, and Baileys opens one this store wrote', async () => {
     const theirs = path.join(root, 'theirs');
     const b = await useMultiFileAuthState(theirs);
