@@ -13,6 +13,7 @@ import { createAccountMachine, type AccountContext } from '../../machines/index.
 import type { Bus } from '../bus/bus.js';
 import type { AccountStateName } from '../bus/events.js';
 import { WagateError } from '../errors.js';
+import { DEFAULT_WATCHDOG_MS, Watchdog, type TimerClock } from './watchdog.js';
 import type { AccountTransport, Connection, ConnectionEvent, ConnectMode } from '../ports/transport.js';
 
 export const TRANSITION_HISTORY = 50;
@@ -33,8 +34,10 @@ export interface AccountRuntimeOptions {
   reconnect: Record<string, number | undefined>;
   now?: () => number;
   random?: () => number;
-  /** xstate clock for the machine's delays (tests pass a SimulatedClock). */
+  /** xstate clock for the machine's delays and the watchdog (tests pass a SimulatedClock). */
   clock?: Clock;
+  /** Silence after which the watchdog forces a reconnect (default 90 s). */
+  watchdogMs?: number;
 }
 
 type AccountActor = Actor<ReturnType<typeof createAccountMachine>>;
@@ -49,10 +52,12 @@ export class AccountRuntime {
   private stopped = false;
   /** Settles when the last connection we closed has finished closing. */
   private closing: Promise<void> = Promise.resolve();
+  private readonly watchdog: Watchdog;
 
   constructor(private readonly opts: AccountRuntimeOptions) {
     this.accountId = opts.accountId;
     this.now = opts.now ?? Date.now;
+    this.watchdog = new Watchdog(opts.watchdogMs ?? DEFAULT_WATCHDOG_MS, (ms) => this.onSilent(ms), opts.clock as TimerClock | undefined);
     const machine = createAccountMachine({ now: this.now, random: opts.random ?? Math.random }).provide({
       actions: {
         openConnection: (_args, params: { mode: ConnectMode }) => this.open(params.mode),
@@ -132,6 +137,7 @@ export class AccountRuntime {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.watchdog.disarm();
     this.actor.send({ type: 'STOP' });
     this.actor.stop();
     await this.closeCurrent('gateway stopping');
@@ -151,6 +157,7 @@ export class AccountRuntime {
     switch (ev.type) {
       case 'activity':
         this.lastActivityAt = ev.at;
+        this.watchdog.feed();
         return;
       case 'qr':
         this.actor.send({ type: 'QR', qr: ev.qr });
@@ -158,15 +165,34 @@ export class AccountRuntime {
         return;
       case 'open':
         this.lastActivityAt = at;
+        this.watchdog.arm();
         this.actor.send({ type: 'OPEN', identity: ev.identity });
         this.opts.bus.emit('account.connected', { accountId: this.accountId, identity: ev.identity, at });
         return;
       case 'close':
         this.connection = null;
+        this.watchdog.disarm();
         this.opts.bus.emit('account.disconnected', { accountId: this.accountId, code: ev.code, reason: ev.reason, at });
         this.actor.send({ type: 'CLOSE', code: ev.code, reason: ev.reason });
         return;
     }
+  }
+
+  /** The watchdog fired: drop the silent connection and let the machine back off and retry. */
+  private onSilent(silentMs: number): void {
+    const conn = this.connection;
+    if (!conn || this.state !== 'connected') return;
+    const reason = `watchdog: no frame from WhatsApp for ${Math.round(silentMs / 1000)} s`;
+    this.opts.logger.warn({ silentMs }, `${reason}; forcing a reconnect`);
+    this.connection = null; // its own late close event is ignored
+    this.closing = Promise.all([this.closing, conn.close(reason).catch(() => undefined)]).then(() => undefined);
+    const at = this.now();
+    this.opts.bus.emit('account.disconnected', { accountId: this.accountId, code: 408, reason, at });
+    this.actor.send({ type: 'CLOSE', code: 408, reason });
+  }
+
+  watchdogFired(): number {
+    return this.watchdog.fired;
   }
 
   private closeCurrent(reason: string): Promise<void> {
