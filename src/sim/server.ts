@@ -166,7 +166,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     hub,
     phone: (e164) => linker.phone(e164),
     kick(user, code) {
-      session(user);
+      session(user); // throws when the account is not connected
       endSession(toUser(user), code);
       if (code === 401) hub.removeCompanion(toUser(user));
     },
