@@ -8,6 +8,7 @@ import { registerChannelsCommands } from './channels.js';
 import { registerDebugCommands } from './debug.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerGatewayCommand } from './gateway.js';
+import { registerLogsCommand } from './logs.js';
 import { ExitCode, processIO, reportError, type CliIO } from './io.js';
 
 export const VERSION = '0.1.0';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerChannelsCommands(program, deps);
   registerDebugCommands(program, deps);
   registerDoctorCommand(program, deps);
+  registerLogsCommand(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }
