@@ -58,7 +58,7 @@ export function classifyClose(code: number, reason?: string): CloseClassificatio
         kind: 'conflict',
         error: {
           code: 'WAGATE_ERR_CONFLICT',
-          message: `Another client uses this session (${why}); stop it, then restart the gateway.`,
+          message: `Conflict (${why}): another client uses this session; stop it, then restart the gateway.`,
         },
       };
     case 405:
