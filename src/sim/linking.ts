@@ -17,6 +17,7 @@ import {
 import { verifySignature } from 'libsignal/src/curve.js';
 import type { SimConnection } from './connection.js';
 import { PairingCodeFlow } from './pairing-code.js';
+import { toUser } from './phone-number.js';
 import { streamError } from './faults.js';
 import type { CompanionRecord, Hub } from './hub-impl.js';
 import type { SimCompanion } from './hub.js';
@@ -115,7 +116,7 @@ export class Linker {
   }
 
   phone(e164: string): SimPhone {
-    const user = e164.replace(/^\+/, '').replace(/@.*$/, '');
+    const user = toUser(e164);
     if (!/^\d{5,16}$/.test(user)) throw new Error(`sim: not a phone number: ${e164}`);
     let phone = this.phones.get(user);
     if (!phone) {

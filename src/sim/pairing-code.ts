@@ -18,6 +18,7 @@ import {
 import type { SimConnection } from './connection.js';
 import type { SimCompanion } from './hub.js';
 import type { SimPhone } from './linking.js';
+import { toUser } from './phone-number.js';
 import { iqResult } from './login.js';
 
 interface Hello {
@@ -63,7 +64,7 @@ export class PairingCodeFlow {
   handle(conn: SimConnection, node: BinaryNode): boolean {
     const reg = getBinaryNodeChild(node, 'link_code_companion_reg');
     if (node.tag !== 'iq' || node.attrs.xmlns !== 'md' || !reg) return false;
-    const user = (reg.attrs.jid ?? '').replace(/[:@].*$/, '');
+    const user = toUser(reg.attrs.jid ?? '');
     if (reg.attrs.stage === 'companion_hello') {
       if (!child(reg, 'companion_server_auth_key_pub').equals(conn.clientStatic)) {
         const refused = iqResult(node, [{ tag: 'error', attrs: { code: '400', text: 'bad-request' } }]);

@@ -42,10 +42,12 @@ import { loginFailure, streamError, type KickCode } from './faults.js';
 import { Hub } from './hub-impl.js';
 import type { SimHub } from './hub.js';
 import { Linker, type SimPhone } from './linking.js';
+import { toUser } from './phone-number.js';
 import { LoginFlow, iqResult } from './login.js';
 
 export type { KickCode } from './faults.js';
 export type { SimPhone } from './linking.js';
+export { toUser } from './phone-number.js';
 
 export interface SimServerOptions {
   /** 0 (default) picks a free port. */
@@ -69,11 +71,6 @@ export interface SimServer {
   stall(user: string): void;
   failNextLogin(user: string, reason: 401): void;
   close(): Promise<void>;
-}
-
-/** `+15550000001`, `15550000001:2@s.whatsapp.net` … → `15550000001`. */
-export function toUser(userOrE164: string): string {
-  return userOrE164.replace(/^\+/, '').replace(/[:@].*$/, '');
 }
 
 const ACKED = new Set(['message', 'receipt', 'notification', 'call']);
