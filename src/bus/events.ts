@@ -7,6 +7,7 @@
  */
 import type { ErrorInfo } from '../errors.js';
 import type { LinkedIdentity } from '../ports/transport.js';
+import type { InboundMessage } from '../ports/inbound.js';
 import type { AccountStateValue } from '../../machines/index.js';
 
 /** The account machine's state names (see machines/account.types.ts). */
@@ -56,6 +57,58 @@ export interface BusEvents {
     at: number;
   };
   /**
+   * Fires: a chat message arrived on an account and was normalized (live or
+   * offline catch-up). Consumers: access-policy (decides what happens next).
+   */
+  'message.received': { accountId: string; message: InboundMessage };
+  /**
+   * Fires: access policy accepted a message for the agent. Consumers: read-receipt,
+   * ack-reaction (at once), agent-dispatch (runs the agent), history-buffer (clears
+   * the group's buffer after the reply).
+   */
+  'message.accepted': { accountId: string; message: InboundMessage; route: MessageRoute };
+  /**
+   * Fires: a group message that does not activate the agent (no mention, etc.).
+   * Consumers: history-buffer (keeps it as context for the next activation),
+   * read-receipt.
+   */
+  'message.gated': { accountId: string; message: InboundMessage; reason: string };
+  /**
+   * Fires: a message that is handled no further (policy, duplicate, too old…).
+   * `markRead` says whether read receipts still apply. Consumers: logs, read-receipt.
+   */
+  'message.dropped': { accountId: string; message: InboundMessage; reason: string; markRead: boolean };
+  /**
+   * Fires: an unknown sender wrote under dmPolicy "pairing". Consumers: pairing
+   * (issues a code and asks for the reply).
+   */
+  'pairing.needed': { accountId: string; message: InboundMessage; sender: string };
+  /**
+   * Fires: a sender was approved (CLI or control). Consumers: access-policy (cache).
+   */
+  'pairing.approved': { accountId: null; channel: 'whatsapp'; sender: string; at: number };
+  /**
+   * Fires: something wants text (and/or media) delivered to a chat. Consumers:
+   * reply-delivery (chunks, prefixes, sends, retries transient failures).
+   */
+  'reply.requested': {
+    accountId: string;
+    chatJid: string;
+    text: string;
+    /** Why: an agent reply, a pairing code, a command answer, a heartbeat, a CLI send. */
+    source: 'agent' | 'pairing' | 'command' | 'heartbeat' | 'cli';
+    /** Agent run / request id, echoed in reply.delivered|failed. */
+    requestId: string;
+    /** The chat is the owner's self-chat (response prefix rules). */
+    selfChat?: boolean;
+    /** Add messages.responsePrefix / the self-chat prefix to the first chunk. */
+    prefix?: string;
+  };
+  /** Fires: every chunk of a reply was sent. Consumers: agent-dispatch, control (`send`). */
+  'reply.delivered': { accountId: string; chatJid: string; requestId: string; messageIds: string[]; at: number };
+  /** Fires: a reply could not be delivered. Consumers: agent-dispatch, control, logs. */
+  'reply.failed': { accountId: string; chatJid: string; requestId: string; error: ErrorInfo; at: number };
+  /**
    * Fires: the gateway finished starting (all actors up, control server listening).
    * Consumers: tests, the sandbox.
    */
@@ -68,3 +121,16 @@ export interface BusEvents {
 }
 
 export type BusEventName = keyof BusEvents;
+
+/** Where an accepted message goes (SPEC §6). */
+export interface MessageRoute {
+  agentId: string;
+  /** `agent:<agentId>:main`, `agent:<agentId>:whatsapp:group:<jid>`, … */
+  sessionKey: string;
+  /** The linked number was @mentioned, replied to, or a mention pattern matched. */
+  wasMentioned: boolean;
+  /** Group activation in force (`always` or `mention`); null in direct chats. */
+  activation: 'always' | 'mention' | null;
+  /** Group: gated messages since the last reply, oldest first (history injection). */
+  history?: InboundMessage[];
+}

@@ -9,6 +9,8 @@
  * Implementations: `src/whatsapp/` (Baileys) and `test/helpers/fake-transport.ts`.
  */
 
+import type { InboundMessage } from './inbound.js';
+
 /** Who this account is linked as. */
 export interface LinkedIdentity {
   /** Full device JID, e.g. `15550000001:3@s.whatsapp.net`. */
@@ -33,7 +35,9 @@ export type ConnectionEvent =
   | { type: 'open'; identity: LinkedIdentity }
   | { type: 'close'; code: number; reason: string }
   /** Any frame arrived from the server (feeds the watchdog). */
-  | { type: 'activity'; at: number };
+  | { type: 'activity'; at: number }
+  /** Chat messages arrived, already normalized (live `notify` or catch-up `append`). */
+  | { type: 'messages'; messages: InboundMessage[] };
 
 export type ConnectionListener = (event: ConnectionEvent) => void;
 
@@ -42,10 +46,32 @@ export interface SendResult {
   id: string;
 }
 
+export interface MessageRef {
+  chatJid: string;
+  id: string;
+  /** Group: the author of the message. */
+  participant?: string;
+  fromMe?: boolean;
+}
+
+export interface GroupInfo {
+  jid: string;
+  subject: string;
+  participants: { jid: string; admin: boolean }[];
+}
+
 export interface Connection {
   /** Orderly close; a `close` event with code 0 ("closed by us") follows. */
   close(reason?: string): Promise<void>;
+  /** `to`: E.164 or JID. */
   sendText(to: string, text: string): Promise<SendResult>;
+  /** React to a message; emoji '' removes our reaction. */
+  react(ref: MessageRef, emoji: string): Promise<void>;
+  /** Blue ticks for these messages. */
+  markRead(refs: MessageRef[]): Promise<void>;
+  /** Typing indicator in a chat. */
+  sendPresence(chatJid: string, state: 'composing' | 'paused'): Promise<void>;
+  groupMetadata(groupJid: string): Promise<GroupInfo>;
 }
 
 export interface AccountTransport {

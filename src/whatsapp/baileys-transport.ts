@@ -100,6 +100,10 @@ export class BaileysAccountTransport implements AccountTransport {
       finish(401, e.message);
     });
 
+    const live = () => {
+      if (!sock) throw new WagateError('WAGATE_ERR_NO_LISTENER', `No active WhatsApp listener for account ${this.accountId}.`);
+      return sock;
+    };
     const connection: Connection = {
       close: async () => {
         closedByUs = true;
@@ -108,12 +112,22 @@ export class BaileysAccountTransport implements AccountTransport {
         else finish(CLOSED_BY_US, 'closed by us');
       },
       sendText: async (to, text) => {
-        const s = sock;
-        if (!s) throw new WagateError('WAGATE_ERR_NO_LISTENER', `No active WhatsApp listener for account ${this.accountId}.`);
-        const jid = toJid(to);
-        if (!jid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `"${to}" is not an E.164 number or a WhatsApp JID.`);
-        const msg = await s.sendMessage(jid, { text });
+        const msg = await live().sendMessage(requireJid(to), { text });
         return { id: this.remember(msg) };
+      },
+      react: async (ref, emoji) => {
+        const key = { remoteJid: ref.chatJid, id: ref.id, fromMe: ref.fromMe ?? false, participant: ref.participant };
+        await live().sendMessage(ref.chatJid, { react: { text: emoji, key } });
+      },
+      markRead: async (refs) => {
+        await live().readMessages(refs.map((r) => ({ remoteJid: r.chatJid, id: r.id, participant: r.participant, fromMe: r.fromMe ?? false })));
+      },
+      sendPresence: async (chatJid, state) => {
+        await live().sendPresenceUpdate(state, chatJid);
+      },
+      groupMetadata: async (groupJid) => {
+        const md = await live().groupMetadata(groupJid);
+        return { jid: md.id, subject: md.subject, participants: md.participants.map((p) => ({ jid: p.id, admin: Boolean(p.admin) })) };
       },
     };
     return connection;
@@ -128,6 +142,12 @@ export class BaileysAccountTransport implements AccountTransport {
     }
     return id;
   }
+}
+
+function requireJid(to: string): string {
+  const jid = toJid(to);
+  if (!jid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `"${to}" is not an E.164 number (+15551234567) or a WhatsApp JID.`);
+  return jid;
 }
 
 function identityOf(user: { id: string; lid?: string; name?: string }): LinkedIdentity {

@@ -8,6 +8,8 @@ import type {
   ConnectionEvent,
   ConnectionListener,
   ConnectMode,
+  GroupInfo,
+  MessageRef,
   TransportFactory,
 } from '../../src/ports/transport.js';
 
@@ -30,9 +32,31 @@ export class FakeConnection implements Connection {
     this.closed = true;
     this.listener({ type: 'close', code: 0, reason: 'closed by us' });
   }
+  readonly reactions: { ref: MessageRef; emoji: string }[] = [];
+  readonly reads: MessageRef[] = [];
+  readonly presence: { chatJid: string; state: string }[] = [];
+  groups: Record<string, GroupInfo> = {};
+  /** Make the next sends fail with this error (one per entry). */
+  failNext: Error[] = [];
   async sendText(to: string, text: string) {
+    const err = this.failNext.shift();
+    if (err) throw err;
     this.sent.push({ to, text });
     return { id: `FAKE${this.sent.length}` };
+  }
+  async react(ref: MessageRef, emoji: string) {
+    this.reactions.push({ ref, emoji });
+  }
+  async markRead(refs: MessageRef[]) {
+    this.reads.push(...refs);
+  }
+  async sendPresence(chatJid: string, state: 'composing' | 'paused') {
+    this.presence.push({ chatJid, state });
+  }
+  async groupMetadata(jid: string): Promise<GroupInfo> {
+    const g = this.groups[jid];
+    if (!g) throw new Error(`item-not-found: ${jid}`);
+    return g;
   }
 }
 
