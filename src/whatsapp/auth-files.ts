@@ -15,7 +15,7 @@ export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
 /** Temp files look like `.creds.json.<pid>.<seq>.tmp`; the pid says who wrote them. */
-const TEMP_RE = /^\..+\.(\d+)\.(\d+)\.tmp$/;
+const TEMP_RE = /^\.(.+)\.(\d+)\.(\d+)\.tmp$/;
 let tempSeq = 0;
 
 function tempPathFor(target: string): string {
@@ -23,8 +23,9 @@ function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${tempSeq}.tmp`);
 }
 
-export function isTempName(name: string): boolean {
-  return TEMP_RE.test(name);
+/** The file a temp file was going to replace (`.creds.json.12.3.tmp` → `creds.json`). */
+export function tempTarget(name: string): string | undefined {
+  return TEMP_RE.exec(name)?.[1];
 }
 
 export function errnoCode(err: unknown): string | undefined {
@@ -133,12 +134,18 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Remove temp files left by writers that died mid-write. Returns the removed paths. */
-export async function removeStaleTemps(dir: string): Promise<string[]> {
+/**
+ * Remove temp files left by writers that died mid-write, for targets `ours` accepts
+ * (other writers' temps in a shared dir are left alone). Returns the removed paths.
+ */
+export async function removeStaleTemps(
+  dir: string,
+  ours: (target: string) => boolean,
+): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(dir)) {
     const m = TEMP_RE.exec(name);
-    if (!m || pidAlive(Number(m[1]))) continue;
+    if (!m || !ours(m[1]!) || pidAlive(Number(m[2]))) continue;
     const p = path.join(dir, name);
     try {
       await unlink(p);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { SignalDataTypeMap } from '@whiskeysockets/baileys';
 import { WagateError } from '../errors.js';
 import { BACKUP_FILE, CREDS_FILE, inspectCreds } from './auth-creds.js';
-import { errnoCode, isTempName } from './auth-files.js';
+import { errnoCode, tempTarget } from './auth-files.js';
 import { enqueue } from './auth-queue.js';
 
 /** Every key type Baileys stores; the check below fails to compile if Baileys adds one. */
@@ -46,9 +46,10 @@ const KEY_FILE_RE = new RegExp(
   `^(${[...KEY_TYPES].sort((a, b) => b.length - a.length).join('|')})-.+\\.json$`,
 );
 
-/** True for the files logout removes: creds, its backup, key files, our temp files. */
+/** True for the files logout removes: creds, its backup, key files, and their temp files. */
 export function isAuthFileName(name: string): boolean {
-  return name === CREDS_FILE || name === BACKUP_FILE || KEY_FILE_RE.test(name) || isTempName(name);
+  const target = tempTarget(name) ?? name;
+  return target === CREDS_FILE || target === BACKUP_FILE || KEY_FILE_RE.test(target);
 }
 
 /** True when `dir` holds a linked identity (`creds.me` set) in creds.json or a restorable .bak. */

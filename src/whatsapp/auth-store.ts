@@ -78,7 +78,7 @@ export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthSto
   const loaded = await enqueue(dir, async () => {
     try {
       await ensurePrivateDir(dir);
-      await removeStaleTemps(dir);
+      await removeStaleTemps(dir, isAuthFileName);
       await tightenModes(dir);
       return await loadCreds(dir, log);
     } catch (err) {

@@ -112,6 +112,7 @@ describe('removeAuthState (logout)', () => {
     for (const f of keep) await writeFile(path.join(credentials, f), '{}');
     await mkdir(path.join(credentials, 'whatsapp', 'work'), { recursive: true });
     await writeFile(path.join(credentials, '.creds.json.1.1.tmp'), 'x');
+    await writeFile(path.join(credentials, '.whatsapp-pairing.json.1.2.tmp'), 'x'); // not ours
 
     const removed = await removeAuthState(credentials);
     expect(removed.map((p) => path.basename(p)).sort()).toEqual([
@@ -122,7 +123,9 @@ describe('removeAuthState (logout)', () => {
       'sender-key-memory-g1.json',
       'session-a@s.whatsapp.net.json',
     ]);
-    expect((await readdir(credentials)).sort()).toEqual([...keep, 'whatsapp'].sort());
+    expect((await readdir(credentials)).sort()).toEqual(
+      [...keep, '.whatsapp-pairing.json.1.2.tmp', 'whatsapp'].sort(),
+    );
     expect(await hasCreds(credentials)).toBe(false);
     expect((await openAuthStore({ dir: credentials, log: recordingLog() })).source).toBe('fresh');
   });

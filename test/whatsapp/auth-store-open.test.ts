@@ -164,16 +164,19 @@ describe('creds that cannot be read are never taken as "no creds"', () => {
 });
 
 describe('temp files left by a crashed writer', () => {
-  it('are removed on open when their writer is dead, kept when it is alive', async () => {
+  it('are removed on open when their writer is dead, kept when it is alive or not ours', async () => {
     await makeLinkedDir(dir);
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     const deadTemp = `.creds.json.${dead}.3.tmp`;
     const liveTemp = `.creds.json.${process.pid}.999999.tmp`;
     await writeFile(path.join(dir, deadTemp), 'partial');
+    const otherTemp = `.oauth.json.${dead}.4.tmp`;
     await writeFile(path.join(dir, liveTemp), 'partial');
+    await writeFile(path.join(dir, otherTemp), 'partial');
     await openAuthStore({ dir, log: recordingLog() });
     const names = await readdir(dir);
     expect(names).not.toContain(deadTemp);
     expect(names).toContain(liveTemp);
+    expect(names).toContain(otherTemp); // not an auth file: not ours to clean
   });
 });
