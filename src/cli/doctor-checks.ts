@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadConfig, type AccountConfig, type Env, type WagateConfig } from '../config/index.js';
 import { isWagateError } from '../errors.js';
 import { tokenFilePath } from '../gateway/token.js';
-import { errnoCode, fsyncDir, isTempName } from '../whatsapp/auth-files.js';
+import { errnoCode, fsyncDir } from '../whatsapp/auth-files.js';
 import { isAuthFileName } from '../whatsapp/auth-layout.js';
 import { inspectCreds, resolveAuthDir } from '../whatsapp/auth-store.js';
 
@@ -162,14 +162,14 @@ export async function checkCredsModes(info: AccountDirInfo, fix: boolean): Promi
   );
 }
 
-/** The Baileys files of a legacy dir: creds, backup, key files (not temps, stores or `whatsapp/`). */
+/** The Baileys files of a legacy dir: creds, backup, key files (not `.…tmp` temps, stores or `whatsapp/`). */
 export async function legacyFiles(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch((err: unknown) => {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [] as string[];
     throw err;
   });
   const out: string[] = [];
-  for (const name of names.filter((n) => isAuthFileName(n) && !isTempName(n))) {
+  for (const name of names.filter((n) => isAuthFileName(n) && !n.startsWith('.'))) {
     if ((await statOrNull(path.join(dir, name)))?.isFile()) out.push(name);
   }
   // Key files first, the backup, creds.json last: until creds.json moves, the legacy dir stays in use.

@@ -203,6 +203,7 @@ describe('wagate doctor: legacy layout', () => {
     fs.writeFileSync(path.join(creds, 'whatsapp-pairing.json'), '{}', { mode: 0o600 });
     fs.writeFileSync(path.join(creds, 'whatsapp-allowFrom.json'), '{}', { mode: 0o600 });
     fs.writeFileSync(path.join(creds, 'oauth.json'), '{}', { mode: 0o600 });
+    fs.writeFileSync(path.join(creds, '.creds.json.999999.1.tmp'), '{}', { mode: 0o600 });
     return { h, creds };
   }
 
@@ -218,7 +219,7 @@ describe('wagate doctor: legacy layout', () => {
 
     const fixed = await doctor(h, '--fix');
     expect(check(fixed.report, 'legacy-layout')).toMatchObject({ status: 'ok', message: expect.stringContaining('moved 4') });
-    expect(fs.readdirSync(creds).sort()).toEqual(['oauth.json', 'whatsapp', 'whatsapp-allowFrom.json', 'whatsapp-pairing.json']);
+    expect(fs.readdirSync(creds).sort()).toEqual(['.creds.json.999999.1.tmp', 'oauth.json', 'whatsapp', 'whatsapp-allowFrom.json', 'whatsapp-pairing.json']);
     expect(fs.readdirSync(authDir(h, 'default')).sort()).toEqual(['creds.json', 'creds.json.bak', 'pre-key-1.json', 'session-123.0.json']);
     const after = await doctor(h);
     expect(check(after.report, 'legacy-layout').status).toBe('ok');
