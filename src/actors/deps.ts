@@ -1,0 +1,37 @@
+/**
+ * What every actor (src/actors/) gets from the supervisor. Actors talk to each
+ * other only through the bus; they reach WhatsApp only through `connection()`.
+ */
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
+import type { AccountConfig, WagateConfig } from '../config/index.js';
+import type { RunningActor } from '../gateway/actor-registry.js';
+import type { Connection, LinkedIdentity } from '../ports/transport.js';
+
+export interface ActorDeps {
+  bus: Bus;
+  /** The whole loaded config (agents, messages, session, commands, web…). */
+  config: WagateConfig;
+  /** Effective per-account settings (channels.whatsapp merged), by account id. */
+  accounts: ReadonlyMap<string, AccountConfig>;
+  /** `<state>` dir (stores live under it). */
+  stateDir: string;
+  /** Config file path (for `/config set`). */
+  configPath: string;
+  logger: Logger;
+  now: () => number;
+  /**
+   * The account's live connection; throws WAGATE_ERR_NO_LISTENER ("No active
+   * WhatsApp listener for account <id> …") when it is not connected.
+   */
+  connection(accountId: string): Connection;
+  /** Who the account is linked as (null before the first link). */
+  identity(accountId: string): LinkedIdentity | null;
+  /** When the account's current (or last) connection opened; null if never. */
+  connectedSince(accountId: string): number | null;
+  /** When the account's previous connection closed (catch-up window start); null if never. */
+  lastDisconnectedAt(accountId: string): number | null;
+}
+
+/** An actor module's shape: `start(deps)` returns the running actor. */
+export type ActorFactory = (deps: ActorDeps) => RunningActor;
