@@ -21,6 +21,10 @@ export const ERRORS = {
   WAGATE_ERR_FRAME_TOO_LARGE: 'A control frame exceeded the size limit (1 MiB).',
   WAGATE_ERR_CREDS: 'The stored credentials could not be read; see `wagate doctor`.',
   WAGATE_ERR_LOGIN_TIMEOUT: 'The QR code was not scanned in time; run `wagate channels login` again.',
+  WAGATE_ERR_PAIRING_CODE:
+    'The pairing code is unknown, expired or malformed; see `wagate pairing list whatsapp` for pending codes.',
+  WAGATE_ERR_PAIRING_STORE: 'The pairing store could not be read or written; fix or remove the named file.',
+  WAGATE_ERR_UNKNOWN_CHANNEL: 'No such channel; the only channel is `whatsapp`.',
   WAGATE_ERR_INTERNAL: 'An internal error occurred; see the log file (`wagate logs`).',
 } as const;
 
