@@ -51,11 +51,20 @@ export function startWebHeartbeat(deps: WebHeartbeatDeps): RunningActor {
       deps.bus.emit('account.heartbeat', payload);
     }
   };
+  const offReceived = deps.bus.on('message.received', ({ accountId }) => {
+    const stats = handled.get(accountId) ?? { count: 0, lastAt: null };
+    stats.count += 1;
+    stats.lastAt = now();
+    handled.set(accountId, stats);
+  });
   const timer = setInterval(beat, deps.intervalMs);
 
   return {
     name: 'web-heartbeat',
     summary: () => ({ intervalMs: deps.intervalMs, beats }),
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      offReceived();
+    },
   };
 }

@@ -99,10 +99,8 @@ export interface BusEvents {
     source: 'agent' | 'pairing' | 'command' | 'heartbeat' | 'cli';
     /** Agent run / request id, echoed in reply.delivered|failed. */
     requestId: string;
-    /** The chat is the owner's self-chat (response prefix rules). */
+    /** The chat is the owner's self-chat (reply-delivery adds the `[name]` prefix there). */
     selfChat?: boolean;
-    /** Add messages.responsePrefix / the self-chat prefix to the first chunk. */
-    prefix?: string;
   };
   /** Fires: every chunk of a reply was sent. Consumers: agent-dispatch, control (`send`). */
   'reply.delivered': { accountId: string; chatJid: string; requestId: string; messageIds: string[]; at: number };

@@ -159,6 +159,9 @@ export class AccountRuntime {
         this.lastActivityAt = ev.at;
         this.watchdog.feed();
         return;
+      case 'messages':
+        for (const message of ev.messages) this.opts.bus.emit('message.received', { accountId: this.accountId, message });
+        return;
       case 'qr':
         this.actor.send({ type: 'QR', qr: ev.qr });
         this.opts.bus.emit('account.qr.updated', { accountId: this.accountId, qr: ev.qr, count: this.context.qrCount, at });

@@ -17,6 +17,8 @@ import {
 } from '../ports/transport.js';
 import { hasCreds, openAuthStore, removeAuthState } from './auth-store.js';
 import { jidToE164, toJid } from './jid.js';
+import { normalizeMessage } from './normalize.js';
+import type { InboundMessage } from '../ports/inbound.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
@@ -35,6 +37,8 @@ const RETRY_CACHE = 500;
 export class BaileysAccountTransport implements AccountTransport {
   readonly accountId: string;
   private readonly sent = new Map<string, proto.IMessage>();
+  /** LID → E.164 learned from messages that carried both addresses. */
+  private readonly lidToE164 = new Map<string, string>();
 
   constructor(private readonly opts: BaileysTransportOptions) {
     this.accountId = opts.accountId;
@@ -80,6 +84,24 @@ export class BaileysAccountTransport implements AccountTransport {
       s.ws.on('message', () => listener({ type: 'activity', at: Date.now() }));
       s.ev.on('creds.update', () => {
         store.saveCreds().catch((err: unknown) => log.error({ err }, 'saving creds failed'));
+      });
+      s.ev.on('messages.upsert', ({ messages, type }) => {
+        const self = s.user;
+        if (!self) return;
+        const out: InboundMessage[] = [];
+        for (const m of messages) {
+          const res = normalizeMessage(m, {
+            accountId: this.accountId,
+            self: { jid: self.id, e164: jidToE164(self.id), lid: self.lid ?? null },
+            upsertType: type === 'notify' ? 'notify' : 'append',
+            lidToE164: (lid) => this.lidToE164.get(lid) ?? null,
+          });
+          if (res.ok) {
+            if (res.message.from.lid && res.message.from.e164) this.lidToE164.set(res.message.from.lid, res.message.from.e164);
+            out.push(res.message);
+          } else log.debug({ reason: res.reason, detail: res.detail }, 'inbound message ignored');
+        }
+        if (out.length > 0) listener({ type: 'messages', messages: out });
       });
       s.ev.on('connection.update', (u) => {
         if (u.qr) listener({ type: 'qr', qr: u.qr });
