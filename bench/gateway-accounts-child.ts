@@ -1,0 +1,148 @@
+/**
+ * One side of the gateway-accounts benchmark, run in its own process by
+ * gateway-accounts.ts (never by hand): connects `n` already-linked accounts to the
+ * simulator at WAGATE_BENCH_SIM_URL and reports time-to-connected and memory.
+ *
+ *   bare     N `makeWASocket` (Baileys' own multi-file auth state, the gateway's socket options)
+ *   gateway  `startGateway` with N accounts and the Baileys transport factory
+ *
+ * Memory is measured after a full GC once every account is connected and a settle
+ * period has passed, minus the same measurement taken before the first connection.
+ */
+import { installRootKey } from '../src/sim/certs.js';
+import { reportResult, settledMemory } from './node-child.js';
+import { authDirOf, benchAccountIds } from './link-accounts.js';
+
+export type Side = 'bare' | 'gateway';
+
+export interface SideResult {
+  side: Side;
+  n: number;
+  /** From the first connection attempt until every account is connected. */
+  totalMs: number;
+  medianMs: number;
+  baseline: { rss: number; heapUsed: number; external: number };
+  connected: { rss: number; heapUsed: number; external: number };
+}
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`gateway-accounts-child: ${name} is not set`);
+  return v;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function untilAll(ids: string[], isOpen: (id: string) => boolean, start: number, timeoutMs: number): Promise<number[]> {
+  const at = new Map<string, number>();
+  const deadline = Date.now() + timeoutMs;
+  while (at.size < ids.length) {
+    for (const id of ids) if (!at.has(id) && isOpen(id)) at.set(id, performance.now() - start);
+    if (at.size === ids.length) break;
+    if (Date.now() > deadline) throw new Error(`only ${at.size} of ${ids.length} accounts connected after ${timeoutMs} ms`);
+    await sleep(5);
+  }
+  return ids.map((id) => at.get(id)!);
+}
+
+async function bare(ids: string[], home: string, url: string, timeoutMs: number): Promise<{ times: number[]; stop: () => Promise<void> }> {
+  const { default: makeWASocket, useMultiFileAuthState } = await import('@whiskeysockets/baileys');
+  const https = await import('node:https');
+  const { pino } = await import('pino');
+  const logger = pino({ level: 'silent' });
+  await settleBaseline();
+  const open = new Set<string>();
+  const socks: ReturnType<typeof makeWASocket>[] = [];
+  const start = performance.now();
+  await Promise.all(
+    ids.map(async (id) => {
+      const { state, saveCreds } = await useMultiFileAuthState(authDirOf(home, id));
+      const sock = makeWASocket({
+        waWebSocketUrl: url,
+        auth: state,
+        logger: logger as never,
+        markOnlineOnConnect: false,
+        syncFullHistory: false,
+        fetchAgent: new https.Agent({ rejectUnauthorized: false }),
+        getMessage: async () => undefined,
+      });
+      socks.push(sock);
+      sock.ev.on('creds.update', () => void saveCreds());
+      sock.ev.on('connection.update', (u) => {
+        if (u.connection === 'open') open.add(id);
+        if (u.connection === 'close') open.delete(id);
+      });
+    }),
+  );
+  const times = await untilAll(ids, (id) => open.has(id), start, timeoutMs);
+  return { times, stop: async () => socks.forEach((s) => s.end(undefined)) };
+}
+
+async function gateway(ids: string[], home: string, url: string, timeoutMs: number): Promise<{ times: number[]; stop: () => Promise<void> }> {
+  const path = await import('node:path');
+  const { validateConfig } = await import('../src/config/index.js');
+  const { startGateway } = await import('../src/gateway/supervisor.js');
+  const { silentLogger } = await import('../src/log.js');
+  const { createBaileysTransportFactory } = await import('../src/whatsapp/index.js');
+  const raw = { web: { url }, channels: { whatsapp: { accounts: Object.fromEntries(ids.map((id) => [id, {}])) } } };
+  const configPath = path.join(home, 'wagate.json');
+  const config = validateConfig(raw, configPath);
+  const envs = { WAGATE_HOME: home, HOME: home };
+  const logger = silentLogger();
+  await settleBaseline();
+  const start = performance.now();
+  const gw = await startGateway({
+    config,
+    configPath,
+    stateDir: home,
+    env: envs,
+    transport: createBaileysTransportFactory({ config, env: envs, logger }),
+    logger,
+    port: 0,
+  });
+  const times = await untilAll(ids, (id) => gw.accounts.get(id)?.state === 'connected', start, timeoutMs);
+  return { times, stop: () => gw.stop('benchmark done') };
+}
+
+let baseline: SideResult['baseline'] | undefined;
+async function settleBaseline(): Promise<void> {
+  baseline = await settledMemory();
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const side = process.argv[2] as Side;
+  const n = Number(process.argv[3]);
+  if ((side !== 'bare' && side !== 'gateway') || !(n > 0)) throw new Error('usage: gateway-accounts-child.ts bare|gateway <n>');
+  installRootKey(Buffer.from(env('WAGATE_BENCH_SIM_ROOT'), 'base64'));
+  const url = env('WAGATE_BENCH_SIM_URL');
+  const home = env('WAGATE_BENCH_HOME');
+  const settleMs = Number(process.env.WAGATE_BENCH_SETTLE_MS ?? 3000);
+  const ids = benchAccountIds(n);
+  const run = side === 'bare' ? bare : gateway;
+  const { times, stop } = await run(ids, home, url, 180_000);
+  await sleep(settleMs);
+  const connected = await settledMemory();
+  const result: SideResult = {
+    side,
+    n,
+    totalMs: Math.round(Math.max(...times)),
+    medianMs: Math.round(median(times)),
+    baseline: baseline!,
+    connected,
+  };
+  reportResult(result);
+  await stop();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
