@@ -1,0 +1,210 @@
+/**
+ * The access policy actor (SPEC §5): every `message.received` goes through, in
+ * order per gateway —
+ *   dedupe (persisted; our own sent ids too, so self-chat replies never loop)
+ *   → status/broadcast guard → reactions/edits are not prompts
+ *   → offline catch-up window (`web.catchUpMinutes`)
+ *   → DMs: `decideDm` (pairing store) · groups: `decideGroup` (policy, activation)
+ * and ends in exactly one of `message.accepted` (with its route and, in groups, the
+ * history since the last reply), `message.gated`, `pairing.needed` or
+ * `message.dropped`. `/activation mention|always` from the owner is stored and
+ * answered with a `reply.requested` (source 'command').
+ */
+import { randomUUID } from 'node:crypto';
+import { compileMentionPatterns, agentForAccount, type AccountConfig } from '../config/index.js';
+import { routeMessage } from '../agents/routing.js';
+import { decideDm } from '../pairing/dm-policy.js';
+import { createPairingStore, type PairingStore } from '../pairing/store.js';
+import type { RunningActor } from '../gateway/actor-registry.js';
+import type { InboundMessage } from '../ports/inbound.js';
+import { isBroadcastJid } from '../whatsapp/jid.js';
+import { subLogger } from '../log.js';
+import { activationConfirmation } from '../access/activation-command.js';
+import { ActivationStore, activationStorePath } from '../access/activation-store.js';
+import { catchUpSince, catchUpVerdict } from '../access/catch-up.js';
+import { DedupeStore, dedupeStorePath, inboundKey, sentKey } from '../access/dedupe-store.js';
+import { decideGroup } from '../access/group-gate.js';
+import { attachGroupHistory, GroupHistory } from '../access/group-history.js';
+import type { ActorDeps } from './deps.js';
+
+export interface AccessPolicyOptions {
+  /** Shared with a history-buffer actor; absent = the policy keeps its own buffer. */
+  history?: GroupHistory;
+  /** The approved-senders store (default: the pairing store under `deps.stateDir`). */
+  pairing?: Pick<PairingStore, 'isApproved'>;
+}
+
+export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {}): RunningActor {
+  const log = subLogger(deps.logger, 'whatsapp/inbound');
+  const pairing = opts.pairing ?? createPairingStore({ stateDir: deps.stateDir, now: deps.now });
+  const history = opts.history ?? new GroupHistory();
+  const limitFor = (id: string) => deps.accounts.get(id)?.historyLimit ?? 0;
+  const detachHistory = opts.history ? () => undefined : attachGroupHistory(deps.bus, history, limitFor);
+  const activations = new ActivationStore(activationStorePath(deps.stateDir), (err) =>
+    log.warn({ err }, 'activation store unreadable; using config defaults'),
+  );
+  const dedupe = new Map<string, DedupeStore>();
+  const patterns = new Map<string, RegExp[]>();
+  const counts = { received: 0, accepted: 0, gated: 0, dropped: 0, pairing: 0, commands: 0 };
+  let queue: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  const storeFor = (accountId: string): DedupeStore => {
+    let s = dedupe.get(accountId);
+    if (!s) {
+      s = new DedupeStore(dedupeStorePath(deps.stateDir, accountId), undefined, (err) =>
+        log.warn({ err, accountId }, 'dedupe store read/write failed'),
+      );
+      dedupe.set(accountId, s);
+    }
+    return s;
+  };
+
+  const patternsFor = (accountId: string): RegExp[] => {
+    let p = patterns.get(accountId);
+    if (!p) {
+      try {
+        p = compileMentionPatterns(agentForAccount(deps.config, accountId).mentionPatterns);
+      } catch (err) {
+        log.error({ err, accountId }, 'invalid mention pattern; mention patterns disabled');
+        p = [];
+      }
+      patterns.set(accountId, p);
+    }
+    return p;
+  };
+
+  const drop = (accountId: string, message: InboundMessage, reason: string, markRead: boolean) => {
+    counts.dropped += 1;
+    log.debug({ accountId, chatId: message.chatId, id: message.id, reason }, 'inbound dropped');
+    deps.bus.emit('message.dropped', { accountId, message, reason, markRead });
+  };
+
+  const handle = async (accountId: string, message: InboundMessage): Promise<void> => {
+    counts.received += 1;
+    const account = deps.accounts.get(accountId);
+    if (!account) return drop(accountId, message, 'unknown-account', false);
+    if (isBroadcastJid(message.chatJid)) return drop(accountId, message, 'broadcast', false);
+    const store = storeFor(accountId);
+    if (store.has(sentKey(message.id))) return drop(accountId, message, 'own-message', false);
+    const key = inboundKey(message.chatId, message.id);
+    if (store.has(key)) return drop(accountId, message, 'duplicate', false);
+    store.remember(key);
+    if (message.kind === 'reaction' || message.kind === 'edit') return drop(accountId, message, message.kind, false);
+
+    const since = catchUpSince(deps.lastDisconnectedAt(accountId), deps.connectedSince(accountId));
+    const verdict = catchUpVerdict(message, { now: deps.now(), since, catchUpMinutes: deps.config.web.catchUpMinutes });
+    if (verdict === 'too-old' || verdict === 'before-window') return drop(accountId, message, `catch-up:${verdict}`, true);
+
+    if (message.chatType === 'direct') return handleDirect(accountId, account, message);
+    return handleGroup(accountId, account, message);
+  };
+
+  const handleDirect = async (accountId: string, account: AccountConfig, message: InboundMessage) => {
+    const identity = deps.identity(accountId);
+    const sender = message.chatId;
+    let approved = false;
+    if (!message.fromMe && !message.isSelfChat && account.dmPolicy !== 'disabled' && account.dmPolicy !== 'open') {
+      approved = await pairing.isApproved(sender).catch((err: unknown) => {
+        log.error({ err, accountId }, 'pairing store unreadable; sender treated as not approved');
+        return false;
+      });
+    }
+    const decision = decideDm({
+      dmPolicy: account.dmPolicy,
+      allowFrom: account.allowFrom,
+      approved: () => approved,
+      selfE164: identity?.e164 ?? null,
+      selfLid: identity?.lid ?? null,
+      sender,
+      fromMe: message.fromMe,
+      isSelfChat: message.isSelfChat === true,
+      selfChatMode: account.selfChatMode,
+    });
+    if (decision === 'accept') {
+      counts.accepted += 1;
+      const route = { ...routeMessage(deps.config, accountId, message), wasMentioned: false, activation: null };
+      deps.bus.emit('message.accepted', { accountId, message, route });
+    } else if (decision === 'pairing') {
+      counts.pairing += 1;
+      deps.bus.emit('pairing.needed', { accountId, message, sender });
+    } else {
+      drop(accountId, message, decision.slice('drop:'.length), false);
+    }
+  };
+
+  const handleGroup = async (accountId: string, account: AccountConfig, message: InboundMessage) => {
+    const d = decideGroup({
+      account,
+      message,
+      identity: deps.identity(accountId),
+      stored: activations.get(accountId, message.chatJid),
+      patterns: patternsFor(accountId),
+    });
+    if (d.kind === 'drop') return drop(accountId, message, d.reason, d.markRead);
+    if (d.kind === 'gated') {
+      counts.gated += 1;
+      deps.bus.emit('message.gated', { accountId, message, reason: d.reason });
+      return;
+    }
+    if (d.kind === 'command') {
+      counts.commands += 1;
+      let text = activationConfirmation(d.activation);
+      try {
+        await activations.set(accountId, message.chatJid, d.activation);
+      } catch (err) {
+        log.error({ err, accountId }, 'could not save group activation');
+        text = `Could not save the group activation: ${(err as Error).message}`;
+      }
+      deps.bus.emit('message.dropped', { accountId, message, reason: 'activation-command', markRead: true });
+      deps.bus.emit('reply.requested', {
+        accountId,
+        chatJid: message.chatJid,
+        text,
+        source: 'command',
+        requestId: `activation-${randomUUID()}`,
+      });
+      return;
+    }
+    counts.accepted += 1;
+    const route = {
+      ...routeMessage(deps.config, accountId, message),
+      wasMentioned: d.wasMentioned,
+      activation: d.activation,
+      history: history.take(accountId, message.chatJid, account.historyLimit),
+    };
+    deps.bus.emit('message.accepted', { accountId, message, route });
+  };
+
+  const offReceived = deps.bus.on('message.received', ({ accountId, message }) => {
+    if (stopped) return;
+    const next = queue.then(() => handle(accountId, message));
+    queue = next.catch((err: unknown) => log.error({ err, accountId, id: message.id }, 'access policy failed'));
+    return queue;
+  });
+  const offDelivered = deps.bus.on('reply.delivered', ({ accountId, messageIds }) => {
+    if (messageIds.length > 0) storeFor(accountId).remember(...messageIds.map(sentKey));
+  });
+  const offStopping = deps.bus.on('gateway.stopping', () => {
+    stopped = true;
+  });
+
+  return {
+    name: 'access-policy',
+    summary: () => ({
+      ...counts,
+      dedupe: Object.fromEntries([...dedupe].map(([id, s]) => [id, s.size])),
+      activations: activations.count(),
+      history: history.summary(),
+    }),
+    stop: async () => {
+      stopped = true;
+      offReceived();
+      offDelivered();
+      offStopping();
+      detachHistory();
+      await queue;
+      await Promise.all([...dedupe.values()].map((s) => s.flush()));
+    },
+  };
+}
