@@ -1,0 +1,77 @@
+/**
+ * Every benchmark `npm run bench` knows: its name, what it measures, and how to run
+ * it once and format its numbers as a table. Sizes come from the environment
+ * (run.ts sets them from its flags).
+ */
+import { benchGatewayAccounts, formatGatewayAccounts } from './gateway-accounts.js';
+import { benchSimInbound } from './sim-inbound.js';
+import { benchSimLink } from './sim-link.js';
+import { formatTable } from './table.js';
+
+export interface BenchSizes {
+  /** Accounts for sim-link and gateway-accounts. */
+  accounts: number;
+  /** Contacts and messages per contact for sim-inbound. */
+  contacts: number;
+  perContact: number;
+}
+
+export const DEFAULT_SIZES: BenchSizes = { accounts: 50, contacts: 50, perContact: 20 };
+
+export const SIZE_ENV: Record<keyof BenchSizes, string> = {
+  accounts: 'WAGATE_BENCH_ACCOUNTS',
+  contacts: 'WAGATE_BENCH_CONTACTS',
+  perContact: 'WAGATE_BENCH_PER_CONTACT',
+};
+
+export function sizesFromEnv(env: Record<string, string | undefined>): BenchSizes {
+  const pick = (k: keyof BenchSizes): number => {
+    const v = Number(env[SIZE_ENV[k]]);
+    return Number.isInteger(v) && v > 0 ? v : DEFAULT_SIZES[k];
+  };
+  return { accounts: pick('accounts'), contacts: pick('contacts'), perContact: pick('perContact') };
+}
+
+export interface Benchmark {
+  name: string;
+  about: string;
+  run(sizes: BenchSizes): Promise<string>;
+}
+
+export const BENCHMARKS: readonly Benchmark[] = [
+  {
+    name: 'sim-link',
+    about: 'link (QR, pair-success, 515, reconnect) and connect N real Baileys clients against one simulator at once',
+    async run({ accounts }) {
+      const r = await benchSimLink(accounts);
+      return formatTable(`sim-link: ${r.n} accounts linked and connected at once`, ['', 'value'], [
+        ['accounts', r.n],
+        ['wall time until all open (ms)', r.totalMs],
+        ['per account (ms)', r.perAccountMs],
+      ]);
+    },
+  },
+  {
+    name: 'sim-inbound',
+    about: 'one Baileys client receiving and decrypting messages from many contacts (pkmsg first, then msg)',
+    async run({ contacts, perContact }) {
+      const r = await benchSimInbound({ contacts, perContact });
+      return formatTable(`sim-inbound: ${r.contacts} contacts x ${r.perContact} messages to one account`, ['', 'msgs/s'], [
+        ['first message per contact (pkmsg)', r.pkmsgPerSecond],
+        ['following messages (msg)', r.msgPerSecond],
+        ['all messages', r.messagesPerSecond],
+      ]);
+    },
+  },
+  {
+    name: 'gateway-accounts',
+    about: 'N accounts from saved creds to connected: gateway vs bare Baileys, time and memory per account',
+    async run({ accounts }) {
+      return formatGatewayAccounts(await benchGatewayAccounts(accounts));
+    },
+  },
+];
+
+export function findBenchmark(name: string): Benchmark | undefined {
+  return BENCHMARKS.find((b) => b.name === name);
+}
