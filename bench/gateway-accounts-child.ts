@@ -9,6 +9,7 @@
  * Memory is measured after a full GC once every account is connected and a settle
  * period has passed, minus the same measurement taken before the first connection.
  */
+import './quiet-console.js';
 import { installRootKey } from '../src/sim/certs.js';
 import { reportResult, settledMemory } from './node-child.js';
 import { authDirOf, benchAccountIds } from './link-accounts.js';

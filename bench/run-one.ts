@@ -3,6 +3,7 @@
  * sizes from the environment, prints its table and exits — Baileys leaves timers
  * behind, so the process exits explicitly.
  */
+import './quiet-console.js';
 import { findBenchmark, sizesFromEnv } from './registry.js';
 
 const name = process.argv[2] ?? '';

@@ -71,7 +71,7 @@ async function main(): Promise<number> {
       process.stderr.write(`bench ${name}: ${(err as Error).message}\n`);
       return { code: 1 };
     });
-    summary.push([name, code === 0 ? 'ok' : `FAILED (exit ${code})`, Math.round((performance.now() - started) / 100) / 10]);
+    summary.push([name, code === 0 ? 'ok' : `FAILED (exit ${code})`, ((performance.now() - started) / 1000).toFixed(1)]);
     process.stdout.write('\n');
   }
   process.stdout.write(formatTable('summary', ['benchmark', 'result', 'wall (s)'], summary));
