@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { startAccessPolicy } from '../../src/actors/access-policy.js';
+import { dedupeStorePath } from '../../src/access/dedupe-store.js';
+import { createPairingStore } from '../../src/pairing/store.js';
+import { ALICE, BOB, SELF_E164, T0, dm, harness, selfChat, tempStateDir } from '../access/harness.js';
+
+describe('access policy: direct chats', () => {
+  it('accepts an allowlisted sender with the route from routeMessage', async () => {
+    const h = harness({ dmPolicy: 'allowlist', allowFrom: [ALICE] });
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(dm(ALICE, 'hi'));
+    const [acc] = h.of('message.accepted');
+    expect(acc?.route).toEqual({ agentId: 'main', sessionKey: 'agent:main:main', wasMentioned: false, activation: null });
+  });
+
+  it('drops an unknown sender under allowlist, without pairing', async () => {
+    const h = harness({ dmPolicy: 'allowlist', allowFrom: [ALICE] });
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(dm(BOB, 'hi'));
+    expect(h.of('message.dropped').map((d) => [d.reason, d.markRead])).toEqual([['not-allowlisted', false]]);
+    expect(h.of('pairing.needed')).toEqual([]);
+  });
+
+  it('asks for pairing for an unknown sender under pairing, and accepts once approved in the store', async () => {
+    const stateDir = tempStateDir();
+    const h = harness({ dmPolicy: 'pairing' }, {}, stateDir);
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(dm(BOB, 'hi'));
+    expect(h.of('pairing.needed').map((p) => p.sender)).toEqual([BOB]);
+
+    const store = createPairingStore({ stateDir, now: () => T0 });
+    const req = await store.requestCode(BOB, 'default');
+    if (req.status !== 'created') throw new Error(req.status);
+    await store.approve(req.code);
+    await h.receive(dm(BOB, 'again'));
+    expect(h.of('message.accepted').map((a) => a.message.text)).toEqual(['again']);
+  });
+
+  it('disabled drops every DM but the owner self-chat is always trusted', async () => {
+    const h = harness({ dmPolicy: 'disabled' });
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(dm(ALICE, 'hi'));
+    await h.receive(selfChat('note to self'));
+    expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['dm-disabled']);
+    expect(h.of('message.accepted').map((a) => a.message.text)).toEqual(['note to self']);
+  });
+
+  it('our own outbound DMs (fromMe) never trigger pairing', async () => {
+    const h = harness({ dmPolicy: 'pairing', selfChatMode: true });
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(dm(BOB, 'hello from my phone', { fromMe: true, from: { jid: '15550000001@s.whatsapp.net', e164: SELF_E164, lid: null, name: null } }));
+    expect(h.of('pairing.needed')).toEqual([]);
+    expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['from-me']);
+  });
+
+  it('reactions and edits are not prompts', async () => {
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] });
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(dm(ALICE, '👍', { kind: 'reaction', reaction: { targetId: 'X', emoji: '👍', removed: false } }));
+    await h.receive(dm(ALICE, 'fixed', { kind: 'edit', edit: { targetId: 'X' } }));
+    expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['reaction', 'edit']);
+  });
+
+  it('defensively drops broadcast chats', async () => {
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] });
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(dm(ALICE, 'story', { chatJid: 'status@broadcast' }));
+    expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['broadcast']);
+  });
+});
+
+describe('access policy: dedupe', () => {
+  it('handles a redelivered message once', async () => {
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] });
+    h.start(startAccessPolicy(h.deps));
+    const m = dm(ALICE, 'hi');
+    await h.receive(m);
+    await h.receive({ ...m });
+    expect(h.of('message.accepted')).toHaveLength(1);
+    expect(h.of('message.dropped').map((d) => [d.reason, d.markRead])).toEqual([['duplicate', false]]);
+  });
+
+  it('the same id in another chat is a different message', async () => {
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] });
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(dm(ALICE, 'a', { id: 'SAME' }));
+    await h.receive(dm(BOB, 'b', { id: 'SAME' }));
+    expect(h.of('message.accepted')).toHaveLength(2);
+  });
+
+  it('remembers across a restart (new actor, same state dir), written 0600', async () => {
+    const stateDir = tempStateDir();
+    const m = dm(ALICE, 'hi');
+    const h1 = harness({ dmPolicy: 'open', allowFrom: ['*'] }, {}, stateDir);
+    const a1 = startAccessPolicy(h1.deps);
+    await h1.receive(m);
+    await a1.stop();
+    expect(h1.of('message.accepted')).toHaveLength(1);
+    const file = dedupeStorePath(stateDir, 'default');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+
+    const h2 = harness({ dmPolicy: 'open', allowFrom: ['*'] }, {}, stateDir);
+    h2.start(startAccessPolicy(h2.deps));
+    await h2.receive({ ...m });
+    expect(h2.of('message.accepted')).toHaveLength(0);
+    expect(h2.of('message.dropped').map((d) => d.reason)).toEqual(['duplicate']);
+  });
+
+  it('our own delivered replies are never processed as inbound in self-chat (no loop), across restarts too', async () => {
+    const stateDir = tempStateDir();
+    const h = harness({ selfChatMode: true }, {}, stateDir);
+    const a = startAccessPolicy(h.deps);
+    h.bus.emit('reply.delivered', { accountId: 'default', chatJid: '15550000001@s.whatsapp.net', requestId: 'r1', messageIds: ['OUT1', 'OUT2'], at: T0 });
+    await h.receive(selfChat('[wagate] the answer', { id: 'OUT1' }));
+    await a.stop();
+    const h2 = harness({ selfChatMode: true }, {}, stateDir);
+    h2.start(startAccessPolicy(h2.deps));
+    await h2.receive(selfChat('[wagate] part two', { id: 'OUT2' }));
+    await h2.receive(selfChat('a real question', { id: 'IN1' }));
+    expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['own-message']);
+    expect(h2.of('message.dropped').map((d) => d.reason)).toEqual(['own-message']);
+    expect(h2.of('message.accepted').map((x) => x.message.id)).toEqual(['IN1']);
+  });
+
+  it('keeps at most the newest 5000 keys per account', async () => {
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] });
+    const a = startAccessPolicy(h.deps);
+    for (let i = 0; i < 5001; i++) h.bus.emit('message.received', { accountId: 'default', message: dm(ALICE, 'x', { id: `B${i}`, kind: 'reaction' }) });
+    await h.bus.idle();
+    await a.stop();
+    const keys = (JSON.parse(fs.readFileSync(dedupeStorePath(h.deps.stateDir, 'default'), 'utf8')) as { keys: string[] }).keys;
+    expect(keys).toHaveLength(5000);
+    expect(keys[0]).toBe(`in|${ALICE}|B1`);
+    expect(keys.at(-1)).toBe(`in|${ALICE}|B5000`);
+  });
+});
+
+describe('access policy: offline catch-up (web.catchUpMinutes 30)', () => {
+  const MIN = 60_000;
+  function setup() {
+    const h = harness({ dmPolicy: 'pairing' }, { web: { catchUpMinutes: 30 } });
+    h.lastDisconnectedAt = T0 - 20 * MIN;
+    h.connectedSince = T0 - MIN;
+    h.start(startAccessPolicy(h.deps));
+    return h;
+  }
+  const append = (ts: number, from = SELF_E164) =>
+    from === SELF_E164 ? selfChat('q', { upsertType: 'append', offline: true, timestamp: ts }) : dm(from, 'q', { upsertType: 'append', offline: true, timestamp: ts });
+
+  it('handles messages sent since the last disconnect, in order', async () => {
+    const h = setup();
+    await h.receive(append(T0 - 20 * MIN));
+    await h.receive(append(T0 - 5 * MIN));
+    expect(h.of('message.accepted').map((a) => a.message.timestamp)).toEqual([T0 - 20 * MIN, T0 - 5 * MIN]);
+  });
+
+  it('drops (marked read) a message from before the last disconnect, never with a pairing code', async () => {
+    const h = setup();
+    await h.receive(append(T0 - 20 * MIN - 1, BOB));
+    expect(h.of('pairing.needed')).toEqual([]);
+    expect(h.of('message.dropped').map((d) => [d.reason, d.markRead])).toEqual([['catch-up:before-window', true]]);
+  });
+
+  it('drops a message older than catchUpMinutes even when inside the disconnect', async () => {
+    const h = setup();
+    h.lastDisconnectedAt = T0 - 60 * MIN;
+    await h.receive(append(T0 - 30 * MIN));
+    await h.receive(append(T0 - 30 * MIN - 1));
+    expect(h.of('message.accepted')).toHaveLength(1);
+    expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['catch-up:too-old']);
+  });
+
+  it('first connection after linking: anything before the link is history', async () => {
+    const h = setup();
+    h.lastDisconnectedAt = null;
+    await h.receive(append(T0 - MIN - 1, BOB));
+    await h.receive(append(T0 - MIN));
+    expect(h.of('pairing.needed')).toEqual([]);
+    expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['catch-up:before-window']);
+    expect(h.of('message.accepted')).toHaveLength(1);
+  });
+
+  it('live (notify) messages are never subject to the window', async () => {
+    const h = setup();
+    await h.receive(selfChat('live', { timestamp: T0 - 100 * MIN }));
+    expect(h.of('message.accepted')).toHaveLength(1);
+  });
+});
