@@ -111,7 +111,7 @@ export function buildEnvelope(msg: InboundMessage, opts: EnvelopeOptions): Envel
   const isGroup = msg.chatType === 'group';
   const where = isGroup ? opts.groupSubject?.trim() || msg.chatJid : msg.chatId;
   const header = `[WhatsApp ${where} ${formatEnvelopeTime(msg.timestamp, opts.timeZone)}]`;
-  let body = `${header} ${isGroup ? `${label}: ` : ''}${text}`;
+  let body = `${header} ${isGroup ? `${label}: ` : ''}${text}`.trimEnd();
   const envelope: Envelope = { Body: '', RawBody: raw, From: msg.chatId, ChatType: msg.chatType, SenderLabel: label };
   if (msg.quoted) {
     body += `\n${quotedBlock(msg.quoted)}`;

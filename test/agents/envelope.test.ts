@@ -57,6 +57,10 @@ describe('buildEnvelope', () => {
     expect(buildEnvelope(m, { timeZone: 'UTC' }).Body).toBe('[WhatsApp 111@lid 2023-11-14 22:13 UTC] hello');
   });
 
+  it('leaves no trailing space when there is no text', () => {
+    expect(buildEnvelope(dm({ text: '' }), { timeZone: 'UTC' }).Body).toBe('[WhatsApp +15551234567 2023-11-14 22:13 UTC]');
+  });
+
   it('applies messagePrefix to the inbound text', () => {
     expect(buildEnvelope(dm(), { timeZone: 'UTC', messagePrefix: '[wa]' }).Body).toBe('[WhatsApp +15551234567 2023-11-14 22:13 UTC] [wa] hello');
   });
