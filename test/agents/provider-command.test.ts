@@ -4,10 +4,11 @@ import { echoProvider } from '../../src/agents/providers/echo.js';
 import { createProvider } from '../../src/agents/providers/index.js';
 import { ProviderError, parseReply, type ProviderRunInput } from '../../src/agents/providers/types.js';
 
+const ENVELOPE = { Body: '[WhatsApp +1555 2025-01-01 10:00 UTC] ping', From: '+1555' };
 const input = (over: Partial<ProviderRunInput> = {}): ProviderRunInput => ({
   agentId: 'main',
   sessionKey: 'agent:main:main',
-  envelope: { Body: '[WhatsApp +1555 2025-01-01 10:00 UTC] ping', From: '+1555' },
+  envelope: ENVELOPE,
   history: [{ role: 'user', text: 'before', at: 1 }],
   signal: new AbortController().signal,
   ...over,
@@ -72,7 +73,7 @@ describe('command provider', () => {
 
 describe('echo provider', () => {
   it('replies with the message text', async () => {
-    expect(await echoProvider.run(input({ messageText: 'ping' }))).toEqual({ text: 'echo: ping' });
+    expect(await echoProvider.run(input({ envelope: { Body: "[WhatsApp +1555 2025-01-01 10:00 UTC] ping", RawBody: "ping" } }))).toEqual({ text: 'echo: ping' });
   });
   it('falls back to the Body', async () => {
     expect((await echoProvider.run(input())).text).toBe('echo: [WhatsApp +1555 2025-01-01 10:00 UTC] ping');

@@ -5,7 +5,7 @@ export const echoProvider: AgentProvider = {
   name: 'echo',
   async run(input: ProviderRunInput): Promise<ProviderResult> {
     input.signal.throwIfAborted();
-    const text = `echo: ${input.messageText ?? input.envelope.Body}`;
+    const text = `echo: ${input.envelope.RawBody ?? input.envelope.Body}`;
     input.onDelta?.(text);
     return { text };
   },

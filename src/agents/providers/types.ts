@@ -4,18 +4,17 @@
  */
 import type { SessionEntry } from '../session-store.js';
 
-/** What the agent is given about the message: `Body` plus envelope fields. */
+/** What the agent is given about the message: `Body` plus envelope fields (envelope.ts `Envelope`). */
 export interface EnvelopeLike {
   Body: string;
-  [field: string]: unknown;
+  /** What the sender wrote, without the envelope header. */
+  RawBody?: string;
 }
 
 export interface ProviderRunInput {
   agentId: string;
   sessionKey: string;
   envelope: EnvelopeLike;
-  /** The message's own text (no envelope header), when there is one message. */
-  messageText?: string;
   /** Earlier turns of the session, oldest first (the current message excluded). */
   history: SessionEntry[];
   /** Aborted on shutdown or cancel: the provider stops and rejects. */
