@@ -101,6 +101,12 @@ export interface BusEvents {
     requestId: string;
     /** The chat is the owner's self-chat (reply-delivery adds the `[name]` prefix there). */
     selfChat?: boolean;
+    /**
+     * Media to send with the reply (an agent provider's `media`: local path or http(s)
+     * URL, caption on the first item only, SPEC §7). Emitted by agent-dispatch;
+     * consumed by reply-delivery once outbound media lands.
+     */
+    media?: { path?: string; url?: string; caption?: string }[];
   };
   /** Fires: every chunk of a reply was sent. Consumers: agent-dispatch, control (`send`). */
   'reply.delivered': { accountId: string; chatJid: string; requestId: string; messageIds: string[]; at: number };
