@@ -9,6 +9,7 @@ import { registerDebugCommands } from './debug.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerGatewayCommand } from './gateway.js';
 import { registerLogsCommand } from './logs.js';
+import { registerPairingCommands } from './pairing.js';
 import { ExitCode, processIO, reportError, type CliIO } from './io.js';
 
 export const VERSION = '0.1.0';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerDebugCommands(program, deps);
   registerDoctorCommand(program, deps);
   registerLogsCommand(program, deps);
+  registerPairingCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }
