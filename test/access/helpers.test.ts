@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseActivationCommand } from '../../src/access/activation-command.js';
+import { ActivationStore } from '../../src/access/activation-store.js';
+import { catchUpVerdict } from '../../src/access/catch-up.js';
+import { DedupeStore } from '../../src/access/dedupe-store.js';
+import { bareAddress, listAllows } from '../../src/access/identity-match.js';
+import { tempStateDir } from './harness.js';
+
+const MIN = 60_000;
+
+describe('catchUpVerdict', () => {
+  const w = { now: 100 * MIN, since: 80 * MIN, catchUpMinutes: 30 };
+  it.each([
+    ['notify is live whatever its age', 'notify', 1, 'live'],
+    ['append at the window start', 'append', 80 * MIN, 'catch-up'],
+    ['append just before the window start', 'append', 80 * MIN - 1, 'before-window'],
+    ['append without a timestamp', 'append', 0, 'before-window'],
+    ['append slightly in the future (clock skew)', 'append', 100 * MIN + 5, 'catch-up'],
+  ] as const)('%s', (_n, upsertType, timestamp, verdict) => {
+    expect(catchUpVerdict({ upsertType, timestamp }, w)).toBe(verdict);
+  });
+  it('exactly catchUpMinutes old is handled, one ms more is too old; unknown window start is history', () => {
+    const wide = { ...w, since: 1 };
+    expect(catchUpVerdict({ upsertType: 'append', timestamp: 70 * MIN }, wide)).toBe('catch-up');
+    expect(catchUpVerdict({ upsertType: 'append', timestamp: 70 * MIN - 1 }, wide)).toBe('too-old');
+    expect(catchUpVerdict({ upsertType: 'append', timestamp: 99 * MIN }, { ...w, since: null })).toBe('before-window');
+    expect(catchUpVerdict({ upsertType: 'append', timestamp: 99 * MIN }, { ...w, catchUpMinutes: 0 })).toBe('too-old');
+  });
+});
+
+describe('DedupeStore', () => {
+  it('a corrupt file loses only dedupe memory and is rewritten', async () => {
+    const file = path.join(tempStateDir(), 'whatsapp-dedupe', 'default.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '{not json');
+    const errors: unknown[] = [];
+    const s = new DedupeStore(file, 3, (e) => errors.push(e));
+    expect(errors).toHaveLength(1);
+    s.remember('a', 'b', 'c', 'd', 'b');
+    await s.flush();
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ version: 1, keys: ['c', 'd', 'b'] });
+    expect(new DedupeStore(file, 3).has('a')).toBe(false);
+  });
+});
+
+describe('ActivationStore', () => {
+  it('ignores unknown modes in the file and keeps accounts apart', async () => {
+    const file = path.join(tempStateDir(), 'whatsapp-activation.json');
+    fs.writeFileSync(file, JSON.stringify({ version: 1, accounts: { a: { 'g@g.us': 'always', 'h@g.us': 'loud' } } }));
+    const s = new ActivationStore(file);
+    expect(s.get('a', 'g@g.us')).toBe('always');
+    expect(s.get('a', 'h@g.us')).toBeUndefined();
+    expect(s.get('b', 'g@g.us')).toBeUndefined();
+    await s.set('b', 'g@g.us', 'mention');
+    expect(new ActivationStore(file).get('b', 'g@g.us')).toBe('mention');
+  });
+});
+
+describe('address matching', () => {
+  it('normalizes numbers and JIDs (device parts ignored)', () => {
+    expect(bareAddress(' +1 (555) 123-0001 ')).toBe('+15551230001');
+    expect(bareAddress('15551230001:7@S.whatsapp.net')).toBe('15551230001@s.whatsapp.net');
+    const from = { jid: '15551230001@s.whatsapp.net', e164: null, lid: '42@lid', name: null };
+    expect(listAllows(['15551230001'], from)).toBe(true);
+    expect(listAllows(['42@lid'], from)).toBe(true);
+    expect(listAllows(['+15551230002'], from)).toBe(false);
+    expect(listAllows(['*'], from)).toBe(true);
+  });
+  it('parses only the whole /activation command', () => {
+    expect(parseActivationCommand(' /Activation   ALWAYS ')).toBe('always');
+    expect(parseActivationCommand('/activation mention')).toBe('mention');
+    expect(parseActivationCommand('/activation sometimes')).toBeNull();
+    expect(parseActivationCommand('x /activation always')).toBeNull();
+  });
+});
