@@ -1,0 +1,74 @@
+/**
+ * The control method `agent` (SPEC §10): its params, its streamed events, and
+ * where a run goes (account, agent, session, chat to reply to).
+ */
+import {
+  defaultAccountId,
+  agentForAccount,
+  resolveAgents,
+  type WagateConfig,
+} from '../config/index.js';
+import { WagateError } from '../errors.js';
+import { mainSessionKey, sessionKeyFor } from './routing.js';
+
+export interface AgentRunParams {
+  /** Account whose agent runs and which delivers (default: the default account). */
+  accountId?: string;
+  /** Agent to run (default: the account's agent). */
+  agentId?: string;
+  /** E.164 or JID: run in that chat's session and deliver the reply there. Absent = main session, no delivery. */
+  to?: string;
+  message: string;
+}
+
+/** Streamed as `agent` events; the last one has status ok|error and a summary. */
+export type AgentRunEvent =
+  | { runId: string; status: 'running' }
+  | { runId: string; delta: string }
+  | { runId: string; status: 'ok' | 'error'; summary: string };
+
+export interface AgentRunTarget {
+  accountId: string;
+  agentId: string;
+  sessionKey: string;
+  /** Where the reply is delivered; null = not delivered. */
+  chatJid: string | null;
+  chatType: 'direct' | 'group';
+  chatId: string | null;
+}
+
+const bad = (message: string) => new WagateError('WAGATE_ERR_BAD_REQUEST', message);
+
+/** `+15551234567` / `15551234567@s.whatsapp.net` / `…@g.us` / `…@lid` → chat JID and chat id. */
+export function parseTarget(to: string): { chatJid: string; chatId: string; chatType: 'direct' | 'group' } {
+  const t = to.trim();
+  if (/^\+?\d{6,20}$/.test(t)) {
+    const digits = t.replace(/^\+/, '');
+    return { chatJid: `${digits}@s.whatsapp.net`, chatId: `+${digits}`, chatType: 'direct' };
+  }
+  const m = /^([^@:\s]+)(?::\d+)?@(s\.whatsapp\.net|g\.us|lid)$/.exec(t);
+  if (!m) throw bad(`"to" must be an E.164 number or a WhatsApp JID, got "${to}"`);
+  const [, user, server] = m as unknown as [string, string, string];
+  if (server === 'g.us') return { chatJid: `${user}@g.us`, chatId: `${user}@g.us`, chatType: 'group' };
+  if (server === 'lid') return { chatJid: `${user}@lid`, chatId: `${user}@lid`, chatType: 'direct' };
+  return { chatJid: `${user}@s.whatsapp.net`, chatId: `+${user}`, chatType: 'direct' };
+}
+
+/** Validate params (WAGATE_ERR_BAD_REQUEST / WAGATE_ERR_UNKNOWN_ACCOUNT) and resolve the run's target. */
+export function resolveRunTarget(
+  config: WagateConfig,
+  accounts: ReadonlyMap<string, unknown>,
+  params: AgentRunParams,
+): AgentRunTarget {
+  if (typeof params?.message !== 'string' || !params.message.trim()) throw bad('"message" must be a non-empty string');
+  const accountId = params.accountId ?? defaultAccountId(config);
+  if (!accounts.has(accountId)) throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No such account: ${accountId}`);
+  const agents = resolveAgents(config);
+  const agentId = params.agentId ?? agentForAccount(config, accountId).id;
+  if (!agents.some((a) => a.id === agentId)) throw bad(`no agent "${agentId}" in agents.list`);
+  if (params.to === undefined) {
+    return { accountId, agentId, sessionKey: mainSessionKey(config, agentId), chatJid: null, chatType: 'direct', chatId: null };
+  }
+  const chat = parseTarget(params.to);
+  return { accountId, agentId, ...chat, sessionKey: sessionKeyFor(config, agentId, chat) };
+}
