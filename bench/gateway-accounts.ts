@@ -8,7 +8,7 @@
  * counted. The child trusts the simulator through its root public key, passed in
  * WAGATE_BENCH_SIM_ROOT.
  *
- *   npx tsx bench/gateway-accounts.ts [n=50]
+ *   npx tsx bench/gateway-accounts.ts [n=50] [rounds=3]
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -24,11 +24,12 @@ import { formatTable, mib, type Row } from './table.js';
 export interface GatewayAccountsResult {
   n: number;
   linkMs: number;
-  bare: SideResult;
-  gateway: SideResult;
+  /** One measurement per round, bare and gateway alternating (bare first). */
+  bare: SideResult[];
+  gateway: SideResult[];
 }
 
-export async function benchGatewayAccounts(n = 50): Promise<GatewayAccountsResult> {
+export async function benchGatewayAccounts(n = 50, rounds = 3): Promise<GatewayAccountsResult> {
   const sim = await startSimulator({ port: 0, host: '127.0.0.1' });
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'wagate-bench-'));
   try {
@@ -46,8 +47,12 @@ export async function benchGatewayAccounts(n = 50): Promise<GatewayAccountsResul
       await waitAllOffline(sim, 10_000);
       return result as SideResult;
     };
-    const bare = await side('bare');
-    const gateway = await side('gateway');
+    const bare: SideResult[] = [];
+    const gateway: SideResult[] = [];
+    for (let i = 0; i < rounds; i++) {
+      bare.push(await side('bare'));
+      gateway.push(await side('gateway'));
+    }
     return { n, linkMs, bare, gateway };
   } finally {
     await sim.close();
@@ -64,27 +69,43 @@ async function waitAllOffline(sim: { hub: { companions: ReadonlyMap<string, { on
   }
 }
 
-const perAccount = (r: SideResult, key: 'rss' | 'heapUsed' | 'external'): number => (r.connected[key] - r.baseline[key]) / r.n;
+type Metric = (r: SideResult) => number;
+const perAccount = (key: 'rss' | 'heapUsed' | 'external'): Metric => (r) => (r.connected[key] - r.baseline[key]) / r.n;
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Medians over the rounds; the spread (min-max) of the ratio shows how noisy the machine was. */
 export function formatGatewayAccounts(r: GatewayAccountsResult): string {
-  const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
-  const row = (label: string, b: number, g: number): Row => [label, b, g, ratio(g, b)];
+  const row = (label: string, metric: Metric, scale: (v: number) => number = Math.round): Row => {
+    const b = median(r.bare.map(metric));
+    const g = median(r.gateway.map(metric));
+    const ratios = r.bare.map((br, i) => metric(r.gateway[i]!) / metric(br)).filter(Number.isFinite);
+    const spread = ratios.length > 1 ? ` (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})` : '';
+    return [label, scale(b), scale(g), b > 0 ? `${(g / b).toFixed(2)}x${spread}` : 'n/a'];
+  };
   const rows: Row[] = [
-    row('time to all connected (ms)', r.bare.totalMs, r.gateway.totalMs),
-    row('median account connected (ms)', r.bare.medianMs, r.gateway.medianMs),
-    row('RSS per account (MiB)', mib(perAccount(r.bare, 'rss')), mib(perAccount(r.gateway, 'rss'))),
-    row('JS heap per account (MiB)', mib(perAccount(r.bare, 'heapUsed')), mib(perAccount(r.gateway, 'heapUsed'))),
-    row('external per account (MiB)', mib(perAccount(r.bare, 'external')), mib(perAccount(r.gateway, 'external'))),
-    row('RSS baseline (MiB)', mib(r.bare.baseline.rss), mib(r.gateway.baseline.rss)),
-    row('RSS connected (MiB)', mib(r.bare.connected.rss), mib(r.gateway.connected.rss)),
+    row('time to all connected (ms)', (x) => x.totalMs),
+    row('median account connected (ms)', (x) => x.medianMs),
+    row('RSS per account (MiB)', perAccount('rss'), mib),
+    row('JS heap per account (MiB)', perAccount('heapUsed'), mib),
+    row('external per account (MiB)', perAccount('external'), mib),
+    row('RSS before connecting (MiB)', (x) => x.baseline.rss, mib),
+    row('RSS all connected (MiB)', (x) => x.connected.rss, mib),
   ];
-  const title = `gateway-accounts: ${r.n} accounts from saved creds to connected (linking them first took ${r.linkMs} ms)`;
-  return formatTable(title, ['', 'bare Baileys', 'gateway', 'gateway/bare'], rows);
+  const title =
+    `gateway-accounts: ${r.n} accounts from saved creds to connected, median of ${r.bare.length} rounds ` +
+    `(linking them first took ${r.linkMs} ms)`;
+  return formatTable(title, ['', 'bare Baileys', 'gateway', 'gateway/bare (min-max)'], rows);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const n = Number(process.argv[2] ?? process.env.WAGATE_BENCH_ACCOUNTS ?? 50);
-  benchGatewayAccounts(n).then(
+  const rounds = Number(process.argv[3] ?? process.env.WAGATE_BENCH_ROUNDS ?? 3);
+  benchGatewayAccounts(n, rounds).then(
     (r) => {
       process.stdout.write(formatGatewayAccounts(r));
       process.exit(0);

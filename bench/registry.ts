@@ -14,14 +14,17 @@ export interface BenchSizes {
   /** Contacts and messages per contact for sim-inbound. */
   contacts: number;
   perContact: number;
+  /** gateway-accounts: measurement rounds per side (medians are printed). */
+  rounds: number;
 }
 
-export const DEFAULT_SIZES: BenchSizes = { accounts: 50, contacts: 50, perContact: 20 };
+export const DEFAULT_SIZES: BenchSizes = { accounts: 50, contacts: 50, perContact: 20, rounds: 3 };
 
 export const SIZE_ENV: Record<keyof BenchSizes, string> = {
   accounts: 'WAGATE_BENCH_ACCOUNTS',
   contacts: 'WAGATE_BENCH_CONTACTS',
   perContact: 'WAGATE_BENCH_PER_CONTACT',
+  rounds: 'WAGATE_BENCH_ROUNDS',
 };
 
 export function sizesFromEnv(env: Record<string, string | undefined>): BenchSizes {
@@ -29,7 +32,7 @@ export function sizesFromEnv(env: Record<string, string | undefined>): BenchSize
     const v = Number(env[SIZE_ENV[k]]);
     return Number.isInteger(v) && v > 0 ? v : DEFAULT_SIZES[k];
   };
-  return { accounts: pick('accounts'), contacts: pick('contacts'), perContact: pick('perContact') };
+  return { accounts: pick('accounts'), contacts: pick('contacts'), perContact: pick('perContact'), rounds: pick('rounds') };
 }
 
 export interface Benchmark {
@@ -66,8 +69,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   {
     name: 'gateway-accounts',
     about: 'N accounts from saved creds to connected: gateway vs bare Baileys, time and memory per account',
-    async run({ accounts }) {
-      return formatGatewayAccounts(await benchGatewayAccounts(accounts));
+    async run({ accounts, rounds }) {
+      return formatGatewayAccounts(await benchGatewayAccounts(accounts, rounds));
     },
   },
 ];

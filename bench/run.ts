@@ -6,11 +6,11 @@
  *
  *   npm run bench                                  # all, default sizes (~2-3 min on 2 cores)
  *   npm run bench -- gateway-accounts sim-link     # only these
- *   npm run bench -- --accounts 100 --contacts 100 --per-contact 50
+ *   npm run bench -- --accounts 100 --contacts 100 --per-contact 50 --rounds 5
  *   npm run bench -- --list
  *
- * Sizes can also come from WAGATE_BENCH_ACCOUNTS, WAGATE_BENCH_CONTACTS and
- * WAGATE_BENCH_PER_CONTACT; WAGATE_BENCH_SETTLE_MS is the wait between "all
+ * Sizes can also come from WAGATE_BENCH_ACCOUNTS, WAGATE_BENCH_CONTACTS,
+ * WAGATE_BENCH_PER_CONTACT and WAGATE_BENCH_ROUNDS; WAGATE_BENCH_SETTLE_MS is the wait between "all
  * connected" and the memory reading in gateway-accounts (default 3000).
  */
 import os from 'node:os';
@@ -18,11 +18,11 @@ import { runTsChild } from './node-child.js';
 import { BENCHMARKS, findBenchmark, SIZE_ENV, sizesFromEnv, type BenchSizes } from './registry.js';
 import { formatTable, type Row } from './table.js';
 
-const FLAGS: Record<string, keyof BenchSizes> = { '--accounts': 'accounts', '--contacts': 'contacts', '--per-contact': 'perContact' };
+const FLAGS: Record<string, keyof BenchSizes> = { '--accounts': 'accounts', '--contacts': 'contacts', '--per-contact': 'perContact', '--rounds': 'rounds' };
 
 function usage(): string {
   const names = BENCHMARKS.map((b) => `  ${b.name.padEnd(18)} ${b.about}`).join('\n');
-  return `usage: npm run bench -- [name...] [--accounts N] [--contacts N] [--per-contact N] [--list]\n\nbenchmarks:\n${names}\n`;
+  return `usage: npm run bench -- [name...] [--accounts N] [--contacts N] [--per-contact N] [--rounds N] [--list]\n\nbenchmarks:\n${names}\n`;
 }
 
 function parseArgs(argv: string[]): { names: string[]; sizes: BenchSizes } | string {
@@ -62,7 +62,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     `wagate benchmarks — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ` +
       `load average ${os.loadavg()[0]!.toFixed(2)}\n` +
-      `sizes: accounts=${sizes.accounts} contacts=${sizes.contacts} perContact=${sizes.perContact}\n\n`,
+      `sizes: accounts=${sizes.accounts} contacts=${sizes.contacts} perContact=${sizes.perContact} rounds=${sizes.rounds}\n\n`,
   );
   const summary: Row[] = [];
   for (const name of names) {
