@@ -13,6 +13,7 @@ import { startLogin, waitForLink, type LoginStart } from '../gateway/login.js';
 import type { LinkedIdentity } from '../ports/transport.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
 import { connectGateway, openLogger, type CliContext } from './context.js';
+import type { CliIO } from './io.js';
 
 export interface LoginOptions {
   account?: string;
@@ -30,11 +31,11 @@ async function gatewayOrNull(ctx: CliContext): Promise<ControlClient | null> {
   }
 }
 
-function drawQr(ctx: CliContext, qr: string, count: number): void {
+export function drawQr(io: CliIO, qr: string, count: number): void {
   qrcode.generate(qr, { small: true }, (art) => {
-    if (ctx.io.isTTY) ctx.io.out('\x1b[2J\x1b[H');
-    ctx.io.out(`Scan this QR in WhatsApp → Settings → Linked Devices${count > 1 ? ` (refreshed, #${count})` : ''}`);
-    ctx.io.out(art);
+    if (io.isTTY) io.out('\x1b[2J\x1b[H');
+    io.out(`Scan this QR in WhatsApp → Settings → Linked Devices${count > 1 ? ` (refreshed, #${count})` : ''}`);
+    io.out(art);
   });
 }
 
@@ -42,7 +43,7 @@ export async function runLogin(ctx: CliContext, opts: LoginOptions): Promise<num
   const accountId = resolveAccount(ctx.config, opts.account ?? defaultAccountId(ctx.config), { env: ctx.io.env }).accountId;
   const onQr = (qr: string, count: number) => {
     if (opts.json) ctx.io.out(JSON.stringify({ event: 'qr', qr }));
-    else drawQr(ctx, qr, count);
+    else drawQr(ctx.io, qr, count);
   };
   const timeoutMs = opts.timeout * 1000;
   try {

@@ -8,6 +8,7 @@ import { registerChannelsCommands } from './channels.js';
 import { registerDebugCommands } from './debug.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerGatewayCommand } from './gateway.js';
+import { registerSandboxCommand } from './sandbox.js';
 import { registerLogsCommand } from './logs.js';
 import { registerPairingCommands } from './pairing.js';
 import { ExitCode, processIO, reportError, type CliIO } from './io.js';
@@ -24,6 +25,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   const deps = { io, setExit };
   registerGatewayCommand(program, deps);
+  registerSandboxCommand(program, deps);
   registerChannelsCommands(program, deps);
   registerDebugCommands(program, deps);
   registerDoctorCommand(program, deps);

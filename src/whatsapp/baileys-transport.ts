@@ -74,6 +74,9 @@ export class BaileysAccountTransport implements AccountTransport {
         auth: store.state,
         logger: baileysLogger(log) as never,
         markOnlineOnConnect: false,
+        // Our own sends are not news: without this Baileys upserts them back as
+        // messages, and a self-chat reply would be taken for a new prompt.
+        emitOwnEvents: false,
         syncFullHistory: false,
         keepAliveIntervalMs: this.opts.keepAliveIntervalMs,
         // The simulator's media host is self-signed on loopback; real WhatsApp never is.

@@ -29,7 +29,7 @@ describe('three accounts in one gateway (real Baileys ↔ simulator)', () => {
       // receiving
       const sentId = await contact.send(`hello ${id}`);
       const got = await until(() => received.find((r) => r.accountId === id && r.message.id === sentId), `${id} receives`);
-      expect(got.message).toMatchObject({ chatType: 'direct', text: `hello ${id}`, chatId: friend, from: { e164: friend, name: `Friend of ${id}` }, fromMe: false });
+      expect(got!.message).toMatchObject({ chatType: 'direct', text: `hello ${id}`, chatId: friend, from: { e164: friend, name: `Friend of ${id}` }, fromMe: false });
       // sending
       await gw.accounts.get(id)!.activeConnection().sendText(friend, `reply from ${id}`);
       const out = await contact.nextMessage(10_000);

@@ -1,0 +1,111 @@
+/**
+ * Reply delivery (SPEC §6): on `reply.requested`, prefix, chunk and send the
+ * text through the account's live connection, chunk by chunk, retrying only
+ * transient failures (3 tries, backoff); then `reply.delivered` or
+ * `reply.failed`. A reply to an account that is not connected fails at once
+ * with "No active WhatsApp listener for account <id> …".
+ */
+import type { BusEvents } from '../bus/events.js';
+import { agentForAccount } from '../config/index.js';
+import { toErrorInfo, WagateError } from '../errors.js';
+import type { RunningActor } from '../gateway/actor-registry.js';
+import { subLogger } from '../log.js';
+import { chunkText } from './chunking.js';
+import type { ActorDeps } from './deps.js';
+
+export const SEND_TRIES = 3;
+export const RETRY_DELAYS_MS = [500, 2000];
+
+/** Errors worth another try: the connection blipped or WhatsApp answered "try later". */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof WagateError) return false; // ours are decisions, not blips
+  const status = (err as { output?: { statusCode?: number } })?.output?.statusCode;
+  if (status !== undefined) return [408, 428, 429, 500, 503].includes(status);
+  const msg = String((err as Error)?.message ?? err);
+  return /timed out|timeout|connection (closed|lost)|ECONNRESET|socket hang up|EPIPE/i.test(msg);
+}
+
+/** The first chunk's prefix: messages.responsePrefix, else in self-chat `[<identity.name>]` / `[wagate]`. */
+export function responsePrefix(deps: ActorDeps, accountId: string, selfChat: boolean): string {
+  const configured = deps.config.messages.responsePrefix;
+  if (configured !== undefined) return configured;
+  if (!selfChat) return '';
+  const name = agentForAccount(deps.config, accountId)?.identity?.name;
+  return `[${name || 'wagate'}]`;
+}
+
+export function startReplyDelivery(deps: ActorDeps): RunningActor {
+  const log = subLogger(deps.logger, 'whatsapp/outbound');
+  const timers = new Set<NodeJS.Timeout>();
+  let stopped = false;
+  let delivered = 0;
+  let failed = 0;
+  let inFlight = 0;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (stopped) reject(new WagateError('WAGATE_ERR_INTERNAL', 'gateway stopping'));
+        else resolve();
+      }, ms);
+      timers.add(t);
+    });
+
+  async function sendChunk(accountId: string, chatJid: string, text: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await deps.connection(accountId).sendText(chatJid, text)).id;
+      } catch (err) {
+        if (attempt >= SEND_TRIES || !isTransient(err) || stopped) throw err;
+        log.warn({ accountId, attempt, err: (err as Error).message }, 'send failed; retrying');
+        await sleep(RETRY_DELAYS_MS[attempt - 1] ?? 2000);
+      }
+    }
+  }
+
+  async function deliver(req: BusEvents['reply.requested']): Promise<void> {
+    const acc = deps.accounts.get(req.accountId);
+    const prefix = responsePrefix(deps, req.accountId, req.selfChat ?? false);
+    const text = prefix ? `${prefix} ${req.text}` : req.text;
+    const chunks = chunkText(text, { limit: acc?.textChunkLimit ?? 4000, mode: acc?.chunkMode ?? 'length' });
+    const ids: string[] = [];
+    inFlight += 1;
+    try {
+      for (const chunk of chunks) ids.push(await sendChunk(req.accountId, req.chatJid, chunk));
+      delivered += 1;
+      log.info({ accountId: req.accountId, chunks: ids.length, source: req.source }, 'reply delivered');
+      deps.bus.emit('reply.delivered', { accountId: req.accountId, chatJid: req.chatJid, requestId: req.requestId, messageIds: ids, at: deps.now() });
+    } catch (err) {
+      failed += 1;
+      const error = toErrorInfo(err);
+      log.error({ accountId: req.accountId, source: req.source, sentChunks: ids.length, code: error.code, err: error.message }, 'reply failed');
+      deps.bus.emit('reply.failed', { accountId: req.accountId, chatJid: req.chatJid, requestId: req.requestId, error, at: deps.now() });
+    } finally {
+      inFlight -= 1;
+    }
+  }
+
+  // One chat's replies go out in order; different chats do not wait for each other.
+  const queues = new Map<string, Promise<void>>();
+  const off = deps.bus.on('reply.requested', (req) => {
+    const key = `${req.accountId}\u0000${req.chatJid}`;
+    const next = (queues.get(key) ?? Promise.resolve()).then(() => deliver(req));
+    queues.set(key, next);
+    void next.finally(() => {
+      if (queues.get(key) === next) queues.delete(key);
+    });
+    return next;
+  });
+
+  return {
+    name: 'reply-delivery',
+    summary: () => ({ delivered, failed, inFlight, queuedChats: queues.size }),
+    stop: () => {
+      stopped = true;
+      off();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}
