@@ -49,6 +49,8 @@ export class AccountRuntime {
   private readonly history: Transition[] = [];
   private readonly now: () => number;
   private lastActivityAt: number | null = null;
+  /** When the current (or last) connection opened; null if never in this run. */
+  lastOpenAt: number | null = null;
   private stopped = false;
   /** Settles when the last connection we closed has finished closing. */
   private closing: Promise<void> = Promise.resolve();
@@ -168,6 +170,7 @@ export class AccountRuntime {
         return;
       case 'open':
         this.lastActivityAt = at;
+        this.lastOpenAt = at;
         this.watchdog.arm();
         this.actor.send({ type: 'OPEN', identity: ev.identity });
         this.opts.bus.emit('account.connected', { accountId: this.accountId, identity: ev.identity, at });

@@ -14,6 +14,9 @@ import { ActorRegistry } from './actor-registry.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { registerCoreMethods } from './core-methods.js';
 import { registerLoginMethods } from './login-methods.js';
+import { ConnectionHistory } from './connection-history.js';
+import { startConversation } from './conversation.js';
+import { WagateError } from '../errors.js';
 import { MethodRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
@@ -93,6 +96,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 
   let stopping: Promise<void> | null = null;
+  const stopHooks: (() => Promise<void>)[] = [];
   function stop(reason = 'stop requested'): Promise<void> {
     stopping ??= (async () => {
       log.info({ reason }, 'gateway stopping');
@@ -101,6 +105,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await Promise.all([...accounts.values()].map((a) => a.stop()));
       await control?.close();
       await bus.idle();
+      for (const hook of stopHooks) await hook();
       bus.clear();
       log.info('gateway stopped');
     })();
@@ -109,6 +114,34 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   try {
     actors.add(startWebHeartbeat({ bus, accounts, logger: opts.logger, intervalMs: web.heartbeatSeconds * 1000, now }));
+    const history = new ConnectionHistory(opts.stateDir);
+    bus.on('account.connected', (ev) => history.connected(ev.accountId, ev.at));
+    bus.on('account.heartbeat', (ev) => history.connected(ev.accountId, ev.at));
+    bus.on('account.disconnected', (ev) => history.disconnected(ev.accountId, ev.at));
+    const byId = new Map(configured.map((a) => [a.accountId, a]));
+    const runtime = (id: string) => {
+      const rt = accounts.get(id);
+      if (!rt) throw new WagateError('WAGATE_ERR_NO_LISTENER', `No active WhatsApp listener for account ${id} (not running); enable it and start the gateway.`);
+      return rt;
+    };
+    startConversation(
+      {
+        bus,
+        config: opts.config,
+        accounts: byId,
+        stateDir: opts.stateDir,
+        configPath: opts.configPath,
+        logger: opts.logger,
+        now,
+        connection: (id) => runtime(id).activeConnection(),
+        identity: (id) => accounts.get(id)?.context.identity ?? null,
+        connectedSince: (id) => accounts.get(id)?.lastOpenAt ?? null,
+        lastDisconnectedAt: (id) => accounts.get(id)?.context.lastClose?.at ?? history.previousDisconnect(id),
+      },
+      actors,
+      methods,
+    );
+    stopHooks.push(() => history.flush());
     registerCoreMethods(methods, gateway, { now });
     registerLoginMethods(methods, gateway);
     const token = await loadOrCreateToken(opts.stateDir, opts.config.gateway.auth.token);

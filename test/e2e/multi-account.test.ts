@@ -12,7 +12,8 @@ const PHONES = { a: '+15550002001', b: '+15550002002', c: '+15550002003' } as co
 
 describe('three accounts in one gateway (real Baileys ↔ simulator)', () => {
   it('one account kicked with 401 goes logged-out; the other two keep sending and receiving', async () => {
-    h = await e2e({ channels: { whatsapp: { accounts: { a: {}, b: {}, c: {} } } } });
+    // DMs disabled: this test is about the connections, not the conversation loop.
+    h = await e2e({ channels: { whatsapp: { dmPolicy: 'disabled', accounts: { a: {}, b: {}, c: {} } } } });
     const gw = await h.startGateway();
     for (const [id, phone] of Object.entries(PHONES)) expect((await h.link(id, phone)).code).toBe(0);
     for (const id of Object.keys(PHONES)) await until(() => gw.accounts.get(id)!.state === 'connected', `${id} connected`);

@@ -1,0 +1,83 @@
+/**
+ * The conversation loop's actors (ARCHITECTURE.md), started by the supervisor in
+ * this order: reply delivery, history buffer, access policy, pairing, read
+ * receipts, ack reactions, group metadata, agent dispatch. Also the control
+ * methods that enter the loop from outside: `agent` and `send`.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { startAccessPolicy } from '../actors/access-policy.js';
+import { startAckReaction } from '../actors/ack-reaction.js';
+import { startAgentDispatch } from '../actors/agent-dispatch.js';
+import type { ActorDeps } from '../actors/deps.js';
+import { startGroupMetadata } from '../actors/group-metadata.js';
+import { startHistoryBuffer } from '../actors/history-buffer.js';
+import { startPairing } from '../actors/pairing.js';
+import { startReadReceipt } from '../actors/read-receipt.js';
+import { startReplyDelivery } from '../actors/reply-delivery.js';
+import { GroupHistory } from '../access/group-history.js';
+import type { BusEvents } from '../bus/events.js';
+import { defaultAccountId } from '../config/index.js';
+import { WagateError } from '../errors.js';
+import { toJid } from '../whatsapp/jid.js';
+import type { ActorRegistry } from './actor-registry.js';
+import type { MethodRegistry } from './methods.js';
+
+export function startConversation(deps: ActorDeps, actors: ActorRegistry, methods: MethodRegistry): void {
+  actors.add(startReplyDelivery(deps));
+  const history = new GroupHistory();
+  actors.add(startHistoryBuffer(deps, history));
+  actors.add(startAccessPolicy(deps, { history }));
+  actors.add(startPairing(deps));
+  actors.add(startReadReceipt(deps));
+  actors.add(startAckReaction(deps));
+  const groups = startGroupMetadata(deps);
+  actors.add(groups);
+  const dispatch = startAgentDispatch(deps, { groupSubject: (acc, jid) => groups.subject(acc, jid) });
+  actors.add(dispatch);
+
+  methods.register('agent', {
+    description: 'Run the agent on a message: answers {runId, status:"accepted"}, streams `agent` events, ends with {runId, status, summary}.',
+    params: z.object({
+      message: z.string().min(1).max(100_000),
+      accountId: z.string().min(1).optional(),
+      agentId: z.string().min(1).optional(),
+      to: z.string().min(1).optional(),
+    }),
+    handler: (params, ctx) => dispatch.runAgent(params, (ev) => ctx.emit('agent', ev)),
+  });
+
+  methods.register('send', {
+    description: 'Send a text message through an account (chunked like replies); answers the message ids.',
+    params: z.object({
+      to: z.string().min(1),
+      text: z.string().min(1).max(100_000),
+      accountId: z.string().min(1).optional(),
+    }),
+    handler: async ({ to, text, accountId }) => {
+      const account = accountId ?? defaultAccountId(deps.config);
+      if (!deps.accounts.has(account)) throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No account "${account}" in the config.`);
+      const chatJid = toJid(to);
+      if (!chatJid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `"${to}" is not an E.164 number (+15551234567) or a WhatsApp JID.`);
+      deps.connection(account); // fail at once when not connected
+      const requestId = randomUUID();
+      const result = new Promise<BusEvents['reply.delivered']>((resolve, reject) => {
+        const offs = [
+          deps.bus.on('reply.delivered', (e) => {
+            if (e.requestId !== requestId) return;
+            offs.forEach((off) => off());
+            resolve(e);
+          }),
+          deps.bus.on('reply.failed', (e) => {
+            if (e.requestId !== requestId) return;
+            offs.forEach((off) => off());
+            reject(new WagateError(e.error.code, e.error.message));
+          }),
+        ];
+      });
+      deps.bus.emit('reply.requested', { accountId: account, chatJid, text, source: 'cli', requestId });
+      const done = await result;
+      return { accountId: account, to: chatJid, messageIds: done.messageIds };
+    },
+  });
+}
