@@ -4,7 +4,7 @@
  * and a summary, and exits 0 when all of them ran (1 otherwise). Benchmarks print
  * numbers; they never assert timing.
  *
- *   npm run bench                                  # all, default sizes (~2-3 min on 2 cores)
+ *   npm run bench                                  # all, default sizes (about 1.5 min on 2 cores)
  *   npm run bench -- gateway-accounts sim-link     # only these
  *   npm run bench -- --accounts 100 --contacts 100 --per-contact 50 --rounds 5
  *   npm run bench -- --list
