@@ -17,13 +17,20 @@ export interface CatchUpWindow {
   catchUpMinutes: number;
 }
 
+/**
+ * WhatsApp stamps messages in whole seconds and the disconnect is noticed a little
+ * after the network went; a message this much older than the recorded window start
+ * still counts as sent during the outage (dedupe stops a second answer anyway).
+ */
+export const CATCH_UP_GRACE_MS = 10_000;
+
 export type CatchUpVerdict = 'live' | 'catch-up' | 'too-old' | 'before-window';
 
 export function catchUpVerdict(msg: Pick<InboundMessage, 'upsertType' | 'timestamp'>, w: CatchUpWindow): CatchUpVerdict {
   if (msg.upsertType === 'notify') return 'live';
   // No known window start (never connected) or no timestamp: it cannot be placed; treat as history.
   if (w.since === null || msg.timestamp <= 0) return 'before-window';
-  if (msg.timestamp < w.since) return 'before-window';
+  if (msg.timestamp < w.since - CATCH_UP_GRACE_MS) return 'before-window';
   if (w.now - msg.timestamp > w.catchUpMinutes * 60_000) return 'too-old';
   return 'catch-up';
 }

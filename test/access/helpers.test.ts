@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseActivationCommand } from '../../src/access/activation-command.js';
 import { ActivationStore } from '../../src/access/activation-store.js';
-import { catchUpVerdict } from '../../src/access/catch-up.js';
+import { CATCH_UP_GRACE_MS, catchUpVerdict } from '../../src/access/catch-up.js';
 import { DedupeStore } from '../../src/access/dedupe-store.js';
 import { bareAddress, listAllows } from '../../src/access/identity-match.js';
 import { tempStateDir } from './harness.js';
@@ -15,7 +15,8 @@ describe('catchUpVerdict', () => {
   it.each([
     ['notify is live whatever its age', 'notify', 1, 'live'],
     ['append at the window start', 'append', 80 * MIN, 'catch-up'],
-    ['append just before the window start', 'append', 80 * MIN - 1, 'before-window'],
+    ['append within the grace before the window start (second-precision stamps)', 'append', 80 * MIN - CATCH_UP_GRACE_MS, 'catch-up'],
+    ['append just before the grace', 'append', 80 * MIN - CATCH_UP_GRACE_MS - 1, 'before-window'],
     ['append without a timestamp', 'append', 0, 'before-window'],
     ['append slightly in the future (clock skew)', 'append', 100 * MIN + 5, 'catch-up'],
   ] as const)('%s', (_n, upsertType, timestamp, verdict) => {

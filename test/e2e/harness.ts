@@ -28,6 +28,8 @@ export interface E2E {
   env: Record<string, string>;
   configPath: string;
   clock: SimulatedClock;
+  /** Shift the simulator's clock (ms): messages sent meanwhile carry that time. */
+  skew: { ms: number };
   gateway: Gateway | null;
   startGateway(): Promise<Gateway>;
   stopGateway(): Promise<void>;
@@ -37,7 +39,9 @@ export interface E2E {
 }
 
 export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveIntervalMs?: number } = {}): Promise<E2E> {
-  const sim = await startSimulator({ port: 0, host: '127.0.0.1' });
+  // The simulator's clock may be skewed to stamp messages in the past (catch-up tests).
+  const skew = { ms: 0 };
+  const sim = await startSimulator({ port: 0, host: '127.0.0.1', now: () => Date.now() + skew.ms });
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-e2e-'));
   const port = await freePort();
   const raw: WagateConfigInput = { ...extra, web: { ...extra.web, url: sim.url }, gateway: { port } };
@@ -53,6 +57,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
     env,
     configPath,
     clock,
+    skew,
     gateway: null,
     async startGateway() {
       h.gateway = await startGateway({
