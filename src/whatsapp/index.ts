@@ -8,6 +8,7 @@ import { subLogger } from '../log.js';
 import type { AccountTransport, TransportFactory } from '../ports/transport.js';
 import { resolveAuthDir } from './auth-store.js';
 import { BaileysAccountTransport } from './baileys-transport.js';
+import { routeLibsignalConsole } from './libsignal-console.js';
 
 export interface BaileysFactoryOptions {
   config: WagateConfig;
@@ -17,6 +18,7 @@ export interface BaileysFactoryOptions {
 }
 
 export function createBaileysTransportFactory(opts: BaileysFactoryOptions): TransportFactory {
+  routeLibsignalConsole(opts.logger);
   const state = stateDir(opts.env);
   const def = defaultAccountId(opts.config);
   return {

@@ -35,7 +35,7 @@ async function start(config: Parameters<typeof e2e>[0]) {
   return { h, gw };
 }
 
-const OPEN = { dmPolicy: 'open', allowFrom: ['*'] } as const;
+const OPEN = { dmPolicy: 'open' as const, allowFrom: ['*'] };
 
 describe('the conversation loop end to end (real Baileys ↔ simulator)', () => {
   it('an unknown contact receives exactly one pairing code; after approve, its next message is answered', async () => {

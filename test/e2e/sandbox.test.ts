@@ -1,0 +1,30 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../helpers/cli.js';
+
+describe('wagate sandbox', () => {
+  it('runs the README tour script: links, then every expected receipt, reaction and reply arrives', async () => {
+    const res = await runCli(['sandbox', '--script', path.join(ROOT, 'examples/sandbox-tour.txt'), '--timeout', '15'], { HOME: process.env.HOME });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('✓ linked the sandbox account as +15550000001');
+    expect(res.stdout).toContain('✓✓ read by the gateway');
+    expect(res.stdout).toContain('👀 ack reaction');
+    expect(res.stdout).toContain('wagate → +15551234567: echo: hello');
+    expect(res.stdout).toContain('wagate → +15557654321: echo: good morning');
+    expect(res.stdout).toMatch(/wagate → team: echo: @\d+ are you coming\?/);
+    expect(res.stdout).not.toContain('echo: lunch at noon?');
+    expect(res.stdout).toContain('sandbox script: every expectation met.');
+  });
+
+  it('a script whose expectation is never met exits 1 and names the line', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-sb-')), 'bad.txt');
+    fs.writeFileSync(file, 'hello\nexpect something that never comes\n');
+    const res = await runCli(['sandbox', '--script', file, '--timeout', '2'], { HOME: process.env.HOME });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`${file}:2: "expect something that never comes" not met within 2 s`);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+});
