@@ -8,7 +8,8 @@
  * and ends in exactly one of `message.accepted` (with its route and, in groups, the
  * history since the last reply), `message.gated`, `pairing.needed` or
  * `message.dropped`. `/activation mention|always` from the owner is stored and
- * answered with a `reply.requested` (source 'command').
+ * answered with a `reply.requested` (source 'command'); so is `/config set|unset`
+ * (src/access/config-command.ts), in DMs and allowed groups, before the DM/group policy.
  */
 import { randomUUID } from 'node:crypto';
 import { compileMentionPatterns, agentForAccount, type AccountConfig } from '../config/index.js';
@@ -20,6 +21,7 @@ import type { InboundMessage } from '../ports/inbound.js';
 import { isBroadcastJid } from '../whatsapp/jid.js';
 import { subLogger } from '../log.js';
 import { activationConfirmation } from '../access/activation-command.js';
+import { configCommandFor, runConfigCommand, type ConfigCommand } from '../access/config-command.js';
 import { ActivationStore, activationStorePath } from '../access/activation-store.js';
 import { catchUpSince, catchUpVerdict } from '../access/catch-up.js';
 import { DedupeStore, dedupeStorePath, inboundKey, sentKey } from '../access/dedupe-store.js';
@@ -96,8 +98,23 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     const verdict = catchUpVerdict(message, { now: deps.now(), since, catchUpMinutes: deps.config.web.catchUpMinutes });
     if (verdict === 'too-old' || verdict === 'before-window') return drop(accountId, message, `catch-up:${verdict}`, true);
 
+    const configCommand = configCommandFor(account, message);
+    if (configCommand) return handleConfig(accountId, account, message, configCommand);
     if (message.chatType === 'direct') return handleDirect(accountId, account, message);
     return handleGroup(accountId, account, message);
+  };
+
+  const handleConfig = async (accountId: string, account: AccountConfig, message: InboundMessage, command: ConfigCommand) => {
+    counts.commands += 1;
+    const ctx = { file: deps.configPath, config: deps.config, account, identity: deps.identity(accountId) };
+    const out = await runConfigCommand(command, message, ctx);
+    const logFields = { accountId, chatId: message.chatId, op: command.op, reason: out.reason, changed: out.changed };
+    if (out.reason === 'config-not-owner') log.warn(logFields, '/config from a non-owner ignored');
+    else log.info({ ...logFields, reply: out.reply }, '/config command answered');
+    deps.bus.emit('message.dropped', { accountId, message, reason: out.reason, markRead: out.reply !== null });
+    if (out.reply === null) return;
+    const requestId = `config-${randomUUID()}`;
+    deps.bus.emit('reply.requested', { accountId, chatJid: message.chatJid, text: out.reply, source: 'command', requestId });
   };
 
   const handleDirect = async (accountId: string, account: AccountConfig, message: InboundMessage) => {
