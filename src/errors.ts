@@ -25,6 +25,8 @@ export const ERRORS = {
     'The pairing code is unknown, expired or malformed; see `wagate pairing list whatsapp` for pending codes.',
   WAGATE_ERR_PAIRING_STORE: 'The pairing store could not be read or written; fix or remove the named file.',
   WAGATE_ERR_UNKNOWN_CHANNEL: 'No such channel; the only channel is `whatsapp`.',
+  WAGATE_ERR_MEDIA:
+    'The media could not be sent (missing, unreachable, not a media file, or too large even after optimisation); check the named source.',
   WAGATE_ERR_INTERNAL: 'An internal error occurred; see the log file (`wagate logs`).',
 } as const;
 

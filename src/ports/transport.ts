@@ -9,6 +9,7 @@
  * Implementations: `src/whatsapp/` (Baileys) and `test/helpers/fake-transport.ts`.
  */
 
+import type { Readable } from 'node:stream';
 import type { InboundMessage } from './inbound.js';
 
 /** Who this account is linked as. */
@@ -54,6 +55,22 @@ export interface MessageRef {
   fromMe?: boolean;
 }
 
+/** One media message, ready to send (bytes already loaded and optimised, src/media/). */
+export interface OutboundMedia {
+  kind: 'image' | 'video' | 'audio' | 'document';
+  data: Buffer;
+  /** e.g. `image/jpeg`, `audio/ogg; codecs=opus`. */
+  mimetype: string;
+  /** Documents: the name the contact sees. */
+  fileName?: string;
+  /** Only the first item of a reply carries one (SPEC §7); audio has none. */
+  caption?: string;
+  /** Audio: send as a voice note. */
+  ptt?: boolean;
+  /** Video: WhatsApp loops it like a GIF. */
+  gifPlayback?: boolean;
+}
+
 export interface GroupInfo {
   jid: string;
   subject: string;
@@ -65,6 +82,8 @@ export interface Connection {
   close(reason?: string): Promise<void>;
   /** `to`: E.164 or JID. */
   sendText(to: string, text: string): Promise<SendResult>;
+  /** `to`: E.164 or JID. One media message (SPEC §7). */
+  sendMedia(to: string, item: OutboundMedia): Promise<SendResult>;
   /** React to a message; emoji '' removes our reaction. */
   react(ref: MessageRef, emoji: string): Promise<void>;
   /** Blue ticks for these messages. */
@@ -72,6 +91,12 @@ export interface Connection {
   /** Typing indicator in a chat. */
   sendPresence(chatJid: string, state: 'composing' | 'paused'): Promise<void>;
   groupMetadata(groupJid: string): Promise<GroupInfo>;
+  /**
+   * The decrypted media of a message received on this connection, as a stream
+   * (the caller bounds it; src/media/inbound.ts). Rejects when the message is
+   * unknown or has no media. Optional: fakes may not download.
+   */
+  downloadMedia?(ref: MessageRef): Promise<Readable>;
 }
 
 export interface AccountTransport {

@@ -3,7 +3,7 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DisconnectReason, type WAMessage, type proto } from '@whiskeysockets/baileys';
+import makeWASocket, { DisconnectReason, type AnyMessageContent, type WAMessage, type proto } from '@whiskeysockets/baileys';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import { WagateError } from '../errors.js';
@@ -14,6 +14,7 @@ import {
   type ConnectionListener,
   type ConnectMode,
   type LinkedIdentity,
+  type OutboundMedia,
 } from '../ports/transport.js';
 import { hasCreds, openAuthStore, removeAuthState } from './auth-store.js';
 import { jidToE164, toJid } from './jid.js';
@@ -140,6 +141,10 @@ export class BaileysAccountTransport implements AccountTransport {
         const msg = await live().sendMessage(requireJid(to), { text });
         return { id: this.remember(msg) };
       },
+      sendMedia: async (to, item) => {
+        const msg = await live().sendMessage(requireJid(to), mediaContent(item));
+        return { id: this.remember(msg) };
+      },
       react: async (ref, emoji) => {
         const key = { remoteJid: ref.chatJid, id: ref.id, fromMe: ref.fromMe ?? false, participant: ref.participant };
         await live().sendMessage(ref.chatJid, { react: { text: emoji, key } });
@@ -173,6 +178,21 @@ function requireJid(to: string): string {
   const jid = toJid(to);
   if (!jid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `"${to}" is not an E.164 number (+15551234567) or a WhatsApp JID.`);
   return jid;
+}
+
+/** Our media item → Baileys' message content (caption only where WhatsApp shows one). */
+function mediaContent(item: OutboundMedia): AnyMessageContent {
+  const { data, mimetype, caption } = item;
+  switch (item.kind) {
+    case 'image':
+      return { image: data, mimetype, caption };
+    case 'video':
+      return { video: data, mimetype, caption, gifPlayback: item.gifPlayback ?? false };
+    case 'audio':
+      return { audio: data, mimetype, ptt: item.ptt ?? false };
+    case 'document':
+      return { document: data, mimetype, fileName: item.fileName ?? 'file', caption };
+  }
 }
 
 function identityOf(user: { id: string; lid?: string; name?: string }): LinkedIdentity {

@@ -10,6 +10,7 @@ import type {
   ConnectMode,
   GroupInfo,
   MessageRef,
+  OutboundMedia,
   TransportFactory,
 } from '../../src/ports/transport.js';
 
@@ -43,6 +44,14 @@ export class FakeConnection implements Connection {
     if (err) throw err;
     this.sent.push({ to, text });
     return { id: `FAKE${this.sent.length}` };
+  }
+  /** Media sends, in order (their ids continue the `sent` numbering: FAKEM<n>). */
+  readonly media: { to: string; item: OutboundMedia }[] = [];
+  async sendMedia(to: string, item: OutboundMedia) {
+    const err = this.failNext.shift();
+    if (err) throw err;
+    this.media.push({ to, item });
+    return { id: `FAKEM${this.media.length}` };
   }
   async react(ref: MessageRef, emoji: string) {
     this.reactions.push({ ref, emoji });
