@@ -20,6 +20,7 @@ import { SessionQueue } from '../agents/session-queue.js';
 import { SessionStore, sessionsDirFor, type SessionEntry } from '../agents/session-store.js';
 import { envelopeBuilder, prepareTurn, type EnvelopeBuilder, type PreparedTurn } from '../agents/turn.js';
 import { startTyping } from '../agents/typing.js';
+import { saveInboundMedia } from '../media/inbound.js';
 import type { ActorDeps } from './deps.js';
 
 export interface AgentDispatchOptions {
@@ -170,17 +171,23 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       selfChat: message.isSelfChat === true,
       prepare: async (store) => {
         const subject = isGroup && opts.groupSubject ? await opts.groupSubject(accountId, message.chatJid).catch(() => null) : null;
-        return prepareTurn({
+        // Inbound media is fetched here, inside the session's queue: one chat's messages keep their order.
+        const withMedia = await saveInboundMedia(
+          { stateDir: deps.stateDir, connection: deps.connection, maxMb: (acc) => deps.accounts.get(acc)?.mediaMaxMb ?? 50, logger: log },
+          message,
+        );
+        const turn = await prepareTurn({
           config: deps.config,
           account: deps.accounts.get(accountId),
           store,
           sessionKey: route.sessionKey,
-          message,
+          message: withMedia,
           injected: isGroup ? (route.history ?? []) : [],
           groupSubject: subject,
           buildEnvelope: build,
           now: deps.now(),
         });
+        return { ...turn, envelope: { ...turn.envelope, MessageId: message.id, ChatJid: message.chatJid } };
       },
     };
     queue.run(route.sessionKey, () => execute(spec)).catch(() => undefined);

@@ -44,6 +44,31 @@ export interface Envelope {
   ReplyToId?: string;
   ReplyToBody?: string;
   ReplyToSender?: string;
+  /** WhatsApp id of the message and its chat, for the `whatsapp` tool's `react` (set by agent-dispatch). */
+  MessageId?: string;
+  ChatJid?: string;
+  /** Inbound media saved under `<state>/media/inbound/` (src/media/inbound.ts). */
+  MediaPath?: string;
+  /** Its mimetype as sent, e.g. `image/jpeg` (set for media, saved or not). */
+  MediaType?: string;
+  /** Documents: the file name the sender gave. */
+  MediaFileName?: string;
+}
+
+/** `text || placeholder`, plus `<media:…> (not saved: …)` when the media was not saved. */
+export function rawBodyOf(msg: InboundMessage): string {
+  const base = msg.text || msg.placeholder || '';
+  if (!msg.mediaNote || !msg.placeholder) return base;
+  const note = `${msg.placeholder} (${msg.mediaNote})`;
+  return msg.text ? `${msg.text}\n${note}` : note;
+}
+
+/** `[media attached: <path> (<type>)]` for saved media, else ''. */
+function mediaLine(msg: InboundMessage): string {
+  if (!msg.mediaPath) return '';
+  const type = msg.media?.mimetype || 'application/octet-stream';
+  const name = msg.media?.fileName ? ` "${msg.media.fileName}"` : '';
+  return `\n[media attached: ${msg.mediaPath} (${type})${name}]`;
 }
 
 function zoneOrUtc(timeZone: string): string {
@@ -104,15 +129,20 @@ export function buildHistoryBlock(entries: readonly HistoryEntry[], current: str
 }
 
 export function buildEnvelope(msg: InboundMessage, opts: EnvelopeOptions): Envelope {
-  const raw = msg.text || msg.placeholder || '';
+  const raw = rawBodyOf(msg);
   const prefix = opts.messagePrefix?.trim();
   const text = prefix ? (raw ? `${prefix} ${raw}` : prefix) : raw;
   const label = senderLabel(msg.from);
   const isGroup = msg.chatType === 'group';
   const where = isGroup ? opts.groupSubject?.trim() || msg.chatJid : msg.chatId;
   const header = `[WhatsApp ${where} ${formatEnvelopeTime(msg.timestamp, opts.timeZone)}]`;
-  let body = `${header} ${isGroup ? `${label}: ` : ''}${text}`.trimEnd();
+  let body = `${header} ${isGroup ? `${label}: ` : ''}${text}`.trimEnd() + mediaLine(msg);
   const envelope: Envelope = { Body: '', RawBody: raw, From: msg.chatId, ChatType: msg.chatType, SenderLabel: label };
+  if (msg.media) {
+    if (msg.mediaPath) envelope.MediaPath = msg.mediaPath;
+    envelope.MediaType = msg.media.mimetype || 'application/octet-stream';
+    if (msg.media.fileName) envelope.MediaFileName = msg.media.fileName;
+  }
   if (msg.quoted) {
     body += `\n${quotedBlock(msg.quoted)}`;
     envelope.ReplyToId = msg.quoted.id;

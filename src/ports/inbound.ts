@@ -134,6 +134,10 @@ export interface InboundMessage {
   ephemeral?: boolean;
   /** Set when forwarded (WhatsApp shows "Forwarded"). */
   forwarded?: boolean;
+  /** Media saved under `<state>/media/inbound/` (src/media/inbound.ts), absolute path. */
+  mediaPath?: string;
+  /** Why the media was not saved, e.g. `not saved: 60 MB is over the 50 MB limit`. */
+  mediaNote?: string;
 }
 
 /** Why a Baileys message is not an inbound message (for a debug log line). */

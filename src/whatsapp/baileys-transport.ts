@@ -3,8 +3,9 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DisconnectReason, type AnyMessageContent, type WAMessage, type proto } from '@whiskeysockets/baileys';
+import makeWASocket, { DisconnectReason, downloadMediaMessage, type AnyMessageContent, type WAMessage, type proto } from '@whiskeysockets/baileys';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { WagateError } from '../errors.js';
 import {
@@ -40,6 +41,8 @@ export class BaileysAccountTransport implements AccountTransport {
   private readonly sent = new Map<string, proto.IMessage>();
   /** LID → E.164 learned from messages that carried both addresses. */
   private readonly lidToE164 = new Map<string, string>();
+  /** Received media messages by id, for `downloadMedia` (bounded, oldest dropped). */
+  private readonly received = new Map<string, WAMessage>();
 
   constructor(private readonly opts: BaileysTransportOptions) {
     this.accountId = opts.accountId;
@@ -103,6 +106,7 @@ export class BaileysAccountTransport implements AccountTransport {
           if (res.ok) {
             if (res.message.from.lid && res.message.from.e164) this.lidToE164.set(res.message.from.lid, res.message.from.e164);
             out.push(res.message);
+            if (res.message.media) this.keepMedia(res.message.id, m);
           } else log.debug({ reason: res.reason, detail: res.detail }, 'inbound message ignored');
         }
         if (out.length > 0) listener({ type: 'messages', messages: out });
@@ -155,12 +159,26 @@ export class BaileysAccountTransport implements AccountTransport {
       sendPresence: async (chatJid, state) => {
         await live().sendPresenceUpdate(state, chatJid);
       },
+      downloadMedia: async (ref) => {
+        const s = live();
+        const raw = this.received.get(ref.id);
+        if (!raw) {
+          throw new WagateError('WAGATE_ERR_BAD_REQUEST', `No received media message ${ref.id} in ${ref.chatJid}.`);
+        }
+        const ctx = { logger: baileysLogger(log) as never, reuploadRequest: s.updateMediaMessage };
+        return (await downloadMediaMessage(raw, 'stream', {}, ctx)) as Readable;
+      },
       groupMetadata: async (groupJid) => {
         const md = await live().groupMetadata(groupJid);
         return { jid: md.id, subject: md.subject, participants: md.participants.map((p) => ({ jid: p.id, admin: Boolean(p.admin) })) };
       },
     };
     return connection;
+  }
+
+  private keepMedia(id: string, msg: WAMessage): void {
+    this.received.set(id, msg);
+    if (this.received.size > RETRY_CACHE) this.received.delete(this.received.keys().next().value!);
   }
 
   private remember(msg: WAMessage | undefined): string {
