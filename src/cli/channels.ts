@@ -63,16 +63,17 @@ export function registerChannelsCommands(program: Command, deps: CommandDeps): v
     .command('status')
     .description('per account: enabled, linked, running, connected, last close, dm policy, error and a fix hint')
     .option('--account <id>', 'only this account')
+    .option('--probe', 'also ask WhatsApp for a round trip on each connected account')
     .option('--json', 'machine-readable output')
     .action(
-      action(deps, async (opts: { account?: string; json?: boolean }, cmd: Command) => {
+      action(deps, async (opts: { account?: string; json?: boolean; probe?: boolean }, cmd: Command) => {
         const ctx = await loadContext(deps.io, cmd.optsWithGlobals());
         let accounts: AccountStatus[];
         let gatewayRunning = true;
         try {
           const client = await connectGateway(ctx);
           try {
-            const res = await client.request<{ accounts: AccountStatus[] }>('status', { accountId: opts.account });
+            const res = await client.request<{ accounts: AccountStatus[] }>('status', { accountId: opts.account, probe: opts.probe });
             accounts = res.accounts;
           } finally {
             client.close();

@@ -22,6 +22,8 @@ export interface AccountStatus {
   lastClose: { code: number; reason: string; at: number } | null;
   error: { code: string; message: string } | null;
   dmPolicy: string;
+  /** With `probe`: a live round trip to WhatsApp (connected accounts only). */
+  probe?: { ok: true; ms: number } | { ok: false; error: string };
 }
 
 export function accountStatus(gw: Gateway, accountId: string): AccountStatus {
@@ -67,10 +69,22 @@ const accountParam = z.object({ accountId: z.string().min(1).optional() });
 export function registerCoreMethods(methods: MethodRegistry, gw: Gateway, deps: { now: () => number }): void {
   methods.register('status', {
     description: 'Per-account status (enabled, state, linked, connected, last close, error) and gateway health.',
-    params: accountParam,
-    handler: ({ accountId }) => {
+    params: accountParam.extend({ probe: z.boolean().optional() }),
+    handler: async ({ accountId, probe }) => {
       const ids = accountId ? [accountId] : gw.configured.map((a) => a.accountId);
-      return { health: health(gw, deps.now), accounts: ids.map((id) => accountStatus(gw, id)) };
+      const accounts = ids.map((id) => accountStatus(gw, id));
+      if (probe) {
+        await Promise.all(
+          accounts.filter((a) => a.connected).map(async (a) => {
+            try {
+              a.probe = { ok: true, ms: await gw.accounts.get(a.accountId)!.activeConnection().probe() };
+            } catch (err) {
+              a.probe = { ok: false, error: (err as Error).message };
+            }
+          }),
+        );
+      }
+      return { health: health(gw, deps.now), accounts };
     },
   });
 

@@ -91,6 +91,8 @@ export interface Connection {
   /** Typing indicator in a chat. */
   sendPresence(chatJid: string, state: 'composing' | 'paused'): Promise<void>;
   groupMetadata(groupJid: string): Promise<GroupInfo>;
+  /** Ask WhatsApp something small (a ping) and resolve with the round trip in ms. */
+  probe(): Promise<number>;
   /**
    * The decrypted media of a message received on this connection, as a stream
    * (the caller bounds it; src/media/inbound.ts). Rejects when the message is

@@ -168,6 +168,11 @@ export class BaileysAccountTransport implements AccountTransport {
         const ctx = { logger: baileysLogger(log) as never, reuploadRequest: s.updateMediaMessage };
         return (await downloadMediaMessage(raw, 'stream', {}, ctx)) as Readable;
       },
+      probe: async () => {
+        const started = Date.now();
+        await live().query({ tag: 'iq', attrs: { to: 's.whatsapp.net', type: 'get', xmlns: 'w:p' }, content: [{ tag: 'ping', attrs: {} }] }, 10_000);
+        return Date.now() - started;
+      },
       groupMetadata: async (groupJid) => {
         const md = await live().groupMetadata(groupJid);
         return { jid: md.id, subject: md.subject, participants: md.participants.map((p) => ({ jid: p.id, admin: Boolean(p.admin) })) };

@@ -29,6 +29,9 @@ describe('linking through the gateway (real Baileys ↔ simulator)', () => {
     expect(again.accounts.get('work')!.context.identity).toMatchObject({ e164: '+15550000001' });
     const human = await runCli(['channels', 'status'], h.env);
     expect(human.stdout).toContain('work: enabled, linked +15550000001, state connected, connected');
+    const probed = JSON.parse((await runCli(['channels', 'status', '--probe', '--json'], h.env)).stdout);
+    expect(probed.accounts[0].probe).toEqual({ ok: true, ms: expect.any(Number) });
+    expect((await runCli(['channels', 'status', '--probe'], h.env)).stdout).toMatch(/probe: WhatsApp answered in \d+ ms/);
   });
 
   it('logout removes the auth state and status says "Not linked"', async () => {

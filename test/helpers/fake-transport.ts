@@ -62,6 +62,10 @@ export class FakeConnection implements Connection {
   async sendPresence(chatJid: string, state: 'composing' | 'paused') {
     this.presence.push({ chatJid, state });
   }
+  probeMs = 7;
+  async probe(): Promise<number> {
+    return this.probeMs;
+  }
   async groupMetadata(jid: string): Promise<GroupInfo> {
     const g = this.groups[jid];
     if (!g) throw new Error(`item-not-found: ${jid}`);
