@@ -21,6 +21,7 @@ import { SessionStore, sessionsDirFor, type SessionEntry } from '../agents/sessi
 import { envelopeBuilder, prepareTurn, type EnvelopeBuilder, type PreparedTurn } from '../agents/turn.js';
 import { startTyping } from '../agents/typing.js';
 import { saveInboundMedia } from '../media/inbound.js';
+import { whatsappTools, type RunInputWithTools } from '../agents/tools.js';
 import type { ActorDeps } from './deps.js';
 
 export interface AgentDispatchOptions {
@@ -57,6 +58,8 @@ interface RunSpec {
   /** Where the reply goes and typing shows; null = not delivered. */
   chatJid: string | null;
   selfChat: boolean;
+  /** The inbound message being answered (tools: `react` to it). */
+  messageId?: string;
   prepare: (store: SessionStore) => Promise<PreparedTurn>;
   onDelta?: (delta: string) => void;
 }
@@ -115,14 +118,17 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
         const chatJid = run.chatJid;
         stopTyping = startTyping(() => deps.connection(run.accountId), chatJid, rlog, opts.typingRefreshMs);
       }
-      const result = await cachedProvider(agent).run({
+      const input: RunInputWithTools = {
         agentId: agent.id,
         sessionKey: run.sessionKey,
         envelope: turn.envelope,
         history: turn.history,
         signal: controller.signal,
         ...(run.onDelta ? { onDelta: run.onDelta } : {}),
-      });
+        // The `whatsapp` tool (SPEC §8): openai function calls, command reply actions.
+        tools: whatsappTools(deps, { accountId: run.accountId, chatJid: run.chatJid, messageId: run.messageId, logger: rlog }),
+      };
+      const result = await cachedProvider(agent).run(input);
       stopTyping();
       if (stopped) throw new Error('gateway stopping');
       const text = result.text.trim();
@@ -169,6 +175,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       sessionKey: route.sessionKey,
       chatJid: message.chatJid,
       selfChat: message.isSelfChat === true,
+      messageId: message.id,
       prepare: async (store) => {
         const subject = isGroup && opts.groupSubject ? await opts.groupSubject(accountId, message.chatJid).catch(() => null) : null;
         // Inbound media is fetched here, inside the session's queue: one chat's messages keep their order.

@@ -20,6 +20,7 @@ import type { BusEvents } from '../bus/events.js';
 import { defaultAccountId } from '../config/index.js';
 import { WagateError } from '../errors.js';
 import { toJid } from '../whatsapp/jid.js';
+import { ReactParams, runWhatsappTool } from '../agents/tools.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { MethodRegistry } from './methods.js';
 
@@ -79,5 +80,11 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
       const done = await result;
       return { accountId: account, to: chatJid, messageIds: done.messageIds };
     },
+  });
+
+  methods.register('react', {
+    description: 'React to a message (the agent tool `whatsapp` action `react`); an empty emoji or remove:true removes the reaction.',
+    params: ReactParams,
+    handler: (params) => runWhatsappTool(deps, { action: 'react', ...params }),
   });
 }

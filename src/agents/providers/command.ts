@@ -1,7 +1,8 @@
 /**
  * The `command` provider (SPEC §6): spawns `model.command` (argv, no shell), writes
  * `{ envelope, history, agentId, sessionKey }` as JSON to stdin, and takes stdout as
- * the reply (trimmed; JSON `{text, media}` accepted too).
+ * the reply (trimmed; JSON `{text, media}` accepted too, and `actions` for the
+ * `whatsapp` tool — see src/agents/tools-command.ts).
  *
  * Failures reject with a ProviderError and nothing is delivered: a non-zero exit
  * (with the stderr tail), a signal, `timeoutMs` (the child is killed), an abort,
@@ -9,7 +10,9 @@
  * none is ever sent.
  */
 import { spawn } from 'node:child_process';
-import { ProviderError, parseReply, type AgentProvider, type ProviderResult, type ProviderRunInput } from './types.js';
+import { ProviderError, type AgentProvider, type ProviderResult, type ProviderRunInput } from './types.js';
+import { commandReply } from '../tools-command.js';
+import type { RunInputWithTools } from '../tools.js';
 
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
 const STDERR_TAIL = 2000;
@@ -96,7 +99,8 @@ function runCommand(
         const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
         return fail(`${program} ${how}${stderr ? `: ${stderr}` : ''}`, { exitCode: code, stderr });
       }
-      resolve(parseReply(Buffer.concat(out).toString('utf8')));
+      // JSON `actions` (the `whatsapp` tool, SPEC §8) run before the reply is returned.
+      commandReply(Buffer.concat(out).toString('utf8'), (input as RunInputWithTools).tools).then(resolve, reject);
     });
   });
 }

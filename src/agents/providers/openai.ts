@@ -9,6 +9,8 @@
 import { readSse } from './sse.js';
 import { ProviderError, type AgentProvider, type ProviderResult, type ProviderRunInput } from './types.js';
 import type { SessionEntry } from '../session-store.js';
+import type { RunInputWithTools } from '../tools.js';
+import { MAX_TOOL_ROUNDS, mergeToolCallDeltas, toolTurn, type ToolCall, type WireMessage } from '../tools-openai.js';
 
 const BODY_SNIPPET = 300;
 
@@ -70,7 +72,26 @@ async function runOpenAi(
   const key = model.apiKeyEnv ? env[model.apiKeyEnv] : undefined;
   if (key) headers.authorization = `Bearer ${key}`;
   const url = `${model.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  // Tools (SPEC §8): offered while rounds remain; tool calls are run and the answers sent back.
+  const tools = (input as RunInputWithTools).tools;
+  const messages: WireMessage[] = chatMessages(model.systemPrompt, input.history, input.envelope.Body);
+  if (tools?.context) messages.splice(messages.length - 1, 0, { role: 'system', content: tools.context });
   try {
+    let text = '';
+    for (let round = 0; ; round += 1) {
+      const offer = tools && round < MAX_TOOL_ROUNDS ? tools : undefined;
+      const got = await streamOnce(messages, offer !== undefined);
+      text += got.text;
+      if (!offer || got.calls.length === 0) break;
+      messages.push(...(await toolTurn(offer, got.text, got.calls)));
+      if (signal.aborted) throw abortError();
+    }
+    return { text: text.trim() };
+  } finally {
+    clearTimeout(timer);
+  }
+
+  async function streamOnce(messages: WireMessage[], withTools: boolean): Promise<{ text: string; calls: ToolCall[] }> {
     let res: Response;
     try {
       res = await doFetch(url, {
@@ -79,7 +100,8 @@ async function runOpenAi(
         body: JSON.stringify({
           model: model.model,
           stream: true,
-          messages: chatMessages(model.systemPrompt, input.history, input.envelope.Body),
+          messages,
+          ...(withTools && tools ? { tools: tools.definitions } : {}),
         }),
         signal,
       });
@@ -93,35 +115,41 @@ async function runOpenAi(
     }
     if (!res.body) throw fail(`empty response body from ${url}`);
     let text = '';
+    const calls: ToolCall[] = [];
     try {
       for await (const data of readSse(res.body)) {
         if (data === '[DONE]') break;
-        const delta = deltaOf(data);
+        const payload = payloadOf(data);
+        const delta = deltaOf(payload);
         if (delta) {
           text += delta;
           input.onDelta?.(delta);
         }
+        mergeToolCallDeltas(calls, payload);
       }
     } catch (err) {
       if (signal.aborted) throw abortError(err);
       throw fail(`stream from ${url} broke: ${(err as Error).message}`, {}, err);
     }
     if (signal.aborted) throw abortError();
-    return { text: text.trim() };
-  } finally {
-    clearTimeout(timer);
+    return { text, calls: calls.filter((c) => c && c.name) };
   }
 }
 
-/** `choices[0].delta.content` of one SSE data payload ('' when absent or not JSON). */
-function deltaOf(data: string): string {
+/** One SSE data payload as JSON (null when not JSON); an `error` payload throws. */
+function payloadOf(data: string): unknown {
+  let v: { error?: { message?: unknown } };
   try {
-    const v = JSON.parse(data) as { choices?: { delta?: { content?: unknown } }[]; error?: { message?: unknown } };
-    if (v.error) throw new Error(`error in stream: ${String(v.error.message ?? JSON.stringify(v.error))}`);
-    const c = v.choices?.[0]?.delta?.content;
-    return typeof c === 'string' ? c : '';
-  } catch (err) {
-    if (err instanceof SyntaxError) return '';
-    throw err;
+    v = JSON.parse(data) as typeof v;
+  } catch {
+    return null;
   }
+  if (v?.error) throw new Error(`error in stream: ${String(v.error.message ?? JSON.stringify(v.error))}`);
+  return v;
+}
+
+/** `choices[0].delta.content` of one SSE payload ('' when absent). */
+function deltaOf(payload: unknown): string {
+  const c = (payload as { choices?: { delta?: { content?: unknown } }[] } | null)?.choices?.[0]?.delta?.content;
+  return typeof c === 'string' ? c : '';
 }
