@@ -4,6 +4,7 @@ import { startAccessPolicy } from '../../src/actors/access-policy.js';
 import { dedupeStorePath } from '../../src/access/dedupe-store.js';
 import { createPairingStore } from '../../src/pairing/store.js';
 import { ALICE, BOB, SELF_E164, T0, dm, harness, selfChat, tempStateDir } from '../access/harness.js';
+import { CATCH_UP_GRACE_MS } from '../../src/access/catch-up.js';
 
 describe('access policy: direct chats', () => {
   it('accepts an allowlisted sender with the route from routeMessage', async () => {
@@ -157,7 +158,7 @@ describe('access policy: offline catch-up (web.catchUpMinutes 30)', () => {
 
   it('drops (marked read) a message from before the last disconnect, never with a pairing code', async () => {
     const h = setup();
-    await h.receive(append(T0 - 20 * MIN - 1, BOB));
+    await h.receive(append(T0 - 20 * MIN - CATCH_UP_GRACE_MS - 1, BOB));
     expect(h.of('pairing.needed')).toEqual([]);
     expect(h.of('message.dropped').map((d) => [d.reason, d.markRead])).toEqual([['catch-up:before-window', true]]);
   });
@@ -174,8 +175,8 @@ describe('access policy: offline catch-up (web.catchUpMinutes 30)', () => {
   it('first connection after linking: anything before the link is history', async () => {
     const h = setup();
     h.lastDisconnectedAt = null;
-    await h.receive(append(T0 - MIN - 1, BOB));
-    await h.receive(append(T0 - MIN));
+    await h.receive(append(T0 - MIN - CATCH_UP_GRACE_MS - 1, BOB));
+    await h.receive(append(T0 - MIN - CATCH_UP_GRACE_MS));
     expect(h.of('pairing.needed')).toEqual([]);
     expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['catch-up:before-window']);
     expect(h.of('message.accepted')).toHaveLength(1);
