@@ -10,7 +10,13 @@ export interface FakeOpenAiRequest {
   method: string;
   url: string;
   authorization: string | undefined;
-  body: { model?: string; stream?: boolean; messages?: { role: string; content: string }[] };
+  body: {
+    model?: string;
+    stream?: boolean;
+    messages?: { role: string; content: string; tool_call_id?: string; tool_calls?: unknown[] }[];
+    /** Function tools the client declared. */
+    tools?: { type: string; function: { name: string; parameters?: unknown } }[];
+  };
 }
 
 export type FakeOpenAiReply =
@@ -19,7 +25,9 @@ export type FakeOpenAiReply =
   /** Answer with this status and body. */
   | { kind: 'error'; status: number; body: string }
   /** Send headers, then never finish (until the client goes away). */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Stream these function tool calls (arguments in two fragments each), then `[DONE]`. */
+  | { kind: 'tool_calls'; calls: { id: string; name: string; arguments: string }[] };
 
 export interface FakeOpenAi {
   baseUrl: string;
@@ -33,6 +41,20 @@ export interface FakeOpenAi {
 
 const sse = (data: string) => `data: ${data}\n\n`;
 const chunk = (content: string) => sse(JSON.stringify({ choices: [{ index: 0, delta: { content } }] }));
+
+/** SSE pieces streaming tool calls as OpenAI does: id and name first, arguments in fragments. */
+function toolCallPieces(calls: { id: string; name: string; arguments: string }[]): string[] {
+  const delta = (tool_calls: unknown[]) => sse(JSON.stringify({ choices: [{ index: 0, delta: { tool_calls } }] }));
+  const out: string[] = [];
+  calls.forEach((c, index) => {
+    const half = Math.floor(c.arguments.length / 2);
+    out.push(delta([{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }]));
+    out.push(delta([{ index, function: { arguments: c.arguments.slice(0, half) } }]));
+    out.push(delta([{ index, function: { arguments: c.arguments.slice(half) } }]));
+  });
+  out.push(sse(JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] })));
+  return out;
+}
 
 export async function startFakeOpenAi(): Promise<FakeOpenAi> {
   const timers = new Set<NodeJS.Timeout>();
@@ -72,12 +94,15 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(': keep-alive\n\n');
       if (reply.kind === 'hang') return;
-      const pieces = [
-        sse(JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant' } }] })),
-        ...reply.chunks.map(chunk),
-        ...(reply.omitDone ? [] : [sse('[DONE]')]),
-      ];
-      const delay = reply.delayMs ?? 0;
+      const pieces =
+        reply.kind === 'tool_calls'
+          ? [sse(JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant' } }] })), ...toolCallPieces(reply.calls), sse('[DONE]')]
+          : [
+              sse(JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant' } }] })),
+              ...reply.chunks.map(chunk),
+              ...(reply.omitDone ? [] : [sse('[DONE]')]),
+            ];
+      const delay = reply.kind === 'tool_calls' ? 0 : (reply.delayMs ?? 0);
       const next = (i: number) => {
         if (res.destroyed) return;
         if (i >= pieces.length) return void res.end();
