@@ -4,12 +4,18 @@
  * transient failures (3 tries, backoff); then `reply.delivered` or
  * `reply.failed`. A reply to an account that is not connected fails at once
  * with "No active WhatsApp listener for account <id> …".
+ * Media (SPEC §7): every item is prepared first (src/media/plan.ts); text chunks
+ * go out, then the items (caption on the first only). An item that cannot be
+ * sent fails the whole request before anything is sent — except an agent's
+ * reply, which sends the rest plus "⚠️ could not send <name>: <reason>".
  */
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount } from '../config/index.js';
 import { toErrorInfo, WagateError } from '../errors.js';
 import type { RunningActor } from '../gateway/actor-registry.js';
 import { subLogger } from '../log.js';
+import { mediaWarning, planSend } from '../media/plan.js';
+import { mediaCapBytes, type PrepareOptions, type PreparedMedia, type MediaRequest } from '../media/prepare.js';
 import { chunkText } from './chunking.js';
 import type { ActorDeps } from './deps.js';
 
@@ -34,7 +40,12 @@ export function responsePrefix(deps: ActorDeps, accountId: string, selfChat: boo
   return `[${name || 'wagate'}]`;
 }
 
-export function startReplyDelivery(deps: ActorDeps): RunningActor {
+export interface ReplyDeliveryOptions {
+  /** Media preparation (tests replace it; default src/media/prepare.ts). */
+  prepareMedia?: (req: MediaRequest, opts: PrepareOptions) => Promise<PreparedMedia>;
+}
+
+export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions = {}): RunningActor {
   const log = subLogger(deps.logger, 'whatsapp/outbound');
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
@@ -53,9 +64,13 @@ export function startReplyDelivery(deps: ActorDeps): RunningActor {
     });
 
   async function sendChunk(accountId: string, chatJid: string, text: string): Promise<string> {
+    return sendWithRetry(accountId, () => deps.connection(accountId).sendText(chatJid, text));
+  }
+
+  async function sendWithRetry(accountId: string, send: () => Promise<{ id: string }>): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await deps.connection(accountId).sendText(chatJid, text)).id;
+        return (await send()).id;
       } catch (err) {
         if (attempt >= SEND_TRIES || !isTransient(err) || stopped) throw err;
         log.warn({ accountId, attempt, err: (err as Error).message }, 'send failed; retrying');
@@ -68,11 +83,15 @@ export function startReplyDelivery(deps: ActorDeps): RunningActor {
     const acc = deps.accounts.get(req.accountId);
     const prefix = responsePrefix(deps, req.accountId, req.selfChat ?? false);
     const text = prefix ? `${prefix} ${req.text}` : req.text;
-    const chunks = chunkText(text, { limit: acc?.textChunkLimit ?? 4000, mode: acc?.chunkMode ?? 'length' });
+    const chunk = (t: string) => chunkText(t, { limit: acc?.textChunkLimit ?? 4000, mode: acc?.chunkMode ?? 'length' });
     const ids: string[] = [];
     inFlight += 1;
     try {
-      for (const chunk of chunks) ids.push(await sendChunk(req.accountId, req.chatJid, chunk));
+      if (req.media?.length) {
+        await deliverWithMedia(req, req.text.trim() ? text : '', chunk, ids);
+      } else {
+        for (const c of chunk(text)) ids.push(await sendChunk(req.accountId, req.chatJid, c));
+      }
       delivered += 1;
       log.info({ accountId: req.accountId, chunks: ids.length, source: req.source }, 'reply delivered');
       deps.bus.emit('reply.delivered', { accountId: req.accountId, chatJid: req.chatJid, requestId: req.requestId, messageIds: ids, at: deps.now() });
@@ -84,6 +103,29 @@ export function startReplyDelivery(deps: ActorDeps): RunningActor {
     } finally {
       inFlight -= 1;
     }
+  }
+
+  async function deliverWithMedia(
+    req: BusEvents['reply.requested'],
+    text: string,
+    chunk: (t: string) => string[],
+    ids: string[],
+  ): Promise<void> {
+    const plan = await planSend({
+      text,
+      media: req.media ?? [],
+      chunk,
+      prepare: opts.prepareMedia,
+      options: { capBytes: mediaCapBytes(deps.config) },
+    });
+    const { accountId, chatJid } = req;
+    for (const f of plan.failures) log.warn({ accountId, source: req.source, code: f.error.code, err: f.error.message }, 'media item not sent');
+    for (const m of plan.media) for (const w of m.warnings) log.warn({ accountId, warning: w }, 'media warning');
+    const [failure] = plan.failures;
+    if (failure && req.source !== 'agent') throw new WagateError(failure.error.code, failure.error.message);
+    for (const c of plan.texts) ids.push(await sendChunk(accountId, chatJid, c));
+    for (const m of plan.media) ids.push(await sendWithRetry(accountId, () => deps.connection(accountId).sendMedia(chatJid, m.item)));
+    for (const f of plan.failures) ids.push(await sendChunk(accountId, chatJid, mediaWarning(f)));
   }
 
   // One chat's replies go out in order; different chats do not wait for each other.

@@ -103,10 +103,10 @@ export interface BusEvents {
     selfChat?: boolean;
     /**
      * Media to send with the reply (an agent provider's `media`: local path or http(s)
-     * URL, caption on the first item only, SPEC §7). Emitted by agent-dispatch;
-     * consumed by reply-delivery once outbound media lands.
+     * URL, caption on the first item only, SPEC §7; `gifPlayback` for MP4). Emitted by
+     * agent-dispatch and the control method `send`; consumed by reply-delivery.
      */
-    media?: { path?: string; url?: string; caption?: string }[];
+    media?: { path?: string; url?: string; caption?: string; gifPlayback?: boolean }[];
   };
   /** Fires: every chunk of a reply was sent. Consumers: agent-dispatch, control (`send`). */
   'reply.delivered': { accountId: string; chatJid: string; requestId: string; messageIds: string[]; at: number };
