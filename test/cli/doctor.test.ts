@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeTransportFactory } from '../helpers/fake-transport.js';
 import { makeLinkedDir } from '../whatsapp/helpers/auth-fixtures.js';
+import { freePort } from '../helpers/net.js';
 
 const dirs: string[] = [];
 const gateways: Gateway[] = [];
@@ -18,13 +19,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 interface Home {
   dir: string;

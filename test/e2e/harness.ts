@@ -13,14 +13,10 @@ import { silentLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createBaileysTransportFactory } from '../../src/whatsapp/index.js';
 import { runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+export { freePort };
+
 
 export interface E2E {
   sim: Simulator;
