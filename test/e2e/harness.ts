@@ -3,7 +3,6 @@
  * transport, a temp state dir and a config pointing `web.url` at the simulator.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SimulatedClock } from 'xstate';
