@@ -49,13 +49,22 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
   });
 
   methods.register('send', {
-    description: 'Send a text message through an account (chunked like replies); answers the message ids.',
-    params: z.object({
-      to: z.string().min(1),
-      text: z.string().min(1).max(100_000),
-      accountId: z.string().min(1).optional(),
-    }),
-    handler: async ({ to, text, accountId }) => {
+    description:
+      'Send text and/or media (local paths or http(s) URLs, caption on the first item) through an account; answers the message ids.',
+    params: z
+      .object({
+        to: z.string().min(1),
+        text: z.string().max(100_000).optional(),
+        accountId: z.string().min(1).optional(),
+        media: z
+          .array(z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ url: z.string().url() }).strict()]))
+          .max(20)
+          .optional(),
+        /** MP4 items loop like GIFs. */
+        gifPlayback: z.boolean().optional(),
+      })
+      .refine((p) => Boolean(p.text?.trim()) || (p.media?.length ?? 0) > 0, { message: 'give text, media, or both' }),
+    handler: async ({ to, text = '', accountId, media, gifPlayback }) => {
       const account = accountId ?? defaultAccountId(deps.config);
       if (!deps.accounts.has(account)) throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No account "${account}" in the config.`);
       const chatJid = toJid(to);
@@ -76,7 +85,8 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
           }),
         ];
       });
-      deps.bus.emit('reply.requested', { accountId: account, chatJid, text, source: 'cli', requestId });
+      const items = media?.map((m) => ({ ...m, ...(gifPlayback ? { gifPlayback } : {}) }));
+      deps.bus.emit('reply.requested', { accountId: account, chatJid, text, source: 'cli', requestId, ...(items?.length ? { media: items } : {}) });
       const done = await result;
       return { accountId: account, to: chatJid, messageIds: done.messageIds };
     },
