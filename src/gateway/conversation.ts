@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { startAccessPolicy } from '../actors/access-policy.js';
 import { startAckReaction } from '../actors/ack-reaction.js';
 import { startAgentDispatch } from '../actors/agent-dispatch.js';
+import { startAgentHeartbeat } from '../actors/agent-heartbeat.js';
 import type { ActorDeps } from '../actors/deps.js';
 import { startGroupMetadata } from '../actors/group-metadata.js';
 import { startHistoryBuffer } from '../actors/history-buffer.js';
@@ -36,6 +37,7 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
   actors.add(groups);
   const dispatch = startAgentDispatch(deps, { groupSubject: (acc, jid) => groups.subject(acc, jid) });
   actors.add(dispatch);
+  actors.add(startAgentHeartbeat(deps));
 
   methods.register('agent', {
     description: 'Run the agent on a message: answers {runId, status:"accepted"}, streams `agent` events, ends with {runId, status, summary}.',
