@@ -11,6 +11,7 @@ import { registerGatewayCommand } from './gateway.js';
 import { registerSandboxCommand } from './sandbox.js';
 import { registerLogsCommand } from './logs.js';
 import { registerPairingCommands } from './pairing.js';
+import { registerMessageCommands } from './message.js';
 import { ExitCode, processIO, reportError, type CliIO } from './io.js';
 
 export const VERSION = '0.1.0';
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerDoctorCommand(program, deps);
   registerLogsCommand(program, deps);
   registerPairingCommands(program, deps);
+  registerMessageCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }
