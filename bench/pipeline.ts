@@ -1,0 +1,175 @@
+/**
+ * Benchmark (issue 5): the inbound pipeline in-process. The real conversation
+ * actors (`startConversation`: reply delivery, history, access policy, pairing,
+ * receipts, acks, group metadata, agent dispatch with the echo agent) on a real
+ * bus, a temp state dir and a fake connection (bench/pipeline-deps.ts). Every
+ * message is one `message.received` emit; latency runs from that emit to
+ * `message.accepted` (the access policy let it through) and to `reply.requested`
+ * (agent dispatch ran the echo agent and asks for delivery).
+ *
+ *   DM     sequential: one message at a time (latency); burst: all at once (messages/s)
+ *   group  each activating @mention follows 50 gated messages, so its history block
+ *          has 50 entries (checked); latency is the mention's, messages/s counts all
+ *
+ *   npx tsx bench/pipeline.ts [contacts=50] [perContact=20]
+ */
+import { pathToFileURL } from 'node:url';
+import type { InboundMessage } from '../src/ports/inbound.js';
+import { openPipeline, type Pipeline } from './pipeline-deps.js';
+import { percentile, type LatencyStats } from './pipeline-stats.js';
+import { formatTable, type Row } from './table.js';
+
+export const GROUP_HISTORY = 50;
+
+export interface PipelineCase {
+  label: string;
+  /** Messages emitted (group: gated ones included). */
+  messages: number;
+  /** Messages that reached the agent (latency samples). */
+  samples: number;
+  wallMs: number;
+  toAccepted: LatencyStats;
+  toReply: LatencyStats;
+}
+
+export interface PipelineResult {
+  contacts: number;
+  perContact: number;
+  cases: PipelineCase[];
+}
+
+/**
+ * Emits the messages in order (when `sequential`, waits for each measured message's
+ * reply first). Replies are matched to messages per chat in order: agent dispatch
+ * runs one turn at a time per session, first come first served.
+ */
+async function feed(p: Pipeline, msgs: InboundMessage[], measured: Set<string>, sequential: boolean, label: string): Promise<PipelineCase> {
+  const sent = new Map<string, number>();
+  const waiting = new Map<string, number[]>();
+  const accepted: number[] = [];
+  const replied: number[] = [];
+  const problems: string[] = [];
+  let pending = 0;
+  let wake: (() => void) | null = null;
+  const offs = [
+    p.bus.on('message.accepted', (e) => {
+      const t = sent.get(e.message.id);
+      if (t === undefined) return;
+      // the bus swallows a handler's throw: remember the problem, throw after the run
+      const h = e.route.history?.length ?? 0;
+      if (e.message.chatType === 'group' && h !== GROUP_HISTORY) problems.push(`history block of ${h} entries, not ${GROUP_HISTORY}`);
+      accepted.push(performance.now() - t);
+    }),
+    p.bus.on('reply.requested', (e) => {
+      const t = e.source === 'agent' ? waiting.get(e.chatJid)?.shift() : undefined;
+      if (t === undefined) return;
+      replied.push(performance.now() - t);
+      pending -= 1;
+      if (pending === 0) wake?.();
+    }),
+  ];
+  const allReplied = (): Promise<void> => (pending === 0 ? Promise.resolve() : new Promise((r) => (wake = r)));
+  const start = performance.now();
+  try {
+    for (const m of msgs) {
+      const isMeasured = measured.has(m.id);
+      const t = performance.now();
+      if (isMeasured) {
+        pending += 1;
+        sent.set(m.id, t);
+        const q = waiting.get(m.chatJid) ?? [];
+        q.push(t);
+        waiting.set(m.chatJid, q);
+      }
+      p.bus.emit('message.received', { accountId: m.accountId, message: m });
+      if (sequential && isMeasured) await withTimeout(allReplied(), label);
+    }
+    await withTimeout(allReplied(), label);
+  } finally {
+    offs.forEach((off) => off());
+  }
+  const wallMs = performance.now() - start;
+  if (problems.length) throw new Error(`pipeline ${label}: ${problems[0]} (${problems.length} times)`);
+  if (accepted.length !== measured.size || replied.length !== measured.size) {
+    throw new Error(`pipeline ${label}: ${accepted.length} accepted, ${replied.length} replies of ${measured.size}`);
+  }
+  return { label, messages: msgs.length, samples: measured.size, wallMs, toAccepted: percentile(accepted), toReply: percentile(replied) };
+}
+
+async function withTimeout(p: Promise<void>, label: string, ms = 60_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`pipeline ${label}: no reply after ${ms} ms`)), ms)));
+  try {
+    await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function benchPipeline({ contacts = 50, perContact = 20 } = {}): Promise<PipelineResult> {
+  const cases: PipelineCase[] = [];
+  const run = async (label: string, build: (p: Pipeline) => { msgs: InboundMessage[]; measured: Set<string> }, sequential: boolean) => {
+    const p = await openPipeline();
+    try {
+      // warm-up (JIT, session files): one small round not measured
+      const warm = build(p);
+      await feed(p, warm.msgs.slice(0, Math.min(warm.msgs.length, GROUP_HISTORY + 1)), new Set(), sequential, `${label} warm-up`);
+      await p.settle();
+      const { msgs, measured } = build(p);
+      cases.push(await feed(p, msgs, measured, sequential, label));
+    } finally {
+      await p.close();
+    }
+  };
+  const dms = (p: Pipeline) => {
+    const msgs: InboundMessage[] = [];
+    for (let k = 0; k < perContact; k++) for (let c = 0; c < contacts; c++) msgs.push(p.dm(c, `hello ${k}`));
+    return { msgs, measured: new Set(msgs.map((m) => m.id)) };
+  };
+  const groups = (p: Pipeline) => {
+    const msgs: InboundMessage[] = [];
+    const measured = new Set<string>();
+    for (let r = 0; r < contacts; r++) {
+      for (let i = 0; i < GROUP_HISTORY; i++) msgs.push(p.groupMessage(0, i % 10, `chatter ${r}.${i}`, false));
+      const mention = p.groupMessage(0, 10, `@bot question ${r}`, true);
+      measured.add(mention.id);
+      msgs.push(mention);
+    }
+    return { msgs, measured };
+  };
+  await run(`DM, one at a time (${contacts * perContact})`, dms, true);
+  await run(`DM, burst of ${contacts * perContact} (${contacts} chats)`, dms, false);
+  await run(`group, one at a time (${contacts} x (${GROUP_HISTORY} gated + 1 mention))`, groups, true);
+  return { contacts, perContact, cases };
+}
+
+export function formatPipeline(r: PipelineResult): string {
+  const rows: Row[] = r.cases.map((c) => [
+    c.label,
+    Math.round((c.messages / c.wallMs) * 1000),
+    Math.round((c.samples / c.wallMs) * 1000),
+    c.toAccepted.p50,
+    c.toAccepted.p99,
+    c.toReply.p50,
+    c.toReply.p99,
+  ]);
+  return formatTable(
+    'pipeline: message.received -> message.accepted / reply.requested, in-process (real actors, echo agent, fake connection)',
+    ['', 'msgs/s', 'replies/s', 'accepted p50 (ms)', 'accepted p99', 'reply.requested p50 (ms)', 'reply.requested p99'],
+    rows,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [contacts, perContact] = process.argv.slice(2).map(Number);
+  benchPipeline({ contacts: contacts || 50, perContact: perContact || 20 }).then(
+    (r) => {
+      process.stdout.write(formatPipeline(r));
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
