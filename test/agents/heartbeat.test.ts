@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startAgentHeartbeat, type AgentHeartbeatActor } from '../../src/actors/agent-heartbeat.js';
+import { isHeartbeatOk } from '../../src/agents/heartbeat.js';
+import type { AgentProvider, ProviderResult, ProviderRunInput } from '../../src/agents/providers/types.js';
+import { SessionStore, sessionsDirFor } from '../../src/agents/session-store.js';
+import { HEARTBEAT_PROMPT } from '../../src/config/index.js';
+import { ALICE, dm, harness, type Harness } from '../access/harness.js';
+
+const MIN = 60_000;
+const MAIN = 'agent:main:main';
+
+class FakeProvider implements AgentProvider {
+  readonly name = 'command' as const;
+  readonly inputs: ProviderRunInput[] = [];
+  reply: ProviderResult | Error = { text: 'HEARTBEAT_OK' };
+  async run(input: ProviderRunInput): Promise<ProviderResult> {
+    this.inputs.push(input);
+    if (this.reply instanceof Error) throw this.reply;
+    return this.reply;
+  }
+}
+
+let actors: AgentHeartbeatActor[] = [];
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(async () => {
+  for (const a of actors) await a.stop();
+  actors = [];
+  vi.useRealTimers();
+});
+
+function setup(heartbeat: Record<string, unknown>, list?: unknown[]) {
+  const h = harness({}, { agents: { defaults: { heartbeat }, ...(list ? { list } : {}) } });
+  const provider = new FakeProvider();
+  let n = 0;
+  const actor = startAgentHeartbeat(h.deps, { providerFor: () => provider, newRunId: () => `hb-${++n}` });
+  actors.push(actor);
+  return { h, provider, actor };
+}
+
+/** Let the timer fire, then wait for the run (its session I/O is real). */
+async function tick(actor: AgentHeartbeatActor, ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+  await actor.idle();
+}
+
+const accept = (h: Harness, msg = dm(ALICE, 'hi')) =>
+  h.bus.emit('message.accepted', { accountId: 'default', message: msg, route: { agentId: 'main', sessionKey: MAIN, wasMentioned: false, activation: null } });
+
+describe('isHeartbeatOk', () => {
+  it.each([
+    ['HEARTBEAT_OK', true],
+    ['  HEARTBEAT_OK.\n', true],
+    ['**HEARTBEAT_OK**', true],
+    ['"heartbeat_ok"!', true],
+    ['', true],
+    ['HEARTBEAT_OK — but also, call mom', false],
+    ['Reminder: dentist at 3', false],
+    ['HEARTBEATOK?', true],
+  ])('%j → %s', (text, ok) => {
+    expect(isHeartbeatOk(text)).toBe(ok);
+  });
+});
+
+describe('agent heartbeat', () => {
+  it('runs every `every` with the default prompt in the main session; HEARTBEAT_OK is not delivered', async () => {
+    const { h, provider, actor } = setup({ every: '30m' });
+    await tick(actor, 29 * MIN);
+    expect(provider.inputs).toHaveLength(0);
+    await tick(actor, MIN);
+    expect(provider.inputs).toHaveLength(1);
+    expect(provider.inputs[0]).toMatchObject({ agentId: 'main', sessionKey: MAIN, envelope: { Body: HEARTBEAT_PROMPT } });
+    expect(h.of('reply.requested')).toEqual([]);
+    expect(actor.summary()).toMatchObject({ agents: [{ agentId: 'main', every: '30m', runs: 1, lastRun: { runId: 'hb-1', outcome: 'ok' } }] });
+    await tick(actor, 30 * MIN);
+    expect(provider.inputs).toHaveLength(2);
+  });
+
+  it('other text goes to the last chat the agent answered, as reply.requested source heartbeat', async () => {
+    const { h, provider, actor } = setup({ every: '10m' });
+    const msg = dm(ALICE, 'hi');
+    accept(h, msg);
+    provider.reply = { text: ' Stand-up in 5 minutes. ' };
+    await tick(actor, 10 * MIN);
+    expect(h.of('reply.requested')).toEqual([
+      { accountId: 'default', chatJid: msg.chatJid, text: 'Stand-up in 5 minutes.', source: 'heartbeat', requestId: 'hb-1' },
+    ]);
+    const entries = await new SessionStore(sessionsDirFor(h.deps.config, h.deps.stateDir, 'main')).read(MAIN);
+    expect(entries.map((e) => [e.role, e.text])).toEqual([
+      ['user', HEARTBEAT_PROMPT],
+      ['assistant', 'Stand-up in 5 minutes.'],
+    ]);
+    expect(actor.summary()).toMatchObject({ agents: [{ lastRun: { outcome: 'delivered', chatJid: msg.chatJid }, lastChat: msg.chatJid }] });
+  });
+
+  it('target last without any chat yet delivers nothing; after a restart the session remembers the chat', async () => {
+    const { h, provider, actor } = setup({ every: '10m' });
+    provider.reply = { text: 'news' };
+    await tick(actor, 10 * MIN);
+    expect(h.of('reply.requested')).toEqual([]);
+    expect(actor.summary()).toMatchObject({ agents: [{ lastRun: { outcome: 'no-target' } }] });
+
+    await new SessionStore(sessionsDirFor(h.deps.config, h.deps.stateDir, 'main')).append(MAIN, {
+      role: 'assistant',
+      text: 'earlier',
+      at: 1,
+      chatJid: '15551230009@s.whatsapp.net',
+    });
+    await tick(actor, 10 * MIN);
+    expect(h.of('reply.requested').map((r) => r.chatJid)).toEqual(['15551230009@s.whatsapp.net']);
+  });
+
+  it('target whatsapp sends to `to`; the agent entry overrides the defaults (every, session, prompt, target)', async () => {
+    const { h, provider, actor } = setup({ every: '30m' }, [
+      { id: 'main', heartbeat: { every: '1h', target: 'whatsapp', to: '+15559990000', session: 'agent:main:hb', prompt: 'Check the oven.' } },
+    ]);
+    accept(h);
+    provider.reply = { text: 'The oven is on!' };
+    await tick(actor, 30 * MIN);
+    expect(provider.inputs).toHaveLength(0);
+    await tick(actor, 30 * MIN);
+    expect(provider.inputs[0]).toMatchObject({ sessionKey: 'agent:main:hb', envelope: { Body: 'Check the oven.' } });
+    expect(h.of('reply.requested')).toMatchObject([{ chatJid: '15559990000@s.whatsapp.net', text: 'The oven is on!', source: 'heartbeat' }]);
+  });
+
+  it('target none never delivers; a provider error is recorded and the timer keeps going', async () => {
+    const { h, provider, actor } = setup({ every: '5m', target: 'none' });
+    accept(h);
+    provider.reply = { text: 'something' };
+    await tick(actor, 5 * MIN);
+    expect(actor.summary()).toMatchObject({ agents: [{ lastRun: { outcome: 'no-target' } }] });
+    provider.reply = new Error('model down');
+    await tick(actor, 5 * MIN);
+    expect(actor.summary()).toMatchObject({ agents: [{ runs: 2, lastRun: { outcome: 'error', error: 'model down' } }] });
+    await tick(actor, 5 * MIN);
+    expect(provider.inputs).toHaveLength(3);
+    expect(h.of('reply.requested')).toEqual([]);
+  });
+
+  it('no `every`: no timer; summary shows the next run; stop clears the timer', async () => {
+    const none = setup({});
+    expect(none.actor.summary()).toEqual({ agents: [] });
+    await expect(none.actor.runNow('main')).rejects.toThrow('no heartbeat.every');
+
+    const { h, provider, actor } = setup({ every: '2m' });
+    expect(actor.summary()).toMatchObject({ agents: [{ nextRunAt: h.clock.now + 2 * MIN }] });
+    await actor.stop();
+    expect(actor.summary()).toMatchObject({ agents: [{ nextRunAt: null }] });
+    await tick(actor, 10 * MIN);
+    expect(provider.inputs).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a run never overlaps the previous one', async () => {
+    const { provider, actor } = setup({ every: '1h' });
+    let release: (r: ProviderResult) => void = () => undefined;
+    provider.run = (input) => {
+      provider.inputs.push(input);
+      return new Promise((r) => (release = r));
+    };
+    const first = actor.runNow('main');
+    await vi.waitFor(() => expect(provider.inputs).toHaveLength(1));
+    expect((await actor.runNow('main')).outcome).toBe('busy');
+    release({ text: 'HEARTBEAT_OK' });
+    expect((await first).outcome).toBe('ok');
+    expect(provider.inputs).toHaveLength(1);
+  });
+});
