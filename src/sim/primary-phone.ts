@@ -22,6 +22,31 @@ export class PrimaryPhone implements Party {
     readonly lidUser: string,
   ) {}
 
+  /** The companion this phone linked last (for `sendToSelf`). */
+  private link: { hub: SimHub; companion: SimCompanion } | null = null;
+
+  /** Remember the companion's latest login (the world calls this on every login). */
+  attach(hub: SimHub, companion: SimCompanion): void {
+    this.link = { hub, companion };
+  }
+
+  /**
+   * The owner types `text` in "Message yourself" on the phone: the companion gets
+   * it from its own number's device 0, so Baileys upserts it `fromMe` in the
+   * self-chat. Returns the message id.
+   */
+  async sendToSelf(text: string, nowMs = Date.now()): Promise<string> {
+    if (!this.link) throw new Error(`sim: the phone of ${this.pnUser} has no logged-in companion yet`);
+    const { hub, companion } = this.link;
+    const id = hub.nextId();
+    const stanza = await directStanza(this, companion, { conversation: text }, { id, t: Math.floor(nowMs / 1000) });
+    stanza.attrs.from = pnJid(this.pnUser);
+    delete stanza.attrs.sender_lid;
+    stanza.attrs.type = 'text';
+    hub.deliver(companion.user, stanza);
+    return id;
+  }
+
   get name(): string | undefined {
     return undefined;
   }

@@ -216,6 +216,7 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
   hub.onStanza('chatstate', onChatstate);
   hub.onCompanionLogin(async (companion, { firstLogin }) => {
     const phone = phoneOf(companion);
+    phone.attach(hub, companion);
     if (firstLogin) await phone.afterLink(hub, companion, now());
   });
 
