@@ -125,6 +125,42 @@ describe('supervisor', () => {
     client.close();
   });
 
+  it('the control method agent answers accepted at once, streams agent events and ends with the summary', async () => {
+    const s = setup();
+    const gw = await start(s);
+    const client = await connectControl({ url: gw.control.url, token: readTokenFile(s.stateDir) });
+    const events: any[] = [];
+    const final = new Promise<any>((resolve) =>
+      client.onEvent((f) => {
+        if (f.event !== 'agent') return;
+        events.push(f.payload);
+        if ((f.payload as any).status === 'ok' || (f.payload as any).status === 'error') resolve(f.payload);
+      }),
+    );
+    const ack = await client.request<any>('agent', { message: 'hi there', accountId: 'work' });
+    expect(ack).toEqual({ runId: expect.any(String), status: 'accepted' });
+    expect(await final).toEqual({ runId: ack.runId, status: 'ok', summary: 'echo: hi there' });
+    expect(events[0]).toEqual({ runId: ack.runId, status: 'running' });
+    await expect(client.request('agent', { message: '' })).rejects.toMatchObject({ code: 'WAGATE_ERR_BAD_REQUEST' });
+    client.close();
+  });
+
+  it('the control method send delivers through the account, and fails at once when it is not connected', async () => {
+    const s = setup();
+    const gw = await start(s);
+    const client = await connectControl({ url: gw.control.url, token: readTokenFile(s.stateDir) });
+    await expect(client.request('send', { to: '+15551234567', text: 'hi', accountId: 'work' })).rejects.toMatchObject({
+      code: 'WAGATE_ERR_NO_LISTENER',
+      message: expect.stringContaining('No active WhatsApp listener for account work'),
+    });
+    s.transport.get('work').current.open();
+    const res = await client.request<any>('send', { to: '+15551234567', text: 'hi', accountId: 'work' });
+    expect(res).toEqual({ accountId: 'work', to: '15551234567@s.whatsapp.net', messageIds: ['FAKE1'] });
+    expect(s.transport.get('work').current.sent).toEqual([{ to: '15551234567@s.whatsapp.net', text: 'hi' }]);
+    await expect(client.request('send', { to: 'not a number', text: 'hi', accountId: 'work' })).rejects.toMatchObject({ code: 'WAGATE_ERR_BAD_REQUEST' });
+    client.close();
+  });
+
   it('web.enabled false starts the gateway with no WhatsApp connection', async () => {
     const s = setup({ web: { enabled: false } });
     const gw = await start(s);
