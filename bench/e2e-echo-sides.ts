@@ -1,0 +1,102 @@
+/**
+ * The two receivers of the e2e-echo benchmark, on the same linked account (creds
+ * in `<home>/credentials/whatsapp/a0/`), against the same simulator:
+ *
+ *   bare     one `makeWASocket` (Baileys' multi-file auth state, the gateway's socket
+ *            options); it only receives and decrypts (`messages.upsert`), like sim-inbound
+ *   gateway  `startGateway` with the Baileys transport, dmPolicy open, the echo agent:
+ *            it receives, runs the conversation actors and sends every echo reply
+ *
+ * Each side reports when a stanza id arrived (bare: upsert; gateway: `message.received`).
+ */
+import { Agent } from 'node:https';
+import path from 'node:path';
+import makeWASocket, { useMultiFileAuthState } from '@whiskeysockets/baileys';
+import { pino } from 'pino';
+import { validateConfig } from '../src/config/index.js';
+import { startGateway } from '../src/gateway/supervisor.js';
+import { silentLogger } from '../src/log.js';
+import { createBaileysTransportFactory } from '../src/whatsapp/index.js';
+import { authDirOf } from './link-accounts.js';
+
+export type EchoSideName = 'bare' | 'gateway';
+
+export interface EchoSide {
+  name: EchoSideName;
+  /** Called with each stanza id as the receiver gets it (upsert / message.received). */
+  onReceived(fn: (id: string) => void): void;
+  /** bare: answer each contact once so its session is confirmed (the gateway's echo does this). */
+  answer(jid: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(ok: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`e2e-echo: timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export async function openBare(home: string, id: string, url: string): Promise<EchoSide> {
+  const { state, saveCreds } = await useMultiFileAuthState(authDirOf(home, id));
+  const fetchAgent = new Agent({ rejectUnauthorized: false });
+  const sock = makeWASocket({
+    waWebSocketUrl: url,
+    auth: state,
+    logger: pino({ level: 'silent' }) as never,
+    markOnlineOnConnect: false,
+    syncFullHistory: false,
+    fetchAgent,
+    getMessage: async () => undefined,
+  });
+  let open = false;
+  sock.ev.on('creds.update', () => void saveCreds());
+  sock.ev.on('connection.update', (u) => {
+    if (u.connection === 'open') open = true;
+    if (u.connection === 'close') open = false;
+  });
+  const listeners: ((id: string) => void)[] = [];
+  sock.ev.on('messages.upsert', (u) => {
+    for (const m of u.messages) if (m.key.id && !m.key.fromMe) listeners.forEach((fn) => fn(m.key.id!));
+  });
+  await until(() => open, 'the bare socket to open');
+  return {
+    name: 'bare',
+    onReceived: (fn) => void listeners.push(fn),
+    answer: async (jid) => void (await sock.sendMessage(jid, { text: 'ok' })),
+    async stop() {
+      sock.end(undefined);
+      fetchAgent.destroy();
+    },
+  };
+}
+
+export async function openGateway(home: string, id: string, url: string): Promise<EchoSide> {
+  const raw = {
+    web: { url },
+    channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'], accounts: { [id]: {} } } },
+  };
+  const configPath = path.join(home, 'wagate.json');
+  const config = validateConfig(raw, configPath);
+  const env = { WAGATE_HOME: home, HOME: home };
+  const logger = silentLogger();
+  const gw = await startGateway({
+    config,
+    configPath,
+    stateDir: home,
+    env,
+    transport: createBaileysTransportFactory({ config, env, logger }),
+    logger,
+    port: 0,
+  });
+  await until(() => gw.accounts.get(id)?.state === 'connected', 'the gateway account to connect');
+  return {
+    name: 'gateway',
+    onReceived: (fn) => void gw.bus.on('message.received', (e) => fn(e.message.id)),
+    answer: async () => undefined,
+    stop: () => gw.stop('benchmark done'),
+  };
+}

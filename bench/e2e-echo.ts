@@ -1,0 +1,156 @@
+/**
+ * Benchmark (issue 5): end to end through the simulator. M contacts send K
+ * messages each to one account. The gateway (Baileys transport, dmPolicy open,
+ * echo agent) must receive them all and get every echo reply to its contact; a
+ * bare Baileys socket on the same account receives and decrypts the same number
+ * of messages (the sim-inbound method). Stanzas are encrypted before the clock
+ * starts; every contact's session is confirmed by a warm-up message and an answer
+ * first, so all measured messages are `msg`, never `pkmsg`.
+ *
+ * The two totals do not do the same work: the gateway time also covers sending
+ * M×K replies (encrypting them, the simulator routing and the contacts decrypting
+ * them, all in this process) plus read receipts and typing indicators. The
+ * comparable figure is the gateway's time until every message was
+ * `message.received`. Rounds alternate bare and gateway (bare first); medians print.
+ *
+ *   npx tsx bench/e2e-echo.ts [contacts=50] [perContact=20] [rounds=3]
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BinaryNode } from '@whiskeysockets/baileys';
+import { startSimulator, type SimContact, type Simulator } from '../src/sim/index.js';
+import { directStanza } from '../src/sim/messages.js';
+import { openBare, openGateway, type EchoSideName } from './e2e-echo-sides.js';
+import { linkAccounts } from './link-accounts.js';
+import { median } from './pipeline-stats.js';
+import { formatTable, type Row } from './table.js';
+
+export interface EchoRound {
+  side: EchoSideName;
+  /** From the first delivery until the last message reached the receiver. */
+  receivedMs: number;
+  /** gateway: until the last echo reply reached its contact. */
+  repliedMs: number | null;
+}
+
+export interface E2eEchoResult {
+  contacts: number;
+  perContact: number;
+  linkMs: number;
+  rounds: EchoRound[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(ok: () => boolean, what: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`e2e-echo: timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+const textOf = (m: { message: { conversation?: string | null; extendedTextMessage?: { text?: string | null } | null } }): string =>
+  m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
+
+async function round(sim: Simulator, home: string, user: string, people: SimContact[], side: EchoSideName, perContact: number, n: number): Promise<EchoRound> {
+  const s = await (side === 'bare' ? openBare : openGateway)(home, 'a0', sim.url);
+  try {
+    const at = new Map<string, number>();
+    s.onReceived((id) => void (at.has(id) || at.set(id, performance.now())));
+    const companion = await sim.hub.waitOnline(user, 15_000);
+    // warm-up: one message per contact, answered (bare: 'ok'; gateway: its echo)
+    const before = people.map((p) => p.inbox.length);
+    const warm = await Promise.all(people.map((p) => p.send(`warm-up ${side} ${n}`)));
+    await until(() => warm.every((id) => at.has(id)), `${side}: warm-up messages`);
+    for (const p of people) await s.answer(p.jid);
+    await until(() => people.every((p, i) => p.inbox.length > before[i]!), `${side}: warm-up answers`);
+    await sleep(500);
+
+    const stamp = Math.floor(Date.now() / 1000);
+    const stanzas: BinaryNode[] = [];
+    for (const p of people) {
+      for (let k = 0; k < perContact; k++) {
+        stanzas.push(await directStanza(p, companion, { conversation: `bench ${side} ${n} ${k}` }, { id: sim.hub.nextId(), t: stamp }));
+      }
+    }
+    const ids = stanzas.map((x) => x.attrs.id!);
+    const prefix = `echo: bench ${side} ${n} `;
+    const echoes = (p: SimContact): number => p.inbox.reduce((c, m) => c + (textOf(m).startsWith(prefix) ? 1 : 0), 0);
+    const start = performance.now();
+    for (const x of stanzas) sim.hub.deliver(companion.user, x);
+    await until(() => ids.every((id) => at.has(id)), `${side}: ${ids.length} messages`);
+    const receivedMs = Math.max(...ids.map((id) => at.get(id)!)) - start;
+    let repliedMs: number | null = null;
+    if (side === 'gateway') {
+      await until(() => people.every((p) => echoes(p) >= perContact), 'gateway: every echo reply');
+      repliedMs = performance.now() - start;
+    }
+    return { side, receivedMs: Math.round(receivedMs), repliedMs: repliedMs === null ? null : Math.round(repliedMs) };
+  } finally {
+    await s.stop();
+    await until(() => ![...sim.hub.companions.values()].some((c) => c.online), 'the session to go offline', 15_000);
+  }
+}
+
+export async function benchE2eEcho({ contacts = 50, perContact = 20, rounds = 3 } = {}): Promise<E2eEchoResult> {
+  const sim = await startSimulator({ port: 0, host: '127.0.0.1' });
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'wagate-bench-echo-'));
+  try {
+    const linkStart = performance.now();
+    const [acc] = await linkAccounts(sim, home, 1);
+    const linkMs = Math.round(performance.now() - linkStart);
+    const user = acc!.e164.slice(1);
+    await until(() => ![...sim.hub.companions.values()].some((c) => c.online), 'the linking session to go offline', 15_000);
+    const people = Array.from({ length: contacts }, (_, i) => sim.contact(`+1555500${String(i).padStart(4, '0')}`, { name: `E${i}` }));
+    const out: EchoRound[] = [];
+    for (let n = 0; n < rounds; n++) {
+      out.push(await round(sim, home, user, people, 'bare', perContact, n));
+      out.push(await round(sim, home, user, people, 'gateway', perContact, n));
+    }
+    return { contacts, perContact, linkMs, rounds: out };
+  } finally {
+    await sim.close();
+    await fs.rm(home, { recursive: true, force: true });
+  }
+}
+
+export function formatE2eEcho(r: E2eEchoResult): string {
+  const total = r.contacts * r.perContact;
+  const bare = r.rounds.filter((x) => x.side === 'bare');
+  const gw = r.rounds.filter((x) => x.side === 'gateway');
+  const ratios = (f: (g: EchoRound) => number): string => {
+    const rs = gw.map((g, i) => f(g) / bare[i]!.receivedMs);
+    const spread = rs.length > 1 ? ` (${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})` : '';
+    return `${median(rs).toFixed(2)}x${spread}`;
+  };
+  const bareMs = median(bare.map((x) => x.receivedMs));
+  const recvMs = median(gw.map((x) => x.receivedMs));
+  const replyMs = median(gw.map((x) => x.repliedMs!));
+  const rate = (ms: number): number => Math.round((total / ms) * 1000);
+  const rows: Row[] = [
+    ['bare Baileys: all received + decrypted', bareMs, rate(bareMs), '1.00x'],
+    ['gateway: all message.received', recvMs, rate(recvMs), ratios((g) => g.receivedMs)],
+    ['gateway: all echo replies at the contacts', replyMs, rate(replyMs), ratios((g) => g.repliedMs!)],
+  ];
+  const title =
+    `e2e-echo: ${r.contacts} contacts x ${r.perContact} messages to one account, echo agent, median of ${bare.length} rounds ` +
+    `(linking took ${r.linkMs} ms)`;
+  return formatTable(title, ['', 'time (ms)', 'msgs/s', 'vs bare (min-max)'], rows);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [contacts, perContact, rounds] = process.argv.slice(2).map(Number);
+  benchE2eEcho({ contacts: contacts || 50, perContact: perContact || 20, rounds: rounds || 3 }).then(
+    (r) => {
+      process.stdout.write(formatE2eEcho(r));
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
