@@ -3,7 +3,9 @@
  * it once and format its numbers as a table. Sizes come from the environment
  * (run.ts sets them from its flags).
  */
+import { benchE2eEcho, formatE2eEcho } from './e2e-echo.js';
 import { benchGatewayAccounts, formatGatewayAccounts } from './gateway-accounts.js';
+import { benchPipeline, formatPipeline } from './pipeline.js';
 import { benchSimInbound } from './sim-inbound.js';
 import { benchSimLink } from './sim-link.js';
 import { formatTable } from './table.js';
@@ -11,10 +13,10 @@ import { formatTable } from './table.js';
 export interface BenchSizes {
   /** Accounts for sim-link and gateway-accounts. */
   accounts: number;
-  /** Contacts and messages per contact for sim-inbound. */
+  /** Contacts and messages per contact for sim-inbound, pipeline and e2e-echo. */
   contacts: number;
   perContact: number;
-  /** gateway-accounts: measurement rounds per side (medians are printed). */
+  /** gateway-accounts and e2e-echo: measurement rounds per side (medians are printed). */
   rounds: number;
 }
 
@@ -71,6 +73,20 @@ export const BENCHMARKS: readonly Benchmark[] = [
     about: 'N accounts from saved creds to connected: gateway vs bare Baileys, time and memory per account',
     async run({ accounts, rounds }) {
       return formatGatewayAccounts(await benchGatewayAccounts(accounts, rounds));
+    },
+  },
+  {
+    name: 'pipeline',
+    about: 'in-process: message.received to message.accepted and reply.requested (real actors, echo agent, fake connection), DM and group with 50 history entries',
+    async run({ contacts, perContact }) {
+      return formatPipeline(await benchPipeline({ contacts, perContact }));
+    },
+  },
+  {
+    name: 'e2e-echo',
+    about: 'one account through the simulator: gateway + echo agent vs bare Baileys receiving the same messages (time and ratio)',
+    async run({ contacts, perContact, rounds }) {
+      return formatE2eEcho(await benchE2eEcho({ contacts, perContact, rounds }));
     },
   },
 ];
