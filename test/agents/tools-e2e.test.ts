@@ -4,6 +4,8 @@
  * contact sees the reaction arrive and go.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectControl } from '../../src/gateway/control-client.js';
+import { readTokenFile } from '../../src/gateway/token.js';
 import { e2e, until, type E2E } from '../e2e/harness.js';
 
 let h: E2E | null = null;
@@ -40,5 +42,30 @@ describe('the react tool through the simulator', () => {
     await until(() => carol.reactions.find((r) => r.id === id && r.emoji === ''), 'the reaction removed', 20_000);
     await until(() => carol.inbox.some((m) => m.message.conversation === 'unliked' || m.message.extendedTextMessage?.text === 'unliked'), 'the text reply');
     expect(carol.reactions.filter((r) => r.id === id).map((r) => r.emoji)).toEqual(['👍', '']);
+
+    // The same through the control method `react`.
+    const client = await connectControl({ url: gw.control.url, token: readTokenFile(h.home) });
+    try {
+      const res = await client.request('react', { chatJid: '+15557772001', messageId: id, emoji: '🎉' });
+      expect(res).toMatchObject({ ok: true, emoji: '🎉', chatJid: '15557772001@s.whatsapp.net' });
+      await until(() => carol.reactions.find((r) => r.id === id && r.emoji === '🎉'), 'the 🎉 reaction', 20_000);
+      await expect(client.request('react', { chatJid: 'nope', messageId: id })).rejects.toMatchObject({ code: 'WAGATE_ERR_BAD_REQUEST' });
+    } finally {
+      client.close();
+    }
   }, 60_000);
+
+  it('with actions.reactions false the control method refuses with a clear error', async () => {
+    h = await e2e({ channels: { whatsapp: { dmPolicy: 'open', allowFrom: ['*'], actions: { reactions: false } } } });
+    const gw = await h.startGateway();
+    const client = await connectControl({ url: gw.control.url, token: readTokenFile(h.home) });
+    try {
+      await expect(client.request('react', { chatJid: '+15557772001', messageId: 'X', emoji: '👍' })).rejects.toMatchObject({
+        code: 'WAGATE_ERR_BAD_REQUEST',
+        message: expect.stringContaining('actions.reactions is false'),
+      });
+    } finally {
+      client.close();
+    }
+  }, 30_000);
 });
