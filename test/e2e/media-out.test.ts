@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { makeJpeg } from '../media/fixtures.js';
+import { e2e, until, type E2E } from './harness.js';
+
+let h: E2E | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+
+const BOT = '+15550004000';
+const TO = '+15557778001';
+
+async function linked() {
+  h = await e2e({ channels: { whatsapp: { dmPolicy: 'disabled' } } });
+  const gw = await h.startGateway();
+  expect((await h.link('default', BOT)).code).toBe(0);
+  await until(() => gw.accounts.get('default')!.state === 'connected', 'connected');
+  return h;
+}
+
+function file(name: string, data: Buffer): string {
+  const p = path.join(h!.home, name);
+  fs.writeFileSync(p, data);
+  return p;
+}
+
+describe('outbound media end to end (CLI → gateway → real Baileys → simulator, real sharp and ffmpeg)', () => {
+  it('a 12-megapixel JPEG arrives under 5 MB, upright, with the caption; a PNG with alpha stays PNG', async () => {
+    const h = await linked();
+    const contact = h.sim.contact(TO, { name: 'Media Fan' });
+    // 4000×3000 stored sideways: EXIF orientation 6 means "rotate 90° clockwise to view".
+    const big = await makeJpeg({ width: 4000, height: 3000, grain: 60, orientation: 6, quality: 98 });
+    const res = await runCli(['message', 'send', '--to', TO, '-m', 'holiday', '--media', file('big.jpg', big), '--json'], h.env);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const msg = await contact.nextMessage(20_000);
+    expect(msg.message.imageMessage?.caption).toBe('holiday');
+    const bytes = Buffer.from(await contact.download(msg.message));
+    expect(bytes.length).toBeLessThan(5 * 1024 * 1024);
+    const meta = await sharp(bytes).metadata();
+    expect(meta.format).toBe('jpeg');
+    // Upright: the rotation was applied to the pixels (portrait), not left to a tag.
+    expect(meta.width).toBeLessThan(meta.height!);
+    expect(meta.orientation ?? 1).toBe(1);
+
+    const png = await sharp({ create: { width: 64, height: 64, channels: 4, background: { r: 10, g: 200, b: 10, alpha: 0.5 } } }).png().toBuffer();
+    expect((await runCli(['message', 'send', '--to', TO, '--media', file('alpha.png', png)], h.env)).code).toBe(0);
+    const pngMsg = await contact.nextMessage(20_000);
+    const pngBytes = Buffer.from(await contact.download(pngMsg.message));
+    const pmeta = await sharp(pngBytes).metadata();
+    expect(pmeta.format).toBe('png');
+    expect(pmeta.hasAlpha).toBe(true);
+  });
+
+  it('an MP3 arrives as an OGG/Opus voice note; an MP4 with --gif-playback carries the flag', async () => {
+    const h = await linked();
+    const contact = h.sim.contact(TO);
+    const mp3 = path.join(h.home, 'tone.mp3');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'libmp3lame', '-y', mp3]);
+    expect((await runCli(['message', 'send', '--to', TO, '--media', mp3], h.env)).code).toBe(0);
+    const voice = await contact.nextMessage(20_000);
+    expect(voice.message.audioMessage?.ptt).toBe(true);
+    expect(voice.message.audioMessage?.mimetype).toBe('audio/ogg; codecs=opus');
+    const ogg = Buffer.from(await contact.download(voice.message));
+    expect(ogg.subarray(0, 4).toString('latin1')).toBe('OggS');
+
+    const mp4 = path.join(h.home, 'clip.mp4');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=1:size=64x64:rate=10', '-pix_fmt', 'yuv420p', '-y', mp4]);
+    expect((await runCli(['message', 'send', '--to', TO, '--media', mp4, '--gif-playback'], h.env)).code).toBe(0);
+    const gif = await contact.nextMessage(20_000);
+    expect(gif.message.videoMessage?.gifPlayback).toBe(true);
+    expect(Buffer.from(await contact.download(gif.message)).equals(fs.readFileSync(mp4))).toBe(true);
+  });
+
+  it('bad media: a missing file and a non-media file named .jpg are clear errors, nothing is sent, the gateway keeps running', async () => {
+    const h = await linked();
+    const contact = h.sim.contact(TO);
+    const missing = await runCli(['message', 'send', '--to', TO, '--media', path.join(h.home, 'nope.jpg')], h.env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.jpg/);
+    const fake = await runCli(['message', 'send', '--to', TO, '--media', file('notes.jpg', Buffer.from('just some text, not a picture'))], h.env);
+    expect(fake.code).toBe(1);
+    expect(fake.stderr.trim().split('\n')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(contact.inbox).toHaveLength(0);
+    expect((await runCli(['message', 'send', '--to', TO, '-m', 'still here'], h.env)).code).toBe(0);
+    const ok = await contact.nextMessage(10_000);
+    expect(ok.message.conversation ?? ok.message.extendedTextMessage?.text).toBe('still here');
+  });
+});
