@@ -44,10 +44,10 @@ export interface E2eEchoResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(ok: () => boolean, what: string, timeoutMs = 180_000): Promise<void> {
+async function until(ok: () => boolean, what: string, timeoutMs = 180_000, progress?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`e2e-echo: timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`e2e-echo: timed out waiting for ${what}${progress ? ` (${progress()})` : ''}`);
     await sleep(5);
   }
 }
@@ -85,7 +85,8 @@ async function round(sim: Simulator, home: string, user: string, people: SimCont
     const receivedMs = Math.max(...ids.map((id) => at.get(id)!)) - start;
     let repliedMs: number | null = null;
     if (side === 'gateway') {
-      await until(() => people.every((p) => echoes(p) >= perContact), 'gateway: every echo reply');
+      const got = (): string => `${people.reduce((c, p) => c + echoes(p), 0)} of ${ids.length} arrived`;
+      await until(() => people.every((p) => echoes(p) >= perContact), 'gateway: every echo reply', 180_000, got);
       repliedMs = performance.now() - start;
     }
     return { side, receivedMs: Math.round(receivedMs), repliedMs: repliedMs === null ? null : Math.round(repliedMs) };
