@@ -45,7 +45,7 @@ async function start(mediaMaxMb?: number) {
 }
 
 describe('inbound media through the simulator', () => {
-  it('an image reaches the agent as a saved file with the same bytes; a document keeps its name', async () => {
+  it('image, document, voice note, sticker and captioned video reach the agent as saved files with the same bytes', async () => {
     const h = await start();
     const alice = h.sim.contact('+15557771001', { name: 'Alice' });
     const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) % 256));
@@ -67,6 +67,17 @@ describe('inbound media through the simulator', () => {
     const [voice, vtype] = (await nextText(alice, 2)).split('|');
     expect(vtype).toBe('audio/ogg; codecs=opus');
     expect(fs.readFileSync(voice!, 'utf8')).toBe('OggS voice');
+
+    await alice.sendSticker(Buffer.from('RIFF....WEBP'));
+    const [sticker, stype, , sraw] = (await nextText(alice, 3)).split('|');
+    expect([stype, sraw]).toEqual(['image/webp', '<media:sticker>']);
+    expect(sticker!.endsWith('.webp')).toBe(true);
+    expect(fs.readFileSync(sticker!, 'utf8')).toBe('RIFF....WEBP');
+
+    await alice.sendVideo(Buffer.alloc(2 * 1024 * 1024, 9), { caption: 'look' });
+    const [clip, ctype, , craw] = (await nextText(alice, 4)).split('|');
+    expect([ctype, craw]).toEqual(['video/mp4', 'look']);
+    expect(fs.readFileSync(clip!).equals(Buffer.alloc(2 * 1024 * 1024, 9))).toBe(true);
   }, 60_000);
 
   it('a 60 MB video over mediaMaxMb 50 is not saved, the agent gets the note, memory stays bounded', async () => {
