@@ -77,7 +77,10 @@ describe('saveCapped', () => {
     });
     const res = await saveCapped(src, { dir, ext: '.mp4', maxBytes: 50 * MB });
     expect(res.ok).toBe(false);
-    expect(peak - before).toBeLessThan(30 * MB);
+    // Below the 50 MB cap (let alone the 60 MB stream): nothing is buffered whole. The
+    // margin is for garbage the 64 KiB chunks leave until GC runs on a loaded machine
+    // (seen up to ~34 MB with the whole suite running on 2 cores).
+    expect(peak - before).toBeLessThan(45 * MB);
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
