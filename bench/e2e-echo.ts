@@ -33,6 +33,8 @@ export interface EchoRound {
   receivedMs: number;
   /** gateway: until the last echo reply reached its contact. */
   repliedMs: number | null;
+  /** gateway: echo replies that never reached their contact (none arrived for 15 s). */
+  missing: number;
 }
 
 export interface E2eEchoResult {
@@ -84,12 +86,21 @@ async function round(sim: Simulator, home: string, user: string, people: SimCont
     await until(() => ids.every((id) => at.has(id)), `${side}: ${ids.length} messages`);
     const receivedMs = Math.max(...ids.map((id) => at.get(id)!)) - start;
     let repliedMs: number | null = null;
+    let missing = 0;
     if (side === 'gateway') {
-      const got = (): string => `${people.reduce((c, p) => c + echoes(p), 0)} of ${ids.length} arrived`;
-      await until(() => people.every((p) => echoes(p) >= perContact), 'gateway: every echo reply', 180_000, got);
-      repliedMs = performance.now() - start;
+      // wait for every reply, but stop once none has arrived for 15 s: count the missing ones
+      let seen = -1;
+      let lastAt = performance.now();
+      for (;;) {
+        const got = people.reduce((c, p) => c + Math.min(echoes(p), perContact), 0);
+        if (got !== seen) [seen, lastAt] = [got, performance.now()];
+        if (got === ids.length || performance.now() - lastAt > 15_000) break;
+        await sleep(5);
+      }
+      missing = ids.length - seen;
+      repliedMs = lastAt - start;
     }
-    return { side, receivedMs: Math.round(receivedMs), repliedMs: repliedMs === null ? null : Math.round(repliedMs) };
+    return { side, receivedMs: Math.round(receivedMs), repliedMs: repliedMs === null ? null : Math.round(repliedMs), missing };
   } finally {
     await s.stop();
     await until(() => ![...sim.hub.companions.values()].some((c) => c.online), 'the session to go offline', 15_000);
@@ -136,6 +147,8 @@ export function formatE2eEcho(r: E2eEchoResult): string {
     ['gateway: all message.received', recvMs, rate(recvMs), ratios((g) => g.receivedMs)],
     ['gateway: all echo replies at the contacts', replyMs, rate(replyMs), ratios((g) => g.repliedMs!)],
   ];
+  const lost = gw.map((g) => g.missing);
+  if (lost.some((m) => m > 0)) rows.push(['echo replies missing per round (time = last one that came)', lost.join(', '), '', '']);
   const title =
     `e2e-echo: ${r.contacts} contacts x ${r.perContact} messages to one account, echo agent, median of ${bare.length} rounds ` +
     `(linking took ${r.linkMs} ms)`;
