@@ -15,7 +15,7 @@ import makeWASocket, { useMultiFileAuthState } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { validateConfig } from '../src/config/index.js';
 import { startGateway } from '../src/gateway/supervisor.js';
-import { silentLogger } from '../src/log.js';
+import { createRootLogger, silentLogger } from '../src/log.js';
 import { createBaileysTransportFactory } from '../src/whatsapp/index.js';
 import { authDirOf } from './link-accounts.js';
 
@@ -82,7 +82,7 @@ export async function openGateway(home: string, id: string, url: string): Promis
   const configPath = path.join(home, 'wagate.json');
   const config = validateConfig(raw, configPath);
   const env = { WAGATE_HOME: home, HOME: home };
-  const logger = silentLogger();
+  const logger = process.env.WAGATE_BENCH_LOG ? createRootLogger({ file: process.env.WAGATE_BENCH_LOG, level: 'debug', pretty: false }).logger : silentLogger();
   const gw = await startGateway({
     config,
     configPath,

@@ -128,13 +128,19 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
           }
         }
       } else {
+        // Each recipient device on its own: one copy that cannot be opened (say, the
+        // phone's) must not cost the others theirs.
         for (const { jid, enc } of addressedEncs(node)) {
           const party = dir.get(splitJid(jid).user);
           if (!party) continue;
-          const message = await openDirect(party, from, enc);
-          if (isOnlySenderKey(message)) continue;
-          const chat = party.kind === 'phone' ? `${user}@${server}` : to;
-          party.receive({ id, message, from, chat, at });
+          try {
+            const message = await openDirect(party, from, enc);
+            if (isOnlySenderKey(message)) continue;
+            const chat = party.kind === 'phone' ? `${user}@${server}` : to;
+            party.receive({ id, message, from, chat, at });
+          } catch (err) {
+            log.warn({ err, id, to, device: jid }, 'sim world: could not open a message copy from the client');
+          }
         }
       }
     } catch (err) {
