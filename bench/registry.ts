@@ -5,6 +5,8 @@
  */
 import { benchE2eEcho, formatE2eEcho } from './e2e-echo.js';
 import { benchGatewayAccounts, formatGatewayAccounts } from './gateway-accounts.js';
+import { benchMediaInbound, formatMediaInbound } from './media-inbound.js';
+import { runMediaImagesBench } from './media-images.js';
 import { benchPipeline, formatPipeline } from './pipeline.js';
 import { benchSimInbound } from './sim-inbound.js';
 import { benchSimLink } from './sim-link.js';
@@ -87,6 +89,20 @@ export const BENCHMARKS: readonly Benchmark[] = [
     about: 'one account through the simulator: gateway + echo agent vs bare Baileys receiving the same messages (time and ratio)',
     async run({ contacts, perContact, rounds }) {
       return formatE2eEcho(await benchE2eEcho({ contacts, perContact, rounds }));
+    },
+  },
+  {
+    name: 'media-images',
+    about: 'large photos brought under the media cap: the size x quality search vs a fixed ladder (encodes, time, ratio)',
+    async run() {
+      return runMediaImagesBench();
+    },
+  },
+  {
+    name: 'media-inbound',
+    about: 'peak RSS while an inbound 60 MB download is streamed against a 50 MB cap (and a 40 MB one that fits)',
+    async run() {
+      return formatMediaInbound(await benchMediaInbound());
     },
   },
 ];
