@@ -75,6 +75,11 @@ export class SignalParty {
     };
   }
 
+  /** Lose every 1:1 session (a phone reinstalled, or storage lost): the next message fails to decrypt. */
+  forgetSessions(): void {
+    this.sessions.clear();
+  }
+
   hasSession(remoteJid: string): boolean {
     const raw = this.sessions.get(signalAddress(remoteJid).toString());
     return !!raw && SessionRecord.deserialize(raw).haveOpenSession();

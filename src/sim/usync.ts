@@ -7,6 +7,7 @@ import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode } from '@whi
 import { splitJid } from './directory.js';
 import type { SimCompanion, StanzaContext } from './hub.js';
 import { lidJid, nodeBytes, pnJid, type Party } from './messages.js';
+import type { SignalParty } from './signal.js';
 
 export interface DirectoryLookup {
   /** The party of a user part, creating a contact for an unknown phone number. */
@@ -70,6 +71,50 @@ export function answerUsync(iq: BinaryNode, ctx: StanzaContext, dir: DirectoryLo
 }
 
 /** Answers `iq xmlns=encrypt type=get <key>` with one prekey bundle per device asked for. */
+/** A prekey bundle as WhatsApp writes it: registration, type, identity, skey, key. */
+export function bundleNodes(b: ReturnType<SignalParty['bundle']>): BinaryNode[] {
+  return [
+    { tag: 'registration', attrs: {}, content: be(b.registrationId, 4) },
+    { tag: 'type', attrs: {}, content: Buffer.from([5]) },
+    { tag: 'identity', attrs: {}, content: Buffer.from(b.identityKey) },
+    {
+      tag: 'skey',
+      attrs: {},
+      content: [
+        { tag: 'id', attrs: {}, content: be(b.signedPreKey.id, 3) },
+        { tag: 'value', attrs: {}, content: Buffer.from(b.signedPreKey.publicKey) },
+        { tag: 'signature', attrs: {}, content: Buffer.from(b.signedPreKey.signature) },
+      ],
+    },
+    {
+      tag: 'key',
+      attrs: {},
+      content: [
+        { tag: 'id', attrs: {}, content: be(b.preKey.id, 3) },
+        { tag: 'value', attrs: {}, content: Buffer.from(b.preKey.publicKey) },
+      ],
+    },
+  ];
+}
+
+/**
+ * What a phone that could not decrypt message `id` sends back: a retry receipt with
+ * a fresh prekey bundle, so the sender (Baileys: `sendMessagesAgain`) builds a new
+ * session and sends the message again.
+ */
+export function retryReceipt(party: { signal: SignalParty }, fromJid: string, id: string, count: number, t: number): BinaryNode {
+  const [registration, ...keys] = bundleNodes(party.signal.bundle());
+  return {
+    tag: 'receipt',
+    attrs: { from: fromJid, id, type: 'retry', t: String(t) },
+    content: [
+      { tag: 'retry', attrs: { count: String(count), id, t: String(t), v: '1' } },
+      registration!,
+      { tag: 'keys', attrs: {}, content: keys },
+    ],
+  };
+}
+
 export function answerKeyFetch(iq: BinaryNode, ctx: StanzaContext, dir: DirectoryLookup): void {
   const users = getBinaryNodeChildren(getBinaryNodeChild(iq, 'key'), 'user').map((u): BinaryNode => {
     const jid = u.attrs.jid ?? '';
@@ -78,33 +123,7 @@ export function answerKeyFetch(iq: BinaryNode, ctx: StanzaContext, dir: Director
     if (!party) {
       return { tag: 'user', attrs: { jid }, content: [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }] };
     }
-    const b = party.signal.bundle();
-    return {
-      tag: 'user',
-      attrs: { jid },
-      content: [
-        { tag: 'registration', attrs: {}, content: be(b.registrationId, 4) },
-        { tag: 'type', attrs: {}, content: Buffer.from([5]) },
-        { tag: 'identity', attrs: {}, content: Buffer.from(b.identityKey) },
-        {
-          tag: 'skey',
-          attrs: {},
-          content: [
-            { tag: 'id', attrs: {}, content: be(b.signedPreKey.id, 3) },
-            { tag: 'value', attrs: {}, content: Buffer.from(b.signedPreKey.publicKey) },
-            { tag: 'signature', attrs: {}, content: Buffer.from(b.signedPreKey.signature) },
-          ],
-        },
-        {
-          tag: 'key',
-          attrs: {},
-          content: [
-            { tag: 'id', attrs: {}, content: be(b.preKey.id, 3) },
-            { tag: 'value', attrs: {}, content: Buffer.from(b.preKey.publicKey) },
-          ],
-        },
-      ],
-    };
+    return { tag: 'user', attrs: { jid }, content: bundleNodes(party.signal.bundle()) };
   });
   ctx.send(result(iq, [{ tag: 'list', attrs: {}, content: users }]));
 }

@@ -14,7 +14,10 @@ import { MediaHost } from './media-host.js';
 import { addressedEncs, isOnlySenderKey, openDirect, openGroup } from './messages.js';
 import { PrimaryPhone } from './primary-phone.js';
 import { answerAppStateSync } from './app-state.js';
-import { answerKeyFetch, answerPrivacy, answerUsync, type DirectoryLookup } from './usync.js';
+import { answerKeyFetch, answerPrivacy, answerUsync, retryReceipt, type DirectoryLookup } from './usync.js';
+
+/** How many times a simulated phone asks for one message again (Baileys sends at most 5). */
+const MAX_RETRY_RECEIPTS = 3;
 
 export interface WorldOptions {
   logger?: Logger;
@@ -104,6 +107,8 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
     return g;
   };
 
+  /** Retry receipts sent per message id (a real phone gives up after a few). */
+  const retries = new Map<string, number>();
   async function onMessage(node: BinaryNode, ctx: StanzaContext): Promise<boolean> {
     const to = node.attrs.to ?? '';
     const id = node.attrs.id ?? '';
@@ -138,8 +143,15 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
             if (isOnlySenderKey(message)) continue;
             const chat = party.kind === 'phone' ? `${user}@${server}` : to;
             party.receive({ id, message, from, chat, at });
+            retries.delete(id);
           } catch (err) {
-            log.warn({ err, id, to, device: jid }, 'sim world: could not open a message copy from the client');
+            // As a real phone does: ask the sender to try again with a fresh session.
+            const count = (retries.get(id) ?? 0) + 1;
+            retries.set(id, count);
+            log.warn({ err: (err as Error).message, id, to, device: jid, count }, 'sim world: could not open a message copy; asking for a retry');
+            if (party instanceof SimContact && count <= MAX_RETRY_RECEIPTS) {
+              ctx.send(retryReceipt(party, party.jid, id, count, Math.floor(now() / 1000)));
+            }
           }
         }
       }
