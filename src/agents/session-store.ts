@@ -58,6 +58,8 @@ export class SessionStore {
   private readonly chains = new Map<string, Promise<void>>();
   /** Keys whose file end was checked for a torn line in this process. */
   private readonly checked = new Set<string>();
+  /** What `read` parsed so far per session: entries up to byte `offset` (a line end). */
+  private readonly parsed = new Map<string, { offset: number; entries: SessionEntry[] }>();
 
   constructor(readonly dir: string) {}
 
@@ -65,16 +67,40 @@ export class SessionStore {
     return path.join(this.dir, sessionFileName(sessionKey));
   }
 
-  /** Every readable entry of a session, oldest first ([] when it does not exist). */
+  /**
+   * Every readable entry of a session, oldest first ([] when it does not exist).
+   * The file is append-only, so what was parsed before is kept and only the bytes
+   * added since (by this store or any other writer) are read: a long session costs
+   * no more per turn than a short one.
+   */
   async read(sessionKey: string): Promise<SessionEntry[]> {
-    let text: string;
+    const file = this.fileFor(sessionKey);
+    let fh: fs.FileHandle;
     try {
-      text = await fs.readFile(this.fileFor(sessionKey), 'utf8');
+      fh = await fs.open(file, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    return parseSessionLines(text).entries;
+    try {
+      const { size } = await fh.stat();
+      let cached = this.parsed.get(sessionKey);
+      if (!cached || size < cached.offset) cached = { offset: 0, entries: [] }; // replaced or truncated: start over
+      if (size > cached.offset) {
+        const buf = Buffer.alloc(size - cached.offset);
+        await fh.read(buf, 0, buf.length, cached.offset);
+        const lastNewline = buf.lastIndexOf(0x0a);
+        // Only whole lines are taken; a line still being written is read next time.
+        if (lastNewline >= 0) {
+          const added = parseSessionLines(buf.subarray(0, lastNewline + 1).toString('utf8')).entries;
+          cached = { offset: cached.offset + lastNewline + 1, entries: cached.entries.concat(added) };
+        }
+      }
+      this.parsed.set(sessionKey, cached);
+      return cached.entries;
+    } finally {
+      await fh.close();
+    }
   }
 
   /** The entries given to the model (see session-history.ts). */

@@ -49,6 +49,22 @@ describe('SessionStore', () => {
     expect(await store.read(KEY)).toEqual([u('ok', 1), a('after crash', 2)]);
   });
 
+  it('reads only what was added since: another writer\'s appends are seen, a half-written line once it is whole, a replaced file from the start', async () => {
+    const dir = tmpDir();
+    const store = new SessionStore(dir);
+    await store.append(KEY, u('one', 1));
+    expect(await store.read(KEY)).toEqual([u('one', 1)]);
+    await new SessionStore(dir).append(KEY, u('two', 2)); // e.g. the heartbeat actor
+    expect(await store.read(KEY)).toEqual([u('one', 1), u('two', 2)]);
+    const line = JSON.stringify(a('three', 3));
+    fs.appendFileSync(store.fileFor(KEY), line.slice(0, 10));
+    expect(await store.read(KEY)).toEqual([u('one', 1), u('two', 2)]);
+    fs.appendFileSync(store.fileFor(KEY), `${line.slice(10)}\n`);
+    expect(await store.read(KEY)).toEqual([u('one', 1), u('two', 2), a('three', 3)]);
+    fs.writeFileSync(store.fileFor(KEY), `${JSON.stringify(u('fresh', 9))}\n`);
+    expect(await store.read(KEY)).toEqual([u('fresh', 9)]);
+  });
+
   it('skips lines that are JSON but not entries', async () => {
     const store = new SessionStore(tmpDir());
     fs.writeFileSync(store.fileFor(KEY), `[1]\n{"role":"bot","text":"x","at":1}\n${JSON.stringify(a('ok', 2))}\n`);
