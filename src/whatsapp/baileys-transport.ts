@@ -3,7 +3,7 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DisconnectReason, downloadMediaMessage, type AnyMessageContent, type WAMessage, type proto } from '@whiskeysockets/baileys';
+import makeWASocket, { DisconnectReason, makeCacheableSignalKeyStore, downloadMediaMessage, type AnyMessageContent, type WAMessage, type proto } from '@whiskeysockets/baileys';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -75,7 +75,8 @@ export class BaileysAccountTransport implements AccountTransport {
       if (closedByUs) return;
       sock = makeWASocket({
         waWebSocketUrl: this.opts.url,
-        auth: store.state,
+        // Signal keys are read on every message: serve them from memory, write through to the store.
+        auth: { creds: store.state.creds, keys: makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never) },
         logger: baileysLogger(log) as never,
         markOnlineOnConnect: false,
         // Our own sends are not news: without this Baileys upserts them back as
