@@ -37,13 +37,13 @@ export function errnoCode(err: unknown): string | undefined {
 }
 
 /** Write `data` to a fresh temp file beside `target`, fsync it; returns the temp path. */
-async function writeTemp(target: string, data: string | Uint8Array, mode: number): Promise<string> {
+async function writeTemp(target: string, data: string | Uint8Array, mode: number, durable: boolean): Promise<string> {
   const tmp = tempPathFor(target);
   const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     await fh.chmod(mode); // open()'s mode is filtered by the umask; set it exactly
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
@@ -75,15 +75,22 @@ export async function writeFileAtomic(
 /**
  * Atomically replace several files in one directory: each file is replaced
  * atomically on its own, and the directory is fsynced once at the end.
+ *
+ * `durable: false` skips the fsyncs: every file is still replaced whole (temp +
+ * rename: a killed process never leaves a torn or empty file), but a power loss
+ * may undo the last writes. Used for Signal key files, which change on every
+ * message and which WhatsApp's retry receipts repair; creds are always durable.
  */
 export async function writeFilesAtomic(
   dir: string,
   files: ReadonlyArray<{ name: string; data: string | Uint8Array }>,
   mode: number = FILE_MODE,
+  opts: { durable?: boolean } = {},
 ): Promise<void> {
+  const durable = opts.durable ?? true;
   if (files.length === 0) return;
   const temps = await Promise.allSettled(
-    files.map((f) => writeTemp(path.join(dir, f.name), f.data, mode)),
+    files.map((f) => writeTemp(path.join(dir, f.name), f.data, mode, durable)),
   );
   const failed = temps.find((t): t is PromiseRejectedResult => t.status === 'rejected');
   if (failed) {
@@ -103,7 +110,7 @@ export async function writeFilesAtomic(
       throw err;
     }
   }
-  await fsyncDir(dir);
+  if (durable) await fsyncDir(dir);
 }
 
 /** The file's text, or `undefined` when it does not exist. Any other error is thrown. */

@@ -20,7 +20,6 @@ import {
   ensurePrivateDir,
   errnoCode,
   FILE_MODE,
-  fsyncDir,
   readTextIfExists,
   removeStaleTemps,
   writeFilesAtomic,
@@ -133,13 +132,13 @@ export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthSto
       }
       await enqueue(dir, async () => {
         try {
-          await writeFilesAtomic(dir, writes);
+          // Keys change on every message: atomic, not fsynced (see writeFilesAtomic).
+          await writeFilesAtomic(dir, writes, FILE_MODE, { durable: false });
           for (const name of removals) {
             await unlink(path.join(dir, name)).catch((err: unknown) => {
               if (errnoCode(err) !== 'ENOENT') throw err;
             });
           }
-          if (removals.length > 0) await fsyncDir(dir);
         } catch (err) {
           throw credsError('write keys in', dir, err);
         }
