@@ -106,6 +106,11 @@ export class AccountRuntime {
     this.actor.send({ type: 'LOGIN' });
   }
 
+  /** Give up a QR link nobody scanned: close its connection and go back to unlinked. */
+  cancelLogin(): void {
+    if (this.state === 'linking') this.actor.send({ type: 'LOGOUT' });
+  }
+
   /** Leave `degraded` (the user fixed the cause). */
   reconnect(): void {
     this.actor.send({ type: 'RECONNECT' });

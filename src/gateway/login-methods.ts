@@ -54,8 +54,13 @@ export function registerLoginMethods(methods: MethodRegistry, gw: Gateway): void
     params: accountParam.extend({ timeoutMs: z.number().int().positive().max(30 * 60_000).optional() }),
     handler: async ({ accountId, timeoutMs }, ctx) => {
       const rt = runtimeFor(gw, accountId);
-      const identity = await waitForLink(rt, gw.bus, { timeoutMs: timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS, signal: ctx.signal });
-      return { accountId, identity };
+      try {
+        const identity = await waitForLink(rt, gw.bus, { timeoutMs: timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS, signal: ctx.signal });
+        return { accountId, identity };
+      } catch (err) {
+        rt.cancelLogin(); // timed out or the client left: stop showing QR codes
+        throw err;
+      }
     },
   });
 

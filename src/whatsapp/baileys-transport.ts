@@ -68,7 +68,15 @@ export class BaileysAccountTransport implements AccountTransport {
     };
 
     const ready = (async () => {
-      const store = await openAuthStore({ dir: await this.opts.authDir(), log });
+      const dir = await this.opts.authDir();
+      let store = await openAuthStore({ dir, log });
+      if (mode === 'link' && store.state.creds.me) {
+        // Re-linking (after a logout by WhatsApp, a conflict…): the old identity would
+        // only log in again, not show a QR. A new link is a new device: start afresh.
+        const removed = await removeAuthState(dir);
+        log.warn({ removed: removed.length }, 're-linking: the previous device identity was removed');
+        store = await openAuthStore({ dir, log });
+      }
       if (mode === 'resume' && !store.state.creds.me) {
         throw new WagateError('WAGATE_ERR_NOT_LINKED', `Account ${this.accountId} has no saved creds; run \`wagate channels login\`.`);
       }

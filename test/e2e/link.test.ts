@@ -56,3 +56,38 @@ describe('linking through the gateway (real Baileys ↔ simulator)', () => {
     await until(() => gw.accounts.get('default')!.state === 'connected', 'connected from creds saved by the CLI');
   });
 });
+
+describe('login failures', () => {
+  it('nobody scans: one clear line and exit 1, in-process and through the gateway (--json error event)', async () => {
+    h = await e2e();
+    const alone = await runCli(['channels', 'login', '--timeout', '1'], h.env);
+    expect(alone.code).toBe(1);
+    expect(alone.stderr.trim()).toBe('wagate: login failed: No QR code was scanned within 1 s; run `wagate channels login` again.');
+    expect(alone.stdout).toContain('Scan this QR in WhatsApp → Settings → Linked Devices');
+    await h.startGateway();
+    const viaGateway = await runCli(['channels', 'login', '--json', '--timeout', '1'], h.env);
+    expect(viaGateway.code).toBe(1);
+    const lines = viaGateway.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ event: 'qr' });
+    expect(lines.at(-1)).toEqual({ event: 'error', accountId: 'default', code: 'WAGATE_ERR_LOGIN_TIMEOUT', message: expect.stringContaining('No QR code was scanned within 1 s') });
+    // The gateway stopped linking: no more QR codes, back to unlinked.
+    await until(() => h!.gateway!.accounts.get('default')!.state === 'unlinked', 'linking cancelled');
+  });
+});
+
+describe('relinking', () => {
+  it('after WhatsApp logged the device out (401), channels login shows a new QR and links again', async () => {
+    h = await e2e({ channels: { whatsapp: { accounts: { work: {} } } } });
+    const gw = await h.startGateway();
+    expect((await h.link('work', '+15550000009')).code).toBe(0);
+    const rt = gw.accounts.get('work')!;
+    await until(() => rt.state === 'connected', 'connected');
+    h.sim.kick('+15550000009', 401);
+    await until(() => rt.state === 'logged-out', 'logged-out');
+    const again = await h.link('work', '+15550000009');
+    expect(again.code).toBe(0);
+    expect(again.lines[0]).toMatchObject({ event: 'qr' });
+    expect(again.lines.at(-1)).toMatchObject({ event: 'linked', e164: '+15550000009' });
+    await until(() => rt.state === 'connected', 'connected again');
+  });
+});
