@@ -103,9 +103,22 @@ async function runScript(sandbox: Sandbox, log: EventLog, io: CliIO, file: strin
   return failures === 0 ? 0 : 1;
 }
 
+/** The interactive prompt, while there is one: events are printed above it. */
+let prompt: readline.Interface | null = null;
+
+function printEvent(io: CliIO, text: string): void {
+  if (!prompt || !io.isTTY) return io.out(text);
+  process.stdout.write('\r\x1b[K');
+  io.out(text);
+  prompt.prompt(true);
+}
+
 async function runInteractive(sandbox: Sandbox, io: CliIO): Promise<number> {
   io.out(HELP);
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ' });
+  prompt = rl;
+  rl.on('close', () => (prompt = null));
+  rl.on('SIGINT', () => rl.close()); // Ctrl-C leaves, as /quit does
   rl.prompt();
   const closed = new Promise<void>((resolve) => {
     rl.on('close', resolve);
@@ -143,7 +156,7 @@ export function registerSandboxCommand(program: Command, deps: CommandDeps): voi
             log.push(ev);
             if (opts.json) return io.out(JSON.stringify(ev));
             if (ev.type === 'qr') return drawQr(io, ev.qr, ++qrCount);
-            io.out(describe(ev));
+            printEvent(io, describe(ev));
           },
         });
         try {
