@@ -1,13 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createBus } from '../../src/bus/bus.js';
-import type { BusEvents } from '../../src/bus/events.js';
-import { resolveAccounts, validateConfig, type WagateConfigInput } from '../../src/config/index.js';
-import { WagateError } from '../../src/errors.js';
+import type { WagateConfigInput } from '../../src/config/index.js';
 import type { RunningActor } from '../../src/gateway/actor-registry.js';
-import { silentLogger } from '../../src/log.js';
-import { startReplyDelivery } from '../../src/actors/reply-delivery.js';
-import type { ActorDeps } from '../../src/actors/deps.js';
-import { FakeConnection } from '../helpers/fake-transport.js';
+import { replyHarness } from '../helpers/reply-harness.js';
 
 let actor: RunningActor | null = null;
 afterEach(() => {
@@ -17,34 +11,9 @@ afterEach(() => {
 });
 
 function setup(raw: WagateConfigInput = {}, connected = true) {
-  const config = validateConfig(raw, '/x/wagate.json');
-  const bus = createBus(silentLogger());
-  const conn = new FakeConnection('resume', () => undefined);
-  const deps: ActorDeps = {
-    bus,
-    config,
-    accounts: new Map(resolveAccounts(config, { env: { WAGATE_HOME: '/x' } }).map((a) => [a.accountId, a])),
-    stateDir: '/x',
-    configPath: '/x/wagate.json',
-    logger: silentLogger(),
-    now: () => 1000,
-    connection: (id) => {
-      if (!connected) throw new WagateError('WAGATE_ERR_NO_LISTENER', `No active WhatsApp listener for account ${id} (state: backing-off).`);
-      return conn;
-    },
-    identity: () => null,
-    connectedSince: () => null,
-    lastDisconnectedAt: () => null,
-  };
-  actor = startReplyDelivery(deps);
-  const results: Array<BusEvents['reply.delivered'] | BusEvents['reply.failed']> = [];
-  bus.on('reply.delivered', (e) => void results.push(e));
-  bus.on('reply.failed', (e) => void results.push(e));
-  const request = async (text: string, extra: Partial<BusEvents['reply.requested']> = {}) => {
-    bus.emit('reply.requested', { accountId: 'default', chatJid: '15551234567@s.whatsapp.net', text, source: 'agent', requestId: 'r1', ...extra });
-    await bus.idle();
-  };
-  return { bus, conn, results, request };
+  const h = replyHarness(raw, { connected });
+  actor = h.actor;
+  return h;
 }
 
 describe('reply delivery', () => {
