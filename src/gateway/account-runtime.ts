@@ -117,6 +117,15 @@ export class AccountRuntime {
   }
 
   async logout(): Promise<string[]> {
+    const conn = this.state === 'connected' ? this.connection : null;
+    if (conn) {
+      // Tell WhatsApp first, so the phone's Linked Devices list drops this device.
+      try {
+        await conn.unlink();
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as Error).message }, 'WhatsApp did not confirm removing the device; removing the local state anyway');
+      }
+    }
     this.actor.send({ type: 'LOGOUT' });
     await this.closing; // no socket may write auth files while they are removed
     return this.opts.transport.logout();

@@ -93,6 +93,8 @@ export interface Connection {
   groupMetadata(groupJid: string): Promise<GroupInfo>;
   /** Ask WhatsApp something small (a ping) and resolve with the round trip in ms. */
   probe(): Promise<number>;
+  /** Ask WhatsApp to remove this linked device (the phone's list drops it), then close. */
+  unlink(): Promise<void>;
   /**
    * The decrypted media of a message received on this connection, as a stream
    * (the caller bounds it; src/media/inbound.ts). Rejects when the message is

@@ -177,6 +177,11 @@ export class BaileysAccountTransport implements AccountTransport {
         const ctx = { logger: baileysLogger(log) as never, reuploadRequest: s.updateMediaMessage };
         return (await downloadMediaMessage(raw, 'stream', {}, ctx)) as Readable;
       },
+      unlink: async () => {
+        const s = live();
+        closedByUs = true; // the close that follows is ours, not WhatsApp logging us out
+        await s.logout();
+      },
       probe: async () => {
         const started = Date.now();
         await live().query({ tag: 'iq', attrs: { to: 's.whatsapp.net', type: 'get', xmlns: 'w:p' }, content: [{ tag: 'ping', attrs: {} }] }, 10_000);

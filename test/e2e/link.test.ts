@@ -34,7 +34,7 @@ describe('linking through the gateway (real Baileys ↔ simulator)', () => {
     expect((await runCli(['channels', 'status', '--probe'], h.env)).stdout).toMatch(/probe: WhatsApp answered in \d+ ms/);
   });
 
-  it('logout removes the auth state and status says "Not linked"', async () => {
+  it('logout unlinks the device at WhatsApp, removes the auth state, and status says "Not linked"', async () => {
     h = await e2e({ channels: { whatsapp: { accounts: { work: {} } } } });
     await h.startGateway();
     expect((await h.link('work', '+15550000002')).code).toBe(0);
@@ -42,6 +42,8 @@ describe('linking through the gateway (real Baileys ↔ simulator)', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/Logged out account work; removed \d+ file\(s\)/);
     expect(out.stdout).toContain('creds.json');
+    // WhatsApp was told too: the phone no longer lists the device.
+    expect(h.sim.hub.companions.has('15550000002')).toBe(false);
     const status = await runCli(['channels', 'status'], h.env);
     expect(status.stdout).toContain('work: enabled, not linked');
     expect(status.stdout).toContain('Not linked: run `wagate channels login --account work`');

@@ -62,6 +62,11 @@ export class FakeConnection implements Connection {
   async sendPresence(chatJid: string, state: 'composing' | 'paused') {
     this.presence.push({ chatJid, state });
   }
+  unlinked = false;
+  async unlink(): Promise<void> {
+    this.unlinked = true;
+    await this.close();
+  }
   probeMs = 7;
   async probe(): Promise<number> {
     return this.probeMs;
