@@ -1,0 +1,21 @@
+/**
+ * One receiver of the e2e-echo benchmark in its own process (spawned by
+ * e2e-echo-remote.ts, never by hand), so the simulator's work — it runs in the
+ * parent and must decrypt every gateway reply — is not charged to the receiver.
+ * IPC: → {type:'ready'}, {type:'received', id}; ← {type:'answer', jid}, {type:'stop'}.
+ */
+import './quiet-console.js';
+import { installRootKey } from '../src/sim/certs.js';
+import { openBare, openGateway, type EchoSideName } from './e2e-echo-sides.js';
+
+const [side, home, id, url] = process.argv.slice(2) as [EchoSideName, string, string, string];
+const send = (m: unknown) => process.send?.(m);
+
+installRootKey(Buffer.from(process.env.WAGATE_BENCH_SIM_ROOT ?? '', 'base64'));
+const s = await (side === 'bare' ? openBare : openGateway)(home, id, url);
+s.onReceived((msgId) => send({ type: 'received', id: msgId }));
+process.on('message', (m: { type: string; jid?: string }) => {
+  if (m.type === 'answer' && m.jid) void s.answer(m.jid).then(() => send({ type: 'answered', jid: m.jid }));
+  if (m.type === 'stop') void s.stop().finally(() => process.exit(0));
+});
+send({ type: 'ready' });
