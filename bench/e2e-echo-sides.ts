@@ -19,7 +19,13 @@ import { createRootLogger, silentLogger } from '../src/log.js';
 import { createBaileysTransportFactory } from '../src/whatsapp/index.js';
 import { authDirOf } from './link-accounts.js';
 
-export type EchoSideName = 'bare' | 'gateway';
+/**
+ * bare       receives and decrypts only
+ * bare-echo  a minimal bot on bare Baileys: marks each message read and sends
+ *            `echo: <text>` back — the same replies as the gateway's echo agent
+ * gateway    the gateway with the echo agent
+ */
+export type EchoSideName = 'bare' | 'bare-echo' | 'gateway';
 
 export interface EchoSide {
   name: EchoSideName;
@@ -40,7 +46,7 @@ async function until(ok: () => boolean, what: string, timeoutMs = 60_000): Promi
   }
 }
 
-export async function openBare(home: string, id: string, url: string): Promise<EchoSide> {
+export async function openBare(home: string, id: string, url: string, echo = false): Promise<EchoSide> {
   const { state, saveCreds } = await useMultiFileAuthState(authDirOf(home, id));
   const fetchAgent = new Agent({ rejectUnauthorized: false });
   const sock = makeWASocket({
@@ -60,13 +66,22 @@ export async function openBare(home: string, id: string, url: string): Promise<E
   });
   const listeners: ((id: string) => void)[] = [];
   sock.ev.on('messages.upsert', (u) => {
-    for (const m of u.messages) if (m.key.id && !m.key.fromMe) listeners.forEach((fn) => fn(m.key.id!));
+    for (const m of u.messages) {
+      if (!m.key.id || m.key.fromMe) continue;
+      listeners.forEach((fn) => fn(m.key.id!));
+      const text = m.message?.conversation ?? m.message?.extendedTextMessage?.text;
+      if (echo && u.type === 'notify' && m.key.remoteJid && text) {
+        void sock.readMessages([m.key]).catch(() => undefined);
+        void sock.sendMessage(m.key.remoteJid, { text: `echo: ${text}` }).catch(() => undefined);
+      }
+    }
   });
   await until(() => open, 'the bare socket to open');
   return {
-    name: 'bare',
+    name: echo ? 'bare-echo' : 'bare',
     onReceived: (fn) => void listeners.push(fn),
-    answer: async (jid) => void (await sock.sendMessage(jid, { text: 'ok' })),
+    // bare-echo answers by itself (its echo); bare answers once to confirm each session
+    answer: async (jid) => void (echo ? undefined : await sock.sendMessage(jid, { text: 'ok' })),
     async stop() {
       sock.end(undefined);
       fetchAgent.destroy();
