@@ -10,7 +10,7 @@ import { REPO_ROOT } from './node-child.js';
 
 export function openRemote(side: EchoSideName, home: string, id: string, url: string): Promise<EchoSide> {
   const child = fork(path.join(REPO_ROOT, 'bench/e2e-echo-child.ts'), [side, home, id, url], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env.WAGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WAGATE_BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, WAGATE_BENCH_SIM_ROOT: Buffer.from(simRootKey().public).toString('base64') },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
