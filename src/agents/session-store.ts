@@ -127,17 +127,27 @@ export class SessionStore {
   private async write(sessionKey: string, entries: SessionEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const file = this.fileFor(sessionKey);
-    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // The first write of a session in this process checks the dir, a torn tail and the
+    // file mode; later appends are one open/write/close.
+    const first = !this.checked.has(sessionKey);
     let lead = '';
-    if (!this.checked.has(sessionKey)) {
+    if (first) {
+      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
       lead = (await endsTorn(file)) ? '\n' : '';
       this.checked.add(sessionKey);
     }
     const lines = entries.map((e) => JSON.stringify(e)).join('\n');
-    const fh = await fs.open(file, 'a', 0o600);
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(file, 'a', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 }); // the dir was removed meanwhile
+      fh = await fs.open(file, 'a', 0o600);
+    }
     try {
       await fh.writeFile(`${lead}${lines}\n`);
-      await fh.chmod(0o600);
+      if (first) await fh.chmod(0o600);
     } finally {
       await fh.close();
     }
