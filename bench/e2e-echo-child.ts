@@ -5,6 +5,10 @@
  * IPC: → {type:'ready'}, {type:'received', id}; ← {type:'answer', jid}, {type:'stop'}.
  */
 import './quiet-console.js';
+
+// Measure what production runs (`node bin/wagate.js`, compiled, no source maps): tsx
+// turns source-mapped stack traces on, and Baileys captures a stack for every query.
+process.setSourceMapsEnabled(false);
 import { installRootKey } from '../src/sim/certs.js';
 import { openBare, openGateway, type EchoSideName } from './e2e-echo-sides.js';
 
