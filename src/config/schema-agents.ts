@@ -18,7 +18,7 @@
  *   prompt   default HEARTBEAT_PROMPT
  */
 import { z } from 'zod';
-import { duration, exp, id, int, nonEmptyStr, positive, str, stringList } from './schema-common.js';
+import { duration, exp, id, int, nonEmptyStr, positive, str, stringList, urlWith } from './schema-common.js';
 
 export const HEARTBEAT_PROMPT =
   'Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. Do not infer or ' +
@@ -27,14 +27,6 @@ export const HEARTBEAT_PROMPT =
 export const DEFAULT_MODEL_TIMEOUT_MS = 120_000;
 
 const HTTP_URL = 'an http(s) URL such as "https://api.openai.com/v1"';
-function isHttpUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
 
 const ENV_NAME = 'an environment variable name such as "OPENAI_API_KEY"';
 
@@ -50,7 +42,7 @@ export const CommandModel = z.strictObject({
 
 export const OpenAiModel = z.strictObject({
   provider: z.literal('openai'),
-  baseUrl: z.string({ error: exp(HTTP_URL) }).refine(isHttpUrl, { error: exp(HTTP_URL) }),
+  baseUrl: urlWith(['http:', 'https:'], HTTP_URL),
   model: nonEmptyStr(),
   apiKeyEnv: z
     .string({ error: exp(ENV_NAME) })

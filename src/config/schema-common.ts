@@ -74,3 +74,17 @@ export function clamped(min: number, max: number) {
     .number({ error: exp(`a number (clamped to ${min}..${max})`) })
     .transform((n) => Math.min(max, Math.max(min, n)));
 }
+
+/** True when `s` parses as a URL whose protocol is one of `protocols` (e.g. `'https:'`). */
+function hasProtocol(s: string, protocols: readonly string[]): boolean {
+  try {
+    return protocols.includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** A URL string with one of the given protocols; `expected` names it in errors. */
+export function urlWith(protocols: readonly string[], expected: string) {
+  return z.string({ error: exp(expected) }).refine((s) => hasProtocol(s, protocols), { error: exp(expected) });
+}

@@ -6,21 +6,13 @@
  */
 import { z } from 'zod';
 import { AgentsSection, BindingsSection, MessagesSection } from './schema-agents.js';
-import { bool, clamped, duration, exp, id, int, nonEmptyStr, str } from './schema-common.js';
+import { bool, clamped, duration, exp, id, int, nonEmptyStr, str, urlWith } from './schema-common.js';
 import { ChannelsSection } from './schema-whatsapp.js';
 
 export const WHATSAPP_WEB_URL = 'wss://web.whatsapp.com/ws/chat';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const WS_URL = 'a ws:// or wss:// URL';
-function isWsUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'ws:' || u.protocol === 'wss:';
-  } catch {
-    return false;
-  }
-}
 
 export const SessionSection = z.strictObject({
   /** `main`: all DMs of an agent share `agent:<agentId>:<mainKey>`; `per-sender`: one per sender. */
@@ -44,7 +36,7 @@ export const ReconnectSection = z.strictObject({
 
 export const WebSection = z.strictObject({
   enabled: bool().default(true),
-  url: z.string({ error: exp(WS_URL) }).refine(isWsUrl, { error: exp(WS_URL) }).default(WHATSAPP_WEB_URL),
+  url: urlWith(['ws:', 'wss:'], WS_URL).default(WHATSAPP_WEB_URL),
   heartbeatSeconds: int(1).default(60),
   catchUpMinutes: int(0).default(30),
   reconnect: ReconnectSection.prefault({}),

@@ -177,6 +177,12 @@ describe('a bad config stops with one message naming the file, key path, found a
     );
   });
 
+  it('rejects an openai baseUrl that is not an http(s) URL', () => {
+    expect(messageOf('{ agents: { defaults: { model: { provider: "openai", baseUrl: "ftp://x", model: "m" } } } }')).toBe(
+      'agents.defaults.model.baseUrl is "ftp://x"; expected an http(s) URL such as "https://api.openai.com/v1".',
+    );
+  });
+
   it('rejects a top level that is not an object', () => {
     expect(messageOf('[1, 2]')).toBe('the top level is [1,2]; expected an object such as { channels: { whatsapp: { … } } }.');
   });
