@@ -18,6 +18,12 @@ import makeWASocket, {
   type MessageUpsertType,
 } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
+import { routeLibsignalConsole } from '../../../src/whatsapp/libsignal-console.js';
+
+// libsignal prints whole session records (key material) through console; the
+// gateway routes them to its logger, and so do these bare clients (to nowhere),
+// so test output stays readable and free of key dumps.
+routeLibsignalConsole(pino({ level: 'silent' }));
 
 export type WASocket = ReturnType<typeof makeWASocket>;
 
