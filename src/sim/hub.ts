@@ -45,6 +45,12 @@ export interface SimCompanion {
   keys?: UploadedKeys;
   /** True while a logged-in connection is open. */
   online: boolean;
+  /**
+   * Keep-alive pings (`iq xmlns=w:p`) this companion has sent since it linked.
+   * Baileys pings every `keepAliveIntervalMs` (30 s by default); a count that
+   * grows faster means the client floods the server.
+   */
+  keepAlivePings: number;
 }
 
 /** What a handler may do with the connection the stanza came from. */

@@ -201,6 +201,7 @@ export class Linker {
       lidUser: phone.lidUser,
       lid,
       online: false,
+      keepAlivePings: 0,
       noiseKey: conn.clientStatic,
       identityKey: client.identityKey,
       firstLoginPending: true,

@@ -91,9 +91,12 @@ export class BaileysAccountTransport implements AccountTransport {
         // messages, and a self-chat reply would be taken for a new prompt.
         emitOwnEvents: false,
         syncFullHistory: false,
-        keepAliveIntervalMs: this.opts.keepAliveIntervalMs,
+        // Baileys spreads these over its defaults, so a key present with `undefined`
+        // replaces the default: an undefined keepAliveIntervalMs became a 1 ms
+        // ping interval. Options we do not set are left out, never undefined.
+        ...(this.opts.keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs: this.opts.keepAliveIntervalMs } : {}),
         // The simulator's media host is self-signed on loopback; real WhatsApp never is.
-        fetchAgent: isLoopbackUrl(this.opts.url) ? new https.Agent({ rejectUnauthorized: false }) : undefined,
+        ...(isLoopbackUrl(this.opts.url) ? { fetchAgent: new https.Agent({ rejectUnauthorized: false }) } : {}),
         getMessage: async (key) => (key.id ? this.sent.get(key.id) : undefined),
       });
       const s = sock;
