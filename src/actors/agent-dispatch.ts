@@ -19,7 +19,7 @@ import { createProvider, type AgentProvider, type ProviderResult } from '../agen
 import { SessionQueue } from '../agents/session-queue.js';
 import { SessionStore, sessionsDirFor, type SessionEntry } from '../agents/session-store.js';
 import { envelopeBuilder, prepareTurn, type EnvelopeBuilder, type PreparedTurn } from '../agents/turn.js';
-import { startTyping } from '../agents/typing.js';
+import { ChatTyping, startTyping } from '../agents/typing.js';
 import { saveInboundMedia } from '../media/inbound.js';
 import { whatsappTools, type RunInputWithTools } from '../agents/tools.js';
 import type { ActorDeps } from './deps.js';
@@ -62,6 +62,8 @@ interface RunSpec {
   messageId?: string;
   prepare: (store: SessionStore) => Promise<PreparedTurn>;
   onDelta?: (delta: string) => void;
+  /** Ends this run's share of the chat's typing; idempotent. */
+  releaseTyping: () => void;
 }
 
 interface LastRun {
@@ -87,6 +89,20 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
   let lastRun: LastRun | null = null;
   let stopping = false;
   let stopped = false;
+  const typing = new ChatTyping((accountId, chatJid) =>
+    startTyping(() => deps.connection(accountId), chatJid, log.child({ accountId }), opts.typingRefreshMs),
+  );
+  /** Counts a run for its chat's typing; the returned function (once) says it is done. */
+  const typingShare = (accountId: string, chatJid: string | null): (() => void) => {
+    if (!chatJid) return () => {};
+    typing.queued(accountId, chatJid);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      typing.done(accountId, chatJid);
+    };
+  };
 
   const agentById = (agentId: string, accountId: string): AgentConfig =>
     resolveAgents(deps.config).find((a) => a.id === agentId) ?? agentForAccount(deps.config, accountId);
@@ -102,22 +118,21 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
   };
 
   async function execute(run: RunSpec): Promise<ProviderResult> {
-    if (stopped) throw new Error('gateway stopping');
+    if (stopped) {
+      run.releaseTyping();
+      throw new Error('gateway stopping');
+    }
     const startedAt = deps.now();
     counts.started += 1;
     const rlog = log.child({ accountId: run.accountId, runId: run.runId, sessionKey: run.sessionKey });
     const controller = new AbortController();
     controllers.add(controller);
-    let stopTyping = () => {};
     try {
       const agent = agentById(run.agentId, run.accountId);
       const store = storeFor(agent.id);
       const turn = await run.prepare(store);
       await store.append(run.sessionKey, ...turn.entries);
-      if (run.chatJid) {
-        const chatJid = run.chatJid;
-        stopTyping = startTyping(() => deps.connection(run.accountId), chatJid, rlog, opts.typingRefreshMs);
-      }
+      if (run.chatJid) typing.start(run.accountId, run.chatJid);
       const input: RunInputWithTools = {
         agentId: agent.id,
         sessionKey: run.sessionKey,
@@ -129,7 +144,8 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
         tools: whatsappTools(deps, { accountId: run.accountId, chatJid: run.chatJid, messageId: run.messageId, logger: rlog }),
       };
       const result = await cachedProvider(agent).run(input);
-      stopTyping();
+      // composing stays on while more of this chat's messages wait their turn
+      run.releaseTyping();
       if (stopped) throw new Error('gateway stopping');
       const text = result.text.trim();
       const media = result.media?.length ? result.media : undefined;
@@ -159,7 +175,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       rlog.warn({ err: message }, 'agent run failed; nothing sent');
       throw err;
     } finally {
-      stopTyping();
+      run.releaseTyping();
       controllers.delete(controller);
     }
   }
@@ -176,6 +192,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       chatJid: message.chatJid,
       selfChat: message.isSelfChat === true,
       messageId: message.id,
+      releaseTyping: typingShare(accountId, message.chatJid),
       prepare: async (store) => {
         const subject = isGroup && opts.groupSubject ? await opts.groupSubject(accountId, message.chatJid).catch(() => null) : null;
         // Inbound media is fetched here, inside the session's queue: one chat's messages keep their order.
@@ -217,6 +234,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       sessionKey: target.sessionKey,
       chatJid: target.chatJid,
       selfChat: false,
+      releaseTyping: typingShare(target.accountId, target.chatJid),
       prepare: async (store) => ({
         envelope: { Body: params.message, RawBody: params.message },
         history: await store.history(target.sessionKey),
@@ -249,6 +267,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       inFlight: queue.running,
       queued: queue.queued,
       sessionsBusy: queue.keys(),
+      typingChats: typing.active,
       runs: { ...counts },
       lastRun,
     }),
@@ -258,6 +277,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       offStopping();
       for (const c of controllers) c.abort();
       await queue.idle();
+      typing.stopAll();
     },
   };
 }

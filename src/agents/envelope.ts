@@ -71,27 +71,38 @@ function mediaLine(msg: InboundMessage): string {
   return `\n[media attached: ${msg.mediaPath} (${type})${name}]`;
 }
 
-function zoneOrUtc(timeZone: string): string {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return timeZone;
-  } catch {
-    return 'UTC';
+/**
+ * One formatter per configured zone: building an Intl.DateTimeFormat costs far
+ * more than formatting with it, and every inbound message needs one. An unknown
+ * zone maps to the UTC formatter. Zones come from config, so the map stays small.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    const options: Intl.DateTimeFormatOptions = {
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    };
+    try {
+      f = new Intl.DateTimeFormat('en-US', { ...options, timeZone });
+    } catch {
+      f = new Intl.DateTimeFormat('en-US', { ...options, timeZone: 'UTC' });
+    }
+    formatters.set(timeZone, f);
   }
+  return f;
 }
 
 /** `YYYY-MM-DD HH:MM TZ` in `timeZone` (TZ as Intl's short name: `UTC`, `EST`, `GMT+2`). */
 export function formatEnvelopeTime(ms: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zoneOrUtc(timeZone),
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'short',
-  }).formatToParts(new Date(Number.isFinite(ms) ? ms : 0));
+  const parts = formatterFor(timeZone).formatToParts(new Date(Number.isFinite(ms) ? ms : 0));
   const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
 }

@@ -177,6 +177,40 @@ describe('agent dispatch', () => {
     expect(h.conn.presence.map((p) => p.state)).toEqual(['composing', 'composing', 'composing', 'paused']);
   });
 
+  it('a chat with queued messages keeps composing between its runs: one composing, one paused after the last answer', async () => {
+    const { h, provider, actor } = setup();
+    const [a1, a2, a3] = [dm(ALICE, 'a1'), dm(ALICE, 'a2'), dm(ALICE, 'a3')];
+    const b1 = dm(BOB, 'b1');
+    accept(h, a1, route(MAIN));
+    accept(h, a2, route(MAIN));
+    accept(h, b1, route(MAIN)); // same session, another chat: queued between Alice's runs
+    accept(h, a3, route(MAIN));
+    const states = (jid: string) => h.conn.presence.filter((p) => p.chatJid === jid).map((p) => p.state);
+    for (let i = 0; i < 4; i++) {
+      await until(() => provider.calls.length === i + 1);
+      provider.calls[i]!.resolve({ text: `r${i}` });
+    }
+    await actor.idle();
+    expect(provider.calls.map((c) => c.input.envelope.RawBody)).toEqual(['a1', 'a2', 'b1', 'a3']);
+    expect(h.of('reply.requested').map((r) => r.text)).toEqual(['r0', 'r1', 'r2', 'r3']);
+    expect(states(a1.chatJid)).toEqual(['composing', 'paused']);
+    expect(states(b1.chatJid)).toEqual(['composing', 'paused']);
+    expect(actor.summary()).toMatchObject({ typingChats: 0 });
+  });
+
+  it('typing stops when the last queued run of a chat fails', async () => {
+    const { h, provider, actor } = setup();
+    accept(h, dm(ALICE, 'one'), route(MAIN));
+    accept(h, dm(ALICE, 'two'), route(MAIN));
+    await until(() => provider.calls.length === 1);
+    provider.calls[0]!.resolve({ text: 'first' });
+    await until(() => provider.calls.length === 2);
+    expect(h.conn.presence.map((p) => p.state)).toEqual(['composing']);
+    provider.calls[1]!.reject(new Error('exited with code 1'));
+    await actor.idle();
+    expect(h.conn.presence.map((p) => p.state)).toEqual(['composing', 'paused']);
+  });
+
   it('self-chat replies are flagged for the response prefix', async () => {
     const { h, provider, actor } = setup();
     provider.auto = () => ({ text: 'hi me' });
