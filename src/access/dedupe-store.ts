@@ -39,6 +39,8 @@ export class DedupeStore {
   private saving: Promise<void> = Promise.resolve();
   private dirty = false;
   private saveFailures = 0;
+  /** The store's directory exists (made once per process, not on every save). */
+  private dirReady = false;
 
   constructor(
     readonly file: string,
@@ -98,8 +100,14 @@ export class DedupeStore {
       this.dirty = false;
       const data: StoreFile = { version: 1, keys: [...this.keys] };
       try {
-        await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-        await writeFileAtomic(this.file, JSON.stringify(data), 0o600);
+        if (!this.dirReady) await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+        this.dirReady = true;
+        try {
+          await writeFileAtomic(this.file, JSON.stringify(data), 0o600);
+        } catch (err) {
+          this.dirReady = false; // removed under us? make it again on the next save
+          throw err;
+        }
       } catch (err) {
         this.saveFailures += 1;
         this.onError(err);

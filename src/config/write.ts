@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import JSON5 from 'json5';
 import { WagateError } from '../errors.js';
+import { chmodNeeded } from '../file-mode.js';
 import { formatKeyPath, parseKeyPath, setAt, unsetAt, type KeyPath } from './key-path.js';
 import { parseConfigText, readConfigText, type LoadedConfig } from './load.js';
 import { validateConfig } from './validate.js';
@@ -35,7 +36,7 @@ export async function writeFileAtomic(
   try {
     handle = await fsp.open(tmp, 'wx', mode);
     await handle.writeFile(data);
-    await handle.chmod(mode); // the umask may have narrowed it; make it exact
+    if (chmodNeeded(mode)) await handle.chmod(mode); // the umask narrowed it; make it exact
     await handle.sync();
     await handle.close();
     handle = undefined;

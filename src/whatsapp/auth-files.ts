@@ -12,6 +12,7 @@
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { chmodNeeded } from '../file-mode.js';
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
@@ -41,7 +42,7 @@ async function writeTemp(target: string, data: string | Uint8Array, mode: number
   const tmp = tempPathFor(target);
   const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
-    await fh.chmod(mode); // open()'s mode is filtered by the umask; set it exactly
+    if (chmodNeeded(mode)) await fh.chmod(mode); // the umask narrowed open()'s mode; set it exactly
     await fh.writeFile(data);
     if (durable) await fh.sync();
   } catch (err) {

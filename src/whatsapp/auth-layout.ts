@@ -46,6 +46,11 @@ const KEY_FILE_RE = new RegExp(
   `^(${[...KEY_TYPES].sort((a, b) => b.length - a.length).join('|')})-.+\\.json$`,
 );
 
+/** True for a Signal key file (`session-….json`, `pre-key-….json` …), not its temp file. */
+export function isKeyFileName(name: string): boolean {
+  return KEY_FILE_RE.test(name);
+}
+
 /** True for the files logout removes: creds, its backup, key files, and their temp files. */
 export function isAuthFileName(name: string): boolean {
   const target = tempTarget(name) ?? name;

@@ -24,7 +24,7 @@ import {
   removeStaleTemps,
   writeFilesAtomic,
 } from './auth-files.js';
-import { isAuthFileName, keyFileName } from './auth-layout.js';
+import { isAuthFileName, isKeyFileName, KEY_TYPES, keyFileName } from './auth-layout.js';
 import { BufferJSON, proto } from './baileys-auth.js';
 import { enqueue, settled } from './auth-queue.js';
 
@@ -71,6 +71,16 @@ async function tightenModes(dir: string): Promise<void> {
   }
 }
 
+/**
+ * The key files of each open auth directory (by resolved path), listed at open and
+ * kept current by `set`: a key that has no file is answered \`null\` at once, without
+ * a read that fails with ENOENT or a wait for the write queue. Baileys looks up keys
+ * that usually do not exist (\`tctoken\` on every send); each used to cost both.
+ * Shared by every store open on the directory in this process, like the write queue.
+ */
+const keyFiles = new Map<string, Set<string>>();
+const KNOWN_TYPES: ReadonlySet<string> = new Set(KEY_TYPES);
+
 /** Open (or create) the auth state of one account directory. */
 export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthStore> {
   const { dir, log } = opts;
@@ -79,12 +89,14 @@ export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthSto
       await ensurePrivateDir(dir);
       await removeStaleTemps(dir, isAuthFileName);
       await tightenModes(dir);
+      keyFiles.set(path.resolve(dir), new Set((await readdir(dir)).filter(isKeyFileName)));
       return await loadCreds(dir, log);
     } catch (err) {
       throw credsError('open', dir, err);
     }
   });
   const creds = loaded.creds;
+  const present = (): Set<string> | undefined => keyFiles.get(path.resolve(dir));
 
   const readKey = async (type: keyof SignalDataTypeMap, id: string): Promise<unknown> => {
     const name = keyFileName(type, id);
@@ -110,10 +122,14 @@ export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthSto
 
   const keys: AuthenticationState['keys'] = {
     get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
-      await settled(dir); // read your own writes
+      const files = KNOWN_TYPES.has(type) ? present() : undefined;
       const data: { [id: string]: SignalDataTypeMap[T] } = {};
-      const values = await Promise.all(ids.map((id) => readKey(type, id)));
-      ids.forEach((id, i) => {
+      const onDisk = files ? ids.filter((id) => files.has(keyFileName(type, id))) : ids;
+      for (const id of ids) data[id] = null as unknown as SignalDataTypeMap[T];
+      if (onDisk.length === 0) return data;
+      await settled(dir); // read your own writes
+      const values = await Promise.all(onDisk.map((id) => readKey(type, id)));
+      onDisk.forEach((id, i) => {
         data[id] = values[i] as SignalDataTypeMap[T];
       });
       return data;
@@ -130,6 +146,9 @@ export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthSto
           else removals.push(name);
         }
       }
+      const files = present();
+      for (const w of writes) files?.add(w.name);
+      for (const name of removals) files?.delete(name);
       await enqueue(dir, async () => {
         try {
           // Keys change on every message: atomic, not fsynced (see writeFilesAtomic).

@@ -138,11 +138,31 @@ describe('signal keys', () => {
     expect((await store.state.keys.get('device-list', ['u1']))['u1']).toEqual(['0', '3']);
   });
 
+  it('keys without a file are answered from the listing made at open, without a read; files from before the open are read', async () => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'tctoken-15550001111@s.whatsapp.net.json'), JSON.stringify({ token: 'abc' }));
+    const store = await openAuthStore({ dir, log: recordingLog() });
+    // A file that appears behind the store's back is not read: absent keys cost no I/O.
+    await writeFile(path.join(dir, 'session-ghost.json'), JSON.stringify({ not: 'read' }));
+    expect((await store.state.keys.get('session', ['ghost']))['ghost']).toBeNull();
+    const got = await store.state.keys.get('tctoken', ['15550001111@s.whatsapp.net', '15550002222@s.whatsapp.net']);
+    expect(got['15550001111@s.whatsapp.net']).toEqual({ token: 'abc' });
+    expect(got['15550002222@s.whatsapp.net']).toBeNull();
+    await store.state.keys.set({ tctoken: { '15550002222@s.whatsapp.net': { token: Buffer.from('t2') } }, 'pre-key': { '9': null } });
+    expect(Buffer.from((await store.state.keys.get('tctoken', ['15550002222@s.whatsapp.net']))['15550002222@s.whatsapp.net']!.token).toString()).toBe('t2');
+    await store.state.keys.set({ tctoken: { '15550001111@s.whatsapp.net': null } });
+    expect((await store.state.keys.get('tctoken', ['15550001111@s.whatsapp.net']))['15550001111@s.whatsapp.net']).toBeNull();
+    // a store opened afterwards lists the directory again and reads what is there
+    const again = await openAuthStore({ dir, log: recordingLog() });
+    expect((await again.state.keys.get('session', ['ghost']))['ghost']).toEqual({ not: 'read' });
+    expect(Buffer.from((await again.state.keys.get('tctoken', ['15550002222@s.whatsapp.net']))['15550002222@s.whatsapp.net']!.token).toString()).toBe('t2');
+  });
+
   it('an unparsable key file reads as null with a warning naming the file only', async () => {
     const store = await openAuthStore({ dir, log: recordingLog() });
-    const log = recordingLog();
-    const store2 = await openAuthStore({ dir: store.dir, log });
     await writeFile(path.join(dir, 'session-x.json'), '{"secret-ish');
+    const log = recordingLog();
+    const store2 = await openAuthStore({ dir: store.dir, log }); // lists the key files anew
     expect((await store2.state.keys.get('session', ['x']))['x']).toBeNull();
     expect(log.warnings).toEqual([
       { obj: { dir, file: 'session-x.json', type: 'session' }, msg: 'ignoring an unparsable key file' },
@@ -150,8 +170,9 @@ describe('signal keys', () => {
   });
 
   it('a key file that cannot be read (a directory) rejects with WAGATE_ERR_CREDS', async () => {
-    const store = await openAuthStore({ dir, log: recordingLog() });
+    await mkdir(dir, { recursive: true });
     await mkdir(path.join(dir, 'session-x.json'));
+    const store = await openAuthStore({ dir, log: recordingLog() });
     const err = await Promise.resolve(store.state.keys.get('session', ['x'])).catch((e: unknown) => e);
     expect(isWagateError(err) && err.code).toBe('WAGATE_ERR_CREDS');
   });
