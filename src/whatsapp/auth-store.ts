@@ -4,7 +4,8 @@
  * over the same files — with durable writes:
  *
  * - every write atomic (temp, fsync, rename, fsync dir), files 0600, the dir 0700;
- * - creds and key writes of one directory serialized (`auth-queue.ts`);
+ * - creds saves of one directory serialized, each key file's writes in order, different
+ *   key files side by side (`auth-queue.ts`);
  * - `creds.json.bak` rotation and restore, and hard errors instead of "no creds"
  *   (`auth-creds.ts`);
  * - directory layout, legacy dir, `hasCreds` and logout in `auth-layout.ts`.
@@ -26,7 +27,7 @@ import {
 } from './auth-files.js';
 import { isAuthFileName, isKeyFileName, KEY_TYPES, keyFileName } from './auth-layout.js';
 import { BufferJSON, proto } from './baileys-auth.js';
-import { enqueue, settled } from './auth-queue.js';
+import { enqueue, enqueueKey, settled, settledKey } from './auth-queue.js';
 
 export { BACKUP_FILE, CREDS_FILE, inspectCreds, type AuthLog, type CredsInspection } from './auth-creds.js';
 export { hasCreds, removeAuthState, resolveAuthDir, KEY_TYPES } from './auth-layout.js';
@@ -127,8 +128,12 @@ export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthSto
       const onDisk = files ? ids.filter((id) => files.has(keyFileName(type, id))) : ids;
       for (const id of ids) data[id] = null as unknown as SignalDataTypeMap[T];
       if (onDisk.length === 0) return data;
-      await settled(dir); // read your own writes
-      const values = await Promise.all(onDisk.map((id) => readKey(type, id)));
+      const values = await Promise.all(
+        onDisk.map(async (id) => {
+          await settledKey(dir, keyFileName(type, id)); // read your own writes
+          return readKey(type, id);
+        }),
+      );
       onDisk.forEach((id, i) => {
         data[id] = values[i] as SignalDataTypeMap[T];
       });
@@ -149,19 +154,25 @@ export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthSto
       const files = present();
       for (const w of writes) files?.add(w.name);
       for (const name of removals) files?.delete(name);
-      await enqueue(dir, async () => {
-        try {
-          // Keys change on every message: atomic, not fsynced (see writeFilesAtomic).
-          await writeFilesAtomic(dir, writes, FILE_MODE, { durable: false });
-          for (const name of removals) {
-            await unlink(path.join(dir, name)).catch((err: unknown) => {
-              if (errnoCode(err) !== 'ENOENT') throw err;
-            });
+      const write = (name: string, job: () => Promise<void>) =>
+        enqueueKey(dir, name, async () => {
+          try {
+            await job();
+          } catch (err) {
+            throw credsError('write keys in', dir, err);
           }
-        } catch (err) {
-          throw credsError('write keys in', dir, err);
-        }
-      });
+        });
+      await Promise.all([
+        // Keys change on every message: atomic, not fsynced (see writeFilesAtomic).
+        ...writes.map((w) => write(w.name, () => writeFilesAtomic(dir, [w], FILE_MODE, { durable: false }))),
+        ...removals.map((name) =>
+          write(name, () =>
+            unlink(path.join(dir, name)).catch((err: unknown) => {
+              if (errnoCode(err) !== 'ENOENT') throw err;
+            }),
+          ),
+        ),
+      ]);
     },
   };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { enqueue, settled } from '../../src/whatsapp/auth-queue.js';
+import { enqueue, enqueueKey, settled, settledKey } from '../../src/whatsapp/auth-queue.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
   let resolve!: () => void;
@@ -60,5 +60,54 @@ describe('the per-directory write queue', () => {
     block.resolve();
     await waiting;
     expect(done).toBe(true);
+  });
+
+  it('key writes: one file in order, different files side by side', async () => {
+    const block = deferred();
+    const order: string[] = [];
+    const a1 = enqueueKey('/q/six', 'session-a.json', async () => {
+      order.push('a1 start');
+      await block.promise;
+      order.push('a1 end');
+    });
+    const a2 = enqueueKey('/q/six', 'session-a.json', async () => void order.push('a2'));
+    const b = enqueueKey('/q/six', 'session-b.json', async () => void order.push('b'));
+    await b; // not held up by a1
+    expect(order).toEqual(['a1 start', 'b']);
+    let readA = false;
+    const waitA = settledKey('/q/six', 'session-a.json').then(() => (readA = true));
+    await settledKey('/q/six', 'session-b.json');
+    await tick();
+    expect(readA).toBe(false);
+    block.resolve();
+    await Promise.all([a1, a2, waitA]);
+    expect(order).toEqual(['a1 start', 'b', 'a1 end', 'a2']);
+  });
+
+  it('an exclusive task (creds save, logout) waits for key writes in flight, and later key writes wait for it', async () => {
+    const block = deferred();
+    const order: string[] = [];
+    const k1 = enqueueKey('/q/seven', 'pre-key-1.json', async () => {
+      await block.promise;
+      order.push('k1');
+    });
+    const ex = enqueue('/q/seven', async () => void order.push('creds'));
+    const k2 = enqueueKey('/q/seven', 'pre-key-2.json', async () => void order.push('k2'));
+    await tick();
+    expect(order).toEqual([]);
+    const all = settled('/q/seven');
+    block.resolve();
+    await Promise.all([k1, ex, k2, all]);
+    expect(order).toEqual(['k1', 'creds', 'k2']);
+  });
+
+  it('a failed key write rejects its caller only; the next write of the file runs', async () => {
+    const failing = enqueueKey('/q/eight', 'session-x.json', async () => {
+      throw new Error('EIO');
+    });
+    const next = enqueueKey('/q/eight', 'session-x.json', async () => 7);
+    await expect(failing).rejects.toThrow('EIO');
+    await expect(next).resolves.toBe(7);
+    await expect(settled('/q/eight')).resolves.toBeUndefined();
   });
 });
