@@ -46,11 +46,12 @@ export interface SimCompanion {
   /** True while a logged-in connection is open. */
   online: boolean;
   /**
-   * Keep-alive pings (`iq xmlns=w:p`) this companion has sent since it linked.
-   * Baileys pings every `keepAliveIntervalMs` (30 s by default); a count that
-   * grows faster means the client floods the server.
+   * The iqs this companion sent since it linked, counted by `"<xmlns> <type> <first child>"`,
+   * e.g. `"w:p get ping"` (keep-alive: Baileys pings every 30 s by default) or
+   * `"privacy set tokens"` (privacy-token issuance). Tests read it to catch a client
+   * that floods the server.
    */
-  keepAlivePings: number;
+  iqs: Record<string, number>;
 }
 
 /** What a handler may do with the connection the stanza came from. */

@@ -201,7 +201,7 @@ export class Linker {
       lidUser: phone.lidUser,
       lid,
       online: false,
-      keepAlivePings: 0,
+      iqs: {},
       noiseKey: conn.clientStatic,
       identityKey: client.identityKey,
       firstLoginPending: true,

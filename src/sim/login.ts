@@ -89,7 +89,6 @@ export class LoginFlow {
     const xmlns = node.attrs.xmlns;
     const first = Array.isArray(node.content) ? node.content[0]?.tag : undefined;
     if (xmlns === 'w:p') {
-      rec.keepAlivePings += 1;
       conn.send(iqResult(node));
       return true;
     }

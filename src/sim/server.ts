@@ -117,6 +117,11 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     async onNode(conn, node) {
       const rec = conn.user !== undefined ? hub.record(conn.user) : undefined;
       if (rec && sessions.get(rec.user) === conn) {
+        if (node.tag === 'iq' && (node.attrs.type === 'get' || node.attrs.type === 'set')) {
+          const first = Array.isArray(node.content) ? node.content[0]?.tag : undefined;
+          const key = `${node.attrs.xmlns ?? ''} ${node.attrs.type} ${first ?? ''}`;
+          rec.iqs[key] = (rec.iqs[key] ?? 0) + 1;
+        }
         if (login.handle(conn, rec, node)) return;
         if (await hub.dispatch(node, { companion: rec, send: (n) => conn.send(n) })) return;
       } else if (linker.handle(conn, node)) {

@@ -3,7 +3,7 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DisconnectReason, makeCacheableSignalKeyStore, downloadMediaMessage, type AnyMessageContent, type WAMessage, type proto } from '@whiskeysockets/baileys';
+import makeWASocket, { DisconnectReason, makeCacheableSignalKeyStore, downloadMediaMessage, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage, type proto } from '@whiskeysockets/baileys';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -81,10 +81,11 @@ export class BaileysAccountTransport implements AccountTransport {
         throw new WagateError('WAGATE_ERR_NOT_LINKED', `Account ${this.accountId} has no saved creds; run \`wagate channels login\`.`);
       }
       if (closedByUs) return;
+      // Signal keys are read on every message: serve them from memory, write through to the store.
+      const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
       sock = makeWASocket({
         waWebSocketUrl: this.opts.url,
-        // Signal keys are read on every message: serve them from memory, write through to the store.
-        auth: { creds: store.state.creds, keys: makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never) },
+        auth: { creds: store.state.creds, keys },
         logger: baileysLogger(log) as never,
         markOnlineOnConnect: false,
         // Our own sends are not news: without this Baileys upserts them back as
@@ -100,6 +101,7 @@ export class BaileysAccountTransport implements AccountTransport {
         getMessage: async (key) => (key.id ? this.sent.get(key.id) : undefined),
       });
       const s = sock;
+      persistPrivacyTokens(s, keys);
       s.ws.on('message', () => listener({ type: 'activity', at: Date.now() }));
       s.ev.on('creds.update', () => {
         store.saveCreds().catch((err: unknown) => log.error({ err }, 'saving creds failed'));
@@ -249,6 +251,26 @@ function isLoopbackUrl(url: string): boolean {
 }
 
 /** Baileys' own logging, bridged into ours at warn (or quieter, when ours is quieter). */
+/**
+ * Baileys rc14 issues our privacy token (`iq xmlns=privacy` `<tokens>`) after a 1:1
+ * send and then records that it did, so the next send to the contact does not issue
+ * it again for days. But it does so from a fire-and-forget continuation of the
+ * send's key transaction: AsyncLocalStorage carries the finished transaction's
+ * context into it, the write lands in that transaction's cache and is never
+ * committed, and every later message to the contact issues the token again — one
+ * extra iq to WhatsApp per message sent. Writes of `tctoken` made inside a
+ * transaction are therefore also written straight to the key store.
+ */
+function persistPrivacyTokens(sock: ReturnType<typeof makeWASocket>, store: SignalKeyStore): void {
+  const txKeys = sock.authState.keys as SignalKeyStoreWithTransaction;
+  if (typeof txKeys.isInTransaction !== 'function') return;
+  const set = txKeys.set.bind(txKeys);
+  txKeys.set = async (data) => {
+    await set(data);
+    if (data.tctoken && txKeys.isInTransaction()) await store.set({ tctoken: data.tctoken });
+  };
+}
+
 function baileysLogger(log: Logger): Logger {
   const level = log.levelVal > log.levels.values.warn! ? log.level : 'warn';
   return log.child({ subsystem: 'whatsapp/baileys' }, { level });

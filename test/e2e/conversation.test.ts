@@ -70,6 +70,19 @@ describe('the conversation loop end to end (real Baileys ↔ simulator)', () => 
     expect(ack!.at).toBeLessThanOrEqual(reply.at);
   });
 
+  it('replies to a contact issue our privacy token to WhatsApp once, not once per message', async () => {
+    // Baileys rc14 loses its record of the issuance (see persistPrivacyTokens) and
+    // would send one `privacy set tokens` iq per reply.
+    const { h } = await start({ channels: { whatsapp: OPEN } });
+    const ann = h.sim.contact('+15557770005', { name: 'Ann' });
+    for (let i = 0; i < 4; i++) {
+      await ann.send(`m${i}`);
+      await texts(ann, i, 1);
+    }
+    expect(await texts(ann, 0, 4)).toEqual(['echo: m0', 'echo: m1', 'echo: m2', 'echo: m3']);
+    expect(h.sim.hub.companions.get(BOT.slice(1))!.iqs['privacy set tokens']).toBe(1);
+  });
+
   it('a 9,000-character reply arrives as 3 messages', async () => {
     const { h } = await start({ channels: { whatsapp: OPEN } });
     const bob = h.sim.contact('+15557770003', { name: 'Bob' });

@@ -10,7 +10,7 @@ function companion(user = '15550000001'): CompanionRecord {
     lidUser: '100000000000001',
     lid: '100000000000001:1@lid',
     online: false,
-    keepAlivePings: 0,
+    iqs: {},
     noiseKey: Buffer.alloc(32),
     identityKey: Buffer.alloc(32),
     firstLoginPending: true,
