@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWagateError } from '../../src/errors.js';
 import { parseCreds } from '../../src/whatsapp/auth-creds.js';
+import { BufferJSON } from '../../src/whatsapp/baileys-auth.js';
 import { openAuthStore, type AuthStore } from '../../src/whatsapp/auth-store.js';
 import { makeLinkedDir, modeOf, recordingLog, tempRoot } from './helpers/auth-fixtures.js';
 
@@ -156,6 +157,25 @@ describe('signal keys', () => {
     const again = await openAuthStore({ dir, log: recordingLog() });
     expect((await again.state.keys.get('session', ['ghost']))['ghost']).toEqual({ not: 'read' });
     expect(Buffer.from((await again.state.keys.get('tctoken', ['15550002222@s.whatsapp.net']))['15550002222@s.whatsapp.net']!.token).toString()).toBe('t2');
+  });
+
+  it('writes of one key fired together are applied in order: the last value stays, and each caller resolves once its value is on disk', async () => {
+    const store = await openAuthStore({ dir, log: recordingLog() });
+    const file = path.join(dir, 'session-burst.json');
+    const sets = [1, 2, 3, 4, 5].map((n) => store.state.keys.set({ session: { burst: Buffer.from([n]) } }));
+    const valueOnDisk = async () => Buffer.from(JSON.parse(await readFile(file, 'utf8'), BufferJSON.reviver) as Uint8Array)[0]!;
+    const seen = await Promise.all(sets.map((p) => Promise.resolve(p).then(valueOnDisk)));
+    // when a caller's write resolves, its own value or a newer one is on disk
+    seen.forEach((v, i) => expect(v).toBeGreaterThanOrEqual(i + 1));
+    expect(Buffer.from((await store.state.keys.get('session', ['burst']))['burst']!)).toEqual(Buffer.from([5]));
+    const reopened = await openAuthStore({ dir, log: recordingLog() });
+    expect(Buffer.from((await reopened.state.keys.get('session', ['burst']))['burst']!)).toEqual(Buffer.from([5]));
+
+    // a removal after a write, fired together: the file is gone
+    void store.state.keys.set({ session: { gone: Buffer.from([1]) } });
+    await store.state.keys.set({ session: { gone: null } });
+    await store.flush();
+    expect((await readdir(dir)).filter((n) => n.startsWith('session-gone'))).toEqual([]);
   });
 
   it('an unparsable key file reads as null with a warning naming the file only', async () => {
