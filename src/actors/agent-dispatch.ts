@@ -36,6 +36,8 @@ export interface AgentDispatchOptions {
   /** Group subject lookup (the group-metadata actor's `subject`); absent = the JID is shown. */
   groupSubject?: (accountId: string, groupJid: string) => Promise<string | null>;
   typingRefreshMs?: number;
+  /** The per-session run queue, shared with agent heartbeats (default: one of its own). */
+  queue?: SessionQueue;
 }
 
 export interface AgentDispatchActor extends RunningActor {
@@ -78,7 +80,7 @@ interface LastRun {
 
 export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions = {}): AgentDispatchActor {
   const log = subLogger(deps.logger, 'agent');
-  const queue = new SessionQueue();
+  const queue = opts.queue ?? new SessionQueue();
   const stores = new Map<string, SessionStore>();
   const providers = new Map<string, AgentProvider>();
   const controllers = new Set<AbortController>();

@@ -6,7 +6,9 @@
  * `reply.requested` (source 'heartbeat') to the target — `last`: the chat the agent
  * last answered (tracked from `message.accepted`, else the session's last chat),
  * `whatsapp`: `to`, `none`: nowhere — and the prompt and reply are then appended
- * to the session. A run never overlaps the agent's previous one.
+ * to the session. A run never overlaps the agent's previous one, and it takes its
+ * turn in the session's queue (`queue`, shared with agent dispatch): it never
+ * interleaves with a message's run in the same session.
  */
 import { randomUUID } from 'node:crypto';
 import { parseDuration, resolveAgents, type AgentConfig } from '../config/index.js';
@@ -15,6 +17,7 @@ import { subLogger } from '../log.js';
 import { heartbeatTarget, isHeartbeatOk, accountForAgent, type HeartbeatChat } from '../agents/heartbeat.js';
 import { createProvider, type AgentProvider } from '../agents/providers/index.js';
 import { mainSessionKey } from '../agents/routing.js';
+import { SessionQueue } from '../agents/session-queue.js';
 import { SessionStore, sessionsDirFor } from '../agents/session-store.js';
 import type { ActorDeps } from './deps.js';
 
@@ -23,6 +26,8 @@ export interface AgentHeartbeatOptions {
   providerFor?: (agent: AgentConfig) => AgentProvider;
   env?: NodeJS.ProcessEnv;
   newRunId?: () => string;
+  /** The per-session run queue, shared with agent dispatch (default: one of its own). */
+  queue?: SessionQueue;
 }
 
 export type HeartbeatOutcome = 'ok' | 'delivered' | 'no-target' | 'busy' | 'error';
@@ -56,6 +61,7 @@ interface AgentTimer {
 export function startAgentHeartbeat(deps: ActorDeps, opts: AgentHeartbeatOptions = {}): AgentHeartbeatActor {
   const log = subLogger(deps.logger, 'agent').child({ component: 'heartbeat' });
   const newRunId = opts.newRunId ?? randomUUID;
+  const queue = opts.queue ?? new SessionQueue();
   const providerFor =
     opts.providerFor ?? ((agent: AgentConfig) => createProvider(agent.heartbeat.model ?? agent.model, { env: opts.env }));
   const lastChat = new Map<string, HeartbeatChat>();
@@ -87,6 +93,14 @@ export function startAgentHeartbeat(deps: ActorDeps, opts: AgentHeartbeatOptions
     return chatJid ? { accountId: accountForAgent(deps.config, deps.accounts.keys(), agent.id), chatJid } : null;
   }
 
+  interface Turn {
+    runId: string;
+    at: number;
+    sessionKey: string;
+    signal: AbortSignal;
+    done: (outcome: HeartbeatOutcome, extra?: Partial<HeartbeatRun>) => HeartbeatRun;
+  }
+
   async function execute(t: AgentTimer): Promise<HeartbeatRun> {
     const { agent } = t;
     const runId = newRunId();
@@ -101,41 +115,47 @@ export function startAgentHeartbeat(deps: ActorDeps, opts: AgentHeartbeatOptions
       rlog.info({ outcome, durationMs: r.durationMs, chatJid: r.chatJid, err: r.error }, 'agent heartbeat');
       return r;
     };
+    const sessionKey = agent.heartbeat.session ?? mainSessionKey(deps.config, agent.id);
     try {
-      const sessionKey = agent.heartbeat.session ?? mainSessionKey(deps.config, agent.id);
-      const store = new SessionStore(sessionsDirFor(deps.config, deps.stateDir, agent.id));
-      const prompt = agent.heartbeat.prompt;
-      const result = await providerFor(agent).run({
-        agentId: agent.id,
-        sessionKey,
-        envelope: { Body: prompt, RawBody: prompt },
-        history: await store.history(sessionKey),
-        signal: controller.signal,
-      });
-      if (stopped) return done('error', { error: 'gateway stopping' });
-      const text = result.text.trim();
-      if (isHeartbeatOk(text)) return done('ok');
-      const target = heartbeatTarget(deps.config, deps.accounts.keys(), agent, await lastChatOf(agent, store, sessionKey));
-      if (!target) return done('no-target');
-      await store.append(
-        sessionKey,
-        { role: 'user', text: prompt, at, sender: 'heartbeat' },
-        { role: 'assistant', text, at: deps.now(), chatJid: target.chatJid },
-      );
-      deps.bus.emit('reply.requested', {
-        accountId: target.accountId,
-        chatJid: target.chatJid,
-        text,
-        source: 'heartbeat',
-        requestId: runId,
-        ...(target.selfChat ? { selfChat: true } : {}),
-      });
-      return done('delivered', { chatJid: target.chatJid });
+      // the session's turn: a message's run never interleaves with this one
+      return await queue.run(sessionKey, () => turn(agent, { runId, at, sessionKey, signal: controller.signal, done }));
     } catch (err) {
       return done('error', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       controllers.delete(controller);
     }
+  }
+
+  async function turn(agent: AgentConfig, { runId, at, sessionKey, signal, done }: Turn): Promise<HeartbeatRun> {
+    if (stopped) return done('error', { error: 'gateway stopping' });
+    const store = new SessionStore(sessionsDirFor(deps.config, deps.stateDir, agent.id));
+    const prompt = agent.heartbeat.prompt;
+    const result = await providerFor(agent).run({
+      agentId: agent.id,
+      sessionKey,
+      envelope: { Body: prompt, RawBody: prompt },
+      history: await store.history(sessionKey),
+      signal,
+    });
+    if (stopped) return done('error', { error: 'gateway stopping' });
+    const text = result.text.trim();
+    if (isHeartbeatOk(text)) return done('ok');
+    const target = heartbeatTarget(deps.config, deps.accounts.keys(), agent, await lastChatOf(agent, store, sessionKey));
+    if (!target) return done('no-target');
+    await store.append(
+      sessionKey,
+      { role: 'user', text: prompt, at, sender: 'heartbeat' },
+      { role: 'assistant', text, at: deps.now(), chatJid: target.chatJid },
+    );
+    deps.bus.emit('reply.requested', {
+      accountId: target.accountId,
+      chatJid: target.chatJid,
+      text,
+      source: 'heartbeat',
+      requestId: runId,
+      ...(target.selfChat ? { selfChat: true } : {}),
+    });
+    return done('delivered', { chatJid: target.chatJid });
   }
 
   function run(t: AgentTimer): Promise<HeartbeatRun> {

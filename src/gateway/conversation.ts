@@ -10,6 +10,7 @@ import { startAccessPolicy } from '../actors/access-policy.js';
 import { startAckReaction } from '../actors/ack-reaction.js';
 import { startAgentDispatch } from '../actors/agent-dispatch.js';
 import { startAgentHeartbeat } from '../actors/agent-heartbeat.js';
+import { SessionQueue } from '../agents/session-queue.js';
 import type { ActorDeps } from '../actors/deps.js';
 import { startGroupMetadata } from '../actors/group-metadata.js';
 import { startHistoryBuffer } from '../actors/history-buffer.js';
@@ -35,9 +36,11 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
   actors.add(startAckReaction(deps));
   const groups = startGroupMetadata(deps);
   actors.add(groups);
-  const dispatch = startAgentDispatch(deps, { groupSubject: (acc, jid) => groups.subject(acc, jid) });
+  // One run at a time per session, whether a message or a heartbeat started it.
+  const sessions = new SessionQueue();
+  const dispatch = startAgentDispatch(deps, { groupSubject: (acc, jid) => groups.subject(acc, jid), queue: sessions });
   actors.add(dispatch);
-  actors.add(startAgentHeartbeat(deps));
+  actors.add(startAgentHeartbeat(deps, { queue: sessions }));
 
   methods.register('agent', {
     description: 'Run the agent on a message: answers {runId, status:"accepted"}, streams `agent` events, ends with {runId, status, summary}.',

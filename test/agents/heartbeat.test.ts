@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startAgentDispatch } from '../../src/actors/agent-dispatch.js';
 import { startAgentHeartbeat, type AgentHeartbeatActor } from '../../src/actors/agent-heartbeat.js';
 import { isHeartbeatOk } from '../../src/agents/heartbeat.js';
 import type { AgentProvider, ProviderResult, ProviderRunInput } from '../../src/agents/providers/types.js';
+import { SessionQueue } from '../../src/agents/session-queue.js';
 import { SessionStore, sessionsDirFor } from '../../src/agents/session-store.js';
 import { HEARTBEAT_PROMPT } from '../../src/config/index.js';
 import { ALICE, dm, harness, type Harness } from '../access/harness.js';
@@ -165,5 +167,39 @@ describe('agent heartbeat', () => {
     release({ text: 'HEARTBEAT_OK' });
     expect((await first).outcome).toBe('ok');
     expect(provider.inputs).toHaveLength(1);
+  });
+
+  it('takes its turn in the session queue shared with agent dispatch: never interleaves with a message run', async () => {
+    vi.useRealTimers();
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] }, { agents: { defaults: { heartbeat: { every: '1h', target: 'last' } } } });
+    const queue = new SessionQueue();
+    let releaseDm: (r: ProviderResult) => void = () => undefined;
+    const dmInputs: ProviderRunInput[] = [];
+    const dmProvider: AgentProvider = {
+      name: 'command',
+      run: (input) => {
+        dmInputs.push(input);
+        return new Promise((r) => (releaseDm = r));
+      },
+    };
+    const dispatch = startAgentDispatch(h.deps, { providerFor: () => dmProvider, queue, timeZone: 'UTC' });
+    const hb = new FakeProvider();
+    hb.reply = { text: 'Reminder: stretch' };
+    const actor = startAgentHeartbeat(h.deps, { providerFor: () => hb, queue, newRunId: () => 'hb-1' });
+    actors.push(actor);
+    try {
+      accept(h, dm(ALICE, 'question'));
+      await vi.waitFor(() => expect(dmInputs).toHaveLength(1));
+      const beat = actor.runNow('main');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(hb.inputs).toHaveLength(0); // waits for the message's run
+      releaseDm({ text: 'answer' });
+      expect((await beat).outcome).toBe('delivered');
+      expect(hb.inputs[0]!.history.map((e) => e.text)).toEqual(['question', 'answer']);
+      const entries = await new SessionStore(sessionsDirFor(h.deps.config, h.deps.stateDir, 'main')).read(MAIN);
+      expect(entries.map((e) => e.text)).toEqual(['question', 'answer', HEARTBEAT_PROMPT, 'Reminder: stretch']);
+    } finally {
+      await dispatch.stop();
+    }
   });
 });
