@@ -48,10 +48,19 @@ async function until(ok: () => boolean, what: string, timeoutMs = 60_000): Promi
 
 export async function openBare(home: string, id: string, url: string, echo = false): Promise<EchoSide> {
   const { state, saveCreds } = await useMultiFileAuthState(authDirOf(home, id));
+  // Baileys' multi-file store has no flush: track its writes so stop() can wait for
+  // them — a child that exits mid-write leaves the next round a stale Signal session.
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p)).catch(() => undefined);
+    return p;
+  };
+  const keys = { get: state.keys.get, set: (data: Parameters<typeof state.keys.set>[0]) => track(Promise.resolve(state.keys.set(data))) };
   const fetchAgent = new Agent({ rejectUnauthorized: false });
   const sock = makeWASocket({
     waWebSocketUrl: url,
-    auth: state,
+    auth: { creds: state.creds, keys },
     logger: pino({ level: 'silent' }) as never,
     markOnlineOnConnect: false,
     syncFullHistory: false,
@@ -59,7 +68,7 @@ export async function openBare(home: string, id: string, url: string, echo = fal
     getMessage: async () => undefined,
   });
   let open = false;
-  sock.ev.on('creds.update', () => void saveCreds());
+  sock.ev.on('creds.update', () => void track(saveCreds()));
   sock.ev.on('connection.update', (u) => {
     if (u.connection === 'open') open = true;
     if (u.connection === 'close') open = false;
@@ -85,6 +94,14 @@ export async function openBare(home: string, id: string, url: string, echo = fal
     async stop() {
       sock.end(undefined);
       fetchAgent.destroy();
+      // wait until no write has been pending for 100 ms (work in flight may still queue one)
+      for (let quiet = 0; quiet < 100; quiet += 10) {
+        if (pending.size > 0) {
+          quiet = 0;
+          await Promise.allSettled([...pending]);
+        }
+        await sleep(10);
+      }
     },
   };
 }

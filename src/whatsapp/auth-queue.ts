@@ -24,6 +24,8 @@ interface DirQueue {
   shared: Set<Promise<void>>;
   /** The latest write of each key file. */
   keys: Map<string, Promise<void>>;
+  /** Tasks queued so far (a change means something new was queued). */
+  queued: number;
 }
 
 const dirs = new Map<string, DirQueue>();
@@ -32,13 +34,14 @@ const done = (): void => undefined;
 function queueOf(dir: string): DirQueue {
   const key = path.resolve(dir);
   let q = dirs.get(key);
-  if (!q) dirs.set(key, (q = { exclusive: Promise.resolve(), shared: new Set(), keys: new Map() }));
+  if (!q) dirs.set(key, (q = { exclusive: Promise.resolve(), shared: new Set(), keys: new Map(), queued: 0 }));
   return q;
 }
 
 /** Run `task` after every task queued before it for `dir`; later tasks wait for it. */
 export function enqueue<T>(dir: string, task: () => Promise<T>): Promise<T> {
   const q = queueOf(dir);
+  q.queued += 1;
   const result = Promise.all([q.exclusive, ...q.shared]).then(task);
   q.exclusive = result.then(done, done);
   return result;
@@ -47,6 +50,7 @@ export function enqueue<T>(dir: string, task: () => Promise<T>): Promise<T> {
 /** Run `task` (a write of key file `name`) after the exclusive tasks and the previous write of `name`. */
 export function enqueueKey<T>(dir: string, name: string, task: () => Promise<T>): Promise<T> {
   const q = queueOf(dir);
+  q.queued += 1;
   const result = Promise.all([q.exclusive, q.keys.get(name)]).then(task);
   const tail = result.then(done, done);
   q.keys.set(name, tail);
@@ -62,6 +66,21 @@ export function enqueueKey<T>(dir: string, name: string, task: () => Promise<T>)
 export function settled(dir: string): Promise<void> {
   const q = dirs.get(path.resolve(dir));
   return q ? Promise.all([q.exclusive, ...q.shared]).then(done) : Promise.resolve();
+}
+
+/**
+ * Resolves once every task queued for `dir` has settled and nothing new was queued
+ * for `quietMs`: after a socket closed, work already in flight (a message being
+ * decrypted) may still commit key writes; a process exiting before them would
+ * start next time with a stale Signal session.
+ */
+export async function settledQuietly(dir: string, quietMs: number): Promise<void> {
+  for (;;) {
+    const before = dirs.get(path.resolve(dir))?.queued ?? 0;
+    await settled(dir);
+    await new Promise((r) => setTimeout(r, quietMs));
+    if ((dirs.get(path.resolve(dir))?.queued ?? 0) === before) return;
+  }
 }
 
 /** Resolves once the exclusive tasks and the writes of key file `name` queued so far have settled. */

@@ -27,7 +27,7 @@ import {
 } from './auth-files.js';
 import { isAuthFileName, isKeyFileName, KEY_TYPES, keyFileName } from './auth-layout.js';
 import { BufferJSON, proto } from './baileys-auth.js';
-import { enqueue, enqueueKey, settled, settledKey } from './auth-queue.js';
+import { enqueue, enqueueKey, settled, settledKey, settledQuietly } from './auth-queue.js';
 
 export { BACKUP_FILE, CREDS_FILE, inspectCreds, type AuthLog, type CredsInspection } from './auth-creds.js';
 export { hasCreds, removeAuthState, resolveAuthDir, KEY_TYPES } from './auth-layout.js';
@@ -50,6 +50,8 @@ export interface AuthStore {
   readonly source: CredsSource;
   /** Resolves once every write queued so far has settled. */
   flush(): Promise<void>;
+  /** Resolves once every write has settled and none was queued for `quietMs` (after a close). */
+  flushQuietly(quietMs: number): Promise<void>;
 }
 
 function credsError(what: string, dir: string, err: unknown): WagateError {
@@ -185,5 +187,6 @@ export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthSto
       return enqueue(dir, () => saveCredsFile(dir, text));
     },
     flush: () => settled(dir),
+    flushQuietly: (quietMs) => settledQuietly(dir, quietMs),
   };
 }

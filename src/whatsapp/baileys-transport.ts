@@ -35,6 +35,8 @@ export interface BaileysTransportOptions {
 
 /** Sent messages kept for Baileys' retry requests (`getMessage`). */
 const RETRY_CACHE = 500;
+/** After a close: how long the auth store must see no new write before the close is reported. */
+const CLOSE_QUIET_MS = 50;
 
 export class BaileysAccountTransport implements AccountTransport {
   readonly accountId: string;
@@ -132,7 +134,8 @@ export class BaileysAccountTransport implements AccountTransport {
           const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
           const reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
-          void store.flush().finally(() => finish(code, reason));
+          // Work in flight may still commit key writes; let them land before reporting the close.
+          void store.flushQuietly(CLOSE_QUIET_MS).finally(() => finish(code, reason));
         }
       });
     })();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { enqueue, enqueueKey, settled, settledKey } from '../../src/whatsapp/auth-queue.js';
+import { enqueue, enqueueKey, settled, settledKey, settledQuietly } from '../../src/whatsapp/auth-queue.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
   let resolve!: () => void;
@@ -109,5 +109,21 @@ describe('the per-directory write queue', () => {
     await expect(failing).rejects.toThrow('EIO');
     await expect(next).resolves.toBe(7);
     await expect(settled('/q/eight')).resolves.toBeUndefined();
+  });
+
+  it('settledQuietly also waits for a write queued shortly after the others settled (a late commit after a close)', async () => {
+    const done: string[] = [];
+    void enqueueKey('/q/nine', 'session-a.json', async () => void done.push('a'));
+    const quiet = settledQuietly('/q/nine', 40);
+    await settled('/q/nine');
+    await new Promise((r) => setTimeout(r, 10));
+    const late = deferred();
+    void enqueueKey('/q/nine', 'session-b.json', async () => {
+      await late.promise;
+      done.push('b');
+    });
+    setTimeout(() => late.resolve(), 60);
+    await quiet;
+    expect(done).toEqual(['a', 'b']);
   });
 });
