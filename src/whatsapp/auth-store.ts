@@ -76,9 +76,9 @@ async function tightenModes(dir: string): Promise<void> {
 
 /**
  * The key files of each open auth directory (by resolved path), listed at open and
- * kept current by `set`: a key that has no file is answered \`null\` at once, without
+ * kept current by `set`: a key that has no file is answered `null` at once, without
  * a read that fails with ENOENT or a wait for the write queue. Baileys looks up keys
- * that usually do not exist (\`tctoken\` on every send); each used to cost both.
+ * that usually do not exist (`tctoken` on every send); each used to cost both.
  * Shared by every store open on the directory in this process, like the write queue.
  */
 const keyFiles = new Map<string, Set<string>>();
