@@ -16,7 +16,7 @@ import type { InboundMessage } from '../ports/inbound.js';
 import type { MessageRoute } from '../bus/events.js';
 import { resolveRunTarget, type AgentRunEvent, type AgentRunParams } from '../agents/control-run.js';
 import { createProvider, type AgentProvider, type ProviderResult } from '../agents/providers/index.js';
-import { SessionQueue } from '../agents/session-queue.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { SessionStore, sessionsDirFor, type SessionEntry } from '../agents/session-store.js';
 import { envelopeBuilder, prepareTurn, type EnvelopeBuilder, type PreparedTurn } from '../agents/turn.js';
 import { ChatTyping, startTyping } from '../agents/typing.js';
@@ -37,7 +37,7 @@ export interface AgentDispatchOptions {
   groupSubject?: (accountId: string, groupJid: string) => Promise<string | null>;
   typingRefreshMs?: number;
   /** The per-session run queue, shared with agent heartbeats (default: one of its own). */
-  queue?: SessionQueue;
+  queue?: KeyedQueue;
 }
 
 export interface AgentDispatchActor extends RunningActor {
@@ -80,7 +80,7 @@ interface LastRun {
 
 export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions = {}): AgentDispatchActor {
   const log = subLogger(deps.logger, 'agent');
-  const queue = opts.queue ?? new SessionQueue();
+  const queue = opts.queue ?? new KeyedQueue();
   const stores = new Map<string, SessionStore>();
   const providers = new Map<string, AgentProvider>();
   const controllers = new Set<AbortController>();

@@ -17,7 +17,7 @@ import { subLogger } from '../log.js';
 import { heartbeatTarget, isHeartbeatOk, accountForAgent, type HeartbeatChat } from '../agents/heartbeat.js';
 import { createProvider, type AgentProvider } from '../agents/providers/index.js';
 import { mainSessionKey } from '../agents/routing.js';
-import { SessionQueue } from '../agents/session-queue.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { SessionStore, sessionsDirFor } from '../agents/session-store.js';
 import type { ActorDeps } from './deps.js';
 
@@ -27,7 +27,7 @@ export interface AgentHeartbeatOptions {
   env?: NodeJS.ProcessEnv;
   newRunId?: () => string;
   /** The per-session run queue, shared with agent dispatch (default: one of its own). */
-  queue?: SessionQueue;
+  queue?: KeyedQueue;
 }
 
 export type HeartbeatOutcome = 'ok' | 'delivered' | 'no-target' | 'busy' | 'error';
@@ -61,7 +61,7 @@ interface AgentTimer {
 export function startAgentHeartbeat(deps: ActorDeps, opts: AgentHeartbeatOptions = {}): AgentHeartbeatActor {
   const log = subLogger(deps.logger, 'agent').child({ component: 'heartbeat' });
   const newRunId = opts.newRunId ?? randomUUID;
-  const queue = opts.queue ?? new SessionQueue();
+  const queue = opts.queue ?? new KeyedQueue();
   const providerFor =
     opts.providerFor ?? ((agent: AgentConfig) => createProvider(agent.heartbeat.model ?? agent.model, { env: opts.env }));
   const lastChat = new Map<string, HeartbeatChat>();

@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import JSON5 from 'json5';
 import { WagateError } from '../errors.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { chmodNeeded } from '../file-mode.js';
 import { formatKeyPath, parseKeyPath, setAt, unsetAt, type KeyPath } from './key-path.js';
 import { parseConfigText, readConfigText, type LoadedConfig } from './load.js';
@@ -64,19 +65,8 @@ async function fsyncDir(dir: string): Promise<void> {
 
 // ---- config edits ----
 
-const queues = new Map<string, Promise<unknown>>();
-
-/** Run edits of one file one after another (no lost updates inside a process). */
-function serialized<T>(file: string, job: () => Promise<T>): Promise<T> {
-  const prev = queues.get(file) ?? Promise.resolve();
-  const next = prev.then(job, job);
-  const tail = next.catch(() => undefined);
-  queues.set(file, tail);
-  void tail.then(() => {
-    if (queues.get(file) === tail) queues.delete(file);
-  });
-  return next;
-}
+/** Edits of one file run one after another (no lost updates inside a process). */
+const edits = new KeyedQueue();
 
 function editError(file: string, what: string, cause?: unknown): WagateError {
   return new WagateError('WAGATE_ERR_CONFIG', `Invalid config ${file}: ${what}`, { cause });
@@ -131,7 +121,7 @@ async function commit(file: string, raw: Record<string, unknown>): Promise<Loade
 
 /** Set `keyPath` (e.g. `channels.whatsapp.dmPolicy`) to a JSON5 value, validated and atomic. */
 export function setConfigValue(file: string, keyPath: string, json5Value: string): Promise<LoadedConfig> {
-  return serialized(file, async () => {
+  return edits.run(file, async () => {
     const keys = parseKey(file, keyPath);
     const value = parseConfigValue(json5Value, file);
     const raw = await readRaw(file);
@@ -146,7 +136,7 @@ export function setConfigValue(file: string, keyPath: string, json5Value: string
 
 /** Remove `keyPath` (its default applies again). `removed` is false when it was not set. */
 export function unsetConfigValue(file: string, keyPath: string): Promise<LoadedConfig & { removed: boolean }> {
-  return serialized(file, async () => {
+  return edits.run(file, async () => {
     const keys = parseKey(file, keyPath);
     const raw = await readRaw(file);
     let removed: boolean;

@@ -10,7 +10,7 @@ import { startAccessPolicy } from '../actors/access-policy.js';
 import { startAckReaction } from '../actors/ack-reaction.js';
 import { startAgentDispatch } from '../actors/agent-dispatch.js';
 import { startAgentHeartbeat } from '../actors/agent-heartbeat.js';
-import { SessionQueue } from '../agents/session-queue.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import type { ActorDeps } from '../actors/deps.js';
 import { startGroupMetadata } from '../actors/group-metadata.js';
 import { startHistoryBuffer } from '../actors/history-buffer.js';
@@ -37,7 +37,7 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
   const groups = startGroupMetadata(deps);
   actors.add(groups);
   // One run at a time per session, whether a message or a heartbeat started it.
-  const sessions = new SessionQueue();
+  const sessions = new KeyedQueue();
   const dispatch = startAgentDispatch(deps, { groupSubject: (acc, jid) => groups.subject(acc, jid), queue: sessions });
   actors.add(dispatch);
   actors.add(startAgentHeartbeat(deps, { queue: sessions }));

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { WagateError } from '../errors.js';
+import { KeyedQueue } from '../keyed-queue.js';
 
 export interface FileLockOptions {
   /** Give up waiting after this long (default 5 s). */
@@ -18,26 +19,19 @@ export interface FileLockOptions {
   pollMs?: number;
 }
 
-const queues = new Map<string, Promise<unknown>>();
+/** Callers inside this process wait their turn here before polling for the file. */
+const waiting = new KeyedQueue();
 
 /** Run `job` while holding `lockPath`; the lock is released however `job` ends. */
 export function withFileLock<T>(lockPath: string, job: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
-  const prev = queues.get(lockPath) ?? Promise.resolve();
-  const run = async () => {
+  return waiting.run(lockPath, async () => {
     await acquire(lockPath, opts);
     try {
       return await job();
     } finally {
       await fs.promises.unlink(lockPath).catch(() => undefined);
     }
-  };
-  const next = prev.then(run, run);
-  const tail = next.catch(() => undefined);
-  queues.set(lockPath, tail);
-  void tail.then(() => {
-    if (queues.get(lockPath) === tail) queues.delete(lockPath);
   });
-  return next;
 }
 
 async function acquire(lockPath: string, opts: FileLockOptions): Promise<void> {

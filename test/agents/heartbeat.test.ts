@@ -3,7 +3,7 @@ import { startAgentDispatch } from '../../src/actors/agent-dispatch.js';
 import { startAgentHeartbeat, type AgentHeartbeatActor } from '../../src/actors/agent-heartbeat.js';
 import { isHeartbeatOk } from '../../src/agents/heartbeat.js';
 import type { AgentProvider, ProviderResult, ProviderRunInput } from '../../src/agents/providers/types.js';
-import { SessionQueue } from '../../src/agents/session-queue.js';
+import { KeyedQueue } from '../../src/keyed-queue.js';
 import { SessionStore, sessionsDirFor } from '../../src/agents/session-store.js';
 import { HEARTBEAT_PROMPT } from '../../src/config/index.js';
 import { ALICE, dm, harness, type Harness } from '../access/harness.js';
@@ -172,7 +172,7 @@ describe('agent heartbeat', () => {
   it('takes its turn in the session queue shared with agent dispatch: never interleaves with a message run', async () => {
     vi.useRealTimers();
     const h = harness({ dmPolicy: 'open', allowFrom: ['*'] }, { agents: { defaults: { heartbeat: { every: '1h', target: 'last' } } } });
-    const queue = new SessionQueue();
+    const queue = new KeyedQueue();
     let releaseDm: (r: ProviderResult) => void = () => undefined;
     const dmInputs: ProviderRunInput[] = [];
     const dmProvider: AgentProvider = {

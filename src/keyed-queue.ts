@@ -1,8 +1,10 @@
 /**
- * One agent run at a time per session key, the others queued in arrival order.
- * Different sessions run side by side. A failed task does not block the queue.
+ * One task at a time per key, the others queued in arrival order; different keys
+ * run side by side. A failed task rejects its own caller only and does not block
+ * the queue. Used for agent runs (one per session key), config edits and pairing
+ * store locks (one per file).
  */
-export class SessionQueue {
+export class KeyedQueue {
   private readonly tails = new Map<string, Promise<void>>();
   private readonly all = new Set<Promise<void>>();
   running = 0;
