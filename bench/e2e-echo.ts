@@ -19,7 +19,6 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import { startSimulator, type SimContact, type Simulator } from '../src/sim/index.js';
 import { directStanza } from '../src/sim/messages.js';
@@ -28,6 +27,7 @@ import { openRemote } from './e2e-echo-remote.js';
 import { linkAccounts } from './link-accounts.js';
 import { median } from './pipeline-stats.js';
 import { formatTable, type Row } from './table.js';
+import { runIfMain } from './main.js';
 
 export interface EchoRound {
   side: EchoSideName;
@@ -166,16 +166,7 @@ export function formatE2eEcho(r: E2eEchoResult): string {
   return formatTable(title, ['', 'time (ms)', 'msgs/s', 'vs bare receive-only', 'vs bare echo bot'], rows);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+runIfMain(import.meta.url, async () => {
   const [contacts, perContact, rounds] = process.argv.slice(2).map(Number);
-  benchE2eEcho({ contacts: contacts || 50, perContact: perContact || 20, rounds: rounds || 3 }).then(
-    (r) => {
-      process.stdout.write(formatE2eEcho(r));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+  return formatE2eEcho(await benchE2eEcho({ contacts: contacts || 50, perContact: perContact || 20, rounds: rounds || 3 }));
+});

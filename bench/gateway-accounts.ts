@@ -13,13 +13,13 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { simRootKey } from '../src/sim/certs.js';
 import { startSimulator } from '../src/sim/index.js';
 import type { SideResult } from './gateway-accounts-child.js';
 import { linkAccounts } from './link-accounts.js';
 import { runTsChild } from './node-child.js';
 import { formatTable, mib, type Row } from './table.js';
+import { runIfMain } from './main.js';
 
 export interface GatewayAccountsResult {
   n: number;
@@ -102,17 +102,8 @@ export function formatGatewayAccounts(r: GatewayAccountsResult): string {
   return formatTable(title, ['', 'bare Baileys', 'gateway', 'gateway/bare (min-max)'], rows);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+runIfMain(import.meta.url, async () => {
   const n = Number(process.argv[2] ?? process.env.WAGATE_BENCH_ACCOUNTS ?? 50);
   const rounds = Number(process.argv[3] ?? process.env.WAGATE_BENCH_ROUNDS ?? 3);
-  benchGatewayAccounts(n, rounds).then(
-    (r) => {
-      process.stdout.write(formatGatewayAccounts(r));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+  return formatGatewayAccounts(await benchGatewayAccounts(n, rounds));
+});

@@ -13,11 +13,11 @@
  *
  *   npx tsx bench/pipeline.ts [contacts=50] [perContact=20]
  */
-import { pathToFileURL } from 'node:url';
 import type { InboundMessage } from '../src/ports/inbound.js';
 import { openPipeline, type Pipeline } from './pipeline-deps.js';
 import { percentile, type LatencyStats } from './pipeline-stats.js';
 import { formatTable, type Row } from './table.js';
+import { runIfMain } from './main.js';
 
 export const GROUP_HISTORY = 50;
 
@@ -160,16 +160,7 @@ export function formatPipeline(r: PipelineResult): string {
   );
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+runIfMain(import.meta.url, async () => {
   const [contacts, perContact] = process.argv.slice(2).map(Number);
-  benchPipeline({ contacts: contacts || 50, perContact: perContact || 20 }).then(
-    (r) => {
-      process.stdout.write(formatPipeline(r));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+  return formatPipeline(await benchPipeline({ contacts: contacts || 50, perContact: perContact || 20 }));
+});

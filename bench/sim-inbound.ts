@@ -8,11 +8,11 @@
  *   npx tsx bench/sim-inbound.ts [contacts=50] [perContact=20]
  */
 import { Agent } from 'node:https';
-import { pathToFileURL } from 'node:url';
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import { startSimulator } from '../src/sim/index.js';
 import { directStanza } from '../src/sim/messages.js';
 import { TestClient } from '../test/sim/helpers/client.js';
+import { runIfMain } from './main.js';
 
 export interface SimInboundResult {
   contacts: number;
@@ -83,12 +83,7 @@ export async function benchSimInbound({ contacts = 50, perContact = 20 } = {}): 
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+runIfMain(import.meta.url, async () => {
   const [contacts, perContact] = process.argv.slice(2).map(Number);
-  benchSimInbound({ contacts: contacts || 50, perContact: perContact || 20 })
-    .then((r) => process.stdout.write(`${JSON.stringify(r)}\n`))
-    .catch((err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exitCode = 1;
-    });
-}
+  return `${JSON.stringify(await benchSimInbound({ contacts: contacts || 50, perContact: perContact || 20 }))}\n`;
+});

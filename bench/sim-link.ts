@@ -4,9 +4,9 @@
  *
  *   npx tsx bench/sim-link.ts [n]
  */
-import { pathToFileURL } from 'node:url';
 import { startSimServer } from '../src/sim/server.js';
 import { TestClient } from '../test/sim/helpers/client.js';
+import { runIfMain } from './main.js';
 
 export interface SimLinkResult {
   n: number;
@@ -33,9 +33,7 @@ export async function benchSimLink(n = 50): Promise<SimLinkResult> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const n = Number(process.argv[2] ?? 50);
-  const r = await benchSimLink(n);
-  process.stdout.write(`sim-link: linked and connected ${r.n} accounts in ${r.totalMs} ms (${r.perAccountMs} ms per account)\n`);
-  process.exit(0);
-}
+runIfMain(import.meta.url, async () => {
+  const r = await benchSimLink(Number(process.argv[2] ?? 50));
+  return `sim-link: linked and connected ${r.n} accounts in ${r.totalMs} ms (${r.perAccountMs} ms per account)\n`;
+});
