@@ -86,7 +86,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   },
   {
     name: 'e2e-echo',
-    about: 'one account through the simulator: gateway + echo agent vs bare Baileys receiving the same messages (time and ratio)',
+    about: 'one account through the simulator: gateway + echo agent vs a bare Baileys echo bot and a bare receive-only client on the same messages (time and ratios)',
     async run({ contacts, perContact, rounds }) {
       return formatE2eEcho(await benchE2eEcho({ contacts, perContact, rounds }));
     },

@@ -19,7 +19,7 @@ import { createProvider, type AgentProvider, type ProviderResult } from '../agen
 import { KeyedQueue } from '../keyed-queue.js';
 import { SessionStore, sessionsDirFor, type SessionEntry } from '../agents/session-store.js';
 import { envelopeBuilder, prepareTurn, type EnvelopeBuilder, type PreparedTurn } from '../agents/turn.js';
-import { ChatTyping, startTyping } from '../agents/typing.js';
+import { ChatTyping, startTyping, type TypingTurn } from '../agents/typing.js';
 import { saveInboundMedia } from '../media/inbound.js';
 import { whatsappTools, type RunInputWithTools } from '../agents/tools.js';
 import type { ActorDeps } from './deps.js';
@@ -64,8 +64,8 @@ interface RunSpec {
   messageId?: string;
   prepare: (store: SessionStore) => Promise<PreparedTurn>;
   onDelta?: (delta: string) => void;
-  /** Ends this run's share of the chat's typing; idempotent. */
-  releaseTyping: () => void;
+  /** This run's share of the chat's typing (null when nothing is delivered). */
+  typing: TypingTurn | null;
 }
 
 interface LastRun {
@@ -94,17 +94,6 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
   const typing = new ChatTyping((accountId, chatJid) =>
     startTyping(() => deps.connection(accountId), chatJid, log.child({ accountId }), opts.typingRefreshMs),
   );
-  /** Counts a run for its chat's typing; the returned function (once) says it is done. */
-  const typingShare = (accountId: string, chatJid: string | null): (() => void) => {
-    if (!chatJid) return () => {};
-    typing.queued(accountId, chatJid);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      typing.done(accountId, chatJid);
-    };
-  };
 
   const agentById = (agentId: string, accountId: string): AgentConfig =>
     resolveAgents(deps.config).find((a) => a.id === agentId) ?? agentForAccount(deps.config, accountId);
@@ -121,7 +110,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
 
   async function execute(run: RunSpec): Promise<ProviderResult> {
     if (stopped) {
-      run.releaseTyping();
+      run.typing?.done();
       throw new Error('gateway stopping');
     }
     const startedAt = deps.now();
@@ -134,7 +123,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       const store = storeFor(agent.id);
       const turn = await run.prepare(store);
       await store.append(run.sessionKey, ...turn.entries);
-      if (run.chatJid) typing.start(run.accountId, run.chatJid);
+      run.typing?.start();
       const input: RunInputWithTools = {
         agentId: agent.id,
         sessionKey: run.sessionKey,
@@ -147,7 +136,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       };
       const result = await cachedProvider(agent).run(input);
       // composing stays on while more of this chat's messages wait their turn
-      run.releaseTyping();
+      run.typing?.done();
       if (stopped) throw new Error('gateway stopping');
       const text = result.text.trim();
       const media = result.media?.length ? result.media : undefined;
@@ -177,7 +166,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       rlog.warn({ err: message }, 'agent run failed; nothing sent');
       throw err;
     } finally {
-      run.releaseTyping();
+      run.typing?.done();
       controllers.delete(controller);
     }
   }
@@ -194,7 +183,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       chatJid: message.chatJid,
       selfChat: message.isSelfChat === true,
       messageId: message.id,
-      releaseTyping: typingShare(accountId, message.chatJid),
+      typing: typing.turn(accountId, message.chatJid),
       prepare: async (store) => {
         const subject = isGroup && opts.groupSubject ? await opts.groupSubject(accountId, message.chatJid).catch(() => null) : null;
         // Inbound media is fetched here, inside the session's queue: one chat's messages keep their order.
@@ -236,7 +225,7 @@ export function startAgentDispatch(deps: ActorDeps, opts: AgentDispatchOptions =
       sessionKey: target.sessionKey,
       chatJid: target.chatJid,
       selfChat: false,
-      releaseTyping: typingShare(target.accountId, target.chatJid),
+      typing: target.chatJid ? typing.turn(target.accountId, target.chatJid) : null,
       prepare: async (store) => ({
         envelope: { Body: params.message, RawBody: params.message },
         history: await store.history(target.sessionKey),

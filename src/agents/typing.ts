@@ -34,46 +34,47 @@ export function startTyping(
   };
 }
 
+/** One run's share of its chat's typing. */
+export interface TypingTurn {
+  /** The run begins working: composing shows (nothing is sent if it already does). */
+  start(): void;
+  /** The run finished or failed (idempotent): paused once no other run of the chat waits. */
+  done(): void;
+}
+
 /**
  * Typing across a chat's queued runs. Runs of one session go one at a time, so
  * a burst of messages from a chat would flicker `paused` → `composing` between
  * every answer (two presence stanzas per message). Instead the chat shows
  * `composing` from its first run's start until its last queued run is done,
  * then `paused` — what a person watching the chat expects while the assistant
- * works through their messages.
- *
- *   queued(chat)  when a run for the chat is queued
- *   start(chat)   when that run begins working (sends composing unless showing)
- *   done(chat)    when it finished or failed: paused once no other run of the chat waits
+ * works through their messages. Take a `turn()` when a run is queued.
  */
 export class ChatTyping {
   private readonly chats = new Map<string, { waiting: number; stop: (() => void) | null }>();
 
   constructor(private readonly startFor: (accountId: string, chatJid: string) => () => void) {}
 
-  private entry(accountId: string, chatJid: string) {
+  turn(accountId: string, chatJid: string): TypingTurn {
     const key = `${accountId}\u0000${chatJid}`;
-    let e = this.chats.get(key);
-    if (!e) this.chats.set(key, (e = { waiting: 0, stop: null }));
-    return { key, e };
-  }
-
-  queued(accountId: string, chatJid: string): void {
-    this.entry(accountId, chatJid).e.waiting += 1;
-  }
-
-  start(accountId: string, chatJid: string): void {
-    const { e } = this.entry(accountId, chatJid);
-    if (e.waiting === 0) e.waiting = 1; // started without queued(): counts as one run
-    if (!e.stop) e.stop = this.startFor(accountId, chatJid);
-  }
-
-  done(accountId: string, chatJid: string): void {
-    const { key, e } = this.entry(accountId, chatJid);
-    e.waiting -= 1;
-    if (e.waiting > 0) return;
-    this.chats.delete(key);
-    e.stop?.();
+    let chat = this.chats.get(key);
+    if (!chat) this.chats.set(key, (chat = { waiting: 0, stop: null }));
+    chat.waiting += 1;
+    const entry = chat;
+    let finished = false;
+    return {
+      start: () => {
+        if (!finished && !entry.stop) entry.stop = this.startFor(accountId, chatJid);
+      },
+      done: () => {
+        if (finished) return;
+        finished = true;
+        entry.waiting -= 1;
+        if (entry.waiting > 0) return;
+        if (this.chats.get(key) === entry) this.chats.delete(key);
+        entry.stop?.();
+      },
+    };
   }
 
   /** Chats showing typing now. */
