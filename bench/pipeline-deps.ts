@@ -55,8 +55,7 @@ export async function openPipeline(): Promise<Pipeline> {
     now: () => Date.now(),
     connection: () => conn,
     identity: () => SELF,
-    connectedSince: () => started - 60_000,
-    lastDisconnectedAt: () => null,
+    catchUpStart: () => started - 60_000,
   };
   const actors = new ActorRegistry();
   startConversation(deps, actors, new MethodRegistry());

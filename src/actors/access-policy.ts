@@ -23,7 +23,7 @@ import { subLogger } from '../log.js';
 import { activationConfirmation } from '../access/activation-command.js';
 import { configCommandFor, runConfigCommand, type ConfigCommand } from '../access/config-command.js';
 import { ActivationStore, activationStorePath } from '../access/activation-store.js';
-import { catchUpSince, catchUpVerdict } from '../access/catch-up.js';
+import { catchUpVerdict } from '../access/catch-up.js';
 import { DedupeStore, dedupeStorePath, inboundKey, sentKey } from '../access/dedupe-store.js';
 import { decideGroup } from '../access/group-gate.js';
 import { attachGroupHistory, GroupHistory } from '../access/group-history.js';
@@ -94,7 +94,7 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     store.remember(key);
     if (message.kind === 'reaction' || message.kind === 'edit') return drop(accountId, message, message.kind, false);
 
-    const since = catchUpSince(deps.lastDisconnectedAt(accountId), deps.connectedSince(accountId));
+    const since = deps.catchUpStart(accountId);
     const verdict = catchUpVerdict(message, { now: deps.now(), since, catchUpMinutes: deps.config.web.catchUpMinutes });
     if (verdict === 'too-old' || verdict === 'before-window') return drop(accountId, message, `catch-up:${verdict}`, true);
 

@@ -27,10 +27,8 @@ export interface ActorDeps {
   connection(accountId: string): Connection;
   /** Who the account is linked as (null before the first link). */
   identity(accountId: string): LinkedIdentity | null;
-  /** When the account's current (or last) connection opened; null if never. */
-  connectedSince(accountId: string): number | null;
-  /** When the account's previous connection closed (catch-up window start); null if never. */
-  lastDisconnectedAt(accountId: string): number | null;
+  /** The account's offline catch-up window start (`catchUpStart`, SPEC §5); null = unknown. */
+  catchUpStart(accountId: string): number | null;
 }
 
 /** An actor module's shape: `start(deps)` returns the running actor. */

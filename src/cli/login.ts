@@ -8,6 +8,7 @@ import { createBus } from '../bus/bus.js';
 import { defaultAccountId, resolveAccount } from '../config/index.js';
 import { isWagateError, WagateError } from '../errors.js';
 import { AccountRuntime } from '../gateway/account-runtime.js';
+import { ConnectionHistory, recordConnectionHistory } from '../gateway/connection-history.js';
 import type { ControlClient } from '../gateway/control-client.js';
 import { startLogin, waitForLink, type LoginStart } from '../gateway/login.js';
 import type { LinkedIdentity } from '../ports/transport.js';
@@ -88,6 +89,10 @@ async function loginInProcess(
 ): Promise<LinkedIdentity> {
   const root = openLogger(ctx, false);
   const bus = createBus(root.logger);
+  // The link moment and this connection are the gateway's next catch-up window start:
+  // a contact who writes before the gateway starts is still answered (SPEC §5).
+  const history = new ConnectionHistory(ctx.stateDir);
+  recordConnectionHistory(bus, history);
   const transport = createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }).create(accountId);
   const rt = new AccountRuntime({
     accountId,
@@ -106,7 +111,10 @@ async function loginInProcess(
     }
     return await waitForLink(rt, bus, { timeoutMs, signal: ctx.io.signal, onQr });
   } finally {
+    if (rt.state === 'connected') void history.seen(accountId, Date.now());
     await rt.stop();
+    await bus.idle();
+    await history.flush();
     bus.clear();
     root.close();
   }

@@ -49,8 +49,8 @@ export class AccountRuntime {
   private readonly history: Transition[] = [];
   private readonly now: () => number;
   private lastActivityAt: number | null = null;
-  /** When the current (or last) connection opened; null if never in this run. */
-  lastOpenAt: number | null = null;
+  /** When this run's first connection opened; null if none opened yet. */
+  firstOpenAt: number | null = null;
   private stopped = false;
   /** Settles when the last connection we closed has finished closing. */
   private closing: Promise<void> = Promise.resolve();
@@ -168,15 +168,18 @@ export class AccountRuntime {
   }
 
   private onConnectionEvent(conn: Connection, ev: ConnectionEvent): void {
-    if (conn !== this.connection) return; // a replaced connection's late events
+    if (ev.type === 'messages') {
+      // Messages are never dropped, even from a connection being replaced or closed:
+      // WhatsApp already has our delivery receipt and will not send them again.
+      for (const message of ev.messages) this.opts.bus.emit('message.received', { accountId: this.accountId, message });
+      return;
+    }
+    if (conn !== this.connection) return; // a replaced connection's late lifecycle events
     const at = this.now();
     switch (ev.type) {
       case 'activity':
         this.lastActivityAt = ev.at;
         this.watchdog.feed();
-        return;
-      case 'messages':
-        for (const message of ev.messages) this.opts.bus.emit('message.received', { accountId: this.accountId, message });
         return;
       case 'qr':
         this.actor.send({ type: 'QR', qr: ev.qr });
@@ -184,7 +187,7 @@ export class AccountRuntime {
         return;
       case 'open':
         this.lastActivityAt = at;
-        this.lastOpenAt = at;
+        this.firstOpenAt ??= at;
         this.watchdog.arm();
         this.actor.send({ type: 'OPEN', identity: ev.identity });
         this.opts.bus.emit('account.connected', { accountId: this.accountId, identity: ev.identity, at });

@@ -14,7 +14,8 @@ import { ActorRegistry } from './actor-registry.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { registerCoreMethods } from './core-methods.js';
 import { registerLoginMethods } from './login-methods.js';
-import { ConnectionHistory } from './connection-history.js';
+import { ConnectionHistory, recordConnectionHistory } from './connection-history.js';
+import { catchUpStart } from '../access/catch-up.js';
 import { startConversation } from './conversation.js';
 import { WagateError } from '../errors.js';
 import { MethodRegistry } from './methods.js';
@@ -95,17 +96,20 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     stop,
   };
 
+  const history = new ConnectionHistory(opts.stateDir);
   let stopping: Promise<void> | null = null;
-  const stopHooks: (() => Promise<void>)[] = [];
   function stop(reason = 'stop requested'): Promise<void> {
     stopping ??= (async () => {
       log.info({ reason }, 'gateway stopping');
       bus.emit('gateway.stopping', { accountId: null, reason, at: now() });
       await actors.stopAll();
+      // A clean stop is the last moment the connected accounts were known connected
+      // (their sockets close below, before any close event could say so).
+      for (const a of accounts.values()) if (a.state === 'connected') void history.seen(a.accountId, now());
       await Promise.all([...accounts.values()].map((a) => a.stop()));
       await control?.close();
       await bus.idle();
-      for (const hook of stopHooks) await hook();
+      await history.flush();
       bus.clear();
       log.info('gateway stopped');
     })();
@@ -114,10 +118,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   try {
     actors.add(startWebHeartbeat({ bus, accounts, logger: opts.logger, intervalMs: web.heartbeatSeconds * 1000, now }));
-    const history = new ConnectionHistory(opts.stateDir);
-    bus.on('account.connected', (ev) => history.connected(ev.accountId, ev.at));
-    bus.on('account.heartbeat', (ev) => history.connected(ev.accountId, ev.at));
-    bus.on('account.disconnected', (ev) => history.disconnected(ev.accountId, ev.at));
+    recordConnectionHistory(bus, history);
     const byId = new Map(configured.map((a) => [a.accountId, a]));
     const runtime = (id: string) => {
       const rt = accounts.get(id);
@@ -135,13 +136,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         now,
         connection: (id) => runtime(id).activeConnection(),
         identity: (id) => accounts.get(id)?.context.identity ?? null,
-        connectedSince: (id) => accounts.get(id)?.lastOpenAt ?? null,
-        lastDisconnectedAt: (id) => accounts.get(id)?.context.lastClose?.at ?? history.previousDisconnect(id),
+        catchUpStart: (id) =>
+          catchUpStart({
+            linkedAt: history.linkedAt(id),
+            lastCloseThisRun: accounts.get(id)?.context.lastClose?.at ?? null,
+            previousRunLastConnected: history.previousRunLastConnected(id),
+            firstOpenThisRun: accounts.get(id)?.firstOpenAt ?? null,
+          }),
       },
       actors,
       methods,
     );
-    stopHooks.push(() => history.flush());
     registerCoreMethods(methods, gateway, { now });
     registerLoginMethods(methods, gateway);
     const token = await loadOrCreateToken(opts.stateDir, opts.config.gateway.auth.token);

@@ -48,7 +48,15 @@ export type { SimGroup } from './group.js';
 export type { ReceivedMessage } from './messages.js';
 export type { ContactOptions, GroupOptions } from './world.js';
 
-export type SimulatorOptions = SimServerOptions;
+export interface SimulatorOptions extends SimServerOptions {
+  /**
+   * What the primary phone sends a new companion at its first login: the app-state key
+   * share and the initial history sync (`after-link`, the default, as WhatsApp does), or
+   * nothing (`never`: a companion whose first sync was lost, e.g. a login that closed
+   * at once against another server; Baileys then holds events for 20 s per connection).
+   */
+  initialSync?: 'after-link' | 'never';
+}
 
 export interface Simulator extends Omit<SimServer, 'close'>, Omit<SimWorld, 'close'> {
   close(): Promise<void>;
@@ -58,7 +66,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const server = await startSimServer(opts);
   let world: SimWorld;
   try {
-    world = await createWorld(server.hub, { logger: opts.logger, now: opts.now, host: opts.host });
+    world = await createWorld(server.hub, { logger: opts.logger, now: opts.now, host: opts.host, initialSync: opts.initialSync });
   } catch (err) {
     await server.close();
     throw err;

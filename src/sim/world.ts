@@ -25,6 +25,8 @@ export interface WorldOptions {
   now?: () => number;
   /** Interface the media host listens on (default 127.0.0.1). */
   host?: string;
+  /** See `SimulatorOptions.initialSync`. */
+  initialSync?: 'after-link' | 'never';
 }
 
 export interface ContactOptions {
@@ -235,7 +237,7 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
   hub.onCompanionLogin(async (companion, { firstLogin }) => {
     const phone = phoneOf(companion);
     phone.attach(hub, companion);
-    if (firstLogin) await phone.afterLink(hub, companion, now());
+    if (firstLogin && opts.initialSync !== 'never') await phone.afterLink(hub, companion, now());
   });
 
   return {

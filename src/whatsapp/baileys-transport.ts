@@ -130,7 +130,13 @@ export class BaileysAccountTransport implements AccountTransport {
       s.ev.on('connection.update', (u) => {
         if (u.qr) listener({ type: 'qr', qr: u.qr });
         if (u.connection === 'open' && s.user) listener({ type: 'open', identity: identityOf(s.user) });
+        // Baileys holds received events in a buffer (already acknowledged to WhatsApp)
+        // while the offline queue arrives and, on a companion whose first history sync
+        // was never processed, for up to 20 s more; its end() destroys that buffer.
+        // Release them at once, and before every close (SPEC §5: nothing acked is lost).
+        if (u.receivedPendingNotifications) releaseHeldEvents(s, log, 'offline queue delivered');
         if (u.connection === 'close') {
+          releaseHeldEvents(s, log, 'connection closing');
           const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
           const reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
@@ -238,6 +244,11 @@ function mediaContent(item: OutboundMedia): AnyMessageContent {
     case 'document':
       return { document: data, mimetype, fileName: item.fileName ?? 'file', caption };
   }
+}
+
+/** Emit whatever Baileys' event buffer holds, now (synchronous; see its event-buffer.js). */
+function releaseHeldEvents(sock: ReturnType<typeof makeWASocket>, log: Logger, why: string): void {
+  if (sock.ev.isBuffering() && sock.ev.flush()) log.debug({ why }, 'released events Baileys was holding');
 }
 
 function identityOf(user: { id: string; lid?: string; name?: string }): LinkedIdentity {

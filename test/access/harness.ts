@@ -48,8 +48,8 @@ export interface Harness {
   receive(msg: InboundMessage): Promise<void>;
   account(id?: string): AccountConfig;
   identity: LinkedIdentity | null;
-  lastDisconnectedAt: number | null;
-  connectedSince: number | null;
+  /** The catch-up window start the gateway computed (`catchUpStart`). */
+  catchUpStart: number | null;
   connected: boolean;
 }
 
@@ -67,8 +67,7 @@ export function harness(whatsapp: Record<string, unknown> = {}, extra: Record<st
     clock: { now: T0 },
     events,
     identity: SELF,
-    lastDisconnectedAt: null,
-    connectedSince: T0 - 60_000,
+    catchUpStart: T0 - 60_000,
     connected: true,
     deps: undefined as unknown as ActorDeps,
     of: (type) => events.filter((e) => e.type === type).map((e) => e.payload) as never,
@@ -95,8 +94,7 @@ export function harness(whatsapp: Record<string, unknown> = {}, extra: Record<st
       return conn;
     },
     identity: () => h.identity,
-    connectedSince: () => h.connectedSince,
-    lastDisconnectedAt: () => h.lastDisconnectedAt,
+    catchUpStart: () => h.catchUpStart,
   };
   return h;
 }

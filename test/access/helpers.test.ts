@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseActivationCommand } from '../../src/access/activation-command.js';
 import { ActivationStore } from '../../src/access/activation-store.js';
-import { CATCH_UP_GRACE_MS, catchUpVerdict } from '../../src/access/catch-up.js';
+import { CATCH_UP_GRACE_MS, catchUpStart, catchUpVerdict } from '../../src/access/catch-up.js';
 import { DedupeStore } from '../../src/access/dedupe-store.js';
 import { bareAddress, listAllows } from '../../src/access/identity-match.js';
 import { tempStateDir } from './harness.js';
@@ -28,6 +28,24 @@ describe('catchUpVerdict', () => {
     expect(catchUpVerdict({ upsertType: 'append', timestamp: 70 * MIN - 1 }, wide)).toBe('too-old');
     expect(catchUpVerdict({ upsertType: 'append', timestamp: 99 * MIN }, { ...w, since: null })).toBe('before-window');
     expect(catchUpVerdict({ upsertType: 'append', timestamp: 99 * MIN }, { ...w, catchUpMinutes: 0 })).toBe('too-old');
+  });
+});
+
+describe('catchUpStart (the window start, SPEC §5)', () => {
+  const none = { linkedAt: null, lastCloseThisRun: null, previousRunLastConnected: null, firstOpenThisRun: null };
+  it('after a restart: the last moment the earlier run knew the account connected, not this run\'s connection', () => {
+    expect(catchUpStart({ ...none, linkedAt: 10 * MIN, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 51 * MIN })).toBe(50 * MIN);
+  });
+  it('after a drop in this run: that connection\'s close wins over the earlier run', () => {
+    expect(catchUpStart({ ...none, linkedAt: 10 * MIN, lastCloseThisRun: 70 * MIN, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 51 * MIN })).toBe(70 * MIN);
+  });
+  it('a link after the last known connection (a re-link) starts the window at the link', () => {
+    expect(catchUpStart({ ...none, linkedAt: 60 * MIN, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 61 * MIN })).toBe(60 * MIN);
+    expect(catchUpStart({ ...none, linkedAt: 60 * MIN, firstOpenThisRun: 61 * MIN })).toBe(60 * MIN);
+  });
+  it('nothing known (creds from an older version): this run\'s first connection, which answers nothing old; never connected: unknown', () => {
+    expect(catchUpStart({ ...none, firstOpenThisRun: 61 * MIN })).toBe(61 * MIN);
+    expect(catchUpStart(none)).toBeNull();
   });
 });
 

@@ -141,8 +141,7 @@ describe('access policy: offline catch-up (web.catchUpMinutes 30)', () => {
   const MIN = 60_000;
   function setup() {
     const h = harness({ dmPolicy: 'pairing' }, { web: { catchUpMinutes: 30 } });
-    h.lastDisconnectedAt = T0 - 20 * MIN;
-    h.connectedSince = T0 - MIN;
+    h.catchUpStart = T0 - 20 * MIN;
     h.start(startAccessPolicy(h.deps));
     return h;
   }
@@ -165,16 +164,16 @@ describe('access policy: offline catch-up (web.catchUpMinutes 30)', () => {
 
   it('drops a message older than catchUpMinutes even when inside the disconnect', async () => {
     const h = setup();
-    h.lastDisconnectedAt = T0 - 60 * MIN;
+    h.catchUpStart = T0 - 60 * MIN;
     await h.receive(append(T0 - 30 * MIN));
     await h.receive(append(T0 - 30 * MIN - 1));
     expect(h.of('message.accepted')).toHaveLength(1);
     expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['catch-up:too-old']);
   });
 
-  it('first connection after linking: anything before the link is history', async () => {
+  it('first connection after linking (window start = the link): anything before the link is history', async () => {
     const h = setup();
-    h.lastDisconnectedAt = null;
+    h.catchUpStart = T0 - MIN;
     await h.receive(append(T0 - MIN - CATCH_UP_GRACE_MS - 1, BOB));
     await h.receive(append(T0 - MIN - CATCH_UP_GRACE_MS));
     expect(h.of('pairing.needed')).toEqual([]);

@@ -126,8 +126,7 @@ describe('wagate pairing while the gateway runs', () => {
         throw new Error('not connected');
       },
       identity: () => null,
-      connectedSince: () => null,
-      lastDisconnectedAt: () => null,
+      catchUpStart: () => null,
     } satisfies ActorDeps;
     actors.push(startPairing(deps));
     const replies: BusEvents['reply.requested'][] = [];

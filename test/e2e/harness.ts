@@ -25,6 +25,8 @@ export interface E2E {
   clock: SimulatedClock;
   /** Shift the simulator's clock (ms): messages sent meanwhile carry that time. */
   skew: { ms: number };
+  /** Shift the in-process gateway's wall clock (ms), e.g. to let it see 30 s of downtime at once. */
+  gatewaySkew: { ms: number };
   gateway: Gateway | null;
   startGateway(): Promise<Gateway>;
   stopGateway(): Promise<void>;
@@ -33,10 +35,11 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveIntervalMs?: number } = {}): Promise<E2E> {
+export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveIntervalMs?: number; initialSync?: 'after-link' | 'never' } = {}): Promise<E2E> {
   // The simulator's clock may be skewed to stamp messages in the past (catch-up tests).
   const skew = { ms: 0 };
-  const sim = await startSimulator({ port: 0, host: '127.0.0.1', now: () => Date.now() + skew.ms });
+  const gatewaySkew = { ms: 0 };
+  const sim = await startSimulator({ port: 0, host: '127.0.0.1', now: () => Date.now() + skew.ms, initialSync: opts.initialSync });
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-e2e-'));
   const port = await freePort();
   const raw: WagateConfigInput = { ...extra, web: { ...extra.web, url: sim.url }, gateway: { port } };
@@ -53,6 +56,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
     configPath,
     clock,
     skew,
+    gatewaySkew,
     gateway: null,
     async startGateway() {
       h.gateway = await startGateway({
@@ -65,6 +69,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
         port,
         tickMs: 0,
         clock,
+        now: () => Date.now() + gatewaySkew.ms,
       });
       return h.gateway;
     },

@@ -38,8 +38,7 @@ export function replyHarness(raw: WagateConfigInput = {}, opts: { connected?: bo
       return conn;
     },
     identity: () => null,
-    connectedSince: () => null,
-    lastDisconnectedAt: () => null,
+    catchUpStart: () => null,
   };
   const actor = startReplyDelivery(deps);
   const results: ReplyHarness['results'] = [];

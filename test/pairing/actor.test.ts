@@ -56,8 +56,7 @@ function setup(codes: string[]) {
       throw new WagateError('WAGATE_ERR_NO_LISTENER', `No active WhatsApp listener for account ${id}.`);
     },
     identity: () => null,
-    connectedSince: () => null,
-    lastDisconnectedAt: () => null,
+    catchUpStart: () => null,
   };
   actor = startPairing(deps, { random: scriptedRandom(...codes) });
   const replies: BusEvents['reply.requested'][] = [];

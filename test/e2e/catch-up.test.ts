@@ -1,0 +1,155 @@
+/**
+ * Messages written while the gateway is down get answered (SPEC §5, offline catch-up),
+ * end to end: the real Baileys client, the simulator delivering WhatsApp's offline
+ * queue (`offline="1"` stanzas, upserted by Baileys as `append`), the real gateway —
+ * in-process, and as a child process stopped with SIGTERM or killed with SIGKILL.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SimContact } from '../../src/sim/index.js';
+import { runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
+import { e2e, until, type E2E } from './harness.js';
+
+const BOT = '+15550009000';
+const BOT_USER = BOT.slice(1);
+const OPEN = { channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'] } }, web: { catchUpMinutes: 30 } };
+
+let h: E2E | null = null;
+const children: SpawnedCli[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) {
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    await c.exited;
+  }
+  await h?.close();
+  h = null;
+});
+
+function textOf(m: { message: { conversation?: string | null; extendedTextMessage?: { text?: string | null } | null } }): string {
+  return m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
+}
+
+const replies = (c: SimContact) => c.inbox.map(textOf).filter((t) => t.startsWith('echo: '));
+
+async function gatewayConnected(e: E2E) {
+  const gw = e.gateway!;
+  await until(() => gw.accounts.get('default')!.state === 'connected', 'gateway connected');
+  return gw;
+}
+
+/** The contact's message is in WhatsApp's queue for the (offline) companion, not on a dying socket. */
+async function companionOffline(e: E2E): Promise<void> {
+  await until(() => e.sim.hub.companions.get(BOT_USER)?.online === false, 'the simulator sees the companion offline');
+}
+
+/** `wagate gateway` as a child process, connected. */
+async function childGateway(e: E2E): Promise<SpawnedCli> {
+  const child = spawnCli(['gateway'], e.env);
+  children.push(child);
+  await child.waitFor('wagate gateway listening');
+  await until(async () => {
+    const r = await runCli(['channels', 'status', '--json'], e.env);
+    return r.code === 0 && JSON.parse(r.stdout).accounts[0]?.state === 'connected';
+  }, 'the child gateway connected', 20_000);
+  return child;
+}
+
+/** After the first reply arrived and the gateway has nothing left in flight: no second reply came. */
+async function exactlyOneReply(e: E2E, c: SimContact, text: string, timeoutMs = 10_000): Promise<void> {
+  await until(() => replies(c).includes(`echo: ${text}`), `the reply to "${text}"`, timeoutMs);
+  await e.gateway!.bus.idle();
+  expect(replies(c).filter((r) => r === `echo: ${text}`)).toEqual([`echo: ${text}`]);
+}
+
+describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
+  it('linked in-process, a contact writes before any gateway runs: the gateway answers once, within 3 s of connecting', async () => {
+    // The companion never got its initial history sync (the login closed at once):
+    // Baileys would hold every event for 20 s on each connection.
+    h = await e2e(OPEN, { initialSync: 'never' });
+    expect((await h.link('default', BOT)).code).toBe(0); // no gateway: the CLI links in-process
+    const ann = h.sim.contact('+15557771001', { name: 'Ann' });
+    await ann.send('hi, are you there?');
+    await h.startGateway();
+    await gatewayConnected(h);
+    // Baileys must release the offline queue at once (no 20 s "awaiting initial sync" hold).
+    await exactlyOneReply(h, ann, 'hi, are you there?', 3000);
+  });
+
+  it('gateway stopped with SIGTERM, a contact writes, 30 s later the gateway starts: exactly one reply', async () => {
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const bea = h.sim.contact('+15557771002', { name: 'Bea' });
+    const child = await childGateway(h);
+    await bea.send('before the stop');
+    await until(() => replies(bea).includes('echo: before the stop'), 'the live reply');
+    child.child.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+    await companionOffline(h);
+    await bea.send('while you were down');
+    h.gatewaySkew.ms = 30_000; // the gateway comes back 30 s later (its own clock says so)
+    await h.startGateway();
+    await gatewayConnected(h);
+    await exactlyOneReply(h, bea, 'while you were down');
+    expect(replies(bea)).toEqual(['echo: before the stop', 'echo: while you were down']);
+  });
+
+  it('gateway killed with SIGKILL, a contact writes, 30 s later the gateway starts: exactly one reply', async () => {
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const cid = h.sim.contact('+15557771003', { name: 'Cid' });
+    const child = await childGateway(h);
+    await cid.send('before the kill');
+    await until(() => replies(cid).includes('echo: before the kill'), 'the live reply');
+    child.child.kill('SIGKILL');
+    await child.exited;
+    await companionOffline(h);
+    await cid.send('after the kill');
+    h.gatewaySkew.ms = 30_000;
+    await h.startGateway();
+    await gatewayConnected(h);
+    await exactlyOneReply(h, cid, 'after the kill');
+    expect(replies(cid)).toEqual(['echo: before the kill', 'echo: after the kill']);
+  });
+
+  it('a fresh link whose first gateway connection drops while a contact writes: the message is answered, once', async () => {
+    h = await e2e(OPEN, { initialSync: 'never' });
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const gw = await h.startGateway();
+    await gatewayConnected(h);
+    const rt = gw.accounts.get('default')!;
+    const dee = h.sim.contact('+15557771004', { name: 'Dee' });
+    let settled = false;
+    gw.bus.on('reply.delivered', () => void (settled = true));
+    gw.bus.on('reply.failed', () => void (settled = true));
+    const id = await dee.send('quick question');
+    await until(() => dee.receipts.some((r) => r.type === 'delivery' && r.ids.includes(id)), 'WhatsApp has the delivery receipt');
+    // The connection drops 2 s into its life, or as soon as the reply went out, whichever comes first.
+    await until(() => settled, 'the reply', 2000).catch(() => undefined);
+    h.sim.drop(BOT_USER);
+    await until(() => rt.state === 'backing-off', 'backing-off after the drop');
+    h.clock.increment(30_000);
+    await gatewayConnected(h);
+    await exactlyOneReply(h, dee, 'quick question');
+  });
+
+  it('a message older than catchUpMinutes, written while the gateway was stopped, is not answered; a newer one is', async () => {
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const eli = h.sim.contact('+15557771005', { name: 'Eli' });
+    await h.startGateway();
+    await gatewayConnected(h);
+    await h.stopGateway();
+    await companionOffline(h);
+    await eli.send('written 40 minutes ago');
+    h.gatewaySkew.ms = 40 * 60_000; // the gateway comes back 40 minutes later
+    h.skew.ms = 39 * 60_000;
+    await eli.send('written a minute ago');
+    h.skew.ms = 0;
+    const gw = await h.startGateway();
+    const dropped: string[] = [];
+    gw.bus.on('message.dropped', (e) => void dropped.push(`${e.message.text} (${e.reason})`));
+    await gatewayConnected(h);
+    await exactlyOneReply(h, eli, 'written a minute ago');
+    expect(replies(eli)).toEqual(['echo: written a minute ago']);
+    expect(dropped).toEqual(['written 40 minutes ago (catch-up:too-old)']);
+  });
+});
