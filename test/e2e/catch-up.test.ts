@@ -110,17 +110,17 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     expect(replies(cid)).toEqual(['echo: before the kill', 'echo: after the kill']);
   });
 
-  it('a fresh link whose first gateway connection drops while a contact writes: the message is answered, once', async () => {
+  it('a fresh link whose first gateway connection drops 2 s in, with a message from its offline queue: answered, once', async () => {
     h = await e2e(OPEN, { initialSync: 'never' });
     expect((await h.link('default', BOT)).code).toBe(0);
-    const gw = await h.startGateway();
-    await gatewayConnected(h);
-    const rt = gw.accounts.get('default')!;
     const dee = h.sim.contact('+15557771004', { name: 'Dee' });
+    const id = await dee.send('quick question');
+    const gw = await h.startGateway();
     let settled = false;
     gw.bus.on('reply.delivered', () => void (settled = true));
     gw.bus.on('reply.failed', () => void (settled = true));
-    const id = await dee.send('quick question');
+    await gatewayConnected(h);
+    const rt = gw.accounts.get('default')!;
     await until(() => dee.receipts.some((r) => r.type === 'delivery' && r.ids.includes(id)), 'WhatsApp has the delivery receipt');
     // The connection drops 2 s into its life, or as soon as the reply went out, whichever comes first.
     await until(() => settled, 'the reply', 2000).catch(() => undefined);
