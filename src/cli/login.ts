@@ -10,8 +10,9 @@ import { isWagateError, WagateError } from '../errors.js';
 import { AccountRuntime } from '../gateway/account-runtime.js';
 import { ConnectionHistory, recordConnectionHistory } from '../gateway/connection-history.js';
 import type { ControlClient } from '../gateway/control-client.js';
-import { startLogin, waitForLink, type LoginStart } from '../gateway/login.js';
-import type { LinkedIdentity } from '../ports/transport.js';
+import { startLogin, waitForLink, type LoginStart, type WaitOptions } from '../gateway/login.js';
+import type { Logger } from 'pino';
+import type { AccountTransport, LinkedIdentity } from '../ports/transport.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
 import { connectGateway, openLogger, type CliContext } from './context.js';
 import type { CliIO } from './io.js';
@@ -49,9 +50,15 @@ export async function runLogin(ctx: CliContext, opts: LoginOptions): Promise<num
   const timeoutMs = opts.timeout * 1000;
   try {
     const client = await gatewayOrNull(ctx);
-    const identity = client ? await loginViaGateway(client, accountId, timeoutMs, onQr) : await loginInProcess(ctx, accountId, timeoutMs, onQr);
-    if (opts.json) ctx.io.out(JSON.stringify({ event: 'linked', accountId, e164: identity.e164, jid: identity.jid }));
-    else ctx.io.out(`Linked account ${accountId} as ${identity.e164 ?? identity.jid}.`);
+    const { identity, already } = client ? await loginViaGateway(client, accountId, timeoutMs, onQr) : await loginInProcess(ctx, accountId, timeoutMs, onQr);
+    const who = identity.e164 ?? identity.jid;
+    if (opts.json) ctx.io.out(JSON.stringify({ event: 'linked', accountId, e164: identity.e164, jid: identity.jid, ...(already ? { alreadyLinked: true } : {}) }));
+    else if (already && !client) {
+      ctx.io.out(
+        `Account ${accountId} is already linked as ${who}; start it with \`wagate gateway\`. ` +
+          `(If WhatsApp logged this device out, run \`wagate channels logout --account ${accountId}\` first, then link again.)`,
+      );
+    } else ctx.io.out(`Linked account ${accountId} as ${who}.`);
     return 0;
   } catch (err) {
     const e = isWagateError(err) ? err : new WagateError('WAGATE_ERR_INTERNAL', (err as Error).message);
@@ -66,16 +73,16 @@ async function loginViaGateway(
   accountId: string,
   timeoutMs: number,
   onQr: (qr: string, count: number) => void,
-): Promise<LinkedIdentity> {
+): Promise<{ identity: LinkedIdentity; already: boolean }> {
   try {
     client.onEvent((f) => {
       const p = f.payload as { accountId?: string; qr?: string; count?: number };
       if (f.event === 'login.qr' && p.accountId === accountId && p.qr) onQr(p.qr, p.count ?? 1);
     });
     const start = await client.request<LoginStart>('login.start', { accountId });
-    if (start.status === 'already-linked' && start.identity) return start.identity;
+    if (start.status === 'already-linked' && start.identity) return { identity: start.identity, already: true };
     const res = await client.request<{ identity: LinkedIdentity }>('login.wait', { accountId, timeoutMs });
-    return res.identity;
+    return { identity: res.identity, already: start.status === 'already-linked' };
   } finally {
     client.close();
   }
@@ -86,37 +93,44 @@ async function loginInProcess(
   accountId: string,
   timeoutMs: number,
   onQr: (qr: string, count: number) => void,
-): Promise<LinkedIdentity> {
+): Promise<{ identity: LinkedIdentity; already: boolean }> {
   const root = openLogger(ctx, false);
-  const bus = createBus(root.logger);
-  // The link moment and this connection are the gateway's next catch-up window start:
+  try {
+    const transport = createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }).create(accountId);
+    // Already linked: say so without connecting. A connection here would take the
+    // messages WhatsApp queued for the gateway, acknowledge them and answer none.
+    const saved = await transport.savedIdentity();
+    if (saved) return { identity: saved, already: true };
+    return { identity: await linkInProcess(ctx, accountId, transport, root.logger, { timeoutMs, signal: ctx.io.signal, onQr }), already: false };
+  } finally {
+    root.close();
+  }
+}
+
+async function linkInProcess(ctx: CliContext, accountId: string, transport: AccountTransport, logger: Logger, wait: WaitOptions): Promise<LinkedIdentity> {
+  const bus = createBus(logger);
+  // The link moment and this connection start the gateway's next catch-up window:
   // a contact who writes before the gateway starts is still answered (SPEC §5).
   const history = new ConnectionHistory(ctx.stateDir);
   recordConnectionHistory(bus, history);
-  const transport = createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }).create(accountId);
   const rt = new AccountRuntime({
     accountId,
     transport,
     bus,
-    logger: root.logger.child({ subsystem: 'whatsapp', accountId }),
+    logger: logger.child({ subsystem: 'whatsapp', accountId }),
     heartbeatSeconds: ctx.config.web.heartbeatSeconds,
     reconnect: ctx.config.web.reconnect,
   });
   try {
     await rt.start();
-    const start = startLogin(rt);
-    if (start.status === 'already-linked') {
-      // Linked already: confirm the creds still log in before saying so.
-      return await waitForLink(rt, bus, { timeoutMs, signal: ctx.io.signal });
-    }
-    return await waitForLink(rt, bus, { timeoutMs, signal: ctx.io.signal, onQr });
+    startLogin(rt);
+    return await waitForLink(rt, bus, wait);
   } finally {
     if (rt.state === 'connected') void history.seen(accountId, Date.now());
     await rt.stop();
     await bus.idle();
     await history.flush();
     bus.clear();
-    root.close();
   }
 }
 

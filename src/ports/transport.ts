@@ -107,6 +107,8 @@ export interface AccountTransport {
   readonly accountId: string;
   /** True when saved creds exist (a read error throws; it is never "no creds"). */
   hasCreds(): Promise<boolean>;
+  /** Who the saved creds are linked as, read without connecting; null when not linked. */
+  savedIdentity(): Promise<LinkedIdentity | null>;
   /** Start one connection attempt; events go to `listener`. */
   connect(mode: ConnectMode, listener: ConnectionListener): Connection;
   /** Delete this account's auth state; returns the paths removed. */

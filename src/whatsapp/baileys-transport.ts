@@ -17,7 +17,7 @@ import {
   type LinkedIdentity,
   type OutboundMedia,
 } from '../ports/transport.js';
-import { hasCreds, openAuthStore, removeAuthState } from './auth-store.js';
+import { hasCreds, inspectCreds, openAuthStore, removeAuthState } from './auth-store.js';
 import { jidToE164, toJid } from './jid.js';
 import { normalizeMessage } from './normalize.js';
 import type { InboundMessage } from '../ports/inbound.js';
@@ -52,6 +52,11 @@ export class BaileysAccountTransport implements AccountTransport {
 
   async hasCreds(): Promise<boolean> {
     return hasCreds(await this.opts.authDir());
+  }
+
+  async savedIdentity(): Promise<LinkedIdentity | null> {
+    const meId = (await inspectCreds(await this.opts.authDir())).meId;
+    return meId ? { jid: meId, e164: jidToE164(meId), lid: null, name: null } : null;
   }
 
   async logout(): Promise<string[]> {

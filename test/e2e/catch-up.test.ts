@@ -55,7 +55,20 @@ async function childGateway(e: E2E): Promise<SpawnedCli> {
 
 /** After the first reply arrived and the gateway has nothing left in flight: no second reply came. */
 async function exactlyOneReply(e: E2E, c: SimContact, text: string, timeoutMs = 10_000): Promise<void> {
-  await until(() => replies(c).includes(`echo: ${text}`), `the reply to "${text}"`, timeoutMs);
+  const seen: string[] = [];
+  const gw = e.gateway!;
+  const offs = [
+    gw.bus.on('message.received', (ev) => void seen.push(`received ${ev.message.upsertType} "${ev.message.text}"`)),
+    gw.bus.on('message.dropped', (ev) => void seen.push(`dropped "${ev.message.text}" (${ev.reason})`)),
+    gw.bus.on('reply.failed', (ev) => void seen.push(`reply failed: ${JSON.stringify(ev)}`)),
+  ];
+  try {
+    await until(() => replies(c).includes(`echo: ${text}`), `the reply to "${text}"`, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; the gateway saw: ${seen.join("; ") || "nothing"}; the contact got receipts: ${c.receipts.map((r) => r.type).join(",")}`);
+  } finally {
+    offs.forEach((off) => off());
+  }
   await e.gateway!.bus.idle();
   expect(replies(c).filter((r) => r === `echo: ${text}`)).toEqual([`echo: ${text}`]);
 }
@@ -129,6 +142,23 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     h.clock.increment(30_000);
     await gatewayConnected(h);
     await exactlyOneReply(h, dee, 'quick question');
+  });
+
+  it('`channels login` on an already linked account while no gateway runs does not connect: the queued message is answered by the gateway', async () => {
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const fay = h.sim.contact('+15557771006', { name: 'Fay' });
+    await fay.send('queued for the gateway');
+    const human = await runCli(['channels', 'login'], h.env);
+    expect(human.code).toBe(0);
+    expect(human.stdout.trim()).toBe(
+      'Account default is already linked as +15550009000; start it with `wagate gateway`. (If WhatsApp logged this device out, run `wagate channels logout --account default` first, then link again.)',
+    );
+    const json = await runCli(['channels', 'login', '--json'], h.env);
+    expect(JSON.parse(json.stdout.trim())).toEqual({ event: 'linked', accountId: 'default', e164: BOT, jid: expect.stringMatching(/^15550009000:\d+@s\.whatsapp\.net$/), alreadyLinked: true });
+    await h.startGateway();
+    await gatewayConnected(h);
+    await exactlyOneReply(h, fay, 'queued for the gateway');
   });
 
   it('a message older than catchUpMinutes, written while the gateway was stopped, is not answered; a newer one is', async () => {

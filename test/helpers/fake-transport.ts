@@ -9,6 +9,7 @@ import type {
   ConnectionListener,
   ConnectMode,
   GroupInfo,
+  LinkedIdentity,
   MessageRef,
   OutboundMedia,
   TransportFactory,
@@ -87,6 +88,9 @@ export class FakeAccountTransport implements AccountTransport {
   ) {}
   async hasCreds(): Promise<boolean> {
     return this.creds;
+  }
+  async savedIdentity(): Promise<LinkedIdentity | null> {
+    return this.creds ? { jid: `15550000001:1@s.whatsapp.net`, e164: '+15550000001', lid: null, name: null } : null;
   }
   connect(mode: ConnectMode, listener: ConnectionListener): Connection {
     const c = new FakeConnection(mode, listener);
