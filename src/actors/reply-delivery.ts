@@ -15,7 +15,7 @@ import { toErrorInfo, WagateError } from '../errors.js';
 import type { RunningActor } from '../gateway/actor-registry.js';
 import { subLogger } from '../log.js';
 import { mediaWarning, planSend } from '../media/plan.js';
-import { mediaCapBytes, type PrepareOptions, type PreparedMedia, type MediaRequest } from '../media/prepare.js';
+import { mediaOptions, type PrepareOptions, type PreparedMedia, type MediaRequest } from '../media/prepare.js';
 import { chunkText } from './chunking.js';
 import type { ActorDeps } from './deps.js';
 
@@ -116,7 +116,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
       media: req.media ?? [],
       chunk,
       prepare: opts.prepareMedia,
-      options: { capBytes: mediaCapBytes(deps.config) },
+      options: mediaOptions(deps.config),
     });
     const { accountId, chatJid } = req;
     for (const f of plan.failures) log.warn({ accountId, source: req.source, code: f.error.code, err: f.error.message }, 'media item not sent');

@@ -31,7 +31,7 @@ export interface BusEvents {
   };
   /**
    * Fires: WhatsApp handed out a (new) QR reference while linking.
-   * Consumers: control server (`login.qr` event to the login client).
+   * Consumers: supervisor (broadcast as the `login.qr` event to every control client).
    */
   'account.qr.updated': { accountId: string; qr: string; count: number; at: number };
   /**

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { loadConfig, type AccountConfig, type Env, type WagateConfig } from '../config/index.js';
 import { isWagateError } from '../errors.js';
 import { tokenFilePath } from '../gateway/token.js';
+import { ffmpegVersion, resolveFfmpeg } from '../media/ffmpeg.js';
 import { errnoCode, fsyncDir } from '../whatsapp/auth-files.js';
 import { isAuthFileName } from '../whatsapp/auth-layout.js';
 import { inspectCreds, resolveAuthDir } from '../whatsapp/auth-store.js';
@@ -219,4 +220,27 @@ export async function checkLegacy(opts: LegacyOptions): Promise<CheckResult> {
     return fail(id, `moving the legacy files failed after ${moved} of ${files.length} (${code})`, how.replace('run `wagate doctor --fix` to ', ''));
   }
   return ok(id, `fixed: moved ${files.length} Baileys file(s) from ${opts.legacyDir} to ${opts.target}`);
+}
+
+/**
+ * 5. Which ffmpeg transcodes audio to voice notes, and where it came from: the
+ * message starts with the source (`env`, `config`, `path`, `bundled`, `none`).
+ */
+export async function checkFfmpeg(config: WagateConfig, env: Env, bundled?: () => string | null): Promise<CheckResult> {
+  const id = 'ffmpeg';
+  let r;
+  try {
+    r = await resolveFfmpeg({ configured: config.media.ffmpegPath, env, ...(bundled ? { bundled } : {}) });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return fail(id, message, 'fix or remove the named setting, then run `wagate doctor` again');
+  }
+  if (!r.bin) {
+    return warn(id, `none: ${r.from}; audio is sent as plain files, not voice notes`, 'run `npm ci`, install ffmpeg on PATH, or set media.ffmpegPath');
+  }
+  const version = await ffmpegVersion(r.bin);
+  if (!version) {
+    return fail(id, `${r.source}: ${r.bin} (${r.from}) does not run (\`${r.bin} -version\` failed)`, 'point WAGATE_FFMPEG or media.ffmpegPath at a working ffmpeg, or unset them');
+  }
+  return ok(id, `${r.source}: ${r.bin} (${r.from}), ${version}`);
 }

@@ -1,7 +1,7 @@
 /**
  * `wagate doctor [--json] [--fix]`: checks the config, the state dir and token
- * file, each enabled account's creds, the legacy creds layout, whether the
- * gateway answers, and (when it does) each account's state. Every check says
+ * file, each enabled account's creds, the legacy creds layout, which ffmpeg is
+ * used (and where it came from), whether the gateway answers, and (when it does) each account's state. Every check says
  * `ok | warn | fail` and, when not ok, the fix. Exit 1 when any check fails.
  */
 import type { Command } from 'commander';
@@ -16,6 +16,7 @@ import {
   checkConfig,
   checkCreds,
   checkCredsModes,
+  checkFfmpeg,
   checkLegacy,
   checkStateDir,
   checkTokenFile,
@@ -127,6 +128,7 @@ export async function runDoctor(env: CliIO['env'], opts: DoctorOptions = {}): Pr
   const target = accounts.find((a) => a.accountId === defaultId)!.authDir;
   const blocked = gateway.accounts ? 'the gateway is running; stop it first' : undefined;
   checks.push(...(await guarded('legacy-layout', () => checkLegacy({ legacyDir: legacyAuthDir(env), target, fix, blocked }))));
+  checks.push(...(await guarded('ffmpeg', () => checkFfmpeg(config, env))));
   checks.push(gateway.result);
   for (const a of gateway.accounts ?? []) checks.push(accountCheck(a));
   return { ok: checks.every((c) => c.status !== 'fail'), checks };

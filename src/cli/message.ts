@@ -10,7 +10,7 @@ import { chunkText } from '../actors/chunking.js';
 import { resolveAccount } from '../config/index.js';
 import { WagateError } from '../errors.js';
 import { planSend, type SendPlan } from '../media/plan.js';
-import { mediaCapBytes } from '../media/prepare.js';
+import { mediaOptions } from '../media/prepare.js';
 import { toJid } from '../whatsapp/jid.js';
 import { connectGateway, loadContext, type CliContext } from './context.js';
 import { printJson } from './io.js';
@@ -58,7 +58,7 @@ async function dryRun(ctx: CliContext, opts: SendOptions, chatJid: string): Prom
     text,
     media: (opts.media ?? []).map((m) => ({ ...mediaSource(m), ...(opts.gifPlayback ? { gifPlayback: true } : {}) })),
     chunk: (t) => chunkText(t, { limit: acc.textChunkLimit, mode: acc.chunkMode }),
-    options: { capBytes: mediaCapBytes(ctx.config) },
+    options: mediaOptions(ctx.config, ctx.io.env),
   });
   const [failure] = plan.failures;
   if (failure) throw new WagateError(failure.error.code, failure.error.message);

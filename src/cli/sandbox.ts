@@ -35,7 +35,8 @@ function describe(ev: SandboxEvent): string {
     case 'linked':
       return `✓ linked the sandbox account as ${ev.e164}. ${HELP.split('\n')[0]}`;
     case 'sent':
-      return `you (${ev.from}) → ${ev.chat}: ${ev.text}`;
+      // A DM goes to the gateway's own number; a group message to the group.
+      return `you (${ev.from}) → ${ev.to === ev.chat ? ev.to : `wagate (${ev.to})`}: ${ev.text}`;
     case 'read':
       return `  ✓✓ read by the gateway (${ev.chat})`;
     case 'reaction':

@@ -54,6 +54,11 @@ export const LoggingSection = z.strictObject({
   file: nonEmptyStr().optional(),
 });
 
+export const MediaSection = z.strictObject({
+  /** ffmpeg binary; absent = `ffmpeg` on PATH, else the one `npm ci` brings (src/media/ffmpeg.ts). */
+  ffmpegPath: nonEmptyStr().optional(),
+});
+
 export const ConfigSchema = z.strictObject(
   {
     /** Editors' JSON-schema hint; ignored. */
@@ -67,6 +72,7 @@ export const ConfigSchema = z.strictObject(
     web: WebSection.prefault({}),
     gateway: GatewaySection.prefault({}),
     logging: LoggingSection.prefault({}),
+    media: MediaSection.prefault({}),
   },
   { error: exp('an object such as { channels: { whatsapp: { … } } }') },
 );

@@ -1,6 +1,7 @@
 /**
- * Control methods for linking and unlinking: `login.start` (streams `login.qr`
- * events to the caller), `login.wait`, `logout`.
+ * Control methods for linking and unlinking: `login.start` (the QR codes that
+ * follow reach every client as `login.qr` events, see supervisor.ts), `login.wait`,
+ * `logout`.
  */
 import { z } from 'zod';
 import { WagateError } from '../errors.js';
@@ -25,28 +26,11 @@ const accountParam = z.object({ accountId: z.string().min(1) });
 
 export function registerLoginMethods(methods: MethodRegistry, gw: Gateway): void {
   methods.register('login.start', {
-    description: 'Start linking an account by QR; the caller then gets `login.qr` events.',
+    description: 'Start linking an account by QR; every client then gets its `login.qr` events.',
     params: accountParam,
-    handler: ({ accountId }, ctx) => {
-      const rt = runtimeFor(gw, accountId);
-      const off = gw.bus.on('account.qr.updated', (ev) => {
-        if (ev.accountId === accountId) ctx.emit('login.qr', { accountId, qr: ev.qr, count: ev.count });
-      });
-      const stopStreaming = () => off();
-      ctx.signal.addEventListener('abort', stopStreaming, { once: true });
-      const offDone = gw.bus.on('account.state.changed', (ev) => {
-        if (ev.accountId === accountId && ev.to !== 'linking' && ev.to !== 'connecting') {
-          off();
-          offDone();
-        }
-      });
-      const res = startLogin(rt);
-      if (res.status === 'already-linked') {
-        off();
-        offDone();
-      }
-      return res;
-    },
+    // No per-caller stream: the supervisor broadcasts each `account.qr.updated` as
+    // `login.qr` to every client, the caller included, so one event per QR.
+    handler: ({ accountId }) => startLogin(runtimeFor(gw, accountId)),
   });
 
   methods.register('login.wait', {

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { WagateError } from '../errors.js';
 
 export interface MethodContext {
-  /** Send an event frame to the calling client only (streams: login.qr, agent). */
+  /** Send an event frame to the calling client only (streams: agent). */
   emit(event: string, payload: unknown): void;
   /** Resolves/aborts when the calling client goes away. */
   signal: AbortSignal;

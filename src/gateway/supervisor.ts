@@ -163,6 +163,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     });
     const ctl = control;
     bus.on('account.state.changed', (ev) => ctl.broadcast('account', ev));
+    // The only source of `login.qr`: `login.start` does not stream its own copy.
     bus.on('account.qr.updated', (ev) => ctl.broadcast('login.qr', ev));
     await Promise.all([...accounts.values()].map((a) => a.start()));
     bus.emit('gateway.started', { accountId: null, port: ctl.port, at: now() });

@@ -6,10 +6,10 @@
  * they are. Anything that cannot be sent is a WAGATE_ERR_MEDIA naming the source.
  */
 import path from 'node:path';
-import type { WagateConfig } from '../config/index.js';
+import type { Env, WagateConfig } from '../config/index.js';
 import { WagateError } from '../errors.js';
 import type { OutboundMedia } from '../ports/transport.js';
-import { ffmpegAvailable, transcodeToOpus } from './ffmpeg.js';
+import { resolveFfmpeg, transcodeToOpus } from './ffmpeg.js';
 import { optimizeImage } from './image.js';
 import { DEFAULT_LOAD, loadSource, type LoadOptions, type MediaSource } from './load.js';
 import { sniffMedia, type MediaKind } from './sniff.js';
@@ -24,8 +24,12 @@ export interface PrepareOptions {
   /** Per-item cap in bytes (`agents.defaults.mediaMaxMb`). */
   capBytes: number;
   load?: Partial<LoadOptions>;
-  /** ffmpeg binary; null = treat as not installed. */
+  /** An ffmpeg binary to use as it is; null = none. Absent: resolveFfmpeg() from `ffmpegPath` and `env`. */
   ffmpeg?: string | null;
+  /** `media.ffmpegPath`. */
+  ffmpegPath?: string;
+  /** For WAGATE_FFMPEG, PATH and the state dir (default process.env). */
+  env?: Env;
 }
 
 export interface PreparedMedia {
@@ -45,6 +49,11 @@ export const MB = 1024 * 1024;
 
 export function mediaCapBytes(config: WagateConfig): number {
   return config.agents.defaults.mediaMaxMb * MB;
+}
+
+/** The options every caller derives from the config: the cap and where ffmpeg comes from. */
+export function mediaOptions(config: WagateConfig, env?: Env): PrepareOptions {
+  return { capBytes: mediaCapBytes(config), ffmpegPath: config.media.ffmpegPath, ...(env ? { env } : {}) };
 }
 
 const mbText = (n: number) => `${(n / MB).toFixed(1)} MB`;
@@ -110,11 +119,13 @@ export async function prepareMedia(req: MediaRequest, opts: PrepareOptions): Pro
   let mimetype = 'audio/ogg; codecs=opus';
   let ptt = true;
   if (sniffed.mimetype !== 'audio/ogg' || !isOpus(data)) {
-    const bin = opts.ffmpeg === undefined ? 'ffmpeg' : opts.ffmpeg;
-    if (bin && (await ffmpegAvailable(bin))) {
+    const bin = opts.ffmpeg !== undefined ? opts.ffmpeg : (await resolveFfmpeg({ configured: opts.ffmpegPath, env: opts.env })).bin;
+    if (bin) {
       audio = await transcodeToOpus(data, label, { bin });
     } else {
-      warnings.push(`${name}: ffmpeg is not installed, so it is sent as a plain ${sniffed.ext.toUpperCase()} audio file, not a voice note (install ffmpeg).`);
+      warnings.push(
+        `${name}: no ffmpeg was found, so it is sent as a plain ${sniffed.ext.toUpperCase()} audio file, not a voice note (run \`npm ci\`, install ffmpeg, or set media.ffmpegPath).`,
+      );
       mimetype = sniffed.mimetype;
       ptt = false;
     }

@@ -35,7 +35,8 @@ export const SANDBOX_CONFIG: WagateConfigInput = {
 export type SandboxEvent =
   | { type: 'qr'; qr: string }
   | { type: 'linked'; e164: string | null }
-  | { type: 'sent'; from: string; chat: string; text: string; id: string }
+  /** A contact wrote: `to` is the gateway's linked number for a DM, the group's name in a group. */
+  | { type: 'sent'; from: string; to: string; chat: string; text: string; id: string }
   | { type: 'read'; chat: string; ids: string[] }
   | { type: 'reaction'; chat: string; emoji: string; id: string }
   | { type: 'typing'; chat: string }
@@ -141,9 +142,16 @@ export class Sandbox {
     return this.say(SANDBOX_CONTACT, text);
   }
 
+  /** The gateway account's linked number (what a contact writes to). */
+  private gatewayNumber(): string {
+    const me = [...this.gateway.accounts.values()][0]?.context.identity;
+    if (me?.e164) return me.e164;
+    return me ? `+${me.jid.split(/[:@]/)[0]}` : SANDBOX_PHONE;
+  }
+
   private async say(e164: string, text: string): Promise<void> {
     const id = await this.contact(e164).send(text);
-    this.opts.onEvent({ type: 'sent', from: e164, chat: e164, text, id });
+    this.opts.onEvent({ type: 'sent', from: e164, to: this.gatewayNumber(), chat: e164, text, id });
   }
 
   private async sayInGroup(name: string, text: string): Promise<void> {
@@ -153,7 +161,7 @@ export class Sandbox {
     const body = botUser ? text.replace(/@bot\b/g, `@${botUser}`) : text;
     const alice = this.contact(SANDBOX_CONTACT);
     const id = await this.group(name).send(alice, body, { mentions });
-    this.opts.onEvent({ type: 'sent', from: SANDBOX_CONTACT, chat: name, text: body, id });
+    this.opts.onEvent({ type: 'sent', from: SANDBOX_CONTACT, to: name, chat: name, text: body, id });
   }
 
   /** Report what the gateway did back to the simulated contacts. */

@@ -3,8 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkConfig } from '../../src/cli/doctor-checks.js';
-import { validateConfig } from '../../src/config/index.js';
+import { checkConfig, checkFfmpeg } from '../../src/cli/doctor-checks.js';
+import { defaultConfig, validateConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/supervisor.js';
 import { silentLogger } from '../../src/log.js';
 import { runCli } from '../helpers/cli.js';
@@ -183,6 +183,59 @@ describe('wagate doctor: creds', () => {
     expect(lines.find((l) => l.startsWith('✓ config:'))).toContain('is valid');
     expect(lines.find((l) => l.startsWith('! gateway:'))).toMatch(/gateway not running at ws:\/\/127\.0\.0\.1:\d+ — fix: start it with `wagate gateway`/);
     expect(lines.at(-1)).toMatch(/^0 failed, \d+ warning\(s\)\.$/);
+  });
+});
+
+describe('wagate doctor: ffmpeg', () => {
+  /** A fake ffmpeg that only answers -version. */
+  function fakeFfmpeg(h: Home, name = 'ffmpeg', mode = 0o755): string {
+    const bin = path.join(h.dir, 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    const p = path.join(bin, name);
+    fs.writeFileSync(p, '#!/bin/sh\necho "ffmpeg version 9.9-fake Copyright"\n', { mode });
+    return p;
+  }
+
+  it('says which ffmpeg is used and where it came from: bundled, PATH, WAGATE_FFMPEG, media.ffmpegPath', async () => {
+    const h = await home();
+    const bundled = check((await doctor(h)).report, 'ffmpeg');
+    expect(bundled).toMatchObject({ status: 'ok', message: expect.stringMatching(/^bundled: \S*@ffmpeg-installer\S*ffmpeg \(the npm package @ffmpeg-installer\/ffmpeg\), ffmpeg version \S+$/) });
+
+    const fake = fakeFfmpeg(h);
+    const onPath = await doctor({ ...h, env: { ...h.env, PATH: path.dirname(fake) } });
+    expect(check(onPath.report, 'ffmpeg')).toMatchObject({ status: 'ok', message: `path: ${fake} (PATH), ffmpeg version 9.9-fake` });
+
+    const forced = await doctor({ ...h, env: { ...h.env, PATH: path.dirname(fake), WAGATE_FFMPEG: 'bundled' } });
+    expect(check(forced.report, 'ffmpeg').message).toMatch(/^bundled: .*WAGATE_FFMPEG=bundled/);
+
+    const viaEnv = await doctor({ ...h, env: { ...h.env, WAGATE_FFMPEG: fake } });
+    expect(check(viaEnv.report, 'ffmpeg')).toMatchObject({ status: 'ok', message: `env: ${fake} (WAGATE_FFMPEG), ffmpeg version 9.9-fake` });
+
+    const h2 = await home({ media: { ffmpegPath: fake } });
+    expect(check((await doctor(h2)).report, 'ffmpeg')).toMatchObject({ status: 'ok', message: `config: ${fake} (media.ffmpegPath), ffmpeg version 9.9-fake` });
+  });
+
+  it('a media.ffmpegPath that is missing or not executable fails, naming the key; exit 1', async () => {
+    const h = await home({ media: { ffmpegPath: '/no/such/ffmpeg' } });
+    const { code, report } = await doctor(h);
+    expect(code).toBe(1);
+    const c = check(report, 'ffmpeg');
+    expect(c).toMatchObject({ status: 'fail', message: expect.stringMatching(/^media\.ffmpegPath: \/no\/such\/ffmpeg does not exist/) });
+    expect(c.fix).toBeTruthy();
+
+    const h2 = await home();
+    const plain = fakeFfmpeg(h2, 'ffmpeg-plain', 0o644);
+    fs.writeFileSync(path.join(h2.dir, 'wagate.json'), JSON.stringify({ ...h2.config, media: { ffmpegPath: plain } }));
+    expect(check((await doctor(h2)).report, 'ffmpeg')).toMatchObject({ status: 'fail', message: `media.ffmpegPath: ${plain} is not an executable file; point it at an ffmpeg binary, or remove it to use ffmpeg from PATH or the bundled one.` });
+  });
+
+  it('a binary that does not run fails; no ffmpeg at all is a warning (audio goes as plain files)', async () => {
+    const h = await home();
+    const broken = path.join(h.dir, 'broken');
+    fs.writeFileSync(broken, '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    expect(await checkFfmpeg(defaultConfig(), { WAGATE_FFMPEG: broken })).toMatchObject({ status: 'fail', message: expect.stringContaining('does not run') });
+    const none = await checkFfmpeg(defaultConfig(), { PATH: h.dir }, () => null);
+    expect(none).toMatchObject({ status: 'warn', message: expect.stringMatching(/^none: .*not voice notes/), fix: expect.stringContaining('media.ffmpegPath') });
   });
 });
 

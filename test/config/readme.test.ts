@@ -18,6 +18,7 @@ describe('src/config/README.md', () => {
     ['web', 'reconnect'],
     ['gateway'],
     ['logging'],
+    ['media'],
   ];
   for (const section of sections) {
     it(`documents every key of ${section.join('.')}`, () => {

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectControl } from '../../src/gateway/control-client.js';
+import { readTokenFile } from '../../src/gateway/token.js';
 import { runCli } from '../helpers/cli.js';
 import { e2e, until, type E2E } from './harness.js';
 
@@ -32,6 +34,31 @@ describe('linking through the gateway (real Baileys ↔ simulator)', () => {
     const probed = JSON.parse((await runCli(['channels', 'status', '--probe', '--json'], h.env)).stdout);
     expect(probed.accounts[0].probe).toEqual({ ok: true, ms: expect.any(Number) });
     expect((await runCli(['channels', 'status', '--probe'], h.env)).stdout).toMatch(/probe: WhatsApp answered in \d+ ms/);
+  });
+
+  it('channels login --json through the gateway prints each QR once; another control client also gets each login.qr once', async () => {
+    h = await e2e();
+    const gw = await h.startGateway();
+    const issued: string[] = [];
+    gw.bus.on('account.qr.updated', (ev) => void issued.push(ev.qr));
+    const observer = await connectControl({ url: gw.control.url, token: readTokenFile(h.home), clientName: 'observer' });
+    const observed: string[] = [];
+    observer.onEvent((f) => {
+      if (f.event === 'login.qr') observed.push((f.payload as { qr: string }).qr);
+    });
+    try {
+      const res = await h.link('default', '+15550000004');
+      expect(res.code).toBe(0);
+      const printed = res.lines.filter((l) => l.event === 'qr').map((l) => l.qr);
+      expect(issued.length).toBeGreaterThan(0);
+      expect(printed).toEqual(issued);
+      expect(res.lines.map((l) => l.event)).toEqual([...issued.map(() => 'qr'), 'linked']);
+      // A request answered on the observer's socket comes after every event sent to it before.
+      await observer.request('status', {});
+      expect(observed).toEqual(issued);
+    } finally {
+      observer.close();
+    }
   });
 
   it('logout unlinks the device at WhatsApp, removes the auth state, and status says "Not linked"', async () => {

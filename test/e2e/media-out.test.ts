@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { makeJpeg } from '../media/fixtures.js';
+import { makeJpeg, makeWithFfmpeg } from '../media/fixtures.js';
 import { e2e, until, type E2E } from './harness.js';
 
 let h: E2E | null = null;
@@ -61,8 +60,7 @@ describe('outbound media end to end (CLI → gateway → real Baileys → simula
   it('an MP3 arrives as an OGG/Opus voice note; an MP4 with --gif-playback carries the flag', async () => {
     const h = await linked();
     const contact = h.sim.contact(TO);
-    const mp3 = path.join(h.home, 'tone.mp3');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'libmp3lame', '-y', mp3]);
+    const mp3 = await makeWithFfmpeg('sine=frequency=440:duration=1', ['-c:a', 'libmp3lame'], path.join(h.home, 'tone.mp3'));
     expect((await runCli(['message', 'send', '--to', TO, '--media', mp3], h.env)).code).toBe(0);
     const voice = await contact.nextMessage(20_000);
     expect(voice.message.audioMessage?.ptt).toBe(true);
@@ -70,8 +68,7 @@ describe('outbound media end to end (CLI → gateway → real Baileys → simula
     const ogg = Buffer.from(await contact.download(voice.message));
     expect(ogg.subarray(0, 4).toString('latin1')).toBe('OggS');
 
-    const mp4 = path.join(h.home, 'clip.mp4');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=1:size=64x64:rate=10', '-pix_fmt', 'yuv420p', '-y', mp4]);
+    const mp4 = await makeWithFfmpeg('testsrc=duration=1:size=64x64:rate=10', ['-pix_fmt', 'yuv420p'], path.join(h.home, 'clip.mp4'));
     expect((await runCli(['message', 'send', '--to', TO, '--media', mp4, '--gif-playback'], h.env)).code).toBe(0);
     const gif = await contact.nextMessage(20_000);
     expect(gif.message.videoMessage?.gifPlayback).toBe(true);

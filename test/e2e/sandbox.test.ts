@@ -10,6 +10,11 @@ describe('wagate sandbox', () => {
     expect(res.stdout).toContain('✓ linked the sandbox account as +15550000001');
     expect(res.stdout).toContain('✓✓ read by the gateway');
     expect(res.stdout).toContain('👀 ack reaction');
+    // What a contact typed: the arrow names the gateway's linked number (or the group), not the sender again.
+    expect(res.stdout).toContain('you (+15551234567) → wagate (+15550000001): hello');
+    expect(res.stdout).toContain('you (+15557654321) → wagate (+15550000001): good morning');
+    expect(res.stdout).toContain('you (+15551234567) → team: lunch at noon?');
+    expect(res.stdout).not.toContain('→ +15551234567: hello');
     expect(res.stdout).toContain('wagate → +15551234567: echo: hello');
     expect(res.stdout).toContain('wagate → +15557654321: echo: good morning');
     expect(res.stdout).toMatch(/wagate → team: echo: @\d+ are you coming\?/);

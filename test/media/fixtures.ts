@@ -1,8 +1,13 @@
 /**
- * Synthetic photos for media tests and the media benchmark: a smooth two-colour
+ * Synthetic media for tests and the media benchmark. Photos: a smooth two-colour
  * field (top/bottom) with seeded grain, so JPEG sizes behave like a camera's.
+ * Audio and video: made by the ffmpeg that src/media/ffmpeg.ts resolves (never a
+ * bare `ffmpeg` from PATH: `npm ci` brings one, so a fresh machine has it).
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { resolveFfmpeg } from '../../src/media/ffmpeg.js';
 
 export interface PhotoOptions {
   width: number;
@@ -54,4 +59,18 @@ export async function makeJpeg(o: PhotoOptions): Promise<Buffer> {
   let img = sharp(photoPixels(o), { raw: { width: o.width, height: o.height, channels: 3 } }).jpeg({ quality: o.quality ?? 95 });
   if (o.orientation) img = img.withMetadata({ orientation: o.orientation });
   return img.toBuffer();
+}
+
+/** The resolved ffmpeg; fails the test when there is none (npm ci brings one). */
+export async function testFfmpeg(): Promise<string> {
+  const r = await resolveFfmpeg();
+  if (!r.bin) throw new Error(`no ffmpeg for the media fixtures: ${r.from}`);
+  return r.bin;
+}
+
+/** Run the resolved ffmpeg with lavfi input `source` (e.g. `sine=duration=1`), writing `out`. */
+export async function makeWithFfmpeg(source: string, outArgs: string[], out: string): Promise<string> {
+  const bin = await testFfmpeg();
+  await promisify(execFile)(bin, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'lavfi', '-i', source, ...outArgs, '-y', out]);
+  return out;
 }

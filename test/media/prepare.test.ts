@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MB, prepareMedia } from '../../src/media/prepare.js';
-import { makeJpeg, photoPixels } from './fixtures.js';
+import { makeJpeg, makeWithFfmpeg, photoPixels } from './fixtures.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -87,8 +86,7 @@ describe('images', () => {
 
 describe('audio and video', () => {
   it('turns an MP3 into an OGG/Opus voice note with ffmpeg', async () => {
-    const mp3 = path.join(dir, 'tone.mp3');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'libmp3lame', '-y', mp3]);
+    const mp3 = await makeWithFfmpeg('sine=frequency=440:duration=1', ['-c:a', 'libmp3lame'], path.join(dir, 'tone.mp3'));
     const p = await prepareMedia({ path: mp3 }, { capBytes: cap });
     expect(p.item).toMatchObject({ kind: 'audio', mimetype: 'audio/ogg; codecs=opus', ptt: true });
     expect(p.item.data.subarray(0, 4).toString('latin1')).toBe('OggS');
@@ -97,23 +95,29 @@ describe('audio and video', () => {
   });
 
   it('sends OGG/Opus as it is, labelled audio/ogg; codecs=opus', async () => {
-    const ogg = path.join(dir, 'voice.ogg');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'libopus', '-y', ogg]);
+    const ogg = await makeWithFfmpeg('sine=duration=1', ['-c:a', 'libopus'], path.join(dir, 'voice.ogg'));
     const p = await prepareMedia({ path: ogg }, { capBytes: cap, ffmpeg: null });
     expect(p.item).toMatchObject({ kind: 'audio', mimetype: 'audio/ogg; codecs=opus', ptt: true });
   });
 
   it('without ffmpeg, other audio goes as a plain audio file with a clear warning', async () => {
-    const wav = path.join(dir, 'tone.wav');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=duration=0.2', '-y', wav]);
-    const p = await prepareMedia({ path: wav }, { capBytes: cap, ffmpeg: path.join(dir, 'no-such-ffmpeg') });
+    const wav = await makeWithFfmpeg('sine=duration=0.2', [], path.join(dir, 'tone.wav'));
+    const p = await prepareMedia({ path: wav }, { capBytes: cap, ffmpeg: null });
     expect(p.item).toMatchObject({ kind: 'audio', mimetype: 'audio/wav', ptt: false });
-    expect(p.warnings[0]).toMatch(/ffmpeg is not installed.*not a voice note/);
+    expect(p.warnings[0]).toMatch(/no ffmpeg was found.*not a voice note.*media\.ffmpegPath/);
+  });
+
+  it('a media.ffmpegPath that does not exist is an error naming the key, not a silent fallback', async () => {
+    const wav = await makeWithFfmpeg('sine=duration=0.2', [], path.join(dir, 'tone2.wav'));
+    const bad = path.join(dir, 'no-such-ffmpeg');
+    await expect(prepareMedia({ path: wav }, { capBytes: cap, ffmpegPath: bad, env: { PATH: process.env.PATH } })).rejects.toMatchObject({
+      code: 'WAGATE_ERR_CONFIG',
+      message: expect.stringMatching(/^media\.ffmpegPath: .*no-such-ffmpeg does not exist/),
+    });
   });
 
   it('MP4 video carries gifPlayback when asked', async () => {
-    const mp4 = path.join(dir, 'clip.mp4');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=red:s=64x64:d=0.5', '-pix_fmt', 'yuv420p', '-y', mp4]);
+    const mp4 = await makeWithFfmpeg('color=c=red:s=64x64:d=0.5', ['-pix_fmt', 'yuv420p'], path.join(dir, 'clip.mp4'));
     const p = await prepareMedia({ path: mp4, gifPlayback: true }, { capBytes: cap });
     expect(p.item).toMatchObject({ kind: 'video', mimetype: 'video/mp4', gifPlayback: true });
     const q = await prepareMedia({ path: mp4 }, { capBytes: cap });
