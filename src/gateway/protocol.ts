@@ -6,14 +6,27 @@
  *   gateway → client  {type:"event", event, payload, seq}
  *
  * The first request must be `connect` with the token; the answer's payload is
- * `{type:"hello-ok", protocol, snapshot:{presence, health}}`.
+ * `{type:"hello-ok", protocol, snapshot:{presence, health}}`. The token may also
+ * come in the upgrade request (`Authorization: Bearer <token>`); see control-server.ts
+ * for the limits that apply before authentication.
  */
 import { z } from 'zod';
 import type { ErrorInfo } from '../errors.js';
 
 export const PROTOCOL_VERSION = 1;
-/** Frames larger than this get WAGATE_ERR_FRAME_TOO_LARGE. */
+/** After authentication, frames larger than this get WAGATE_ERR_FRAME_TOO_LARGE. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * After authentication, ws itself closes the socket (1009) on a frame larger
+ * than this, before buffering it. The largest legitimate requests are `send`
+ * and `agent` text (media travel as a path or URL, not bytes), far below 1 MiB.
+ */
+export const MAX_PAYLOAD_BYTES = 4 * MAX_FRAME_BYTES;
+/**
+ * Before authentication ws closes the socket (1009) on a frame larger than this,
+ * before buffering it. A `connect` request is a few hundred bytes.
+ */
+export const PRE_AUTH_MAX_FRAME_BYTES = 8 * 1024;
 
 export const requestFrameSchema = z.object({
   type: z.literal('req'),
