@@ -25,13 +25,7 @@ import { allowedOrigins, isLoopback, weakTokenProblem } from './bind-policy.js';
 import { admit, refuseUpgrade, UNAUTHORIZED_MESSAGE } from './control-admission.js';
 import { CONTROL_LIMITS, setFrameLimit, type ControlLimits } from './control-limits.js';
 import type { MethodRegistry } from './methods.js';
-import {
-  PROTOCOL_VERSION,
-  connectParamsSchema,
-  requestFrameSchema,
-  type HelloOk,
-  type ServerFrame,
-} from './protocol.js';
+import { PROTOCOL_VERSION, connectParamsSchema, parseRequestFrame, type HelloOk, type ServerFrame } from './protocol.js';
 import { tokenMatches } from './token.js';
 
 export interface ControlServerOptions {
@@ -128,26 +122,6 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     c.ws.close(1008, err.code === 'WAGATE_ERR_UNAUTHORIZED' ? 'unauthorized' : 'bad frame before authentication');
   };
 
-  function parseRequest(c: Client, data: RawData, isBinary: boolean) {
-    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
-    const max = c.trusted ? limits.maxFrameBytes : limits.preAuthMaxFrameBytes;
-    if (size > max) return { id: null, err: new WagateError('WAGATE_ERR_FRAME_TOO_LARGE', `Frame of ${size} bytes exceeds the ${max}-byte limit.`) };
-    if (isBinary) return { id: null, err: new WagateError('WAGATE_ERR_BAD_REQUEST', 'Binary frames are not supported; send JSON text frames.') };
-    let json: unknown;
-    try {
-      json = JSON.parse(data.toString());
-    } catch (err) {
-      return { id: null, err: new WagateError('WAGATE_ERR_BAD_REQUEST', `Frame is not valid JSON: ${(err as Error).message}.`) };
-    }
-    const parsed = requestFrameSchema.safeParse(json);
-    if (!parsed.success) {
-      const id = (json as { id?: unknown } | null)?.id;
-      const safeId = typeof id === 'string' || typeof id === 'number' ? id : null;
-      return { id: safeId, err: new WagateError('WAGATE_ERR_BAD_REQUEST', 'Expected a request frame {type:"req", id, method, params}.') };
-    }
-    return { req: parsed.data };
-  }
-
   function authenticate(c: Client, id: string | number, method: string, rawParams: unknown): void {
     if (method !== 'connect') {
       refuse(c, id, new WagateError('WAGATE_ERR_UNAUTHORIZED', 'The first request must be "connect" with the token.'));
@@ -171,7 +145,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
 
   async function onFrame(c: Client, data: RawData, isBinary: boolean): Promise<void> {
     if (c.closing) return;
-    const r = parseRequest(c, data, isBinary);
+    const r = parseRequestFrame(data, isBinary, c.trusted ? limits.maxFrameBytes : limits.preAuthMaxFrameBytes);
     if (!c.authed) {
       if (r.req) authenticate(c, r.req.id, r.req.method, r.req.params);
       else refuse(c, r.id, r.err);

@@ -11,7 +11,7 @@
  * for the limits that apply before authentication.
  */
 import { z } from 'zod';
-import type { ErrorInfo } from '../errors.js';
+import { WagateError, type ErrorInfo } from '../errors.js';
 
 export const PROTOCOL_VERSION = 1;
 /** After authentication, frames larger than this get WAGATE_ERR_FRAME_TOO_LARGE. */
@@ -58,4 +58,28 @@ export interface HelloOk {
   type: 'hello-ok';
   protocol: number;
   snapshot: { presence: unknown; health: unknown };
+}
+
+/** One received frame: a request, or the error to answer it with (and the id to answer, when it had one). */
+export type ParsedFrame = { req: RequestFrame } | { req?: undefined; id: string | number | null; err: WagateError };
+
+/** Check a received WebSocket message against the size limit and the request shape. */
+export function parseRequestFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean, maxBytes: number): ParsedFrame {
+  const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+  if (size > maxBytes) return { id: null, err: new WagateError('WAGATE_ERR_FRAME_TOO_LARGE', `Frame of ${size} bytes exceeds the ${maxBytes}-byte limit.`) };
+  if (isBinary) return { id: null, err: new WagateError('WAGATE_ERR_BAD_REQUEST', 'Binary frames are not supported; send JSON text frames.') };
+  let json: unknown;
+  try {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    json = JSON.parse(buf.toString());
+  } catch (err) {
+    return { id: null, err: new WagateError('WAGATE_ERR_BAD_REQUEST', `Frame is not valid JSON: ${(err as Error).message}.`) };
+  }
+  const parsed = requestFrameSchema.safeParse(json);
+  if (!parsed.success) {
+    const id = (json as { id?: unknown } | null)?.id;
+    const safeId = typeof id === 'string' || typeof id === 'number' ? id : null;
+    return { id: safeId, err: new WagateError('WAGATE_ERR_BAD_REQUEST', 'Expected a request frame {type:"req", id, method, params}.') };
+  }
+  return { req: parsed.data };
 }
