@@ -171,12 +171,15 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   function onConnection(ws: WebSocket, remote: string, trusted: boolean): void {
     const c: Client = { ws, remote, trusted, authed: false, closing: false, timer: null, seq: 0, abort: new AbortController() };
     clients.add(c);
-    if (trusted) setFrameLimit(ws, limits.maxPayloadBytes);
-    else c.timer = setTimeout(() => {
-      c.closing = true;
-      c.timer = null;
-      ws.close(1008, 'authentication timeout');
-    }, limits.authTimeoutMs);
+    if (trusted) {
+      setFrameLimit(ws, limits.maxPayloadBytes);
+    } else {
+      c.timer = setTimeout(() => {
+        c.closing = true;
+        c.timer = null;
+        ws.close(1008, 'authentication timeout');
+      }, limits.authTimeoutMs);
+    }
     ws.on('message', (data, isBinary) => {
       onFrame(c, data, isBinary).catch((err: unknown) => log.error({ err }, 'control frame handling failed'));
     });
