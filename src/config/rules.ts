@@ -3,8 +3,10 @@
  * account ids are path-safe; `dmPolicy: "open"` needs "*" in the merged allowFrom;
  * `web.reconnect.maxMs ≥ initialMs`; mention patterns compile; agent ids are unique;
  * bindings name existing accounts and agents, at most one per account;
- * heartbeat target "whatsapp" needs `to`.
+ * heartbeat target "whatsapp" needs `to`; a configured control token has at
+ * least 16 characters when `gateway.bind` is not loopback.
  */
+import { weakTokenProblem } from '../gateway/bind-policy.js';
 import { accountIds, mergeAccount } from './accounts.js';
 import { resolveAgents } from './agents.js';
 import type { ConfigProblem } from './format-error.js';
@@ -23,6 +25,7 @@ export function checkRules(config: WagateConfig): ConfigProblem[] {
     ...checkMentionPatterns(config),
     ...checkAgents(config),
     ...checkBindings(config),
+    ...checkGatewayToken(config),
   ];
 }
 
@@ -117,4 +120,16 @@ function checkBindings(config: WagateConfig): ConfigProblem[] {
     }
   });
   return out;
+}
+
+function checkGatewayToken(config: WagateConfig): ConfigProblem[] {
+  const { bind, auth } = config.gateway;
+  if (!weakTokenProblem(bind, auth.token)) return [];
+  return [
+    {
+      path: ['gateway', 'auth', 'token'],
+      found: `a token of ${auth.token?.length ?? 0} characters`,
+      expected: `at least 16 characters because gateway.bind "${bind}" is not loopback (or bind 127.0.0.1)`,
+    },
+  ];
 }

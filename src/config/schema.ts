@@ -42,10 +42,17 @@ export const WebSection = z.strictObject({
   reconnect: ReconnectSection.prefault({}),
 });
 
+const ORIGIN_PATTERN = /^https?:\/\/[^/\s?#]+\/?$/i;
+const ORIGIN_EXPECTED = 'an origin such as "http://localhost:3000" (scheme, host and port; no path)';
+
 export const GatewaySection = z.strictObject({
   bind: nonEmptyStr().default('127.0.0.1'),
   port: int(0, 65535).default(18789),
   auth: z.strictObject({ token: nonEmptyStr().optional() }).prefault({}),
+  /** Browser origins (besides the gateway's own) allowed to open the control WebSocket. */
+  allowedOrigins: z
+    .array(z.string().regex(ORIGIN_PATTERN, { error: exp(ORIGIN_EXPECTED) }), { error: exp('a list of origins') })
+    .default([]),
 });
 
 export const LoggingSection = z.strictObject({

@@ -1,6 +1,8 @@
 /**
  * A client of the control protocol (used by the CLI and tests): connects,
- * authenticates with `connect`, sends requests and routes events.
+ * authenticates with `connect`, sends requests and routes events. The token
+ * also goes in the upgrade request (`Authorization: Bearer`), so the gateway
+ * admits this client even while unauthenticated sockets are at their cap.
  */
 import WebSocket from 'ws';
 import { WagateError, type ErrorCode } from '../errors.js';
@@ -24,7 +26,11 @@ export interface ConnectOptions {
 }
 
 export async function connectControl(opts: ConnectOptions): Promise<ControlClient> {
-  const ws = new WebSocket(opts.url, { handshakeTimeout: opts.timeoutMs ?? 5000 });
+  const ws = new WebSocket(opts.url, {
+    handshakeTimeout: opts.timeoutMs ?? 5000,
+    perMessageDeflate: false,
+    ...(opts.token ? { headers: { authorization: `Bearer ${opts.token}` } } : {}),
+  });
   const pending = new Map<string, { resolve(v: unknown): void; reject(e: unknown): void }>();
   const handlers = new Set<(f: EventFrame) => void>();
   let nextId = 1;
@@ -63,7 +69,7 @@ export async function connectControl(opts: ConnectOptions): Promise<ControlClien
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', (err: NodeJS.ErrnoException) => {
-      closedError = new WagateError(
+      closedError = refusedUpgrade(err, opts.url) ?? new WagateError(
         'WAGATE_ERR_GATEWAY_UNREACHABLE',
         `The gateway is not reachable at ${opts.url} (${err.code ?? err.message}); start it with \`wagate gateway\`.`,
         { cause: err },
@@ -107,4 +113,13 @@ export async function connectControl(opts: ConnectOptions): Promise<ControlClien
       ws.close();
     },
   };
+}
+
+/** The gateway answered the upgrade with an HTTP error (ws: "Unexpected server response: 401"). */
+function refusedUpgrade(err: Error, url: string): WagateError | null {
+  const status = Number(/Unexpected server response: (\d+)/.exec(err.message)?.[1]);
+  if (status === 401) return new WagateError('WAGATE_ERR_UNAUTHORIZED', 'The control token is missing or wrong; check gateway.auth.token or the token file.', { cause: err });
+  if (status === 403) return new WagateError('WAGATE_ERR_UNAUTHORIZED', `The gateway at ${url} refused this client's Origin; see gateway.allowedOrigins.`, { cause: err });
+  if (status === 503) return new WagateError('WAGATE_ERR_GATEWAY_UNREACHABLE', `The gateway at ${url} has too many control connections open; retry shortly.`, { cause: err });
+  return null;
 }

@@ -1,24 +1,32 @@
 /**
  * The control server: a WebSocket on `gateway.bind:gateway.port` speaking the
- * protocol in protocol.ts. Bad frames (non-JSON, not a request, unknown method,
- * invalid params, over 1 MiB) get an error response; the connection and every
- * other client keep working. A wrong or missing token gets an error, then close.
+ * protocol in protocol.ts.
+ *
+ * Before authentication a socket gets little: control-admission.ts decides the
+ * upgrade (Origin, socket caps, bearer token); then frames are capped at
+ * PRE_AUTH_MAX_FRAME_BYTES (ws closes 1009 before buffering more), the first
+ * bad frame gets one error answer and a close (1008), and a socket that has not
+ * authenticated within `authTimeoutMs` is closed (1008). A wrong token is a
+ * failed authentication: logged and answered only after the address's delay
+ * (auth-guard.ts), then closed.
+ *
+ * After authentication, bad frames (non-JSON, not a request, unknown method,
+ * invalid params, over 1 MiB) get an error response and the connection keeps
+ * working; frames over MAX_PAYLOAD_BYTES close it (1009).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Logger } from 'pino';
 import { WagateError, toErrorInfo } from '../errors.js';
+import { createAuthGuard, type AuthGuard } from './auth-guard.js';
+import { allowedOrigins, isLoopback, weakTokenProblem } from './bind-policy.js';
+import { admit, refuseUpgrade, UNAUTHORIZED_MESSAGE } from './control-admission.js';
+import { CONTROL_LIMITS, setFrameLimit, type ControlLimits } from './control-limits.js';
 import type { MethodRegistry } from './methods.js';
-import {
-  MAX_FRAME_BYTES,
-  PROTOCOL_VERSION,
-  connectParamsSchema,
-  requestFrameSchema,
-  type HelloOk,
-  type ServerFrame,
-} from './protocol.js';
-import { isLoopback, tokenMatches } from './token.js';
+import { PROTOCOL_VERSION, connectParamsSchema, parseRequestFrame, type HelloOk, type ServerFrame } from './protocol.js';
+import { tokenMatches } from './token.js';
 
 export interface ControlServerOptions {
   host: string;
@@ -26,12 +34,15 @@ export interface ControlServerOptions {
   token: string;
   /** True when the token came from the config (required for non-loopback binds). */
   tokenConfigured: boolean;
+  /** `gateway.allowedOrigins`: browser origins allowed besides the gateway's own. */
+  allowedOrigins?: readonly string[];
   methods: MethodRegistry;
   snapshot(): HelloOk['snapshot'];
   logger: Logger;
   /** `tick` event period; 0 disables. */
   tickMs?: number;
   now?: () => number;
+  limits?: Partial<ControlLimits>;
 }
 
 export interface ControlServer {
@@ -45,13 +56,18 @@ export interface ControlServer {
 
 interface Client {
   ws: WebSocket;
+  remote: string;
+  /** The token was proven (bearer header at upgrade, or `connect`). */
+  trusted: boolean;
+  /** `connect` was answered with hello-ok. */
   authed: boolean;
+  /** A refusal is being sent (after the failure delay); further frames are ignored. */
+  closing: boolean;
+  /** The auth timeout, or the delayed answer to a failed authentication. */
+  timer: NodeJS.Timeout | null;
   seq: number;
   abort: AbortController;
 }
-
-/** Hard ceiling above which ws itself drops the connection (1009). */
-const WS_HARD_LIMIT = 16 * MAX_FRAME_BYTES;
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   if (!isLoopback(opts.host) && !opts.tokenConfigured) {
@@ -60,12 +76,29 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       `Refusing to bind the control server to ${opts.host} without gateway.auth.token; set a token in the config or bind 127.0.0.1.`,
     );
   }
+  const weak = opts.tokenConfigured ? weakTokenProblem(opts.host, opts.token) : null;
+  if (weak) throw new WagateError('WAGATE_ERR_CONFIG', `Refusing to start the control server: ${weak}; set a longer token or bind 127.0.0.1.`);
   const log = opts.logger;
+  const limits: ControlLimits = { ...CONTROL_LIMITS, ...opts.limits };
+  const now = opts.now ?? Date.now;
+  const guard: AuthGuard = createAuthGuard({
+    logger: log,
+    now,
+    baseDelayMs: limits.authFailBaseDelayMs,
+    maxDelayMs: limits.authFailMaxDelayMs,
+  });
   const clients = new Set<Client>();
+  /** Upgrades whose 401 answer waits out the failure delay. */
+  const held = new Map<Duplex, NodeJS.Timeout>();
+  const unauthenticated = () => held.size + [...clients].filter((c) => !c.trusted).length;
+  let origins: ReadonlySet<string> = new Set();
+
   const httpServer = http.createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('wagate control endpoint: WebSocket only\n');
   });
-  const wss = new WebSocketServer({ server: httpServer, maxPayload: WS_HARD_LIMIT });
+  httpServer.headersTimeout = 10_000;
+  httpServer.requestTimeout = 10_000;
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: limits.preAuthMaxFrameBytes, perMessageDeflate: false });
 
   const send = (c: Client, frame: ServerFrame) => {
     if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(frame));
@@ -77,48 +110,52 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   };
   const fail = (c: Client, id: string | number | null, err: unknown) =>
     send(c, { type: 'res', id, ok: false, error: toErrorInfo(err) });
+  const clearTimer = (c: Client) => {
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = null;
+  };
+  /** Before authentication: one error answer, then close. */
+  const refuse = (c: Client, id: string | number | null, err: WagateError) => {
+    clearTimer(c);
+    c.closing = true;
+    fail(c, id, err);
+    c.ws.close(1008, err.code === 'WAGATE_ERR_UNAUTHORIZED' ? 'unauthorized' : 'bad frame before authentication');
+  };
+
+  function authenticate(c: Client, id: string | number, method: string, rawParams: unknown): void {
+    if (method !== 'connect') {
+      refuse(c, id, new WagateError('WAGATE_ERR_UNAUTHORIZED', 'The first request must be "connect" with the token.'));
+      return;
+    }
+    const params = connectParamsSchema.safeParse(rawParams ?? {});
+    if (!c.trusted && !(params.success && tokenMatches(opts.token, params.data.token))) {
+      clearTimer(c);
+      c.closing = true;
+      const delay = guard.fail(c.remote, 'connect');
+      c.timer = setTimeout(() => refuse(c, id, new WagateError('WAGATE_ERR_UNAUTHORIZED', UNAUTHORIZED_MESSAGE)), delay);
+      return;
+    }
+    clearTimer(c);
+    if (!c.trusted) setFrameLimit(c.ws, limits.maxPayloadBytes);
+    c.trusted = true;
+    c.authed = true;
+    const hello: HelloOk = { type: 'hello-ok', protocol: PROTOCOL_VERSION, snapshot: opts.snapshot() };
+    send(c, { type: 'res', id, ok: true, payload: hello });
+  }
 
   async function onFrame(c: Client, data: RawData, isBinary: boolean): Promise<void> {
-    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
-    if (size > MAX_FRAME_BYTES) {
-      fail(c, null, new WagateError('WAGATE_ERR_FRAME_TOO_LARGE', `Frame of ${size} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit.`));
-      return;
-    }
-    if (isBinary) {
-      fail(c, null, new WagateError('WAGATE_ERR_BAD_REQUEST', 'Binary frames are not supported; send JSON text frames.'));
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(data.toString());
-    } catch (err) {
-      fail(c, null, new WagateError('WAGATE_ERR_BAD_REQUEST', `Frame is not valid JSON: ${(err as Error).message}.`));
-      return;
-    }
-    const parsed = requestFrameSchema.safeParse(json);
-    if (!parsed.success) {
-      const id = (json as { id?: unknown } | null)?.id;
-      const safeId = typeof id === 'string' || typeof id === 'number' ? id : null;
-      fail(c, safeId, new WagateError('WAGATE_ERR_BAD_REQUEST', 'Expected a request frame {type:"req", id, method, params}.'));
-      return;
-    }
-    const req = parsed.data;
+    if (c.closing) return;
+    const r = parseRequestFrame(data, isBinary, c.trusted ? limits.maxFrameBytes : limits.preAuthMaxFrameBytes);
     if (!c.authed) {
-      const params = connectParamsSchema.safeParse(req.params ?? {});
-      if (req.method !== 'connect' || !params.success || !tokenMatches(opts.token, params.data.token)) {
-        const msg =
-          req.method !== 'connect'
-            ? 'The first request must be "connect" with the token.'
-            : 'The control token is missing or wrong; check gateway.auth.token or the token file.';
-        fail(c, req.id, new WagateError('WAGATE_ERR_UNAUTHORIZED', msg));
-        c.ws.close(1008, 'unauthorized');
-        return;
-      }
-      c.authed = true;
-      const hello: HelloOk = { type: 'hello-ok', protocol: PROTOCOL_VERSION, snapshot: opts.snapshot() };
-      send(c, { type: 'res', id: req.id, ok: true, payload: hello });
+      if (r.req) authenticate(c, r.req.id, r.req.method, r.req.params);
+      else refuse(c, r.id, r.err);
       return;
     }
+    if (!r.req) {
+      fail(c, r.id, r.err);
+      return;
+    }
+    const req = r.req;
     try {
       const payload = await opts.methods.call(req.method, req.params, {
         emit: (event, p) => sendEvent(c, event, p),
@@ -131,19 +168,52 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     }
   }
 
-  // ws re-emits the HTTP server's errors; listen() reports them below.
-  wss.on('error', () => undefined);
-  wss.on('connection', (ws) => {
-    const c: Client = { ws, authed: false, seq: 0, abort: new AbortController() };
+  function onConnection(ws: WebSocket, remote: string, trusted: boolean): void {
+    const c: Client = { ws, remote, trusted, authed: false, closing: false, timer: null, seq: 0, abort: new AbortController() };
     clients.add(c);
+    if (trusted) {
+      setFrameLimit(ws, limits.maxPayloadBytes);
+    } else {
+      c.timer = setTimeout(() => {
+        c.closing = true;
+        c.timer = null;
+        ws.close(1008, 'authentication timeout');
+      }, limits.authTimeoutMs);
+    }
     ws.on('message', (data, isBinary) => {
       onFrame(c, data, isBinary).catch((err: unknown) => log.error({ err }, 'control frame handling failed'));
     });
-    ws.on('error', (err) => log.warn({ err: err.message }, 'control client error'));
+    ws.on('error', (err) => log.debug({ err: err.message, remote }, 'control client error'));
     ws.on('close', () => {
+      clearTimer(c);
       c.abort.abort();
       clients.delete(c);
     });
+  }
+
+  httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    const decision = admit(
+      { headers: req.headers, remote, sockets: clients.size + held.size, unauthenticated: unauthenticated() },
+      { token: opts.token, origins, limits, guard },
+    );
+    if (decision.kind === 'refuse') {
+      log.debug({ remote, status: decision.status, origin: req.headers.origin }, 'control upgrade refused');
+      refuseUpgrade(socket, decision.status, decision.message);
+    } else if (decision.kind === 'hold') {
+      const timer = setTimeout(() => {
+        held.delete(socket);
+        refuseUpgrade(socket, decision.status, decision.message);
+      }, decision.delayMs);
+      held.set(socket, timer);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        held.delete(socket);
+      });
+    } else {
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, remote, decision.authenticated));
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -154,14 +224,15 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     });
   });
   const port = (httpServer.address() as AddressInfo).port;
+  origins = allowedOrigins(opts.host, port, opts.allowedOrigins);
   const tickMs = opts.tickMs ?? 15_000;
-  const now = opts.now ?? Date.now;
   const tick = tickMs > 0 ? setInterval(() => broadcast('tick', { at: now() }), tickMs) : null;
 
   function broadcast(event: string, payload: unknown): void {
     for (const c of clients) sendEvent(c, event, payload);
   }
 
+  let closing: Promise<void> | null = null;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   log.info({ host: opts.host, port }, 'control server listening');
   return {
@@ -169,19 +240,30 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     url: `ws://${host}:${port}`,
     broadcast,
     clientCount: () => clients.size,
-    async close() {
-      if (tick) clearInterval(tick);
-      for (const c of clients) {
-        c.abort.abort();
-        c.ws.close(1001, 'gateway shutting down');
-      }
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      for (const c of clients) c.ws.terminate();
-      clients.clear();
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
-      });
+    close() {
+      closing ??= shutdown();
+      return closing;
     },
   };
+
+  async function shutdown(): Promise<void> {
+    if (tick) clearInterval(tick);
+    for (const [socket, timer] of held) {
+      clearTimeout(timer);
+      socket.destroy();
+    }
+    held.clear();
+    for (const c of clients) {
+      clearTimer(c);
+      c.abort.abort();
+      c.ws.close(1001, 'gateway shutting down');
+    }
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    for (const c of clients) c.ws.terminate();
+    clients.clear();
+    await new Promise<void>((resolve) => {
+      httpServer.close(() => resolve());
+      httpServer.closeAllConnections();
+    });
+  }
 }

@@ -155,6 +155,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       port: opts.port ?? opts.config.gateway.port,
       token,
       tokenConfigured: Boolean(opts.config.gateway.auth.token),
+      allowedOrigins: opts.config.gateway.allowedOrigins,
       methods,
       snapshot: () => ({ presence: presence(gateway), health: health(gateway, now) }),
       logger: subLogger(opts.logger, 'control'),

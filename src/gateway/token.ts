@@ -33,14 +33,15 @@ export async function loadOrCreateToken(stateDir: string, configured: string | u
   return token;
 }
 
-/** Constant-time comparison. */
+const digest = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Constant-time comparison: both sides are hashed to equal-length digests first,
+ * so neither the content nor the length of the expected token leaks through timing.
+ */
 export function tokenMatches(expected: string, given: unknown): boolean {
   if (typeof given !== 'string') return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && crypto.timingSafeEqual(a, b);
+  return crypto.timingSafeEqual(digest(expected), digest(given));
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
-}
+export { isLoopback } from './bind-policy.js';

@@ -1,73 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { z } from 'zod';
 import { connectControl } from '../../src/gateway/control-client.js';
-import { startControlServer, type ControlServer } from '../../src/gateway/control-server.js';
-import { MethodRegistry } from '../../src/gateway/methods.js';
-import { silentLogger } from '../../src/log.js';
+import { closeTestServers, raw, startTestServer as start, TOKEN } from './control-helpers.js';
 
-const TOKEN = 'test-token-123';
-let server: ControlServer | null = null;
-
-afterEach(async () => {
-  await server?.close();
-  server = null;
-});
-
-async function start(extra: Partial<Parameters<typeof startControlServer>[0]> = {}) {
-  const methods = new MethodRegistry();
-  methods.register('echo', {
-    description: 'echo params.text',
-    params: z.object({ text: z.string() }),
-    handler: (p) => ({ text: p.text }),
-  });
-  methods.register('stream', {
-    description: 'emit two events, then answer',
-    params: z.object({}),
-    handler: (_p, ctx) => {
-      ctx.emit('progress', { n: 1 });
-      ctx.emit('progress', { n: 2 });
-      return { done: true };
-    },
-  });
-  methods.register('explode', {
-    description: 'throws',
-    params: z.object({}),
-    handler: () => {
-      throw new Error('kaboom');
-    },
-  });
-  server = await startControlServer({
-    host: '127.0.0.1',
-    port: 0,
-    token: TOKEN,
-    tokenConfigured: false,
-    methods,
-    snapshot: () => ({ presence: [{ accountId: 'default', state: 'unlinked' }], health: { ok: true } }),
-    logger: silentLogger(),
-    tickMs: 0,
-    ...extra,
-  });
-  return server;
-}
-
-/** A raw socket that records every frame it gets. */
-async function raw(url: string) {
-  const ws = new WebSocket(url);
-  const frames: any[] = [];
-  const waiters: Array<() => void> = [];
-  ws.on('message', (d) => {
-    frames.push(JSON.parse(d.toString()));
-    waiters.splice(0).forEach((w) => w());
-  });
-  const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
-  await new Promise((r) => ws.once('open', r));
-  const next = async (n = frames.length + 1) => {
-    while (frames.length < n) await new Promise<void>((r) => waiters.push(r));
-    return frames[n - 1];
-  };
-  return { ws, frames, next, closed };
-}
+afterEach(closeTestServers);
 
 describe('control server', () => {
   it('answers connect with hello-ok and the snapshot, then serves methods', async () => {
@@ -85,7 +20,7 @@ describe('control server', () => {
     r.ws.send(JSON.stringify({ type: 'req', id: 1, method: 'connect', params: { token: 'nope' } }));
     const res = await r.next();
     expect(res).toMatchObject({ type: 'res', id: 1, ok: false, error: { code: 'WAGATE_ERR_UNAUTHORIZED' } });
-    expect(await r.closed).toBe(1008);
+    expect((await r.closed).code).toBe(1008);
   });
 
   it('a missing token, or a first request other than connect, is refused and closed', async () => {
@@ -170,7 +105,6 @@ describe('control server', () => {
     const s = await start();
     const url = s.url;
     await s.close();
-    server = null;
     await expect(connectControl({ url, token: TOKEN })).rejects.toMatchObject({
       code: 'WAGATE_ERR_GATEWAY_UNREACHABLE',
       message: expect.stringContaining('wagate gateway'),
