@@ -58,9 +58,9 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
   let delivered = 0;
   let failed = 0;
   let inFlight = 0;
-  const accessCtx = { config: deps.config, stateDir: deps.stateDir, configPath: deps.configPath, accounts: deps.accounts.values() };
+  const accessCtx = { config: deps.config, stateDir: deps.stateDir, configPath: deps.configPath, accounts: [...deps.accounts.values()] };
   const ownerAccess: MediaAccess = { ...ownerMediaAccess(accessCtx), ...opts.mediaAccess };
-  const agentAccess: MediaAccess = { ...agentMediaAccess({ ...accessCtx, accounts: deps.accounts.values() }), ...opts.mediaAccess };
+  const agentAccess: MediaAccess = { ...agentMediaAccess(accessCtx), ...opts.mediaAccess };
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve, reject) => {
