@@ -5,12 +5,15 @@
  * accountId})` via `subLogger()`.
  *
  * The file is written synchronously, line by line: a crash loses nothing, and
- * shutdown has nothing to flush but the pretty stream.
+ * shutdown has nothing to flush but the pretty stream. The daily files' directory
+ * must be the gateway user's own (src/log-dir.ts), else `<state>/logs/` is used
+ * and the first line says why; files are never opened through a symlink.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
+import { fallbackLogDir, openLogFile, resolveLogDir } from './log-dir.js';
 
 export type { Logger } from 'pino';
 
@@ -70,8 +73,8 @@ export class DailyFileStream {
   private reopen(target: string): void {
     this.end();
     try {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      this.fd = fs.openSync(target, 'a', 0o600);
+      if (this.opts.file) fs.mkdirSync(path.dirname(target), { recursive: true });
+      this.fd = openLogFile(target);
       this.openPath = target;
     } catch (err) {
       // A log file we cannot open must not take the gateway down; say it once.
@@ -92,8 +95,12 @@ export interface LoggerOptions {
   level?: LevelWithSilent;
   /** Fixed file (`logging.file`); default: the daily file in `/tmp/wagate`. */
   file?: string;
-  /** Directory of daily files (tests); ignored when `file` is set. */
+  /** Directory of daily files (default `/tmp/wagate`; tests inject their own); ignored when `file` is set. */
   dir?: string;
+  /** The state dir: daily files go to `<state>/logs` when `dir` is refused (without it: no file). */
+  stateDir?: string;
+  /** The gateway's user for the directory check (tests); default process.getuid(). */
+  uid?: number;
   /** Pretty lines on stderr; default: when stderr is a TTY. */
   pretty?: boolean;
   /** Write the file at all (default true). */
@@ -104,6 +111,8 @@ export interface LoggerOptions {
 export interface RootLogger {
   logger: Logger;
   file: DailyFileStream | null;
+  /** Why the log directory was refused (the logs went to the fallback, or nowhere). */
+  logDirRefused?: string;
   close(): void;
 }
 
@@ -125,8 +134,14 @@ const REDACT = [
 export function createRootLogger(opts: LoggerOptions = {}): RootLogger {
   const level = opts.level ?? 'info';
   const streams: pino.StreamEntry[] = [];
+  let dir: string | null | undefined;
+  let refused: string | undefined;
+  if (opts.toFile !== false && !opts.file) {
+    const fallbackDir = opts.stateDir ? fallbackLogDir(opts.stateDir) : null;
+    ({ dir, refused } = resolveLogDir({ dir: opts.dir ?? DEFAULT_LOG_DIR, fallbackDir, create: true, ...('uid' in opts ? { uid: opts.uid } : {}) }));
+  }
   const file =
-    opts.toFile === false ? null : new DailyFileStream({ file: opts.file, dir: opts.dir, now: opts.now });
+    opts.toFile === false || dir === null ? null : new DailyFileStream({ file: opts.file, dir: dir ?? undefined, now: opts.now });
   if (file) streams.push({ level: 'trace', stream: file });
   if (opts.pretty ?? process.stderr.isTTY) {
     streams.push({
@@ -138,9 +153,15 @@ export function createRootLogger(opts: LoggerOptions = {}): RootLogger {
     { level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined },
     streams.length ? pino.multistream(streams) : pino.destination('/dev/null'),
   );
+  if (refused) {
+    const where = dir ? `logging to ${dir} instead` : 'not logging to a file (no state dir to fall back to)';
+    if (!dir) process.stderr.write(`wagate: log directory refused (${refused}); ${where}\n`);
+    logger.warn({ subsystem: 'gateway', reason: refused, logDir: dir }, `log directory refused (${refused}); ${where}`);
+  }
   return {
     logger,
     file,
+    ...(refused ? { logDirRefused: refused } : {}),
     close() {
       file?.end();
     },

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRootLogger, dailyLogPath, subLogger } from '../src/log.js';
 
 const dirs: string[] = [];
@@ -11,6 +11,7 @@ function tmp(): string {
   return d;
 }
 afterEach(() => {
+  vi.restoreAllMocks();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -66,5 +67,96 @@ describe('logging', () => {
     expect(text).not.toContain('sekrit-token');
     expect(text).not.toContain('noiseKey');
     expect(text).toContain('[redacted]');
+  });
+});
+
+describe('the log directory (SPEC §1; README "Security → The log directory")', () => {
+  const now = new Date(2026, 10, 24, 12, 0, 0).getTime();
+  const day = 'wagate-2026-11-24.log';
+
+  /** A base like /tmp (anyone may create entries) with a state dir beside it. */
+  function setup() {
+    const base = tmp();
+    const state = path.join(tmp(), 'state');
+    return { base, state, logDir: path.join(base, 'wagate') };
+  }
+
+  function log(dir: string, state: string, msg = 'hello') {
+    const root = createRootLogger({ dir, stateDir: state, pretty: false, now: () => now });
+    root.logger.info(msg);
+    root.close();
+    return root;
+  }
+
+  function expectFallback(state: string, reason: RegExp) {
+    const [warn, line] = lines(path.join(state, 'logs', day));
+    expect(warn).toMatchObject({ level: 40, subsystem: 'gateway', reason: expect.stringMatching(reason), logDir: path.join(state, 'logs') });
+    expect(warn!.msg).toMatch(/^log directory refused \(.*\); logging to .*logs instead$/);
+    expect(line).toMatchObject({ msg: 'hello' });
+    expect(fs.statSync(path.join(state, 'logs')).mode & 0o777).toBe(0o700);
+  }
+
+  it('creates a missing directory with mode 0700 and writes there', () => {
+    const { logDir, state } = setup();
+    const root = log(logDir, state);
+    expect(root.logDirRefused).toBeUndefined();
+    expect(fs.statSync(logDir).mode & 0o777).toBe(0o700);
+    expect(lines(path.join(logDir, day)).map((l) => l.msg)).toEqual(['hello']);
+    expect(fs.existsSync(path.join(state, 'logs'))).toBe(false);
+  });
+
+  it('refuses a directory that is a symlink (even to a directory of ours) and falls back to <state>/logs', () => {
+    const { logDir, state } = setup();
+    const elsewhere = tmp();
+    fs.symlinkSync(elsewhere, logDir);
+    const root = log(logDir, state);
+    expect(root.logDirRefused).toBe(`${logDir}: it is a symlink`);
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+    expectFallback(state, /it is a symlink/);
+  });
+
+  it('refuses a directory that group or others may write to (mode 0777)', () => {
+    const { logDir, state } = setup();
+    fs.mkdirSync(logDir);
+    fs.chmodSync(logDir, 0o777);
+    const root = log(logDir, state);
+    expect(root.logDirRefused).toBe(`${logDir}: it is writable by group or others (mode 0777)`);
+    expect(fs.readdirSync(logDir)).toEqual([]);
+    expectFallback(state, /mode 0777/);
+  });
+
+  it("refuses a directory owned by another user (one who created /tmp/wagate first)", () => {
+    const { logDir, state } = setup();
+    fs.mkdirSync(logDir, { mode: 0o755 });
+    fs.writeFileSync(path.join(logDir, day), 'planted\n', { mode: 0o666 });
+    fs.chownSync(logDir, 65534, 65534); // the tests run as root: "nobody" made it first
+    const root = log(logDir, state);
+    expect(root.logDirRefused).toBe(`${logDir}: it is owned by uid 65534, not the gateway's user (uid ${process.getuid!()})`);
+    expect(fs.readFileSync(path.join(logDir, day), 'utf8')).toBe('planted\n');
+    expectFallback(state, /owned by uid 65534/);
+  });
+
+  it('never follows a symlink planted as the log file; the file it points to is untouched', () => {
+    const { logDir, state } = setup();
+    fs.mkdirSync(logDir, { mode: 0o700 });
+    const secret = path.join(tmp(), 'shadow');
+    fs.writeFileSync(secret, 'root-only\n', { mode: 0o600 });
+    fs.symlinkSync(secret, path.join(logDir, day));
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    log(logDir, state);
+    expect(fs.readFileSync(secret, 'utf8')).toBe('root-only\n');
+    expect(String(stderr.mock.calls[0]?.[0])).toMatch(/cannot open log file .*: .* is a symlink; log files are never opened through one/);
+  });
+
+  it('a fixed logging.file is not opened through a symlink either', () => {
+    const dir = tmp();
+    const secret = path.join(dir, 'secret');
+    fs.writeFileSync(secret, 'keep\n');
+    fs.symlinkSync(secret, path.join(dir, 'app.log'));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const root = createRootLogger({ file: path.join(dir, 'app.log'), pretty: false });
+    root.logger.info('x');
+    root.close();
+    expect(fs.readFileSync(secret, 'utf8')).toBe('keep\n');
   });
 });

@@ -8,12 +8,16 @@
  * go out, then the items (caption on the first only). An item that cannot be
  * sent fails the whole request before anything is sent — except an agent's
  * reply, which sends the rest plus "⚠️ could not send <name>: <reason>".
+ * What media may be read depends on who asks (src/media/access.ts): a CLI send is
+ * the local owner's (any path or URL); everything else is agent-produced (media
+ * roots only, no private addresses); nobody reads the gateway's secrets.
  */
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount } from '../config/index.js';
 import { toErrorInfo, WagateError } from '../errors.js';
 import type { RunningActor } from '../gateway/actor-registry.js';
 import { subLogger } from '../log.js';
+import { agentMediaAccess, ownerMediaAccess, type MediaAccess } from '../media/access.js';
 import { mediaWarning, planSend } from '../media/plan.js';
 import { mediaOptions, type PrepareOptions, type PreparedMedia, type MediaRequest } from '../media/prepare.js';
 import { chunkText } from './chunking.js';
@@ -43,6 +47,8 @@ export function responsePrefix(deps: ActorDeps, accountId: string, selfChat: boo
 export interface ReplyDeliveryOptions {
   /** Media preparation (tests replace it; default src/media/prepare.ts). */
   prepareMedia?: (req: MediaRequest, opts: PrepareOptions) => Promise<PreparedMedia>;
+  /** Changes to the media access policies (tests: DNS, address ranges). */
+  mediaAccess?: Partial<MediaAccess>;
 }
 
 export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions = {}): RunningActor {
@@ -52,6 +58,9 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
   let delivered = 0;
   let failed = 0;
   let inFlight = 0;
+  const accessCtx = { config: deps.config, stateDir: deps.stateDir, configPath: deps.configPath, accounts: [...deps.accounts.values()] };
+  const ownerAccess: MediaAccess = { ...ownerMediaAccess(accessCtx), ...opts.mediaAccess };
+  const agentAccess: MediaAccess = { ...agentMediaAccess(accessCtx), ...opts.mediaAccess };
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve, reject) => {
@@ -116,7 +125,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
       media: req.media ?? [],
       chunk,
       prepare: opts.prepareMedia,
-      options: mediaOptions(deps.config),
+      options: { ...mediaOptions(deps.config), load: { access: req.source === 'cli' ? ownerAccess : agentAccess } },
     });
     const { accountId, chatJid } = req;
     for (const f of plan.failures) log.warn({ accountId, source: req.source, code: f.error.code, err: f.error.message }, 'media item not sent');

@@ -47,7 +47,7 @@ export function connectGateway(ctx: CliContext): Promise<ControlClient> {
 
 /** The process's root logger for long-running commands (gateway, login). */
 export function openLogger(ctx: CliContext, pretty?: boolean): RootLogger {
-  return createRootLogger({ level: ctx.config.logging.level, file: ctx.config.logging.file, pretty });
+  return createRootLogger({ level: ctx.config.logging.level, file: ctx.config.logging.file, stateDir: ctx.stateDir, pretty });
 }
 
 export type { Logger };

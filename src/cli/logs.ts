@@ -2,11 +2,15 @@
  * `wagate logs [--follow] [--lines N] [--subsystem s] [--account id] [--json] [--file path]`:
  * the last lines of the log file (`--file`, else `logging.file`, else today's
  * `/tmp/wagate/wagate-YYYY-MM-DD.log`), pretty or as the raw JSON lines, and
- * with `--follow` every line appended after them until Ctrl-C.
+ * with `--follow` every line appended after them until Ctrl-C. The daily dir is
+ * resolved like the gateway does (src/log-dir.ts): a refused `/tmp/wagate` means
+ * the gateway wrote to `<state>/logs/`, and so that is read.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_LOG_DIR } from '../log.js';
+import { fallbackLogDir, resolveLogDir } from '../log-dir.js';
 import { loadContext } from './context.js';
 import { formatLogLine, followedPath, followLogs, matchesFilter, parseLogLine, tailLines, type LogLine } from './log-reader.js';
 import type { CliIO } from './io.js';
@@ -46,13 +50,25 @@ export interface LogsRunOptions extends LogsOptions {
   configuredFile?: string | undefined;
   /** Directory of daily files (default /tmp/wagate). */
   dir?: string;
+  /** The state dir: `<state>/logs` is read when the daily dir is refused. */
+  stateDir?: string;
   now?: () => number;
 }
 
 export async function runLogs(io: CliIO, opts: LogsRunOptions): Promise<number> {
   const now = opts.now ?? Date.now;
   const fixed = opts.file ?? opts.configuredFile;
-  const source = { file: fixed ? path.resolve(fixed) : undefined, dir: opts.dir };
+  let dir: string | undefined;
+  if (!fixed) {
+    const fallbackDir = opts.stateDir ? fallbackLogDir(opts.stateDir) : null;
+    const resolved = resolveLogDir({ dir: opts.dir ?? DEFAULT_LOG_DIR, fallbackDir, create: false });
+    if (resolved.refused) {
+      io.err(`wagate: log directory refused (${resolved.refused})${resolved.dir ? `; reading ${resolved.dir}` : ''}.`);
+      if (!resolved.dir) return 1;
+    }
+    dir = resolved.dir ?? undefined;
+  }
+  const source = { file: fixed ? path.resolve(fixed) : undefined, dir };
   const file = followedPath(source, now());
   if (!existsSync(file)) {
     io.err(`wagate: no log file at ${file} yet; the gateway writes it when it runs.`);
@@ -78,9 +94,9 @@ export function registerLogsCommand(program: Command, deps: CommandDeps): void {
     .option('--json', 'print the raw JSON lines')
     .action(
       action(deps, async (opts: LogsOptions, cmd: Command) => {
-        let configuredFile: string | undefined;
-        if (!opts.file) configuredFile = (await loadContext(deps.io, cmd.optsWithGlobals())).config.logging.file;
-        return runLogs(deps.io, { ...opts, configuredFile });
+        if (opts.file) return runLogs(deps.io, opts);
+        const ctx = await loadContext(deps.io, cmd.optsWithGlobals());
+        return runLogs(deps.io, { ...opts, configuredFile: ctx.config.logging.file, stateDir: ctx.stateDir });
       }),
     );
 }

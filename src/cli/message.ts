@@ -7,8 +7,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { chunkText } from '../actors/chunking.js';
-import { resolveAccount } from '../config/index.js';
+import { resolveAccount, resolveAccounts } from '../config/index.js';
 import { WagateError } from '../errors.js';
+import { ownerMediaAccess } from '../media/access.js';
 import { planSend, type SendPlan } from '../media/plan.js';
 import { mediaOptions } from '../media/prepare.js';
 import { toJid } from '../whatsapp/jid.js';
@@ -58,7 +59,18 @@ async function dryRun(ctx: CliContext, opts: SendOptions, chatJid: string): Prom
     text,
     media: (opts.media ?? []).map((m) => ({ ...mediaSource(m), ...(opts.gifPlayback ? { gifPlayback: true } : {}) })),
     chunk: (t) => chunkText(t, { limit: acc.textChunkLimit, mode: acc.chunkMode }),
-    options: mediaOptions(ctx.config, ctx.io.env),
+    options: {
+      ...mediaOptions(ctx.config, ctx.io.env),
+      // The owner's own send: any path, never the gateway's secrets (like the gateway's `send`).
+      load: {
+        access: ownerMediaAccess({
+          config: ctx.config,
+          stateDir: ctx.stateDir,
+          configPath: ctx.configPath,
+          accounts: resolveAccounts(ctx.config, { env: ctx.io.env }),
+        }),
+      },
+    },
   });
   const [failure] = plan.failures;
   if (failure) throw new WagateError(failure.error.code, failure.error.message);

@@ -147,7 +147,7 @@ export function registerSandboxCommand(program: Command, deps: CommandDeps): voi
     .action(
       action(deps, async (opts: SandboxOptions) => {
         const io = deps.io;
-        const root = createRootLogger({ level: 'info', pretty: false });
+        const root = createRootLogger({ level: 'info', pretty: false, ...(opts.state ? { stateDir: opts.state } : {}) });
         const log = new EventLog();
         let qrCount = 0;
         const sandbox = new Sandbox({

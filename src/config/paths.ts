@@ -9,7 +9,7 @@
  *   legacy creds  <state>/credentials/creds.json (Baileys files directly in credentials/)
  *   pairing       <state>/credentials/whatsapp-pairing.json, whatsapp-allowFrom.json
  *   sessions      <state>/agents/<agentId>/sessions/
- *   log file      /tmp/wagate/wagate-YYYY-MM-DD.log
+ *   log file      /tmp/wagate/wagate-YYYY-MM-DD.log (else <state>/logs/, see src/log-dir.ts)
  */
 import os from 'node:os';
 import path from 'node:path';

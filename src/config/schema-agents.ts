@@ -18,7 +18,7 @@
  *   prompt   default HEARTBEAT_PROMPT
  */
 import { z } from 'zod';
-import { duration, exp, id, int, nonEmptyStr, positive, str, stringList, urlWith } from './schema-common.js';
+import { bool, duration, exp, id, int, nonEmptyStr, positive, str, stringList, urlWith } from './schema-common.js';
 
 export const HEARTBEAT_PROMPT =
   'Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. Do not infer or ' +
@@ -95,6 +95,10 @@ export const AgentsSection = z.strictObject({
     .strictObject({
       /** Per-item cap for outbound media (MB). */
       mediaMaxMb: positive().default(5),
+      /** More folders agent media paths may come from, besides `<state>/media` (`~` expands; relative to the state dir). */
+      mediaRoots: z.array(nonEmptyStr(), { error: exp('a list of folders such as ["~/agent-out"]') }).default([]),
+      /** Agent media URLs may reach loopback, private, link-local and metadata addresses. */
+      mediaAllowPrivateUrls: bool().default(false),
       /** Model of agents that name none. */
       model: Model.default({ provider: 'echo' }),
       heartbeat: HeartbeatDefaults.prefault({}),

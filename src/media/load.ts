@@ -1,11 +1,17 @@
 /**
  * Load an outbound media source: a local path or an HTTP(S) URL. Downloads are
  * bounded in bytes and time; the Content-Type header is not trusted (the bytes
- * are sniffed later). Every failure is a WAGATE_ERR_MEDIA naming the source.
+ * are sniffed later). With an `access` policy (src/media/access.ts) a path must
+ * pass it after realpath — and again on the opened file, so a symlink swapped in
+ * between cannot redirect the read — and a URL's addresses are checked on every
+ * hop (src/media/download.ts). Every failure is a WAGATE_ERR_MEDIA naming the source.
  */
-import { readFile, stat } from 'node:fs/promises';
+import fs from 'node:fs';
+import { open, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { WagateError } from '../errors.js';
+import { pathRefusal, type MediaAccess } from './access.js';
+import { download } from './download.js';
 
 export interface MediaSource {
   path?: string;
@@ -17,7 +23,8 @@ export interface LoadOptions {
   maxBytes: number;
   /** Whole-download time limit. */
   timeoutMs: number;
-  fetch?: typeof fetch;
+  /** Who asks and what they may read; absent = any path and URL (tests, tools). */
+  access?: MediaAccess;
 }
 
 export interface LoadedSource {
@@ -43,17 +50,42 @@ export async function loadSource(src: MediaSource, opts: LoadOptions = DEFAULT_L
   throw new WagateError('WAGATE_ERR_MEDIA', 'A media item has neither a path nor a url.');
 }
 
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+
 async function loadPath(file: string, opts: LoadOptions): Promise<LoadedSource> {
-  const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    throw new WagateError('WAGATE_ERR_MEDIA', `Media file ${file}: ${why}.`, { cause: err });
+  const access = opts.access;
+  const why = (err: NodeJS.ErrnoException) => {
+    const text = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    return new WagateError('WAGATE_ERR_MEDIA', `Media file ${file}: ${text}.`, { cause: err });
+  };
+  const refuse = (reason: string | null) => {
+    if (reason) throw new WagateError('WAGATE_ERR_MEDIA', `Media file ${file}: ${reason}.`);
+  };
+  const wanted = path.resolve(access?.base ?? process.cwd(), file);
+  const target = await realpath(wanted).catch((err: NodeJS.ErrnoException) => {
+    throw why(err);
   });
-  if (!st.isFile()) throw new WagateError('WAGATE_ERR_MEDIA', `Media file ${file}: not a regular file.`);
-  if (st.size > opts.maxBytes) {
-    throw new WagateError('WAGATE_ERR_MEDIA', `Media file ${file} is too large (${mb(st.size)}; limit ${mb(opts.maxBytes)}).`);
+  if (access) refuse(pathRefusal(target, access));
+  const fh = await open(target, OPEN_FLAGS).catch((err: NodeJS.ErrnoException) => {
+    throw why(err);
+  });
+  try {
+    // What was opened, not what the name pointed to a moment ago (Linux).
+    const opened = await readlink(`/proc/self/fd/${fh.fd}`).catch(() => null);
+    if (access && opened?.startsWith('/')) refuse(pathRefusal(opened, access));
+    const st = await fh.stat();
+    if (!st.isFile()) throw new WagateError('WAGATE_ERR_MEDIA', `Media file ${file}: not a regular file.`);
+    if (st.size > opts.maxBytes) {
+      throw new WagateError('WAGATE_ERR_MEDIA', `Media file ${file} is too large (${mb(st.size)}; limit ${mb(opts.maxBytes)}).`);
+    }
+    const data = await fh.readFile();
+    if (data.length > opts.maxBytes) {
+      throw new WagateError('WAGATE_ERR_MEDIA', `Media file ${file} is too large (over the ${mb(opts.maxBytes)} limit).`);
+    }
+    return { data, name: path.basename(file), label: file };
+  } finally {
+    await fh.close();
   }
-  const data = await readFile(file);
-  return { data, name: path.basename(file), label: file };
 }
 
 function nameFromUrl(u: URL): string {
@@ -71,32 +103,13 @@ async function loadUrl(raw: string, opts: LoadOptions): Promise<LoadedSource> {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new WagateError('WAGATE_ERR_MEDIA', `Media URL ${raw}: only http and https are supported.`);
   }
-  const signal = AbortSignal.timeout(opts.timeoutMs);
-  const fail = (why: string, cause?: unknown) => new WagateError('WAGATE_ERR_MEDIA', `Media URL ${raw}: ${why}.`, { cause });
-  const res = await (opts.fetch ?? fetch)(u, { signal, redirect: 'follow' }).catch((err: unknown) => {
-    throw fail(signal.aborted ? `no answer within ${opts.timeoutMs / 1000}s` : `download failed (${(err as Error).message})`, err);
+  const a = opts.access;
+  const { data } = await download(raw, u, {
+    maxBytes: opts.maxBytes,
+    timeoutMs: opts.timeoutMs,
+    allowPrivate: a?.allowPrivateUrls ?? true,
+    ...(a?.lookup ? { lookup: a.lookup } : {}),
+    ...(a?.blockedRange ? { blockedRange: a.blockedRange } : {}),
   });
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    throw fail(`the server answered HTTP ${res.status}`);
-  }
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > opts.maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    throw fail(`too large (${mb(declared)}; limit ${mb(opts.maxBytes)})`);
-  }
-  const parts: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of res.body ?? []) {
-      total += (chunk as Uint8Array).byteLength;
-      if (total > opts.maxBytes) throw fail(`too large (over the ${mb(opts.maxBytes)} limit)`);
-      parts.push(Buffer.from(chunk as Uint8Array));
-    }
-  } catch (err) {
-    await res.body?.cancel().catch(() => undefined);
-    if (err instanceof WagateError) throw err;
-    throw fail(signal.aborted ? `download took longer than ${opts.timeoutMs / 1000}s` : `download failed (${(err as Error).message})`, err);
-  }
-  return { data: Buffer.concat(parts), name: nameFromUrl(u), label: raw };
+  return { data, name: nameFromUrl(u), label: raw };
 }

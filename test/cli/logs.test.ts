@@ -6,7 +6,7 @@ import type { CliIO } from '../../src/cli/io.js';
 import { followLogs, formatLogLine, parseLogLine, tailLines } from '../../src/cli/log-reader.js';
 import { runLogs } from '../../src/cli/logs.js';
 import { main } from '../../src/cli/main.js';
-import { dailyLogPath } from '../../src/log.js';
+import { createRootLogger, dailyLogPath } from '../../src/log.js';
 import { runCli } from '../helpers/cli.js';
 
 const dirs: string[] = [];
@@ -188,6 +188,48 @@ function stepper() {
 }
 
 const append = (file: string, text: string) => fs.appendFileSync(file, text);
+
+describe('wagate logs: the same log directory as the gateway', () => {
+  const now = new Date(2025, 5, 1, 9, 0, 0).getTime();
+
+  /** What the gateway writes with this (injected) log dir and state dir. */
+  function gatewayWrites(logDir: string, state: string, msg: string): void {
+    const root = createRootLogger({ dir: logDir, stateDir: state, pretty: false, now: () => now });
+    root.logger.info(msg);
+    root.close();
+  }
+
+  it('a refused log dir (a symlink) is not read: the lines come from <state>/logs, where the gateway wrote', async () => {
+    const base = tempDir();
+    const state = tempDir();
+    const planted = tempDir();
+    writeLog(dailyLogPath(planted, now), [entry({ msg: 'planted by someone else' })]);
+    const logDir = path.join(base, 'wagate');
+    fs.symlinkSync(planted, logDir);
+    gatewayWrites(logDir, state, 'from the gateway');
+    const io = captureIO();
+    expect(await runLogs(io.io, { lines: 100, dir: logDir, stateDir: state, now: () => now })).toBe(0);
+    expect(outLines(io.text()).map((l) => l.replace(/^\d\d:\d\d:\d\d /, ''))).toEqual([
+      expect.stringMatching(/^WARN gateway log directory refused/),
+      'INFO from the gateway',
+    ]);
+    expect(io.errText()).toBe(`wagate: log directory refused (${logDir}: it is a symlink); reading ${path.join(state, 'logs')}.\n`);
+  });
+
+  it('a log dir group or others may write to is not read either', async () => {
+    const base = tempDir();
+    const state = tempDir();
+    const logDir = path.join(base, 'wagate');
+    fs.mkdirSync(logDir);
+    fs.chmodSync(logDir, 0o777);
+    writeLog(dailyLogPath(logDir, now), [entry({ msg: 'planted' })]);
+    gatewayWrites(logDir, state, 'from the gateway');
+    const io = captureIO();
+    expect(await runLogs(io.io, { lines: 100, dir: logDir, stateDir: state, now: () => now })).toBe(0);
+    expect(io.text()).toMatch(/INFO from the gateway\n$/);
+    expect(io.text()).not.toContain('planted');
+  });
+});
 
 describe('followLogs', () => {
   it('prints appended lines only once complete, and switches to the next daily file after local midnight', async () => {

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,8 +17,8 @@ afterEach(async () => {
 const BOT = '+15550004000';
 const TO = '+15557778001';
 
-async function linked() {
-  h = await e2e({ channels: { whatsapp: { dmPolicy: 'disabled' } } });
+async function linked(extra: Parameters<typeof e2e>[0] = {}) {
+  h = await e2e({ channels: { whatsapp: { dmPolicy: 'disabled' } }, ...extra });
   const gw = await h.startGateway();
   expect((await h.link('default', BOT)).code).toBe(0);
   await until(() => gw.accounts.get('default')!.state === 'connected', 'connected');
@@ -89,5 +91,42 @@ describe('outbound media end to end (CLI → gateway → real Baileys → simula
     expect((await runCli(['message', 'send', '--to', TO, '-m', 'still here'], h.env)).code).toBe(0);
     const ok = await contact.nextMessage(10_000);
     expect(ok.message.conversation ?? ok.message.extendedTextMessage?.text).toBe('still here');
+  });
+
+  it("a command agent's media: the gateway's token and a loopback URL become warnings; a file in <state>/media is sent", async () => {
+    const jpg = await makeJpeg({ width: 64, height: 48 });
+    let hits = 0;
+    const server = http.createServer((_req, res) => {
+      hits += 1;
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpg);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/inside.jpg`;
+      // Relative agent paths are taken inside <state>/media: `../gateway.token` is the state dir's token.
+      const reply = { text: 'here you go', media: [{ path: '../gateway.token' }, { url }, { path: 'ok.jpg' }] };
+      const script = `process.stdin.resume().on('end',()=>process.stdout.write(${JSON.stringify(JSON.stringify(reply))}))`;
+      const h = await linked({
+        channels: { whatsapp: { dmPolicy: 'open', allowFrom: ['*'] } },
+        agents: { list: [{ id: 'main', model: { provider: 'command', command: [process.execPath, '-e', script] } }] },
+      });
+      fs.mkdirSync(path.join(h.home, 'media'), { recursive: true });
+      fs.writeFileSync(path.join(h.home, 'media', 'ok.jpg'), jpg);
+      const contact = h.sim.contact(TO);
+      await contact.send('send me the files');
+      await until(() => contact.inbox.length >= 3, 'the reply');
+      const texts = contact.inbox.map((m) => m.message.conversation ?? m.message.extendedTextMessage?.text ?? null);
+      expect(contact.inbox[0]!.message.imageMessage?.caption).toBe('here you go');
+      expect(texts.slice(1)).toEqual([
+        expect.stringMatching(/^⚠️ could not send gateway\.token: .*refused: it is one of the gateway's credentials, token, config or stores/),
+        expect.stringMatching(/^⚠️ could not send inside\.jpg: .*refused: 127\.0\.0\.1 is a loopback address/),
+      ]);
+      const token = fs.readFileSync(path.join(h.home, 'gateway.token'), 'utf8').trim();
+      expect(JSON.stringify(contact.inbox)).not.toContain(token);
+      expect(hits).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

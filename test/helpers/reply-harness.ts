@@ -8,7 +8,7 @@ import { resolveAccounts, validateConfig, type WagateConfigInput } from '../../s
 import { WagateError } from '../../src/errors.js';
 import type { RunningActor } from '../../src/gateway/actor-registry.js';
 import { silentLogger } from '../../src/log.js';
-import { startReplyDelivery } from '../../src/actors/reply-delivery.js';
+import { startReplyDelivery, type ReplyDeliveryOptions } from '../../src/actors/reply-delivery.js';
 import type { ActorDeps } from '../../src/actors/deps.js';
 import { FakeConnection } from './fake-transport.js';
 
@@ -19,16 +19,23 @@ export interface ReplyHarness {
   request(text: string, extra?: Partial<BusEvents['reply.requested']>): Promise<void>;
 }
 
-export function replyHarness(raw: WagateConfigInput = {}, opts: { connected?: boolean } = {}): ReplyHarness {
-  const config = validateConfig(raw, '/x/wagate.json');
+export interface ReplyHarnessOptions extends ReplyDeliveryOptions {
+  connected?: boolean;
+  /** The state dir (default `/x`, which does not exist). */
+  stateDir?: string;
+}
+
+export function replyHarness(raw: WagateConfigInput = {}, opts: ReplyHarnessOptions = {}): ReplyHarness {
+  const home = opts.stateDir ?? '/x';
+  const config = validateConfig(raw, `${home}/wagate.json`);
   const bus = createBus(silentLogger());
   const conn = new FakeConnection('resume', () => undefined);
   const deps: ActorDeps = {
     bus,
     config,
-    accounts: new Map(resolveAccounts(config, { env: { WAGATE_HOME: '/x' } }).map((a) => [a.accountId, a])),
-    stateDir: '/x',
-    configPath: '/x/wagate.json',
+    accounts: new Map(resolveAccounts(config, { env: { WAGATE_HOME: home } }).map((a) => [a.accountId, a])),
+    stateDir: home,
+    configPath: `${home}/wagate.json`,
     logger: silentLogger(),
     now: () => 1000,
     connection: (id) => {
@@ -40,7 +47,7 @@ export function replyHarness(raw: WagateConfigInput = {}, opts: { connected?: bo
     identity: () => null,
     catchUpStart: () => null,
   };
-  const actor = startReplyDelivery(deps);
+  const actor = startReplyDelivery(deps, opts);
   const results: ReplyHarness['results'] = [];
   bus.on('reply.delivered', (e) => void results.push(e));
   bus.on('reply.failed', (e) => void results.push(e));

@@ -27,8 +27,9 @@ afterEach(() => {
   actor = null;
 });
 
+/** The agent's media comes from `dir`: a configured media root. */
 function setup(raw: WagateConfigInput = {}, connected = true) {
-  const h = replyHarness(raw, { connected });
+  const h = replyHarness({ ...raw, agents: { defaults: { mediaRoots: [dir] } } }, { connected });
   actor = h.actor;
   return h;
 }
