@@ -3,11 +3,14 @@
  * linked account, and what it received from it, decrypted.
  */
 import type { MediaType, proto } from '@whiskeysockets/baileys';
-import type { SimCompanion, SimHub } from './hub.js';
+import type { SimCompanion, SimHub, UploadedKeys } from './hub.js';
 import { decryptMedia, type MediaHost } from './media-host.js';
 import { directStanza, pnJid, type Party, type ReceivedMessage } from './messages.js';
 import * as out from './outgoing.js';
 import { SignalParty } from './signal.js';
+
+/** How often a phone sends one message again after retry receipts (WhatsApp gives up after a few). */
+export const MAX_RESENDS = 3;
 
 export interface ContactDeps {
   hub: SimHub;
@@ -79,8 +82,10 @@ export class SimContact implements Party {
   readonly receipts: Receipt[] = [];
   readonly reactions: Reaction[] = [];
   readonly presence: Presence[] = [];
-  /** Messages this contact sent, by id (for quoting). */
+  /** Messages this contact sent, by id (for quoting and resending). */
   private readonly sent = new Map<string, proto.IMessage>();
+  /** Resends per message id after retry receipts. */
+  private readonly resends = new Map<string, number>();
 
   constructor(
     readonly pnUser: string,
@@ -101,6 +106,23 @@ export class SimContact implements Party {
   /** The next message received from a linked account (in order). */
   nextMessage(timeoutMs = 5000): Promise<ReceivedMessage> {
     return this.inboxFeed.next(timeoutMs, `message for ${this.pnUser}`);
+  }
+
+  /**
+   * The companion could not decrypt message `id` (its Signal state was lost, e.g. a
+   * process killed mid-write) and sent a retry receipt with a fresh key bundle: build a
+   * new session from that bundle and send the message again, as a phone does — at most
+   * `MAX_RESENDS` times per message. Returns whether it was sent again.
+   */
+  async resendAfterRetry(id: string, companion: SimCompanion, keys: UploadedKeys): Promise<boolean> {
+    const message = this.sent.get(id);
+    const count = (this.resends.get(id) ?? 0) + 1;
+    if (!message || count > MAX_RESENDS) return false;
+    this.resends.set(id, count);
+    this.signal.forgetSession(companion.jid);
+    const stanza = await directStanza(this, { ...companion, keys }, message, { id, t: Math.floor(this.deps.now() / 1000) });
+    this.deps.hub.deliver(companion.user, stanza);
+    return true;
   }
 
   /** Sends any message; returns its stanza id. Queued while the account is offline. */

@@ -8,6 +8,7 @@ import type { SimConnection } from './connection.js';
 import { loginFailure, type KickCode } from './faults.js';
 import type { CompanionRecord, Hub } from './hub-impl.js';
 import type { UploadedKeys } from './hub.js';
+import { bytes, signedPreKey, uint } from './key-bundle.js';
 
 export interface LoginDeps {
   hub: Hub;
@@ -24,20 +25,6 @@ export function iqResult(node: BinaryNode, content?: BinaryNode[]): BinaryNode {
   const attrs: Record<string, string> = { from: 's.whatsapp.net', type: 'result' };
   if (node.attrs.id) attrs.id = node.attrs.id;
   return content ? { tag: 'iq', attrs, content } : { tag: 'iq', attrs };
-}
-
-function bytes(node: BinaryNode | undefined, name: string): Buffer {
-  const child = getBinaryNodeChild(node, name);
-  if (!(child?.content instanceof Uint8Array)) throw new Error(`sim: <${name}> missing in prekey upload`);
-  return Buffer.from(child.content);
-}
-
-function uint(buf: Buffer): number {
-  return buf.reduce((n, b) => n * 256 + b, 0);
-}
-
-function signedPreKey(skey: BinaryNode | undefined): UploadedKeys['signedPreKey'] {
-  return { id: uint(bytes(skey, 'id')), publicKey: bytes(skey, 'value'), signature: bytes(skey, 'signature') };
 }
 
 /** Reads a prekey upload `iq xmlns=encrypt type=set` into (or on top of) `prev`. */

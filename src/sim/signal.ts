@@ -80,6 +80,11 @@ export class SignalParty {
     this.sessions.clear();
   }
 
+  /** Lose the session with one device (it asked for a retry: it could not decrypt). */
+  forgetSession(remoteJid: string): void {
+    this.sessions.delete(signalAddress(remoteJid).toString());
+  }
+
   hasSession(remoteJid: string): boolean {
     const raw = this.sessions.get(signalAddress(remoteJid).toString());
     return !!raw && SessionRecord.deserialize(raw).haveOpenSession();

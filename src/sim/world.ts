@@ -9,11 +9,12 @@ import { pino, type Logger } from 'pino';
 import { SimContact } from './contact.js';
 import { Directory, splitJid } from './directory.js';
 import { SimGroup } from './group.js';
-import type { SimCompanion, SimHub, StanzaContext } from './hub.js';
+import type { SimCompanion, SimHub, StanzaContext, UploadedKeys } from './hub.js';
 import { MediaHost } from './media-host.js';
 import { addressedEncs, isOnlySenderKey, openDirect, openGroup } from './messages.js';
 import { PrimaryPhone } from './primary-phone.js';
 import { answerAppStateSync } from './app-state.js';
+import { parseRetryKeys } from './key-bundle.js';
 import { answerKeyFetch, answerPrivacy, answerUsync, retryReceipt, type DirectoryLookup } from './usync.js';
 
 /** How many times a simulated phone asks for one message again (Baileys sends at most 5). */
@@ -164,7 +165,7 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
     return true;
   }
 
-  function onReceipt(node: BinaryNode): boolean {
+  function onReceipt(node: BinaryNode, ctx: StanzaContext): boolean {
     const to = node.attrs.to ?? '';
     const target = splitJid(node.attrs.participant ?? to).user;
     const party = dir.get(target);
@@ -174,8 +175,24 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
       if (Array.isArray(list?.content)) for (const item of list.content) if (item.attrs.id) ids.push(item.attrs.id);
       const type = node.attrs.type;
       party.receipts.push({ ids, type: !type || type === 'inactive' ? 'delivery' : type, at: now() });
+      if (type === 'retry' && !node.attrs.participant) resend(party, node, ctx);
     }
     return false; // the hub acks it
+  }
+
+  /**
+   * A phone answers a retry receipt by sending the message again on a new session: built
+   * from the receipt's key bundle (Baileys includes one from the second retry on), else —
+   * like whatsmeow — from the prekeys the server holds for the companion.
+   */
+  function resend(contact: SimContact, receipt: BinaryNode, ctx: StanzaContext): void {
+    const id = receipt.attrs.id ?? '';
+    const keys: UploadedKeys | undefined = getBinaryNodeChild(receipt, 'keys') ? parseRetryKeys(receipt) : ctx.companion.keys;
+    if (!keys) {
+      log.warn({ id }, 'sim world: a retry receipt, but no keys to build a new session with; not resending');
+      return;
+    }
+    contact.resendAfterRetry(id, ctx.companion, keys).catch((err: unknown) => log.warn({ err, id }, 'sim world: resending after a retry receipt failed'));
   }
 
   function onChatstate(node: BinaryNode): boolean {

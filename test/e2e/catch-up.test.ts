@@ -4,6 +4,8 @@
  * queue (`offline="1"` stanzas, upserted by Baileys as `append`), the real gateway —
  * in-process, and as a child process stopped with SIGTERM or killed with SIGKILL.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimContact } from '../../src/sim/index.js';
 import { runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
@@ -159,6 +161,26 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     await h.startGateway();
     await gatewayConnected(h);
     await exactlyOneReply(h, fay, 'queued for the gateway');
+  });
+
+  it('Signal state lost while stopped (a kill mid-write): the gateway asks for a retry, the phone sends again, the message is answered', async () => {
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const gus = h.sim.contact('+15557771007', { name: 'Gus' });
+    await h.startGateway();
+    await gatewayConnected(h);
+    await gus.send('first');
+    await until(() => replies(gus).includes('echo: first'), 'the first reply');
+    await h.stopGateway();
+    const authDir = path.join(h.home, 'credentials', 'whatsapp', 'default');
+    const sessions = fs.readdirSync(authDir).filter((f) => f.startsWith(`session-${gus.lidUser}_`) || f.startsWith(`session-${gus.pnUser}_`));
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const f of sessions) fs.rmSync(path.join(authDir, f));
+    await gus.send('second');
+    await h.startGateway();
+    await gatewayConnected(h);
+    await exactlyOneReply(h, gus, 'second');
+    expect(gus.receipts.some((r) => r.type === 'retry')).toBe(true);
   });
 
   it('a message older than catchUpMinutes, written while the gateway was stopped, is not answered; a newer one is', async () => {
