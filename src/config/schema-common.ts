@@ -53,7 +53,15 @@ export function stringList() {
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-export const DURATION_EXPECTED = 'a duration such as "45s", "30m", "2h" or "1d"';
+/**
+ * The longest duration any key takes (365 days). Longer ones are refused: they
+ * mean "never", which is what leaving the key out says. Up to this, timers chain
+ * (src/timers.ts), so `"30d"` waits 30 days rather than Node's 1 ms for delays
+ * over 2^31−1 ms.
+ */
+export const MAX_DURATION_DAYS = 365;
+export const MAX_DURATION_MS = MAX_DURATION_DAYS * 86_400_000;
+export const DURATION_EXPECTED = `a duration such as "45s", "30m", "2h" or "1d", at most "${MAX_DURATION_DAYS}d"`;
 
 /** Milliseconds of a duration string (`"30m"` → 1 800 000); null when it is not one. */
 export function parseDuration(text: string): number | null {
@@ -65,7 +73,10 @@ export function parseDuration(text: string): number | null {
 export function duration() {
   return z
     .string({ error: exp(DURATION_EXPECTED) })
-    .refine((s) => parseDuration(s) !== null, { error: exp(DURATION_EXPECTED) });
+    .refine((s) => {
+      const ms = parseDuration(s);
+      return ms !== null && ms <= MAX_DURATION_MS;
+    }, { error: exp(DURATION_EXPECTED) });
 }
 
 /** Clamp a number into [min, max] (SPEC §3: factor and jitter are clamped, not rejected). */

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AgentsSection, BindingsSection, MessagesSection } from './schema-agents.js';
-import { bool, clamped, duration, exp, id, int, nonEmptyStr, str, urlWith } from './schema-common.js';
+import { bool, clamped, duration, exp, id, int, MAX_DURATION_MS, nonEmptyStr, str, urlWith } from './schema-common.js';
 import { ChannelsSection } from './schema-whatsapp.js';
 
 export const WHATSAPP_WEB_URL = 'wss://web.whatsapp.com/ws/chat';
@@ -37,7 +37,8 @@ export const ReconnectSection = z.strictObject({
 export const WebSection = z.strictObject({
   enabled: bool().default(true),
   url: urlWith(['ws:', 'wss:'], WS_URL).default(WHATSAPP_WEB_URL),
-  heartbeatSeconds: int(1).default(60),
+  /** Up to 365 days (src/timers.ts chains timers past Node's 24.8-day limit). */
+  heartbeatSeconds: int(1, MAX_DURATION_MS / 1000).default(60),
   catchUpMinutes: int(0).default(30),
   reconnect: ReconnectSection.prefault({}),
 });

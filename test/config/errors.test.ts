@@ -167,8 +167,28 @@ describe('a bad config stops with one message naming the file, key path, found a
 
   it('rejects a duration that is not one', () => {
     expect(messageOf('{ agents: { defaults: { heartbeat: { every: "5 minutes" } } } }')).toBe(
-      'agents.defaults.heartbeat.every is "5 minutes"; expected a duration such as "45s", "30m", "2h" or "1d".',
+      'agents.defaults.heartbeat.every is "5 minutes"; expected a duration such as "45s", "30m", "2h" or "1d", at most "365d".',
     );
+  });
+
+  it('rejects durations past 365 days (and numbers that overflow to Infinity), naming the key and the max', () => {
+    expect(messageOf('{ agents: { defaults: { heartbeat: { every: "366d" } } } }')).toBe(
+      'agents.defaults.heartbeat.every is "366d"; expected a duration such as "45s", "30m", "2h" or "1d", at most "365d".',
+    );
+    expect(messageOf(`{ session: { idle: "${'9'.repeat(400)}d" } }`)).toMatch(/^session\.idle is ".*"; expected a duration .* at most "365d"\.$/);
+    expect(messageOf('{ web: { heartbeatSeconds: 31536001 } }')).toBe(
+      'web.heartbeatSeconds is 31536001; expected an integer from 1 to 31536000.',
+    );
+    expect(messageOf('{ agents: { defaults: { model: { provider: "command", command: ["x"], timeoutMs: 1e12 } } } }')).toBe(
+      'agents.defaults.model.timeoutMs is 1000000000000; expected an integer from 1 to 31536000000.',
+    );
+  });
+
+  it('accepts the long durations timers chain: 30 days, 365 days, 2^31 ms and more', () => {
+    const file = configFile(
+      '{ agents: { defaults: { heartbeat: { every: "365d" }, model: { provider: "command", command: ["x"], timeoutMs: 2147483648 } } }, web: { heartbeatSeconds: 2147484 }, session: { idle: "30d" } }',
+    );
+    expect(() => loadConfig({ path: file, env: {} })).not.toThrow();
   });
 
   it('rejects a web.url that is not a WebSocket URL', () => {
