@@ -3,6 +3,7 @@
  * "expected …" text (see `exp`) so `format-error.ts` can say exactly what a key
  * should hold: `historyLimit is -1; expected an integer ≥ 0`.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Marks an error text as the "expected" half of a config error message. */
@@ -98,4 +99,17 @@ function hasProtocol(s: string, protocols: readonly string[]): boolean {
 /** A URL string with one of the given protocols; `expected` names it in errors. */
 export function urlWith(protocols: readonly string[], expected: string) {
   return z.string({ error: exp(expected) }).refine((s) => hasProtocol(s, protocols), { error: exp(expected) });
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+export const HOST_EXPECTED = 'a host name or IP address such as "127.0.0.1", "::1", "0.0.0.0" or "localhost"';
+
+/** True for an IPv4/IPv6 address or a DNS host name (no spaces, ports, schemes or paths). */
+export function isHost(s: string): boolean {
+  return isIP(s) !== 0 || HOST_NAME.test(s);
+}
+
+/** A host to bind or connect to (`gateway.bind`). */
+export function host() {
+  return z.string({ error: exp(HOST_EXPECTED) }).refine(isHost, { error: exp(HOST_EXPECTED) });
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AgentsSection, BindingsSection, MessagesSection } from './schema-agents.js';
-import { bool, clamped, duration, exp, id, int, MAX_DURATION_MS, nonEmptyStr, str, urlWith } from './schema-common.js';
+import { bool, clamped, duration, exp, host, id, int, MAX_DURATION_MS, nonEmptyStr, str, urlWith } from './schema-common.js';
 import { ChannelsSection } from './schema-whatsapp.js';
 
 export const WHATSAPP_WEB_URL = 'wss://web.whatsapp.com/ws/chat';
@@ -44,7 +44,7 @@ export const WebSection = z.strictObject({
 });
 
 export const GatewaySection = z.strictObject({
-  bind: nonEmptyStr().default('127.0.0.1'),
+  bind: host().default('127.0.0.1'),
   port: int(0, 65535).default(18789),
   auth: z.strictObject({ token: nonEmptyStr().optional() }).prefault({}),
 });
