@@ -352,6 +352,17 @@ describe('runConfigCommand: only behaviour keys are writable from chat', () => {
     );
   });
 
+  it('the README\'s "Config from chat" names every writable key', () => {
+    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.split('### Config from chat')[1]?.split('\n### ')[0] ?? '';
+    const names = new Set(CHAT_WRITABLE_KEYS.map((k) => k.split('.').pop() as string));
+    const missing = [...names].filter((n) => !section.includes(`\`${n}\``) && !section.includes(`.${n}\``));
+    expect(missing).toEqual([]);
+    for (const prefix of ['channels.whatsapp.', 'channels.whatsapp.accounts.<id>.', 'agents.list[<n>].heartbeat', 'agents.defaults.heartbeat.every']) {
+      expect(section).toContain(prefix);
+    }
+  });
+
   it('keys inside a listed key are writable too (one allowFrom entry, one group)', async () => {
     const s = setup('{ channels: { whatsapp: { allowFrom: ["+15551230001"] } } }');
     expect((await runConfigCommand(set('channels.whatsapp.allowFrom[1]', '"+15551230002"'), s.owner, s.ctx)).changed).toBe(true);
