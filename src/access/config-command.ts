@@ -1,6 +1,13 @@
 /**
  * `/config set <path> <json5-value>` and `/config unset <path>` from chat (SPEC §2).
  *
+ * Only the keys of `src/config/chat-writable.ts` may be changed (behaviour keys:
+ * policies, allowlists, prefixes, chunking, ack reactions, history limits, heartbeat
+ * timing and target); any other key, and any parent of a listed key, is refused
+ * with a reply saying it can only be changed in the config file. A value whose key
+ * (or a key inside it) is named like a secret (token, key, secret, password) is
+ * never echoed in the reply, and so never logged.
+ *
  * The whole message must be the command. It is for the owner only (same owner
  * rule as `/activation`: `allowFrom` without `"*"`, else the linked E.164; the
  * linked number itself always), needs `commands.config: true` and is refused when
@@ -15,12 +22,16 @@
  * an ordinary own message, so no reply lands in that contact's chat.
  */
 import {
+  chatWriteRefusal,
   formatKeyPath,
+  isChatWritable,
   parseConfigText,
   parseConfigValue,
   parseKeyPath,
   readConfigText,
   setConfigValue,
+  textNamesSecret,
+  touchesSecret,
   unsetConfigValue,
   validateConfig,
   type AccountConfig,
@@ -144,17 +155,42 @@ export async function runConfigCommand(
     return answer(`Config not changed: ${(err as Error).message}. ${CONFIG_USAGE}`);
   }
   const shown = formatKeyPath(keys);
-  const was = currentValue(ctx.file, keys);
+  // The allowlist, checked before anything is read or parsed, so a refusal never echoes the value.
+  if (!isChatWritable(keys)) return answer(`Config not changed: ${chatWriteRefusal(keys, {}) ?? shown}`);
+  const secret = command.op === 'set' ? valueIsSecret(keys, command.value, ctx.file) : touchesSecret(keys);
+  const was = secret ? undefined : currentValue(ctx.file, keys);
+  const guard = (k: KeyPath, raw: unknown) => {
+    const why = chatWriteRefusal(k, raw);
+    if (why) throw new ChatRefusal(why);
+  };
   try {
     if (command.op === 'unset') {
-      const { removed } = await unsetConfigValue(ctx.file, command.path);
+      const { removed } = await unsetConfigValue(ctx.file, command.path, { guard });
       if (!removed) return answer(`Config: ${shown} is not set in the file; nothing changed.`);
-      return answer(`Config: unset ${shown} (was ${show(was)}). ${RESTART}`, true);
+      return answer(`Config: unset ${shown} (was ${secret ? HIDDEN : show(was)}). ${RESTART}`, true);
     }
-    await setConfigValue(ctx.file, command.path, command.value);
+    await setConfigValue(ctx.file, command.path, command.value, { guard });
+    if (secret) return answer(`Config: set ${shown} = ${HIDDEN}. ${RESTART}`, true);
     const now = parseConfigValue(command.value, ctx.file);
     return answer(`Config: set ${shown} = ${show(now)} (was ${show(was)}). ${RESTART}`, true);
   } catch (err) {
+    if (err instanceof ChatRefusal) return answer(`Config not changed: ${err.message}`);
+    if (secret) return answer(`Config not changed: the value for ${shown} is not valid (${HIDDEN}).`);
     return answer(errorText(err));
+  }
+}
+
+/** Shown instead of a secret value, in replies and so in the log. */
+const HIDDEN = 'value not shown: the key name says it is a secret';
+
+/** A refusal by the chat allowlist (not a config error). */
+class ChatRefusal extends Error {}
+
+/** Is the value set at `keys` (or any key inside it) secret-named? */
+function valueIsSecret(keys: KeyPath, text: string, file: string): boolean {
+  try {
+    return touchesSecret(keys, parseConfigValue(text, file));
+  } catch {
+    return touchesSecret(keys) || textNamesSecret(text);
   }
 }

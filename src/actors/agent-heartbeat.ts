@@ -18,6 +18,7 @@ import { heartbeatTarget, isHeartbeatOk, accountForAgent, type HeartbeatChat } f
 import { createProvider, type AgentProvider } from '../agents/providers/index.js';
 import { mainSessionKey } from '../agents/routing.js';
 import { KeyedQueue } from '../keyed-queue.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 import { SessionStore, sessionsDirFor } from '../agents/session-store.js';
 import type { ActorDeps } from './deps.js';
 
@@ -51,7 +52,7 @@ export interface AgentHeartbeatActor extends RunningActor {
 interface AgentTimer {
   agent: AgentConfig;
   everyMs: number;
-  timer: NodeJS.Timeout | null;
+  timer: LongTimer | null;
   nextRunAt: number | null;
   running: Promise<HeartbeatRun> | null;
   lastRun: HeartbeatRun | null;
@@ -78,7 +79,7 @@ export function startAgentHeartbeat(deps: ActorDeps, opts: AgentHeartbeatOptions
   const schedule = (t: AgentTimer) => {
     if (stopped) return;
     t.nextRunAt = deps.now() + t.everyMs;
-    t.timer = setTimeout(() => {
+    t.timer = setLongTimeout(() => {
       t.timer = null;
       void run(t).finally(() => schedule(t));
     }, t.everyMs);
@@ -205,7 +206,7 @@ export function startAgentHeartbeat(deps: ActorDeps, opts: AgentHeartbeatOptions
       offAccepted();
       offStopping();
       for (const t of timers.values()) {
-        if (t.timer) clearTimeout(t.timer);
+        t.timer?.clear();
         t.timer = null;
         t.nextRunAt = null;
       }

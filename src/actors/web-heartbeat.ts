@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { RunningActor } from '../gateway/actor-registry.js';
 import { subLogger } from '../log.js';
+import { setLongInterval } from '../timers.js';
 
 /** What the heartbeat reads of an account (AccountRuntime satisfies it). */
 export interface HeartbeatSource {
@@ -57,13 +58,13 @@ export function startWebHeartbeat(deps: WebHeartbeatDeps): RunningActor {
     stats.lastAt = now();
     handled.set(accountId, stats);
   });
-  const timer = setInterval(beat, deps.intervalMs);
+  const timer = setLongInterval(beat, deps.intervalMs);
 
   return {
     name: 'web-heartbeat',
     summary: () => ({ intervalMs: deps.intervalMs, beats }),
     stop: () => {
-      clearInterval(timer);
+      timer.clear();
       offReceived();
     },
   };

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { WagateError } from '../errors.js';
-import { formatKeyPath, getAt, type KeyPath } from './key-path.js';
+import { formatKeyPath, getAt, SECRET_KEY_NAME, type KeyPath } from './key-path.js';
 import { EXPECTED_PREFIX } from './schema-common.js';
 
 /** One thing wrong with a config, from zod or from a cross-field rule. */
@@ -126,7 +126,8 @@ function editDistance(a: string, b: string): number {
 export function formatProblem(p: ConfigProblem, raw: unknown): string {
   const where = formatKeyPath(p.path);
   if (p.text) return `${where} ${p.text}`;
-  const found = p.found ?? describeValue(getAt(raw, p.path));
+  const secret = p.path.some((k) => typeof k === 'string' && SECRET_KEY_NAME.test(k));
+  const found = p.found ?? (secret ? 'a value not shown here (the key name says it is a secret)' : describeValue(getAt(raw, p.path)));
   return `${where} is ${found}; expected ${p.expected}`;
 }
 

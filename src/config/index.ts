@@ -12,7 +12,9 @@ export {
   unsetConfigValue,
   parseConfigValue,
   type AtomicFs,
+  type EditOptions,
 } from './write.js';
+export { CHAT_WRITABLE_KEYS, chatWriteRefusal, isChatWritable, touchesSecret, textNamesSecret } from './chat-writable.js';
 export {
   accountIds,
   defaultAccountId,

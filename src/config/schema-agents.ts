@@ -18,7 +18,7 @@
  *   prompt   default HEARTBEAT_PROMPT
  */
 import { z } from 'zod';
-import { bool, duration, exp, id, int, nonEmptyStr, positive, str, stringList, urlWith } from './schema-common.js';
+import { bool, duration, exp, id, int, MAX_DURATION_MS, nonEmptyStr, positive, str, stringList, urlWith } from './schema-common.js';
 
 export const HEARTBEAT_PROMPT =
   'Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. Do not infer or ' +
@@ -37,7 +37,7 @@ export const CommandModel = z.strictObject({
   command: z
     .array(nonEmptyStr(), { error: exp('a list such as ["my-agent", "--flag"]') })
     .min(1, { error: exp('a list with the program first, e.g. ["my-agent"]') }),
-  timeoutMs: int(1).default(DEFAULT_MODEL_TIMEOUT_MS),
+  timeoutMs: int(1, MAX_DURATION_MS).default(DEFAULT_MODEL_TIMEOUT_MS),
 });
 
 export const OpenAiModel = z.strictObject({
@@ -49,7 +49,7 @@ export const OpenAiModel = z.strictObject({
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: exp(ENV_NAME) })
     .optional(),
   systemPrompt: str().optional(),
-  timeoutMs: int(1).default(DEFAULT_MODEL_TIMEOUT_MS),
+  timeoutMs: int(1, MAX_DURATION_MS).default(DEFAULT_MODEL_TIMEOUT_MS),
 });
 
 export const Model = z.discriminatedUnion('provider', [EchoModel, CommandModel, OpenAiModel], {

@@ -3,6 +3,7 @@
  * "expected …" text (see `exp`) so `format-error.ts` can say exactly what a key
  * should hold: `historyLimit is -1; expected an integer ≥ 0`.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Marks an error text as the "expected" half of a config error message. */
@@ -53,7 +54,15 @@ export function stringList() {
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-export const DURATION_EXPECTED = 'a duration such as "45s", "30m", "2h" or "1d"';
+/**
+ * The longest duration any key takes (365 days). Longer ones are refused: they
+ * mean "never", which is what leaving the key out says. Up to this, timers chain
+ * (src/timers.ts), so `"30d"` waits 30 days rather than Node's 1 ms for delays
+ * over 2^31−1 ms.
+ */
+export const MAX_DURATION_DAYS = 365;
+export const MAX_DURATION_MS = MAX_DURATION_DAYS * 86_400_000;
+export const DURATION_EXPECTED = `a duration such as "45s", "30m", "2h" or "1d", at most "${MAX_DURATION_DAYS}d"`;
 
 /** Milliseconds of a duration string (`"30m"` → 1 800 000); null when it is not one. */
 export function parseDuration(text: string): number | null {
@@ -65,7 +74,10 @@ export function parseDuration(text: string): number | null {
 export function duration() {
   return z
     .string({ error: exp(DURATION_EXPECTED) })
-    .refine((s) => parseDuration(s) !== null, { error: exp(DURATION_EXPECTED) });
+    .refine((s) => {
+      const ms = parseDuration(s);
+      return ms !== null && ms <= MAX_DURATION_MS;
+    }, { error: exp(DURATION_EXPECTED) });
 }
 
 /** Clamp a number into [min, max] (SPEC §3: factor and jitter are clamped, not rejected). */
@@ -87,4 +99,17 @@ function hasProtocol(s: string, protocols: readonly string[]): boolean {
 /** A URL string with one of the given protocols; `expected` names it in errors. */
 export function urlWith(protocols: readonly string[], expected: string) {
   return z.string({ error: exp(expected) }).refine((s) => hasProtocol(s, protocols), { error: exp(expected) });
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+export const HOST_EXPECTED = 'a host name or IP address such as "127.0.0.1", "::1", "0.0.0.0" or "localhost"';
+
+/** True for an IPv4/IPv6 address or a DNS host name (no spaces, ports, schemes or paths). */
+export function isHost(s: string): boolean {
+  return isIP(s) !== 0 || HOST_NAME.test(s);
+}
+
+/** A host to bind or connect to (`gateway.bind`). */
+export function host() {
+  return z.string({ error: exp(HOST_EXPECTED) }).refine(isHost, { error: exp(HOST_EXPECTED) });
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AgentsSection, BindingsSection, MessagesSection } from './schema-agents.js';
-import { bool, clamped, duration, exp, id, int, nonEmptyStr, str, urlWith } from './schema-common.js';
+import { bool, clamped, duration, exp, host, id, int, MAX_DURATION_MS, nonEmptyStr, str, urlWith } from './schema-common.js';
 import { ChannelsSection } from './schema-whatsapp.js';
 
 export const WHATSAPP_WEB_URL = 'wss://web.whatsapp.com/ws/chat';
@@ -37,7 +37,8 @@ export const ReconnectSection = z.strictObject({
 export const WebSection = z.strictObject({
   enabled: bool().default(true),
   url: urlWith(['ws:', 'wss:'], WS_URL).default(WHATSAPP_WEB_URL),
-  heartbeatSeconds: int(1).default(60),
+  /** Up to 365 days (src/timers.ts chains timers past Node's 24.8-day limit). */
+  heartbeatSeconds: int(1, MAX_DURATION_MS / 1000).default(60),
   catchUpMinutes: int(0).default(30),
   reconnect: ReconnectSection.prefault({}),
 });
@@ -46,7 +47,7 @@ const ORIGIN_PATTERN = /^https?:\/\/[^/\s?#]+\/?$/i;
 const ORIGIN_EXPECTED = 'an origin such as "http://localhost:3000" (scheme, host and port; no path)';
 
 export const GatewaySection = z.strictObject({
-  bind: nonEmptyStr().default('127.0.0.1'),
+  bind: host().default('127.0.0.1'),
   port: int(0, 65535).default(18789),
   auth: z.strictObject({ token: nonEmptyStr().optional() }).prefault({}),
   /** Browser origins (besides the gateway's own) allowed to open the control WebSocket. */

@@ -119,12 +119,22 @@ async function commit(file: string, raw: Record<string, unknown>): Promise<Loade
   return { path: file, exists: true, config };
 }
 
+export interface EditOptions {
+  /**
+   * Called with the parsed key path and the file as it is, inside the edit's turn,
+   * before anything changes; it throws to refuse the edit (`/config` from chat
+   * checks its allowlist here). Its error is passed through as it is.
+   */
+  guard?: (keys: KeyPath, raw: Readonly<Record<string, unknown>>) => void;
+}
+
 /** Set `keyPath` (e.g. `channels.whatsapp.dmPolicy`) to a JSON5 value, validated and atomic. */
-export function setConfigValue(file: string, keyPath: string, json5Value: string): Promise<LoadedConfig> {
+export function setConfigValue(file: string, keyPath: string, json5Value: string, opts: EditOptions = {}): Promise<LoadedConfig> {
   return edits.run(file, async () => {
     const keys = parseKey(file, keyPath);
-    const value = parseConfigValue(json5Value, file);
     const raw = await readRaw(file);
+    opts.guard?.(keys, raw);
+    const value = parseConfigValue(json5Value, file);
     try {
       setAt(raw, keys, value);
     } catch (err) {
@@ -135,10 +145,15 @@ export function setConfigValue(file: string, keyPath: string, json5Value: string
 }
 
 /** Remove `keyPath` (its default applies again). `removed` is false when it was not set. */
-export function unsetConfigValue(file: string, keyPath: string): Promise<LoadedConfig & { removed: boolean }> {
+export function unsetConfigValue(
+  file: string,
+  keyPath: string,
+  opts: EditOptions = {},
+): Promise<LoadedConfig & { removed: boolean }> {
   return edits.run(file, async () => {
     const keys = parseKey(file, keyPath);
     const raw = await readRaw(file);
+    opts.guard?.(keys, raw);
     let removed: boolean;
     try {
       removed = unsetAt(raw, keys);

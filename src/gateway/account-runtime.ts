@@ -13,6 +13,7 @@ import { createAccountMachine, type AccountContext } from '../../machines/index.
 import type { Bus } from '../bus/bus.js';
 import type { AccountStateName } from '../bus/events.js';
 import { WagateError } from '../errors.js';
+import { longTimerClock } from '../timers.js';
 import { DEFAULT_WATCHDOG_MS, Watchdog, type TimerClock } from './watchdog.js';
 import type { AccountTransport, Connection, ConnectionEvent, ConnectMode } from '../ports/transport.js';
 
@@ -59,7 +60,8 @@ export class AccountRuntime {
   constructor(private readonly opts: AccountRuntimeOptions) {
     this.accountId = opts.accountId;
     this.now = opts.now ?? Date.now;
-    this.watchdog = new Watchdog(opts.watchdogMs ?? DEFAULT_WATCHDOG_MS, (ms) => this.onSilent(ms), opts.clock as TimerClock | undefined);
+    const clock = opts.clock ?? longTimerClock;
+    this.watchdog = new Watchdog(opts.watchdogMs ?? DEFAULT_WATCHDOG_MS, (ms) => this.onSilent(ms), clock as TimerClock);
     const machine = createAccountMachine({ now: this.now, random: opts.random ?? Math.random }).provide({
       actions: {
         openConnection: (_args, params: { mode: ConnectMode }) => this.open(params.mode),
@@ -68,7 +70,7 @@ export class AccountRuntime {
     });
     let prev: AccountStateName | null = null;
     this.actor = createActor(machine, {
-      ...(opts.clock ? { clock: opts.clock } : {}),
+      clock,
       input: {
         accountId: opts.accountId,
         hasCreds: false,

@@ -10,7 +10,7 @@
  * half the fsyncs of two single writes (measured ~11 ms vs ~23 ms per save here).
  */
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { chmodNeeded } from '../file-mode.js';
 
@@ -124,14 +124,28 @@ export async function readTextIfExists(file: string): Promise<string | undefined
   }
 }
 
-/** Create `dir` (0700) if needed, tighten it to 0700; throws if it is not a directory. */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+/** What `ensurePrivateDir` found. */
+export interface PrivateDirState {
+  /** True when this call created the directory itself (so it is 0700 or tighter). */
+  created: boolean;
+  /** Its permission bits (`st.mode & 0o777`). */
+  mode: number;
+}
+
+/**
+ * Create `dir` (0700, parents too) if needed; throws if it is not a directory.
+ * A directory that already exists is never chmod'ed: it is the user's, and the
+ * caller warns when others can read or write it (see `openAuthStore`).
+ */
+export async function ensurePrivateDir(dir: string): Promise<PrivateDirState> {
+  const made = await mkdir(dir, { recursive: true, mode: DIR_MODE });
   const st = await stat(dir);
   if (!st.isDirectory()) {
     throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
   }
-  if ((st.mode & 0o777) !== DIR_MODE) await chmod(dir, DIR_MODE);
+  const created = made !== undefined;
+  // mkdir's mode went through the umask, which can only clear bits: a new dir is 0700 or tighter.
+  return { created, mode: st.mode & 0o777 };
 }
 
 function pidAlive(pid: number): boolean {

@@ -3,7 +3,8 @@
  * `useMultiFileAuthState` returns, `{ state: { creds, keys: { get, set } }, saveCreds }`,
  * over the same files — with durable writes:
  *
- * - every write atomic (temp, fsync, rename, fsync dir), files 0600, the dir 0700;
+ * - every write atomic (temp, fsync, rename, fsync dir), files 0600, a dir it creates 0700
+ *   (an existing dir open to others is left as it is, with a warning);
  * - creds saves of one directory serialized, each key file's writes in order, different
  *   key files side by side (`auth-queue.ts`);
  * - `creds.json.bak` rotation and restore, and hard errors instead of "no creds"
@@ -64,6 +65,21 @@ function credsError(what: string, dir: string, err: unknown): WagateError {
   );
 }
 
+/**
+ * An existing auth directory that others may read or write is the user's choice
+ * and is left as it is (never chmod'ed behind their back); the files in it are
+ * still 0600. Say what it exposes and how to fix it.
+ */
+function warnOpenDir(log: AuthLog, dir: string, mode: number): void {
+  const octal = mode.toString(8).padStart(3, '0');
+  const writable = (mode & 0o022) !== 0;
+  log.warn(
+    { dir, mode: octal },
+    `auth directory ${dir} is mode ${octal}: other users can ${writable ? 'replace files in it (and so the WhatsApp session)' : 'list it'}; ` +
+      `the gateway leaves it as it is — run \`chmod 700 ${dir}\` to make it private`,
+  );
+}
+
 /** Legacy Baileys wrote 0644 files: tighten any auth file readable by others. */
 async function tightenModes(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
@@ -89,7 +105,8 @@ export async function openAuthStore(opts: OpenAuthStoreOptions): Promise<AuthSto
   const { dir, log } = opts;
   const loaded = await enqueue(dir, async () => {
     try {
-      await ensurePrivateDir(dir);
+      const made = await ensurePrivateDir(dir);
+      if (!made.created && (made.mode & 0o077) !== 0) warnOpenDir(log, dir, made.mode);
       await removeStaleTemps(dir, isAuthFileName);
       await tightenModes(dir);
       keyFiles.set(path.resolve(dir), new Set((await readdir(dir)).filter(isKeyFileName)));

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import { Writable } from 'node:stream';
 import JSON5 from 'json5';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
 import { ALICE, BOB, dm, gm, harness, selfChat } from '../access/harness.js';
@@ -108,5 +110,37 @@ describe('access policy: /config from chat', () => {
     expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['config-not-owner']);
     expect(h.of('message.accepted').map((a) => a.message.text)).toEqual(['hello']);
     expect(actor.summary()).toMatchObject({ commands: 1, accepted: 1 });
+  });
+
+  it('the shell-command attack from an allowFrom owner is refused: file untouched, reply says to use the config file', async () => {
+    const { h, read } = setup({ allowFrom: [ALICE] });
+    await h.receive(dm(ALICE, '/config set agents.defaults.model {provider:"command",command:["sh","-c","id > /tmp/pwned"]}'));
+    expect(read()).toBe('{}');
+    expect(h.of('reply.requested').map((r) => r.text)).toEqual([
+      expect.stringMatching(/^Config not changed: agents\.defaults\.model can only be changed in the config file, not from chat\./),
+    ]);
+    expect(h.of('message.accepted')).toEqual([]);
+  });
+
+  it('a secret set from chat is neither echoed in the reply nor written to the log', async () => {
+    const h = harness({ allowFrom: [ALICE] }, ON);
+    fs.writeFileSync(h.deps.configPath, '{}');
+    let logged = '';
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        logged += String(chunk);
+        cb();
+      },
+    });
+    h.deps = { ...h.deps, logger: pino({ level: 'trace' }, sink) };
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(dm(ALICE, '/config set gateway.auth.token "hunter2-hunter2-hunter2"'));
+    await h.receive(dm(ALICE, '/config set channels.whatsapp.dms {"apiKey": {historyLimit: 1}, "+1555": {historyLimit: "hunter2"}}'));
+    await h.receive(dm(ALICE, '/config set channels.whatsapp.dms {"password": {historyLimit: 4}}'));
+    const replies = h.of('reply.requested').map((r) => r.text);
+    expect(replies).toHaveLength(3);
+    expect(replies[2]).toMatch(/^Config: set channels\.whatsapp\.dms = value not shown/);
+    expect(logged).toContain('/config command answered');
+    for (const text of [...replies, logged]) expect(text).not.toMatch(/hunter2/);
   });
 });

@@ -44,4 +44,23 @@ describe('web-heartbeat', () => {
     expect(lines.filter((l) => l.msg === 'web-heartbeat')).toHaveLength(2);
     expect(bus.listenerCount('message.received')).toBe(0);
   });
+
+  it('web.heartbeatSeconds 2,147,484 (just over Node\'s 2^31−1 ms) beats after that long, not every millisecond', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const bus = createBus(silentLogger());
+    const accounts = new Map<string, HeartbeatSource>([
+      ['work', { accountId: 'work', state: 'connected', context: { attempt: 0, connectedSince: 0 }, lastActivity: () => null }],
+    ]);
+    let beats = 0;
+    bus.on('account.heartbeat', () => void (beats += 1));
+    const intervalMs = 2_147_484 * 1000;
+    const actor = startWebHeartbeat({ bus, accounts, logger: silentLogger(), intervalMs, now: () => Date.now() });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(beats).toBe(0);
+    await vi.advanceTimersByTimeAsync(intervalMs - 1000);
+    expect(beats).toBe(1);
+    await vi.advanceTimersByTimeAsync(intervalMs);
+    expect(beats).toBe(2);
+    actor.stop();
+  });
 });

@@ -66,6 +66,19 @@ describe('isHeartbeatOk', () => {
 });
 
 describe('agent heartbeat', () => {
+  it('every "30d" waits 30 days: not at 1 ms (Node fires timers over 2^31−1 ms at once), then once', async () => {
+    const { provider, actor } = setup({ every: '30d' });
+    await tick(actor, 1);
+    await tick(actor, 1000);
+    expect(provider.inputs).toHaveLength(0);
+    await tick(actor, 30 * 24 * 60 * MIN - 1002);
+    expect(provider.inputs).toHaveLength(0);
+    await tick(actor, 1);
+    expect(provider.inputs).toHaveLength(1);
+    await tick(actor, 29 * 24 * 60 * MIN);
+    expect(provider.inputs).toHaveLength(1);
+  });
+
   it('runs every `every` with the default prompt in the main session; HEARTBEAT_OK is not delivered', async () => {
     const { h, provider, actor } = setup({ every: '30m' });
     await tick(actor, 29 * MIN);

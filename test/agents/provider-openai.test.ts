@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { chatMessages, openAiProvider, type OpenAiModelConfig } from '../../src/agents/providers/openai.js';
 import { ProviderError, type ProviderRunInput } from '../../src/agents/providers/types.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
@@ -96,6 +96,28 @@ describe('openai provider', () => {
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.detail.timedOut).toBe(true);
     await expect.poll(() => fake.clientAborts).toBe(1);
+  });
+
+  it('a timeoutMs over 2^31−1 ms is not a 1 ms timeout: the run waits for the answer', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let answer: (r: Response) => void = () => undefined;
+      const fetchLater = ((_url: unknown, init?: RequestInit) =>
+        new Promise<Response>((resolve, reject) => {
+          answer = resolve;
+          init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        })) as typeof fetch;
+      const settled = vi.fn();
+      const run = openAiProvider(model({ timeoutMs: 2 ** 31 }), { fetch: fetchLater }).run(input());
+      run.then(settled, settled);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(settled).not.toHaveBeenCalled();
+      const body = 'data: {"choices":[{"delta":{"content":"late but fine"}}]}\n\ndata: [DONE]\n\n';
+      answer(new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } }));
+      await expect(run).resolves.toEqual({ text: 'late but fine' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('abort mid-stream rejects (no partial reply) and closes the connection', async () => {

@@ -1,7 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { MAX_CONFIG_BYTES } from '../../src/config/load.js';
+
+const LOAD_TS = fileURLToPath(new URL('../../src/config/load.ts', import.meta.url));
 import { WagateError } from '../../src/errors.js';
 import { configFile, tmpDir } from './tmp.js';
 
@@ -167,8 +172,28 @@ describe('a bad config stops with one message naming the file, key path, found a
 
   it('rejects a duration that is not one', () => {
     expect(messageOf('{ agents: { defaults: { heartbeat: { every: "5 minutes" } } } }')).toBe(
-      'agents.defaults.heartbeat.every is "5 minutes"; expected a duration such as "45s", "30m", "2h" or "1d".',
+      'agents.defaults.heartbeat.every is "5 minutes"; expected a duration such as "45s", "30m", "2h" or "1d", at most "365d".',
     );
+  });
+
+  it('rejects durations past 365 days (and numbers that overflow to Infinity), naming the key and the max', () => {
+    expect(messageOf('{ agents: { defaults: { heartbeat: { every: "366d" } } } }')).toBe(
+      'agents.defaults.heartbeat.every is "366d"; expected a duration such as "45s", "30m", "2h" or "1d", at most "365d".',
+    );
+    expect(messageOf(`{ session: { idle: "${'9'.repeat(400)}d" } }`)).toMatch(/^session\.idle is ".*"; expected a duration .* at most "365d"\.$/);
+    expect(messageOf('{ web: { heartbeatSeconds: 31536001 } }')).toBe(
+      'web.heartbeatSeconds is 31536001; expected an integer from 1 to 31536000.',
+    );
+    expect(messageOf('{ agents: { defaults: { model: { provider: "command", command: ["x"], timeoutMs: 1e12 } } } }')).toBe(
+      'agents.defaults.model.timeoutMs is 1000000000000; expected an integer from 1 to 31536000000.',
+    );
+  });
+
+  it('accepts the long durations timers chain: 30 days, 365 days, 2^31 ms and more', () => {
+    const file = configFile(
+      '{ agents: { defaults: { heartbeat: { every: "365d" }, model: { provider: "command", command: ["x"], timeoutMs: 2147483648 } } }, web: { heartbeatSeconds: 2147484 }, session: { idle: "30d" } }',
+    );
+    expect(() => loadConfig({ path: file, env: {} })).not.toThrow();
   });
 
   it('rejects a web.url that is not a WebSocket URL', () => {
@@ -185,6 +210,28 @@ describe('a bad config stops with one message naming the file, key path, found a
 
   it('rejects a top level that is not an object', () => {
     expect(messageOf('[1, 2]')).toBe('the top level is [1,2]; expected an object such as { channels: { whatsapp: { … } } }.');
+  });
+
+  it('a deeply nested file (10 KB of "[") is the usual one-line error with a key path, not a stack overflow', () => {
+    expect(messageOf(`${'['.repeat(5000)}${']'.repeat(5000)}`)).toBe(
+      '[0][0][0][0][0][0][0][0] … is nested more than 32 levels deep; a config needs at most 6 (check the brackets).',
+    );
+    expect(messageOf(`{ messages: { ackReaction: ${'['.repeat(5000)}${']'.repeat(5000)} } }`)).toBe(
+      'messages.ackReaction[0][0][0][0][0][0] … is nested more than 32 levels deep; a config needs at most 6 (check the brackets).',
+    );
+    expect(messageOf(`{ channels: { whatsapp: { groups: ${'{a:'.repeat(40)}1${'}'.repeat(40)} } } }`)).toBe(
+      'channels.whatsapp.groups.a.a.a.a.a … is nested more than 32 levels deep; a config needs at most 6 (check the brackets).',
+    );
+  });
+
+  it('rejects a gateway.bind that is not a host, naming gateway.bind (not "Invalid URL")', () => {
+    const expected = 'expected a host name or IP address such as "127.0.0.1", "::1", "0.0.0.0" or "localhost".';
+    expect(messageOf('{ gateway: { bind: "   " } }')).toBe(`gateway.bind is "   "; ${expected}`);
+    expect(messageOf('{ gateway: { bind: "" } }')).toBe(`gateway.bind is ""; ${expected}`);
+    expect(messageOf('{ gateway: { bind: "http://127.0.0.1:80" } }')).toBe(`gateway.bind is "http://127.0.0.1:80"; ${expected}`);
+    for (const ok of ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost', 'gw.example.org']) {
+      expect(() => loadConfig({ path: configFile(JSON.stringify({ gateway: { bind: ok } })), env: {} }), ok).not.toThrow();
+    }
   });
 
   it('names the other problems after the first', () => {
@@ -206,12 +253,45 @@ describe('a config file that cannot be read is an error, never "defaults"', () =
   it('rejects a file it has no permission to read', () => {
     const file = configFile('{}');
     // Tests may run as root, where chmod 000 does not stop a read; simulate the EACCES.
-    vi.spyOn(fs, 'readFileSync').mockImplementation(() => {
+    vi.spyOn(fs, 'openSync').mockImplementation(() => {
       throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES' });
     });
     expect(() => loadConfig({ path: file, env: {} })).toThrow(
       new WagateError('WAGATE_ERR_CONFIG', `Invalid config ${file}: permission denied reading it; fix its permissions.`),
     );
+  });
+
+  it('refuses /dev/zero (a device) at once instead of reading forever', () => {
+    expect(() => loadConfig({ path: '/dev/zero', env: {} })).toThrow(
+      new WagateError(
+        'WAGATE_ERR_CONFIG',
+        'Invalid config /dev/zero: it is a character device, not a regular file; point --config or $WAGATE_CONFIG at a JSON5 file.',
+      ),
+    );
+  });
+
+  it('refuses a FIFO without blocking on it (nobody ever writes to this one)', () => {
+    const fifo = path.join(tmpDir(), 'wagate.json');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // In a child with a deadline: a blocking read would hang this test worker for good.
+    const load = `import(${JSON.stringify(LOAD_TS)}).then((m) => { try { m.loadConfig({ path: process.argv[1], env: {} }); } catch (e) { console.log(e.message); } })`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', load, fifo], { timeout: 20_000, encoding: 'utf8' });
+    expect(child.signal).toBeNull();
+    expect(child.stdout.trim()).toBe(
+      `Invalid config ${fifo}: it is a FIFO (named pipe), not a regular file; point --config or $WAGATE_CONFIG at a JSON5 file.`,
+    );
+  });
+
+  it('refuses a file over 1 MiB without parsing it; 1 MiB itself is read', () => {
+    const big = configFile(`{}${' '.repeat(MAX_CONFIG_BYTES - 1)}`);
+    expect(() => loadConfig({ path: big, env: {} })).toThrow(
+      new WagateError(
+        'WAGATE_ERR_CONFIG',
+        `Invalid config ${big}: it is 1048577 bytes, more than the 1 MiB a config file may be; check the path.`,
+      ),
+    );
+    const max = configFile(`{}${' '.repeat(MAX_CONFIG_BYTES - 2)}`);
+    expect(loadConfig({ path: max, env: {} }).exists).toBe(true);
   });
 
   it('rejects a path whose parent is a file', () => {

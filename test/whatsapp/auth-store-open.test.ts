@@ -50,15 +50,40 @@ describe('opening a directory without creds', () => {
     expect(await modeOf(path.join(dir, 'creds.json'))).toBe(0o600);
   });
 
-  it('tightens an existing 0755 directory and 0644 auth files to 0700/0600', async () => {
+  it('never changes the mode of an existing directory: a 0755 one stays 0755, with a warning saying how to fix it', async () => {
     await makeLinkedDir(dir);
     await chmod(dir, 0o755);
     await chmod(path.join(dir, 'creds.json'), 0o644);
     await writeFile(path.join(dir, 'oauth.json'), '{}', { mode: 0o644 });
-    await openAuthStore({ dir, log: recordingLog() });
-    expect(await modeOf(dir)).toBe(0o700);
-    expect(await modeOf(path.join(dir, 'creds.json'))).toBe(0o600);
+    const log = recordingLog();
+    await openAuthStore({ dir, log });
+    expect(await modeOf(dir)).toBe(0o755);
+    expect(await modeOf(path.join(dir, 'creds.json'))).toBe(0o600); // our secret files are still tightened
     expect(await modeOf(path.join(dir, 'oauth.json'))).toBe(0o644); // not ours
+    expect(log.warnings).toEqual([
+      {
+        obj: { dir, mode: '755' },
+        msg: `auth directory ${dir} is mode 755: other users can list it; the gateway leaves it as it is — run \`chmod 700 ${dir}\` to make it private`,
+      },
+    ]);
+  });
+
+  it('a group-writable existing directory is left alone too, and the warning says what that exposes', async () => {
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o770);
+    const log = recordingLog();
+    await openAuthStore({ dir, log });
+    expect(await modeOf(dir)).toBe(0o770);
+    expect(log.warnings.map((w) => w.msg)).toEqual([expect.stringContaining('is mode 770: other users can replace files in it')]);
+  });
+
+  it('an existing private directory (0700 or tighter) opens without a warning', async () => {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+    const log = recordingLog();
+    await openAuthStore({ dir, log });
+    expect(await modeOf(dir)).toBe(0o700);
+    expect(log.warnings).toEqual([]);
   });
 });
 

@@ -10,6 +10,7 @@
  * none is ever sent.
  */
 import { spawn } from 'node:child_process';
+import { setLongTimeout } from '../../timers.js';
 import { ProviderError, type AgentProvider, type ProviderResult, type ProviderRunInput } from './types.js';
 import { commandReply } from '../tools-command.js';
 import type { RunInputWithTools } from '../tools.js';
@@ -61,7 +62,7 @@ function runCommand(
       why = reason;
       child.kill('SIGKILL');
     };
-    const timer = setTimeout(() => kill('timeout'), model.timeoutMs);
+    const timer = setLongTimeout(() => kill('timeout'), model.timeoutMs);
     const onAbort = () => kill('aborted');
     input.signal.addEventListener('abort', onAbort, { once: true });
 
@@ -88,7 +89,7 @@ function runCommand(
     );
 
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      timer.clear();
       input.signal.removeEventListener('abort', onAbort);
       const stderr = err.trim();
       if (spawnError) return fail(`could not start ${program}: ${spawnError.message}`, { stderr }, spawnError);

@@ -6,6 +6,7 @@
  * pieces are reported through `onDelta` and joined into the reply.
  * `timeoutMs` bounds the whole run; HTTP errors name the status and a body snippet.
  */
+import { setLongTimeout } from '../../timers.js';
 import { readSse } from './sse.js';
 import { ProviderError, type AgentProvider, type ProviderResult, type ProviderRunInput } from './types.js';
 import type { SessionEntry } from '../session-store.js';
@@ -59,7 +60,7 @@ async function runOpenAi(
   const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), model.timeoutMs);
+  const timer = setLongTimeout(() => timeout.abort(), model.timeoutMs);
   const signal = AbortSignal.any([input.signal, timeout.signal]);
   const fail = (message: string, detail: ConstructorParameters<typeof ProviderError>[2] = {}, cause?: unknown) =>
     new ProviderError('openai', message, detail, { cause });
@@ -88,7 +89,7 @@ async function runOpenAi(
     }
     return { text: text.trim() };
   } finally {
-    clearTimeout(timer);
+    timer.clear();
   }
 
   async function streamOnce(messages: WireMessage[], withTools: boolean): Promise<{ text: string; calls: ToolCall[] }> {
