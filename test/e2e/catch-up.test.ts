@@ -13,6 +13,8 @@ import { e2e, until, type E2E } from './harness.js';
 
 const BOT = '+15550009000';
 const BOT_USER = BOT.slice(1);
+/** Tests that start `wagate gateway` as a child process (tsx compiles it): generous on a loaded 2-core machine. */
+const CHILD_PROCESS_TIMEOUT_MS = 90_000;
 const OPEN = { channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'] } }, web: { catchUpMinutes: 30 } };
 
 let h: E2E | null = null;
@@ -47,11 +49,11 @@ async function companionOffline(e: E2E): Promise<void> {
 async function childGateway(e: E2E): Promise<SpawnedCli> {
   const child = spawnCli(['gateway'], e.env);
   children.push(child);
-  await child.waitFor('wagate gateway listening');
+  await child.waitFor('wagate gateway listening', 45_000);
   await until(async () => {
     const r = await runCli(['channels', 'status', '--json'], e.env);
     return r.code === 0 && JSON.parse(r.stdout).accounts[0]?.state === 'connected';
-  }, 'the child gateway connected', 20_000);
+  }, 'the child gateway connected', 45_000);
   return child;
 }
 
@@ -105,7 +107,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     await gatewayConnected(h);
     await exactlyOneReply(h, bea, 'while you were down');
     expect(replies(bea)).toEqual(['echo: before the stop', 'echo: while you were down']);
-  });
+  }, CHILD_PROCESS_TIMEOUT_MS);
 
   it('gateway killed with SIGKILL, a contact writes, 30 s later the gateway starts: exactly one reply', async () => {
     h = await e2e(OPEN);
@@ -123,7 +125,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     await gatewayConnected(h);
     await exactlyOneReply(h, cid, 'after the kill');
     expect(replies(cid)).toEqual(['echo: before the kill', 'echo: after the kill']);
-  });
+  }, CHILD_PROCESS_TIMEOUT_MS);
 
   it('a fresh link whose first gateway connection drops 2 s in, with a message from its offline queue: answered, once', async () => {
     h = await e2e(OPEN, { initialSync: 'never' });
