@@ -5,7 +5,7 @@
  * - `userTurns`: at most this many user turns, plus the assistant replies after the
  *   first of them (undefined = no limit, 0 = nothing).
  */
-import type { SessionEntry } from './session-store.js';
+import type { SessionEntry } from './session-entry.js';
 
 export interface HistoryOptions {
   userTurns?: number | undefined;

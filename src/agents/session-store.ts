@@ -9,19 +9,10 @@ import path from 'node:path';
 import type { WagateConfig } from '../config/index.js';
 import { resolveUserPath } from '../config/index.js';
 import { sessionFileName } from './session-file-name.js';
+import type { SessionEntry } from './session-entry.js';
 import { selectHistory, type HistoryOptions } from './session-history.js';
 
-export interface SessionEntry {
-  role: 'user' | 'assistant';
-  text: string;
-  /** ms since the epoch. */
-  at: number;
-  /** WhatsApp message id of a user turn. */
-  messageId?: string;
-  chatJid?: string;
-  /** Who wrote a user turn: `Name (+E164)`, the E.164, or the JID. */
-  sender?: string;
-}
+export type { SessionEntry } from './session-entry.js';
 
 /** The session dir of an agent: `session.store` (relative to the state dir) or the default. */
 export function sessionsDirFor(config: WagateConfig, stateDir: string, agentId: string): string {

@@ -8,7 +8,7 @@ import type { AccountStatus } from '../gateway/core-methods.js';
 import { hasCreds } from '../whatsapp/auth-store.js';
 import { connectGateway, loadContext, type CliContext } from './context.js';
 import { printJson } from './io.js';
-import { action, type CommandDeps } from './main.js';
+import { action, type CommandDeps } from './command.js';
 import { formatStatusLine } from './status-text.js';
 import { isWagateError } from '../errors.js';
 import { parsePositiveInt } from './args.js';

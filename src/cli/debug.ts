@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { AccountDump } from '../gateway/core-methods.js';
 import { connectGateway, loadContext } from './context.js';
 import { printJson } from './io.js';
-import { action, type CommandDeps } from './main.js';
+import { action, type CommandDeps } from './command.js';
 
 interface DumpPayload {
   at: number;

@@ -23,7 +23,7 @@ import {
   type CheckResult,
 } from './doctor-checks.js';
 import { printJson, type CliIO } from './io.js';
-import { action, type CommandDeps } from './main.js';
+import { action, type CommandDeps } from './command.js';
 import { fixHint } from './status-text.js';
 
 export type { CheckResult, CheckStatus } from './doctor-checks.js';

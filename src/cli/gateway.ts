@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { startGateway } from '../gateway/supervisor.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
 import { loadContext, openLogger } from './context.js';
-import type { CommandDeps } from './main.js';
-import { action } from './main.js';
+import { action, type CommandDeps } from './command.js';
 import { parsePort } from './args.js';
 
 export function registerGatewayCommand(program: Command, deps: CommandDeps): void {

@@ -14,7 +14,7 @@ import { fallbackLogDir, resolveLogDir } from '../log-dir.js';
 import { loadContext } from './context.js';
 import { formatLogLine, followedPath, followLogs, matchesFilter, parseLogLine, tailLines, type LogLine } from './log-reader.js';
 import type { CliIO } from './io.js';
-import { action, type CommandDeps } from './main.js';
+import { action, type CommandDeps } from './command.js';
 
 export interface LogsOptions {
   follow?: boolean;

@@ -12,7 +12,7 @@ import { registerSandboxCommand } from './sandbox.js';
 import { registerLogsCommand } from './logs.js';
 import { registerPairingCommands } from './pairing.js';
 import { registerMessageCommands } from './message.js';
-import { ExitCode, processIO, reportError, type CliIO } from './io.js';
+import { processIO, reportError, type CliIO } from './io.js';
 
 export const VERSION = '0.1.0';
 
@@ -35,29 +35,6 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerMessageCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
-}
-
-export interface CommandDeps {
-  io: CliIO;
-  setExit(code: number): void;
-}
-
-/** Wrap a command action: errors become one line (or JSON) and exit code 1. */
-export function action<A extends unknown[]>(
-  deps: CommandDeps,
-  fn: (...args: A) => Promise<number | void>,
-): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    const cmd = args[args.length - 1] as Command;
-    const json = Boolean((cmd.opts() as { json?: boolean }).json);
-    try {
-      const code = await fn(...args);
-      deps.setExit(code ?? 0);
-    } catch (err) {
-      if (err instanceof ExitCode) deps.setExit(err.code);
-      else deps.setExit(reportError(deps.io, err, json));
-    }
-  };
 }
 
 export async function main(argv: string[], givenIO?: CliIO): Promise<number> {

@@ -15,7 +15,7 @@ import { mediaOptions } from '../media/prepare.js';
 import { toJid } from '../whatsapp/jid.js';
 import { connectGateway, loadContext, type CliContext } from './context.js';
 import { printJson } from './io.js';
-import { action, type CommandDeps } from './main.js';
+import { action, type CommandDeps } from './command.js';
 
 export interface SendOptions {
   to: string;

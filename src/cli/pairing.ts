@@ -9,7 +9,7 @@ import { stateDir as resolveStateDir } from '../config/index.js';
 import { WagateError } from '../errors.js';
 import { createPairingStore, type PairingRequest } from '../pairing/store.js';
 import { printJson, type CliIO } from './io.js';
-import { action, type CommandDeps } from './main.js';
+import { action, type CommandDeps } from './command.js';
 
 const CHANNELS = ['whatsapp'] as const;
 

@@ -19,7 +19,7 @@ import { HELP, Sandbox, type SandboxEvent } from '../sandbox/session.js';
 import { parsePositiveInt } from './args.js';
 import type { CliIO } from './io.js';
 import { drawQr } from './login.js';
-import { action, type CommandDeps } from './main.js';
+import { action, type CommandDeps } from './command.js';
 
 interface SandboxOptions {
   state?: string;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { WagateError } from '../errors.js';
 import type { AccountRuntime, Transition } from './account-runtime.js';
 import type { MethodRegistry } from './methods.js';
-import { health, type Gateway } from './supervisor.js';
+import { health, type Gateway } from './gateway.js';
 
 export interface AccountStatus {
   accountId: string;

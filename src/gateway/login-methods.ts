@@ -8,7 +8,7 @@ import { WagateError } from '../errors.js';
 import type { AccountRuntime } from './account-runtime.js';
 import { startLogin, waitForLink } from './login.js';
 import type { MethodRegistry } from './methods.js';
-import type { Gateway } from './supervisor.js';
+import type { Gateway } from './gateway.js';
 
 export const DEFAULT_LOGIN_TIMEOUT_MS = 3 * 60_000;
 

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 
 import { createBus, type Bus } from '../bus/bus.js';
-import { resolveAccounts, type AccountConfig, type WagateConfig } from '../config/index.js';
+import { resolveAccounts, type WagateConfig } from '../config/index.js';
 import { subLogger } from '../log.js';
 import type { TransportFactory } from '../ports/transport.js';
 import { AccountRuntime, type Clock } from './account-runtime.js';
@@ -21,6 +21,9 @@ import { WagateError } from '../errors.js';
 import { MethodRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
+import { health, presence, type Gateway } from './gateway.js';
+
+export type { Gateway } from './gateway.js';
 
 export interface GatewayOptions {
   config: WagateConfig;
@@ -37,18 +40,6 @@ export interface GatewayOptions {
   random?: () => number;
   /** xstate clock for the account machines' delays (tests pass a SimulatedClock). */
   clock?: Clock;
-}
-
-export interface Gateway {
-  readonly bus: Bus;
-  readonly control: ControlServer;
-  readonly accounts: ReadonlyMap<string, AccountRuntime>;
-  /** Every configured account, enabled or not. */
-  readonly configured: readonly AccountConfig[];
-  readonly actors: ActorRegistry;
-  readonly methods: MethodRegistry;
-  readonly startedAt: number;
-  stop(reason?: string): Promise<void>;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -174,18 +165,4 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     await stop('start failed');
     throw err;
   }
-}
-
-/** Per-account presence for the hello snapshot. */
-export function presence(gw: Gateway): { accountId: string; state: string }[] {
-  return gw.configured.map((acc) => ({
-    accountId: acc.accountId,
-    state: gw.accounts.get(acc.accountId)?.state ?? 'disabled',
-  }));
-}
-
-export function health(gw: Gateway, now: () => number): { ok: boolean; uptimeMs: number; accounts: number; connected: number } {
-  const runtimes = [...gw.accounts.values()];
-  const connected = runtimes.filter((a) => a.state === 'connected').length;
-  return { ok: runtimes.every((a) => a.state !== 'logged-out' && a.state !== 'degraded'), uptimeMs: now() - gw.startedAt, accounts: runtimes.length, connected };
 }

@@ -17,7 +17,7 @@ import {
 } from '@whiskeysockets/baileys';
 import type { SimConnection } from './connection.js';
 import type { SimCompanion } from './hub.js';
-import type { SimPhone } from './linking.js';
+import type { SimPhone } from './phone.js';
 import { toUser } from './phone-number.js';
 import { iqResult } from './login.js';
 

@@ -1,0 +1,37 @@
+/**
+ * The running gateway as its parts see it (the control methods, status, the hello
+ * snapshot): what `startGateway` (supervisor.ts) returns. Its own module, so the
+ * method files do not import the supervisor that registers them.
+ */
+import type { Bus } from '../bus/bus.js';
+import type { AccountConfig } from '../config/index.js';
+import type { AccountRuntime } from './account-runtime.js';
+import type { ActorRegistry } from './actor-registry.js';
+import type { ControlServer } from './control-server.js';
+import type { MethodRegistry } from './methods.js';
+
+export interface Gateway {
+  readonly bus: Bus;
+  readonly control: ControlServer;
+  readonly accounts: ReadonlyMap<string, AccountRuntime>;
+  /** Every configured account, enabled or not. */
+  readonly configured: readonly AccountConfig[];
+  readonly actors: ActorRegistry;
+  readonly methods: MethodRegistry;
+  readonly startedAt: number;
+  stop(reason?: string): Promise<void>;
+}
+
+/** Per-account presence for the hello snapshot. */
+export function presence(gw: Gateway): { accountId: string; state: string }[] {
+  return gw.configured.map((acc) => ({
+    accountId: acc.accountId,
+    state: gw.accounts.get(acc.accountId)?.state ?? 'disabled',
+  }));
+}
+
+export function health(gw: Gateway, now: () => number): { ok: boolean; uptimeMs: number; accounts: number; connected: number } {
+  const runtimes = [...gw.accounts.values()];
+  const connected = runtimes.filter((a) => a.state === 'connected').length;
+  return { ok: runtimes.every((a) => a.state !== 'logged-out' && a.state !== 'degraded'), uptimeMs: now() - gw.startedAt, accounts: runtimes.length, connected };
+}
