@@ -7,7 +7,7 @@ import type {
   Connection,
   ConnectionEvent,
   ConnectionListener,
-  ConnectMode,
+  ConnectionMode,
   GroupInfo,
   LinkedIdentity,
   MessageRef,
@@ -19,7 +19,7 @@ export class FakeConnection implements Connection {
   closed = false;
   readonly sent: { to: string; text: string }[] = [];
   constructor(
-    readonly mode: ConnectMode,
+    readonly mode: ConnectionMode,
     private readonly listener: ConnectionListener,
   ) {}
   emit(ev: ConnectionEvent): void {
@@ -92,7 +92,7 @@ export class FakeAccountTransport implements AccountTransport {
   async savedIdentity(): Promise<LinkedIdentity | null> {
     return this.creds ? { jid: `15550000001:1@s.whatsapp.net`, e164: '+15550000001', lid: null, name: null } : null;
   }
-  connect(mode: ConnectMode, listener: ConnectionListener): Connection {
+  connect(mode: ConnectionMode, listener: ConnectionListener): Connection {
     const c = new FakeConnection(mode, listener);
     this.connections.push(c);
     return c;
