@@ -5,16 +5,17 @@
 import type { ErrorInfo } from '../src/errors.js';
 
 /** A link attempt ended by a transient close: 408 means the QR refs ran out. */
-export function linkFailedError(code: number, reason: string): ErrorInfo {
+export function linkFailedError(code: number | null, reason: string): ErrorInfo {
   if (code === 408) {
     return {
       code: 'WAGATE_ERR_LOGIN_TIMEOUT',
       message: 'The QR code was not scanned in time; run `wagate channels login` again.',
     };
   }
+  const why = code === null ? reason : `${code}: ${reason}`;
   return {
     code: 'WAGATE_ERR_NOT_LINKED',
-    message: `The connection closed while linking (${code}: ${reason}); run \`wagate channels login\` again.`,
+    message: `The connection closed while linking (${why}); run \`wagate channels login\` again.`,
   };
 }
 

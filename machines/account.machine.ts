@@ -1,28 +1,31 @@
 /**
  * The account lifecycle machine (SPEC §3). Pure: no I/O, no timers beyond the
- * named xstate delays. The runtime supplies the effects with `.provide()`:
- *
- * - `openConnection(args, { mode })` — open a socket, `'link'` (QR) or `'resume'`
- *   (saved creds); it must report back with QR / OPEN / CLOSE events.
- * - `closeConnection()` — close the socket if one is open (must be idempotent).
+ * named xstate delays. The socket lives in the `connection` actor, invoked by the
+ * parent state `online` (linking, connecting, connected): entering `online` opens
+ * one connection (`'link'` without creds, `'resume'` with them), leaving it stops
+ * the actor, which closes the socket. The runtime supplies the real actor with
+ * `.provide({ actors: { connection } })`; it reports QR / OPEN / CLOSE and runs the
+ * watchdog. Events of a stopped actor never reach the machine.
  *
  * `now` and `random` are closed over by the factory so context stays plain JSON.
  *
- *   unlinked ─START(linked)─► connecting ─OPEN─► connected ─CLOSE(retry)─► backing-off
+ *   unlinked ─START(linked)─► connecting ─OPEN─► connected ─CLOSE(retry|stalled)─► backing-off
  *   unlinked ─LOGIN─► linking ─CLOSE(515)─► connecting        backing-off ─retryDelay─► connecting
- *   any CLOSE: 401/403/402/406 → logged-out; 440/405/attempts exhausted → degraded
+ *   unlinked ─START(error)─► degraded
+ *   any CLOSE: 401/403/402/406 → logged-out; 440/405/failed/attempts exhausted → degraded
  *   LOGOUT → unlinked, STOP → stopped (final) from everywhere.
  */
-import { assertEvent, assign, setup } from 'xstate';
+import { assertEvent, assign, fromCallback, setup } from 'xstate';
 import { MAX_TIMER_MS, backoffDelay, normalizeReconnectPolicy } from './backoff.js';
-import { classifyClose, type CloseKind } from './close-codes.js';
+import { classifyEnd, type CloseKind } from './close-codes.js';
 import { gaveUpError, linkFailedError } from './account.errors.js';
-import { LINKING_CLOSE, SOCKET_CLOSE, SOCKET_LEAVE } from './account.transitions.js';
+import { LINKING_CLOSE, SOCKET_CLOSE } from './account.transitions.js';
 import type {
   AccountContext,
   AccountInput,
   AccountMachineEvent,
-  ConnectionMode,
+  ConnectionActorEvent,
+  ConnectionInput,
 } from './account.types.js';
 
 export interface AccountMachineDeps {
@@ -34,8 +37,11 @@ export interface AccountMachineDeps {
 
 const DEFAULT_HEARTBEAT_SECONDS = 60;
 
+/** The default connection actor opens nothing; the runtime provides the real one. */
+export const noConnection = fromCallback<ConnectionActorEvent, ConnectionInput>(() => undefined);
+
 function closeKindOf(event: AccountMachineEvent): CloseKind | null {
-  return event.type === 'CLOSE' ? classifyClose(event.code, event.reason).kind : null;
+  return event.type === 'CLOSE' ? classifyEnd(event).kind : null;
 }
 
 export function createAccountMachine(deps: AccountMachineDeps = {}) {
@@ -48,25 +54,31 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
       events: AccountMachineEvent;
       input: AccountInput;
     },
+    actors: { connection: noConnection },
     actions: {
-      openConnection: (_args, _params: { mode: ConnectionMode }) => {},
-      closeConnection: () => {},
       recordClose: assign({
         lastClose: ({ event }) => {
           assertEvent(event, 'CLOSE');
-          return { code: event.code, reason: event.reason, at: now() };
+          return { kind: classifyEnd(event).kind, code: event.code, reason: event.reason, at: now() };
         },
       }),
       recordCloseError: assign({
         error: ({ event }) => {
           assertEvent(event, 'CLOSE');
-          return classifyClose(event.code, event.reason).error ?? null;
+          return classifyEnd(event).error ?? null;
         },
       }),
       recordLinkFailure: assign({
         error: ({ event }) => {
           assertEvent(event, 'CLOSE');
           return linkFailedError(event.code, event.reason);
+        },
+      }),
+      recordStartError: assign({
+        linked: false,
+        error: ({ event }) => {
+          assertEvent(event, 'START');
+          return 'error' in event ? event.error : null;
         },
       }),
       giveUp: assign({ error: ({ context }) => gaveUpError(context.attempt) }),
@@ -77,14 +89,10 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
       beginLink: assign({ linked: false, identity: null, qrCount: 0, error: null, attempt: 0 }),
       beginReconnect: assign({ attempt: 0, error: null }),
       countQr: assign({ qrCount: ({ context }) => context.qrCount + 1 }),
-      markOpen: assign({
-        linked: true,
-        error: null,
-        connectedSince: () => now(),
-        identity: ({ event }) => {
-          assertEvent(event, 'OPEN');
-          return event.identity;
-        },
+      markOpen: assign(({ context, event }) => {
+        assertEvent(event, 'OPEN');
+        const at = now();
+        return { linked: true, error: null, connectedSince: at, firstConnectedAt: context.firstConnectedAt ?? at, identity: event.identity };
       }),
       clearConnectedSince: assign({ connectedSince: null }),
       scheduleRetry: assign(({ context }) => {
@@ -96,8 +104,8 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
     },
     guards: {
       isLinked: ({ context }) => context.linked,
-      startsLinked: ({ context, event }) =>
-        event.type === 'START' && (event.hasCreds ?? context.linked),
+      startsLinked: ({ event }) => event.type === 'START' && 'linked' in event && event.linked,
+      startFailed: ({ event }) => event.type === 'START' && 'error' in event,
       closeKind: ({ event }, params: { kinds: readonly CloseKind[] }) => {
         const kind = closeKindOf(event);
         return kind !== null && params.kinds.includes(kind);
@@ -113,12 +121,13 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
     id: 'account',
     context: ({ input }) => ({
       accountId: input.accountId,
-      linked: input.hasCreds,
+      linked: false,
       attempt: 0,
       retryDelayMs: null,
       nextRetryAt: null,
       lastClose: null,
       connectedSince: null,
+      firstConnectedAt: null,
       identity: null,
       qrCount: 0,
       error: null,
@@ -132,7 +141,7 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
     // event rather than an `always` guard, so nothing opens before the runtime is ready).
     initial: 'unlinked',
     on: {
-      // From states where no socket can be open; the socket states override these.
+      // From every state; leaving `online` closes the socket on the way.
       LOGOUT: { target: '.unlinked', actions: 'forgetLink' },
       STOP: { target: '.stopped' },
     },
@@ -140,52 +149,54 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
       unlinked: {
         on: {
           START: [
-            { guard: 'startsLinked', target: 'connecting', actions: 'markLinked' },
+            { guard: 'startsLinked', target: 'online', actions: 'markLinked' },
+            { guard: 'startFailed', target: 'degraded', actions: 'recordStartError' },
             { actions: 'markUnlinked' },
           ],
-          LOGIN: { target: 'linking', actions: 'beginLink' },
+          LOGIN: { target: 'online.linking', actions: 'beginLink' },
         },
       },
-      linking: {
-        entry: { type: 'openConnection', params: { mode: 'link' } },
-        on: {
-          QR: { actions: 'countQr' },
-          OPEN: { target: 'connected', actions: 'markOpen' },
-          CLOSE: [...LINKING_CLOSE],
-          ...SOCKET_LEAVE,
+      // One connection's lifetime: the actor is started on entry and stopped on exit.
+      online: {
+        invoke: {
+          id: 'connection',
+          src: 'connection',
+          input: ({ context }) => ({ accountId: context.accountId, mode: context.linked ? 'resume' : 'link' }),
         },
-      },
-      // Not in the SPEC's list: the socket is opening with saved creds (after START,
-      // a 515 restart, a backoff timer or RECONNECT). Needed so "waiting for a retry"
-      // and "trying right now" are told apart.
-      connecting: {
-        entry: { type: 'openConnection', params: { mode: 'resume' } },
-        on: {
-          OPEN: { target: 'connected', actions: 'markOpen' },
-          CLOSE: [...SOCKET_CLOSE],
-          ...SOCKET_LEAVE,
-        },
-      },
-      connected: {
-        exit: 'clearConnectedSince',
-        after: { stableAfter: { actions: 'resetAttempts' } },
-        on: {
-          CLOSE: [...SOCKET_CLOSE],
-          ...SOCKET_LEAVE,
+        initial: 'connecting',
+        on: { CLOSE: [...SOCKET_CLOSE] },
+        states: {
+          linking: {
+            on: {
+              QR: { actions: 'countQr' },
+              OPEN: { target: 'connected', actions: 'markOpen' },
+              CLOSE: [...LINKING_CLOSE],
+            },
+          },
+          // Not in the SPEC's list: the socket is opening with saved creds (after START,
+          // a 515 restart, a backoff timer or RECONNECT). Needed so "waiting for a retry"
+          // and "trying right now" are told apart.
+          connecting: {
+            on: { OPEN: { target: 'connected', actions: 'markOpen' } },
+          },
+          connected: {
+            exit: 'clearConnectedSince',
+            after: { stableAfter: { actions: 'resetAttempts' } },
+          },
         },
       },
       'backing-off': {
         entry: 'scheduleRetry',
         exit: 'clearRetry',
-        after: { retryDelay: { target: 'connecting' } },
+        after: { retryDelay: { target: 'online' } },
       },
       'logged-out': {
-        on: { LOGIN: { target: 'linking', actions: 'beginLink' } },
+        on: { LOGIN: { target: 'online.linking', actions: 'beginLink' } },
       },
       degraded: {
         on: {
-          LOGIN: { target: 'linking', actions: 'beginLink' },
-          RECONNECT: { guard: 'isLinked', target: 'connecting', actions: 'beginReconnect' },
+          LOGIN: { target: 'online.linking', actions: 'beginLink' },
+          RECONNECT: { guard: 'isLinked', target: 'online', actions: 'beginReconnect' },
         },
       },
       stopped: { type: 'final' },

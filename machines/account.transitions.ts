@@ -1,19 +1,21 @@
 /**
- * Transition tables shared by several states of the account machine. They name
- * actions and guards declared in account.machine.ts (checked when used there).
+ * Transition tables for a CLOSE of the connection actor. They name actions and
+ * guards declared in account.machine.ts (checked when used there). Leaving the
+ * `online` state stops the connection actor, which closes its socket; targeting
+ * `#account.online` again (reenter) replaces the connection with a fresh one.
  */
 
 /**
  * Where a CLOSE from `connecting`/`connected` leads (first match wins). Every close
- * kind is covered, so the last entry only ever sees 'retry'.
+ * kind is covered, so the last entry only ever sees 'retry' or 'stalled'.
  */
 export const SOCKET_CLOSE = [
-  // Our own close (LOGOUT/STOP already moved on; a stale one changes nothing).
+  // Our own close (the unlink before LOGOUT); LOGOUT/STOP decide what follows.
   { guard: { type: 'closeKind', params: { kinds: ['closed-by-us'] } } },
-  // 515: restart at once, not counted as a failure.
+  // 515: a fresh connection at once, not counted as a failure.
   {
     guard: { type: 'closeKind', params: { kinds: ['restart'] } },
-    target: '#account.connecting',
+    target: '#account.online',
     reenter: true,
     actions: 'recordClose',
   },
@@ -23,7 +25,7 @@ export const SOCKET_CLOSE = [
     actions: ['recordClose', 'recordCloseError'],
   },
   {
-    guard: { type: 'closeKind', params: { kinds: ['conflict', 'outdated'] } },
+    guard: { type: 'closeKind', params: { kinds: ['conflict', 'outdated', 'failed'] } },
     target: '#account.degraded',
     actions: ['recordClose', 'recordCloseError'],
   },
@@ -34,16 +36,17 @@ export const SOCKET_CLOSE = [
 /** Where a CLOSE while `linking` leads: like SOCKET_CLOSE, but a link is never retried. */
 export const LINKING_CLOSE = [
   { guard: { type: 'closeKind', params: { kinds: ['closed-by-us'] } } },
-  // The post-scan 515: creds now exist; reconnect with them at once.
+  // The post-scan 515: creds now exist; a fresh connection with them at once.
   {
     guard: { type: 'closeKind', params: { kinds: ['restart'] } },
-    target: '#account.connecting',
+    target: '#account.online',
+    reenter: true,
     actions: ['recordClose', 'markLinked'],
   },
   // A link attempt is interactive: a transient close (408 = QR refs ran out) ends it
   // instead of retrying without creds.
   {
-    guard: { type: 'closeKind', params: { kinds: ['retry'] } },
+    guard: { type: 'closeKind', params: { kinds: ['retry', 'stalled'] } },
     target: '#account.unlinked',
     actions: ['recordClose', 'recordLinkFailure'],
   },
@@ -52,11 +55,6 @@ export const LINKING_CLOSE = [
     target: '#account.logged-out',
     actions: ['recordClose', 'recordCloseError'],
   },
+  // conflict, outdated, failed
   { target: '#account.degraded', actions: ['recordClose', 'recordCloseError'] },
 ] as const;
-
-/** LOGOUT/STOP from a state where a socket may be open: close it first. */
-export const SOCKET_LEAVE = {
-  LOGOUT: { target: '#account.unlinked', actions: ['closeConnection', 'forgetLink'] },
-  STOP: { target: '#account.stopped', actions: 'closeConnection' },
-} as const;

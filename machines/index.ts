@@ -1,14 +1,17 @@
 /** The pure machines and the plain functions beside them; the runtime imports from here. */
-export { createAccountMachine, type AccountMachine, type AccountMachineDeps } from './account.machine.js';
+export { createAccountMachine, noConnection, type AccountMachine, type AccountMachineDeps } from './account.machine.js';
 export {
   ACCOUNT_STATES,
+  accountStateOf,
   type AccountContext,
-  type AccountIdentity,
   type AccountInput,
   type AccountMachineEvent,
   type AccountStateValue,
+  type ConnectionActorEvent,
+  type ConnectionInput,
   type ConnectionMode,
   type LastClose,
+  type LinkedIdentity,
 } from './account.types.js';
 export {
   DEFAULT_RECONNECT_POLICY,
@@ -17,4 +20,12 @@ export {
   normalizeReconnectPolicy,
   type ReconnectPolicy,
 } from './backoff.js';
-export { classifyClose, type CloseClassification, type CloseKind } from './close-codes.js';
+export {
+  classifyClose,
+  classifyEnd,
+  classifySendError,
+  type CloseClassification,
+  type CloseKind,
+  type ConnectionClose,
+  type SendErrorKind,
+} from './close-codes.js';

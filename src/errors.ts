@@ -32,10 +32,21 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
-/** Plain, serializable error shape kept in machine context and control frames. */
+/**
+ * Plain, serializable error shape kept in machine context, bus events and control
+ * frames. `cause` is the underlying error's own text (e.g. `EISDIR: illegal operation
+ * on a directory, read`), kept so the real reason is never lost behind our message.
+ */
 export interface ErrorInfo {
   code: ErrorCode;
   message: string;
+  cause?: string;
+}
+
+/** The text of an error's cause (its message; a non-Error as a string); undefined when none. */
+export function causeText(cause: unknown): string | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 export class WagateError extends Error {
@@ -46,7 +57,8 @@ export class WagateError extends Error {
     this.code = code;
   }
   toInfo(): ErrorInfo {
-    return { code: this.code, message: this.message };
+    const cause = causeText(this.cause);
+    return cause === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, cause };
   }
 }
 
@@ -58,5 +70,6 @@ export function isWagateError(err: unknown): err is WagateError {
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (isWagateError(err)) return err.toInfo();
   const message = err instanceof Error ? err.message : String(err);
-  return { code: 'WAGATE_ERR_INTERNAL', message };
+  const cause = err instanceof Error ? causeText(err.cause) : undefined;
+  return cause === undefined ? { code: 'WAGATE_ERR_INTERNAL', message } : { code: 'WAGATE_ERR_INTERNAL', message, cause };
 }

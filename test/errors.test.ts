@@ -18,4 +18,13 @@ describe('error registry', () => {
     expect(toErrorInfo('text')).toEqual({ code: 'WAGATE_ERR_INTERNAL', message: 'text' });
     expect(new WagateError('WAGATE_ERR_LOGIN_TIMEOUT').message).toBe(ERRORS.WAGATE_ERR_LOGIN_TIMEOUT);
   });
+
+  it('keeps the cause as plain text, so the real reason survives into context and status', () => {
+    const eisdir = Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR' });
+    const info = toErrorInfo(new WagateError('WAGATE_ERR_CREDS', 'Cannot read creds.json (EISDIR); fix it.', { cause: eisdir }));
+    expect(info).toStrictEqual({ code: 'WAGATE_ERR_CREDS', message: 'Cannot read creds.json (EISDIR); fix it.', cause: 'EISDIR: illegal operation on a directory, read' });
+    expect(JSON.parse(JSON.stringify(info))).toEqual(info);
+    expect(toErrorInfo(new Error('outer', { cause: 'inner' }))).toStrictEqual({ code: 'WAGATE_ERR_INTERNAL', message: 'outer', cause: 'inner' });
+    expect(toErrorInfo(new WagateError('WAGATE_ERR_CREDS', 'no cause'))).toStrictEqual({ code: 'WAGATE_ERR_CREDS', message: 'no cause' });
+  });
 });

@@ -12,6 +12,7 @@
  * the local owner's (any path or URL); everything else is agent-produced (media
  * roots only, no private addresses); nobody reads the gateway's secrets.
  */
+import { classifySendError } from '../../machines/index.js';
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount } from '../config/index.js';
 import { toErrorInfo, WagateError } from '../errors.js';
@@ -26,13 +27,9 @@ import type { ActorDeps } from './deps.js';
 export const SEND_TRIES = 3;
 export const RETRY_DELAYS_MS = [500, 2000];
 
-/** Errors worth another try: the connection blipped or WhatsApp answered "try later". */
+/** Errors worth another try (classified beside the close codes, machines/close-codes.ts). */
 export function isTransient(err: unknown): boolean {
-  if (err instanceof WagateError) return false; // ours are decisions, not blips
-  const status = (err as { output?: { statusCode?: number } })?.output?.statusCode;
-  if (status !== undefined) return [408, 428, 429, 500, 503].includes(status);
-  const msg = String((err as Error)?.message ?? err);
-  return /timed out|timeout|connection (closed|lost)|ECONNRESET|socket hang up|EPIPE/i.test(msg);
+  return classifySendError(err) === 'transient';
 }
 
 /** The first chunk's prefix: messages.responsePrefix, else in self-chat `[<identity.name>]` / `[wagate]`. */

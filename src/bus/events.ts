@@ -6,9 +6,8 @@
  * Add an event here first, then emit it; nothing else declares bus events.
  */
 import type { ErrorInfo } from '../errors.js';
-import type { LinkedIdentity } from '../ports/transport.js';
 import type { InboundMessage } from '../ports/inbound.js';
-import type { AccountStateValue } from '../../machines/index.js';
+import type { AccountStateValue, CloseKind, LastClose, LinkedIdentity } from '../../machines/index.js';
 
 /** The account machine's state names (see machines/account.types.ts). */
 export type AccountStateName = AccountStateValue;
@@ -25,7 +24,7 @@ export interface BusEvents {
     to: AccountStateName;
     attempt: number;
     nextRetryAt: number | null;
-    lastClose: { code: number; reason: string; at: number } | null;
+    lastClose: LastClose | null;
     error: ErrorInfo | null;
     at: number;
   };
@@ -40,10 +39,19 @@ export interface BusEvents {
    */
   'account.connected': { accountId: string; identity: LinkedIdentity; at: number };
   /**
-   * Fires: a connection closed, for any reason (the machine decides what follows).
-   * Consumers: logs (`web-reconnect`), status.
+   * Fires: a connection ended, for any reason (the machine decides what follows):
+   * WhatsApp's close `code`, or (`code: null`) a stall of our watchdog or a local
+   * failure to open, which carries its `error` (code, message with the fix, cause).
+   * Consumers: logs (`web-reconnect`), connection history.
    */
-  'account.disconnected': { accountId: string; code: number; reason: string; at: number };
+  'account.disconnected': {
+    accountId: string;
+    kind: CloseKind;
+    code: number | null;
+    reason: string;
+    error: ErrorInfo | null;
+    at: number;
+  };
   /**
    * Fires: once per `web.heartbeatSeconds` for each connected account.
    * Consumers: logs (`web-heartbeat`), health snapshot.

@@ -45,10 +45,10 @@ export function formatStatusLine(s: AccountStatus, now: number): string[] {
     `dm policy ${s.dmPolicy}`,
   ];
   const lines = [`${label} ${parts.join(', ')}`];
-  if (s.lastClose) lines.push(`  last close: ${s.lastClose.code} ${s.lastClose.reason} (${ago(s.lastClose.at, now)})`);
+  if (s.lastClose) lines.push(`  last close: ${s.lastClose.code ?? s.lastClose.kind} ${s.lastClose.reason} (${ago(s.lastClose.at, now)})`);
   if (s.nextRetryAt) lines.push(`  next retry: in ${Math.max(0, Math.round((s.nextRetryAt - now) / 1000))}s (attempt ${s.attempt})`);
   if (s.probe) lines.push(s.probe.ok ? `  probe: WhatsApp answered in ${s.probe.ms} ms` : `  probe: failed: ${s.probe.error}`);
-  if (s.error) lines.push(`  error: ${s.error.message}`);
+  if (s.error) lines.push(`  error: ${s.error.code}: ${s.error.message}${s.error.cause ? ` (cause: ${s.error.cause})` : ''}`);
   const hint = fixHint(s);
   if (hint) lines.push(`  ${hint.label}: ${hint.fix}`);
   return lines;

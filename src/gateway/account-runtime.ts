@@ -1,23 +1,35 @@
 /**
- * One account at run time: the pure account machine (machines/) given real
- * effects, wired to that account's transport. It owns the one live Connection,
- * translates connection events into machine events, publishes state changes on
- * the bus, and keeps the last 50 transitions for `wagate debug dump`.
+ * One account at run time: the pure account machine (machines/) given its real
+ * effect — the connection actor (connection-actor.ts), which owns one socket for
+ * as long as the machine is `online` — wired to that account's transport. It
+ * translates the machine's transitions into bus events and keeps the last 50
+ * transitions for `wagate debug dump`.
  */
+import type { Logger } from 'pino';
 import { createActor, type Actor, type ActorOptions, type AnyActorLogic } from 'xstate';
+import {
+  accountStateOf,
+  classifyEnd,
+  createAccountMachine,
+  type AccountContext,
+  type AccountMachine,
+  type AccountMachineEvent,
+} from '../../machines/index.js';
+import type { Bus } from '../bus/bus.js';
+import type { AccountStateName } from '../bus/events.js';
+import { isWagateError, WagateError, type ErrorInfo } from '../errors.js';
+import type { AccountTransport, Connection } from '../ports/transport.js';
+import { longTimerClock } from '../timers.js';
+import { connectionActor, newConnectionTracker, type ConnectionTracker } from './connection-actor.js';
+import { DEFAULT_WATCHDOG_MS, type TimerClock } from './watchdog.js';
 
 /** xstate's timer clock (not exported by name). */
 export type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
-import type { Logger } from 'pino';
-import { createAccountMachine, type AccountContext } from '../../machines/index.js';
-import type { Bus } from '../bus/bus.js';
-import type { AccountStateName } from '../bus/events.js';
-import { WagateError } from '../errors.js';
-import { longTimerClock } from '../timers.js';
-import { DEFAULT_WATCHDOG_MS, Watchdog, type TimerClock } from './watchdog.js';
-import type { AccountTransport, Connection, ConnectionEvent, ConnectMode } from '../ports/transport.js';
 
 export const TRANSITION_HISTORY = 50;
+
+/** The states in which a connection actor runs (the machine's `online`). */
+const ONLINE = new Set<AccountStateName>(['linking', 'connecting', 'connected']);
 
 export interface Transition {
   at: number;
@@ -41,62 +53,74 @@ export interface AccountRuntimeOptions {
   watchdogMs?: number;
 }
 
-type AccountActor = Actor<ReturnType<typeof createAccountMachine>>;
-
 export class AccountRuntime {
   readonly accountId: string;
-  private readonly actor: AccountActor;
-  private connection: Connection | null = null;
+  private readonly actor: Actor<AccountMachine>;
+  private readonly track: ConnectionTracker = newConnectionTracker();
   private readonly history: Transition[] = [];
   private readonly now: () => number;
-  private lastActivityAt: number | null = null;
-  /** When this run's first connection opened; null if none opened yet. */
-  firstOpenAt: number | null = null;
   private stopped = false;
-  /** Settles when the last connection we closed has finished closing. */
-  private closing: Promise<void> = Promise.resolve();
-  private readonly watchdog: Watchdog;
 
   constructor(private readonly opts: AccountRuntimeOptions) {
     this.accountId = opts.accountId;
     this.now = opts.now ?? Date.now;
     const clock = opts.clock ?? longTimerClock;
-    this.watchdog = new Watchdog(opts.watchdogMs ?? DEFAULT_WATCHDOG_MS, (ms) => this.onSilent(ms), clock as TimerClock);
-    const machine = createAccountMachine({ now: this.now, random: opts.random ?? Math.random }).provide({
-      actions: {
-        openConnection: (_args, params: { mode: ConnectMode }) => this.open(params.mode),
-        closeConnection: () => void this.closeCurrent('closed by the gateway'),
-      },
+    const connection = connectionActor({
+      accountId: opts.accountId,
+      transport: opts.transport,
+      bus: opts.bus,
+      logger: opts.logger,
+      clock: clock as TimerClock,
+      watchdogMs: opts.watchdogMs ?? DEFAULT_WATCHDOG_MS,
+      now: this.now,
+      track: this.track,
     });
+    const machine = createAccountMachine({ now: this.now, random: opts.random ?? Math.random }).provide({ actors: { connection } });
     let prev: AccountStateName | null = null;
     this.actor = createActor(machine, {
       clock,
-      input: {
-        accountId: opts.accountId,
-        hasCreds: false,
-        reconnect: opts.reconnect,
-        heartbeatSeconds: opts.heartbeatSeconds,
-      },
+      input: { accountId: opts.accountId, reconnect: opts.reconnect, heartbeatSeconds: opts.heartbeatSeconds },
       inspect: (ev) => {
         if (ev.type !== '@xstate.snapshot' || ev.actorRef !== this.actor) return;
-        const to = (ev.snapshot as unknown as { value: AccountStateName }).value;
+        const to = accountStateOf((ev.snapshot as ReturnType<typeof this.actor.getSnapshot>).value);
         const from = prev ?? to;
         this.record({ at: this.now(), event: ev.event.type, from, to });
+        this.announce(ev.event as AccountMachineEvent, from);
         if (to !== prev) this.publish(prev, to);
         prev = to;
       },
     });
   }
 
-  /** Start the machine: with saved creds it connects at once, otherwise it waits unlinked. */
+  /**
+   * Start the machine with what is on disk: saved creds connect at once, none wait
+   * unlinked, and creds that cannot be read put this account (only) in `degraded`
+   * with the error and its fix. Never throws for one account's creds.
+   */
   async start(): Promise<void> {
-    const hasCreds = await this.opts.transport.hasCreds();
+    const start = await this.readCreds();
     this.actor.start();
-    this.actor.send({ type: 'START', hasCreds });
+    this.actor.send(start);
+  }
+
+  private async readCreds(): Promise<AccountMachineEvent> {
+    try {
+      return { type: 'START', linked: await this.opts.transport.hasCreds() };
+    } catch (err) {
+      const error: ErrorInfo = isWagateError(err)
+        ? err.toInfo()
+        : new WagateError(
+            'WAGATE_ERR_CREDS',
+            `Cannot read the saved creds of account ${this.accountId} (${(err as Error)?.message ?? String(err)}); see \`wagate doctor\`.`,
+            { cause: err },
+          ).toInfo();
+      this.opts.logger.error({ code: error.code, cause: error.cause }, `cannot start the account: ${error.message}`);
+      return { type: 'START', error };
+    }
   }
 
   get state(): AccountStateName {
-    return this.actor.getSnapshot().value as AccountStateName;
+    return accountStateOf(this.actor.getSnapshot().value);
   }
 
   get context(): AccountContext {
@@ -119,7 +143,7 @@ export class AccountRuntime {
   }
 
   async logout(): Promise<string[]> {
-    const conn = this.state === 'connected' ? this.connection : null;
+    const conn = this.state === 'connected' ? this.track.current : null;
     if (conn) {
       // Tell WhatsApp first, so the phone's Linked Devices list drops this device.
       try {
@@ -129,111 +153,58 @@ export class AccountRuntime {
       }
     }
     this.actor.send({ type: 'LOGOUT' });
-    await this.closing; // no socket may write auth files while they are removed
+    await this.track.closing; // no socket may write auth files while they are removed
     return this.opts.transport.logout();
   }
 
   /** The live connection, only while connected. */
   activeConnection(): Connection {
-    if (this.state !== 'connected' || !this.connection) {
+    const conn = this.track.current;
+    if (this.state !== 'connected' || !conn) {
       throw new WagateError(
         'WAGATE_ERR_NO_LISTENER',
         `No active WhatsApp listener for account ${this.accountId} (state: ${this.state}); start the gateway and link the account.`,
       );
     }
-    return this.connection;
+    return conn;
   }
 
   transitions(): Transition[] {
     return [...this.history];
   }
 
+  /** When the last frame arrived from WhatsApp (web-heartbeat). */
   lastActivity(): number | null {
-    return this.lastActivityAt;
+    return this.track.lastFrameAt;
+  }
+
+  watchdogFired(): number {
+    return this.track.watchdogFired;
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.watchdog.disarm();
     this.actor.send({ type: 'STOP' });
     this.actor.stop();
-    await this.closeCurrent('gateway stopping');
-  }
-
-  private open(mode: ConnectMode): void {
-    void this.closeCurrent('replaced by a new connection attempt');
-    const log = this.opts.logger;
-    log.info({ mode }, mode === 'link' ? 'opening a connection to link by QR' : 'connecting with saved creds');
-    const conn: Connection = this.opts.transport.connect(mode, (ev) => this.onConnectionEvent(conn, ev));
-    this.connection = conn;
-  }
-
-  private onConnectionEvent(conn: Connection, ev: ConnectionEvent): void {
-    if (ev.type === 'messages') {
-      // Messages are never dropped, even from a connection being replaced or closed:
-      // WhatsApp already has our delivery receipt and will not send them again.
-      for (const message of ev.messages) this.opts.bus.emit('message.received', { accountId: this.accountId, message });
-      return;
-    }
-    if (conn !== this.connection) return; // a replaced connection's late lifecycle events
-    const at = this.now();
-    switch (ev.type) {
-      case 'activity':
-        this.lastActivityAt = ev.at;
-        this.watchdog.feed();
-        return;
-      case 'qr':
-        this.actor.send({ type: 'QR', qr: ev.qr });
-        this.opts.bus.emit('account.qr.updated', { accountId: this.accountId, qr: ev.qr, count: this.context.qrCount, at });
-        return;
-      case 'open':
-        this.lastActivityAt = at;
-        this.firstOpenAt ??= at;
-        this.watchdog.arm();
-        this.actor.send({ type: 'OPEN', identity: ev.identity });
-        this.opts.bus.emit('account.connected', { accountId: this.accountId, identity: ev.identity, at });
-        return;
-      case 'close':
-        this.connection = null;
-        this.watchdog.disarm();
-        this.opts.bus.emit('account.disconnected', { accountId: this.accountId, code: ev.code, reason: ev.reason, at });
-        this.actor.send({ type: 'CLOSE', code: ev.code, reason: ev.reason });
-        return;
-    }
-  }
-
-  /** The watchdog fired: drop the silent connection and let the machine back off and retry. */
-  private onSilent(silentMs: number): void {
-    const conn = this.connection;
-    if (!conn || this.state !== 'connected') return;
-    const reason = `watchdog: no frame from WhatsApp for ${Math.round(silentMs / 1000)} s`;
-    this.opts.logger.warn({ silentMs }, `${reason}; forcing a reconnect`);
-    this.connection = null; // its own late close event is ignored
-    this.closing = Promise.all([this.closing, conn.close(reason).catch(() => undefined)]).then(() => undefined);
-    const at = this.now();
-    this.opts.bus.emit('account.disconnected', { accountId: this.accountId, code: 408, reason, at });
-    this.actor.send({ type: 'CLOSE', code: 408, reason });
-  }
-
-  watchdogFired(): number {
-    return this.watchdog.fired;
-  }
-
-  private closeCurrent(reason: string): Promise<void> {
-    const conn = this.connection;
-    this.connection = null;
-    if (!conn) return this.closing;
-    const closed = conn.close(reason).catch((err: unknown) => {
-      this.opts.logger.warn({ err }, 'closing the connection failed');
-    });
-    this.closing = Promise.all([this.closing, closed]).then(() => undefined);
-    return this.closing;
+    await this.track.closing;
   }
 
   private record(t: Transition): void {
     this.history.push(t);
     if (this.history.length > TRANSITION_HISTORY) this.history.shift();
+  }
+
+  /** Bus events for what the connection reported (QR, a close); state changes are `publish`'s. */
+  private announce(event: AccountMachineEvent, from: AccountStateName): void {
+    const at = this.now();
+    if (event.type === 'QR' && from === 'linking') {
+      this.opts.bus.emit('account.qr.updated', { accountId: this.accountId, qr: event.qr, count: this.context.qrCount, at });
+    }
+    if (event.type === 'CLOSE' && ONLINE.has(from)) {
+      const { kind, error } = classifyEnd(event);
+      this.opts.bus.emit('account.disconnected', { accountId: this.accountId, kind, code: event.code, reason: event.reason, error: error ?? null, at });
+    }
   }
 
   private publish(from: AccountStateName | null, to: AccountStateName): void {
@@ -242,6 +213,7 @@ export class AccountRuntime {
     const fields = { from, to, attempt: ctx.attempt, lastClose: ctx.lastClose, nextRetryAt: ctx.nextRetryAt };
     if (to === 'logged-out' || to === 'degraded') log.error({ ...fields, error: ctx.error }, `account ${to}: ${ctx.error?.message ?? ''}`);
     else log.info(fields, `account ${from ?? 'new'} → ${to}`);
+    const at = this.now();
     this.opts.bus.emit('account.state.changed', {
       accountId: this.accountId,
       from,
@@ -250,7 +222,8 @@ export class AccountRuntime {
       nextRetryAt: ctx.nextRetryAt,
       lastClose: ctx.lastClose,
       error: ctx.error,
-      at: this.now(),
+      at,
     });
+    if (to === 'connected' && ctx.identity) this.opts.bus.emit('account.connected', { accountId: this.accountId, identity: ctx.identity, at });
   }
 }

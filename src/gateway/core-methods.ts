@@ -3,7 +3,8 @@
  * modules register theirs beside these.
  */
 import { z } from 'zod';
-import { WagateError } from '../errors.js';
+import type { LastClose } from '../../machines/index.js';
+import { WagateError, type ErrorInfo } from '../errors.js';
 import type { AccountRuntime, Transition } from './account-runtime.js';
 import type { MethodRegistry } from './methods.js';
 import { health, type Gateway } from './gateway.js';
@@ -19,8 +20,9 @@ export interface AccountStatus {
   identity: { jid: string; e164: string | null } | null;
   attempt: number;
   nextRetryAt: number | null;
-  lastClose: { code: number; reason: string; at: number } | null;
-  error: { code: string; message: string } | null;
+  lastClose: LastClose | null;
+  /** Why the account stopped: stable code, message with the fix, and the underlying cause. */
+  error: ErrorInfo | null;
   dmPolicy: string;
   /** With `probe`: a live round trip to WhatsApp (connected accounts only). */
   probe?: { ok: true; ms: number } | { ok: false; error: string };

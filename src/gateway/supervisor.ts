@@ -132,7 +132,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
             linkedAt: history.linkedAt(id),
             lastCloseThisRun: accounts.get(id)?.context.lastClose?.at ?? null,
             previousRunLastConnected: history.previousRunLastConnected(id),
-            firstOpenThisRun: accounts.get(id)?.firstOpenAt ?? null,
+            firstOpenThisRun: accounts.get(id)?.context.firstConnectedAt ?? null,
           }),
       },
       actors,
@@ -157,6 +157,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     bus.on('account.state.changed', (ev) => ctl.broadcast('account', ev));
     // The only source of `login.qr`: `login.start` does not stream its own copy.
     bus.on('account.qr.updated', (ev) => ctl.broadcast('login.qr', ev));
+    // One account's trouble (unreadable creds…) is that account's state, never the gateway's.
     await Promise.all([...accounts.values()].map((a) => a.start()));
     bus.emit('gateway.started', { accountId: null, port: ctl.port, at: now() });
     log.info({ port: ctl.port, accounts: [...accounts.keys()] }, 'gateway started');

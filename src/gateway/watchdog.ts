@@ -1,8 +1,9 @@
 /**
  * The connection watchdog (SPEC §3): when a connected transport has been silent
- * (no frame, no keep-alive answer) for `timeoutMs`, it fires once; the account
- * runtime then forces a reconnect. It is armed afresh on every new connection
- * and disarmed on every close, so a stale deadline can never fire again right
+ * (no frame, no keep-alive answer) for `timeoutMs`, it fires once; the connection
+ * actor (connection-actor.ts, one per connection) then ends its connection with a
+ * `stalled` close and the machine backs off. It is armed when its connection opens
+ * and disarmed when it closes or its actor stops, so a stale deadline can never fire
  * after a reconnect, and it fires at most once per connection.
  */
 export interface TimerClock {

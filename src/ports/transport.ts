@@ -10,31 +10,20 @@
  */
 
 import type { Readable } from 'node:stream';
+import type { ConnectionClose, ConnectionMode, LinkedIdentity } from '../../machines/index.js';
 import type { InboundMessage } from './inbound.js';
 
-/** Who this account is linked as. */
-export interface LinkedIdentity {
-  /** Full device JID, e.g. `15550000001:3@s.whatsapp.net`. */
-  jid: string;
-  /** `+15550000001`, when the JID is a phone number. */
-  e164: string | null;
-  /** `…@lid` identity, when WhatsApp told us. */
-  lid?: string | null;
-  name?: string | null;
-}
+export type { ConnectionMode, LinkedIdentity } from '../../machines/index.js';
 
-/** Why a connection attempt is being opened. */
-export type ConnectMode =
-  /** No creds yet: show QR codes until a phone scans one. */
-  | 'link'
-  /** Saved creds: log in with them. */
-  | 'resume';
-
-/** Events one Connection reports, in order. `close` is always the last one. */
+/**
+ * Events one Connection reports, in order. `close` is always the last one: with
+ * WhatsApp's status code, or (`code: null`, `error`) a local failure — the connection
+ * could not be opened (unreadable creds…) — with our error and its fix.
+ */
 export type ConnectionEvent =
   | { type: 'qr'; qr: string }
   | { type: 'open'; identity: LinkedIdentity }
-  | { type: 'close'; code: number; reason: string }
+  | ({ type: 'close' } & Exclude<ConnectionClose, { stalled: true }>)
   /** Any frame arrived from the server (feeds the watchdog). */
   | { type: 'activity'; at: number }
   /** Chat messages arrived, already normalized (live `notify` or catch-up `append`). */
@@ -110,7 +99,7 @@ export interface AccountTransport {
   /** Who the saved creds are linked as, read without connecting; null when not linked. */
   savedIdentity(): Promise<LinkedIdentity | null>;
   /** Start one connection attempt; events go to `listener`. */
-  connect(mode: ConnectMode, listener: ConnectionListener): Connection;
+  connect(mode: ConnectionMode, listener: ConnectionListener): Connection;
   /** Delete this account's auth state; returns the paths removed. */
   logout(): Promise<string[]>;
 }

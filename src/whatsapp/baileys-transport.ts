@@ -12,8 +12,9 @@ import {
   CLOSED_BY_US,
   type AccountTransport,
   type Connection,
+  type ConnectionEvent,
   type ConnectionListener,
-  type ConnectMode,
+  type ConnectionMode,
   type LinkedIdentity,
   type OutboundMedia,
 } from '../ports/transport.js';
@@ -32,6 +33,9 @@ export interface BaileysTransportOptions {
   /** Baileys keep-alive period; tests shorten it. */
   keepAliveIntervalMs?: number;
 }
+
+/** The last event of a connection. */
+type ConnectionClosed = Extract<ConnectionEvent, { type: 'close' }>;
 
 /** Sent messages kept for Baileys' retry requests (`getMessage`). */
 const RETRY_CACHE = 500;
@@ -63,15 +67,15 @@ export class BaileysAccountTransport implements AccountTransport {
     return removeAuthState(await this.opts.authDir());
   }
 
-  connect(mode: ConnectMode, listener: ConnectionListener): Connection {
+  connect(mode: ConnectionMode, listener: ConnectionListener): Connection {
     const log = this.opts.logger;
     let sock: ReturnType<typeof makeWASocket> | null = null;
     let closedByUs = false;
     let done = false;
-    const finish = (code: number, reason: string) => {
+    const finish = (close: ConnectionClosed) => {
       if (done) return;
       done = true;
-      listener({ type: 'close', code, reason });
+      listener(close);
     };
 
     const ready = (async () => {
@@ -146,16 +150,17 @@ export class BaileysAccountTransport implements AccountTransport {
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
           const reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
           // Work in flight may still commit key writes; let them land before reporting the close.
-          void store.flushQuietly(CLOSE_QUIET_MS).finally(() => finish(code, reason));
+          void store.flushQuietly(CLOSE_QUIET_MS).finally(() => finish({ type: 'close', code, reason }));
         }
       });
     })();
     ready.catch((err: unknown) => {
+      // A local failure (unreadable creds, an auth dir we cannot write…), not WhatsApp's
+      // verdict: report it as what it is, with our error, its fix and its cause.
       const e = err instanceof WagateError ? err : new WagateError('WAGATE_ERR_CREDS', (err as Error).message, { cause: err });
-      log.error({ code: e.code, err: e.message }, 'could not open the connection');
-      // 401 puts the machine in logged-out with the "run channels login" hint; a creds
-      // read error is the same kind of "cannot log in without the user" stop.
-      finish(401, e.message);
+      const error = e.toInfo();
+      log.error({ code: error.code, cause: error.cause, err: error.message }, 'could not open the connection');
+      finish({ type: 'close', code: null, reason: error.message, error });
     });
 
     const live = () => {
@@ -167,7 +172,7 @@ export class BaileysAccountTransport implements AccountTransport {
         closedByUs = true;
         await ready.catch(() => undefined);
         if (sock) sock.end(undefined);
-        else finish(CLOSED_BY_US, 'closed by us');
+        else finish({ type: 'close', code: CLOSED_BY_US, reason: 'closed by us' });
       },
       sendText: async (to, text) => {
         const msg = await live().sendMessage(requireJid(to), { text });
@@ -269,7 +274,6 @@ function isLoopbackUrl(url: string): boolean {
   }
 }
 
-/** Baileys' own logging, bridged into ours at warn (or quieter, when ours is quieter). */
 /**
  * Baileys rc14 issues our privacy token (`iq xmlns=privacy` `<tokens>`) after a 1:1
  * send and then records that it did, so the next send to the contact does not issue
@@ -290,6 +294,7 @@ function persistPrivacyTokens(sock: ReturnType<typeof makeWASocket>, store: Sign
   };
 }
 
+/** Baileys' own logging, bridged into ours at warn (or quieter, when ours is quieter). */
 function baileysLogger(log: Logger): Logger {
   const level = log.levelVal > log.levels.values.warn! ? log.level : 'warn';
   return log.child({ subsystem: 'whatsapp/baileys' }, { level });

@@ -51,7 +51,7 @@ describe('ConnectionHistory', () => {
     change('linking', 'connecting', 100);
     bus.emit('account.connected', { accountId: 'work', identity, at: 200 });
     bus.emit('account.heartbeat', { accountId: 'work', uptimeMs: 1, attempt: 0, messagesHandled: 0, lastMessageAt: null, at: 300 });
-    bus.emit('account.disconnected', { accountId: 'work', code: 428, reason: 'drop', at: 400 });
+    bus.emit('account.disconnected', { accountId: 'work', kind: 'retry', code: 428, reason: 'drop', error: null, at: 400 });
     await bus.idle();
     await h.flush();
     const next = new ConnectionHistory(dir);

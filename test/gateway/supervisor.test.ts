@@ -6,6 +6,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { connectControl } from '../../src/gateway/control-client.js';
 import { startGateway, type Gateway } from '../../src/gateway/supervisor.js';
 import { readTokenFile } from '../../src/gateway/token.js';
+import { WagateError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { FakeTransportFactory } from '../helpers/fake-transport.js';
 
@@ -175,5 +176,30 @@ describe('supervisor', () => {
     await expect(
       startGateway({ config: s2.config, configPath: 'x', stateDir: s2.stateDir, env: { WAGATE_HOME: s2.stateDir }, transport: s2.transport, logger: silentLogger(), port: gw.control.port, tickMs: 0 }),
     ).rejects.toThrow(/EADDRINUSE/);
+  });
+
+  it("one account's unreadable creds is that account's state (degraded, the real error and fix); the others start", async () => {
+    const s = setup();
+    const unreadable = new WagateError('WAGATE_ERR_CREDS', 'Cannot read /x/home/creds.json (EISDIR); fix the file.', {
+      cause: Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR' }),
+    });
+    const transport = new FakeTransportFactory({ work: true, home: unreadable });
+    const gw = await start({ ...s, transport });
+    expect(gw.accounts.get('work')!.state).toBe('connecting');
+    transport.get('work').current.open();
+    expect(gw.accounts.get('work')!.state).toBe('connected');
+    expect(transport.get('home').connections).toHaveLength(0);
+    const client = await connectControl({ url: gw.control.url, token: readTokenFile(s.stateDir) });
+    try {
+      const status = await client.request<{ health: { ok: boolean }; accounts: Record<string, unknown>[] }>('status', {});
+      expect(status.health.ok).toBe(false);
+      expect(status.accounts.find((a) => a.accountId === 'home')).toMatchObject({
+        state: 'degraded',
+        linked: false,
+        error: { code: 'WAGATE_ERR_CREDS', message: unreadable.message, cause: 'EISDIR: illegal operation on a directory, read' },
+      });
+    } finally {
+      client.close();
+    }
   });
 });

@@ -35,7 +35,8 @@ describe('watchdog', () => {
     expect(rt.state).toBe('connected');
     clock.increment(1);
     expect(rt.state).toBe('backing-off');
-    expect(rt.context.lastClose).toMatchObject({ code: 408, reason: expect.stringContaining('watchdog') });
+    // Its own kind, not a borrowed WhatsApp code.
+    expect(rt.context.lastClose).toMatchObject({ kind: 'stalled', code: null, reason: expect.stringContaining('watchdog') });
     expect(transport.connections[0]!.closed).toBe(true);
     await rt.stop();
   });

@@ -7,7 +7,7 @@ import type {
   Connection,
   ConnectionEvent,
   ConnectionListener,
-  ConnectMode,
+  ConnectionMode,
   GroupInfo,
   LinkedIdentity,
   MessageRef,
@@ -19,7 +19,7 @@ export class FakeConnection implements Connection {
   closed = false;
   readonly sent: { to: string; text: string }[] = [];
   constructor(
-    readonly mode: ConnectMode,
+    readonly mode: ConnectionMode,
     private readonly listener: ConnectionListener,
   ) {}
   emit(ev: ConnectionEvent): void {
@@ -82,17 +82,20 @@ export class FakeConnection implements Connection {
 export class FakeAccountTransport implements AccountTransport {
   readonly connections: FakeConnection[] = [];
   loggedOut = 0;
+  /** When set, reading the creds fails with it (an unreadable creds.json). */
+  credsError: Error | null = null;
   constructor(
     readonly accountId: string,
     public creds: boolean,
   ) {}
   async hasCreds(): Promise<boolean> {
+    if (this.credsError) throw this.credsError;
     return this.creds;
   }
   async savedIdentity(): Promise<LinkedIdentity | null> {
     return this.creds ? { jid: `15550000001:1@s.whatsapp.net`, e164: '+15550000001', lid: null, name: null } : null;
   }
-  connect(mode: ConnectMode, listener: ConnectionListener): Connection {
+  connect(mode: ConnectionMode, listener: ConnectionListener): Connection {
     const c = new FakeConnection(mode, listener);
     this.connections.push(c);
     return c;
@@ -111,9 +114,12 @@ export class FakeAccountTransport implements AccountTransport {
 
 export class FakeTransportFactory implements TransportFactory {
   readonly accounts = new Map<string, FakeAccountTransport>();
-  constructor(private readonly linked: Record<string, boolean> = {}) {}
+  /** Per account: saved creds (true), none (false, the default), or the error reading them fails with. */
+  constructor(private readonly linked: Record<string, boolean | Error> = {}) {}
   create(accountId: string): FakeAccountTransport {
-    const t = new FakeAccountTransport(accountId, this.linked[accountId] ?? false);
+    const found = this.linked[accountId] ?? false;
+    const t = new FakeAccountTransport(accountId, found === true);
+    if (found instanceof Error) t.credsError = found;
     this.accounts.set(accountId, t);
     return t;
   }

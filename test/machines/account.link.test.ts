@@ -1,15 +1,15 @@
 /** Examples, one transition each: starting, linking by QR, connecting with creds. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { IDENTITY, T0, startAccount, type Harness } from './harness.js';
+import { CREDS_ERROR, IDENTITY, T0, startAccount, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(() => h?.actor.stop());
 
 describe('an account before START', () => {
-  it('waits in unlinked and opens nothing, even with creds', () => {
+  it('waits in unlinked and opens nothing, not knowing about creds yet', () => {
     h = startAccount({ hasCreds: true, start: false });
     expect(h.value()).toBe('unlinked');
-    expect(h.ctx().linked).toBe(true);
+    expect(h.ctx().linked).toBe(false);
     expect(h.opens).toEqual([]);
   });
 
@@ -41,19 +41,16 @@ describe('unlinked', () => {
     expect(h.opens).toEqual([]);
   });
 
-  it('START carrying hasCreds overrides the input', () => {
-    h = startAccount({ hasCreds: false, start: false });
-    h.send({ type: 'START', hasCreds: true });
-    expect(h.value()).toBe('connecting');
-    expect(h.ctx().linked).toBe(true);
-  });
-
-  it('START carrying hasCreds: false stays unlinked and records it', () => {
-    h = startAccount({ hasCreds: true, start: false });
-    h.send({ type: 'START', hasCreds: false });
-    expect(h.value()).toBe('unlinked');
-    expect(h.ctx().linked).toBe(false);
+  it('START with creds that could not be read goes degraded with that error, and opens nothing', () => {
+    h = startAccount({ start: false });
+    h.send({ type: 'START', error: CREDS_ERROR });
+    expect(h.value()).toBe('degraded');
+    expect(h.ctx()).toMatchObject({ linked: false, error: CREDS_ERROR, lastClose: null });
     expect(h.opens).toEqual([]);
+    h.send({ type: 'RECONNECT' });
+    expect(h.value()).toBe('degraded');
+    h.send({ type: 'LOGIN' });
+    expect(h.value()).toBe('linking');
   });
 
   it('LOGIN starts linking by QR', () => {
@@ -84,18 +81,30 @@ describe('linking', () => {
     h.send({ type: 'CLOSE', code: 515, reason: 'restart required' });
     expect(h.value()).toBe('connecting');
     expect(h.opens).toEqual(['link', 'resume']);
+    expect(h.closes).toBe(1);
     expect(h.ctx()).toMatchObject({
       linked: true,
       attempt: 0,
-      lastClose: { code: 515, reason: 'restart required', at: T0 },
+      lastClose: { kind: 'restart', code: 515, reason: 'restart required', at: T0 },
     });
   });
 
-  it('OPEN connects and stores who we are', () => {
+  it('OPEN connects on the same socket and stores who we are', () => {
     h = linking();
     h.send({ type: 'OPEN', identity: IDENTITY });
     expect(h.value()).toBe('connected');
-    expect(h.ctx()).toMatchObject({ linked: true, identity: IDENTITY, connectedSince: T0, error: null });
+    expect(h.ctx()).toMatchObject({ linked: true, identity: IDENTITY, connectedSince: T0, firstConnectedAt: T0, error: null });
+    expect(h.opens).toEqual(['link']);
+    expect(h.closes).toBe(0);
+  });
+
+  it('a local failure to open (CLOSE with an error) goes degraded with that error, not logged-out', () => {
+    h = linking();
+    h.send({ type: 'CLOSE', code: null, reason: CREDS_ERROR.message, error: CREDS_ERROR });
+    expect(h.value()).toBe('degraded');
+    expect(h.ctx().error).toEqual(CREDS_ERROR);
+    expect(h.ctx().lastClose).toMatchObject({ kind: 'failed', code: null });
+    expect(h.closes).toBe(1);
   });
 
   it('CLOSE 408 (QR refs ran out) ends the attempt with a login timeout', () => {
@@ -175,6 +184,16 @@ describe('connecting', () => {
     h.send({ type: 'CLOSE', code: 500, reason: 'internal' });
     expect(h.value()).toBe('backing-off');
     expect(h.ctx()).toMatchObject({ attempt: 1, retryDelayMs: 2000, nextRetryAt: T0 + 2000 });
+  });
+
+  it('a local failure to open goes degraded with the real error and is not retried', () => {
+    h = startAccount();
+    h.send({ type: 'CLOSE', code: null, reason: CREDS_ERROR.message, error: CREDS_ERROR });
+    h.advance(10 * 60_000);
+    expect(h.value()).toBe('degraded');
+    expect(h.ctx().error).toEqual(CREDS_ERROR);
+    expect(h.opens).toEqual(['resume']);
+    expect(h.clock.pending.size).toBe(0);
   });
 
   it('CLOSE 401 goes to logged-out, says to log in again and schedules nothing', () => {

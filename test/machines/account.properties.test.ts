@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { ACCOUNT_STATES, normalizeReconnectPolicy, type ReconnectPolicy } from '../../machines/index.js';
-import { IDENTITY, T0, startAccount, type Harness } from './harness.js';
+import { CREDS_ERROR, IDENTITY, T0, startAccount, type Harness } from './harness.js';
 import { ReferenceModel, specDelay, type Command } from './reference-model.js';
 
 // Events sent after STOP reach a done actor; xstate warns about each one.
@@ -18,6 +18,7 @@ const closeCode = fc.oneof(fc.constantFrom(...SPECIAL_CODES), fc.integer({ min: 
 
 const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom<Command>({ kind: 'START' }, { kind: 'LOGIN' }, { kind: 'QR' }) },
+  { weight: 1, arbitrary: fc.constantFrom<Command>({ kind: 'START-unreadable' }, { kind: 'CLOSE-failed' }, { kind: 'CLOSE-stalled' }) },
   { weight: 4, arbitrary: fc.constant<Command>({ kind: 'OPEN' }) },
   { weight: 8, arbitrary: closeCode.map((code): Command => ({ kind: 'CLOSE', code })) },
   { weight: 5, arbitrary: fc.constant<Command>({ kind: 'retry-timer' }) },
@@ -56,8 +57,16 @@ const scenario = fc.record({
 
 function apply(h: Harness, cmd: Command): void {
   switch (cmd.kind) {
+    case 'START':
+      return h.send({ type: 'START', linked: h.hasCreds });
+    case 'START-unreadable':
+      return h.send({ type: 'START', error: CREDS_ERROR });
     case 'CLOSE':
       return h.send({ type: 'CLOSE', code: cmd.code, reason: 'prop' });
+    case 'CLOSE-failed':
+      return h.send({ type: 'CLOSE', code: null, reason: 'prop', error: CREDS_ERROR });
+    case 'CLOSE-stalled':
+      return h.send({ type: 'CLOSE', code: null, reason: 'prop', stalled: true });
     case 'OPEN':
       return h.send({ type: 'OPEN', identity: IDENTITY });
     case 'QR':
@@ -96,13 +105,17 @@ function runScenario(
       apply(h, cmd);
       model.apply(cmd, () => h.drawn[h.drawn.length - 1] ?? NaN);
       const c = h.ctx();
-      expect({ value: h.value(), attempt: c.attempt, linked: c.linked, nextRetryAt: c.nextRetryAt }).toEqual({
+      expect({ value: h.value(), attempt: c.attempt, linked: c.linked, nextRetryAt: c.nextRetryAt, error: c.error?.code ?? null }).toEqual({
         value: model.s.value,
         attempt: model.s.attempt,
         linked: model.s.linked,
         nextRetryAt: model.s.retryAt,
+        error: model.s.error,
       });
       expect(h.opens).toEqual(model.s.opens);
+      expect(h.closes).toBe(model.s.closes);
+      // A socket is open exactly while the account is in linking/connecting/connected.
+      expect(h.opens.length - h.closes).toBe(['linking', 'connecting', 'connected'].includes(h.value()) ? 1 : 0);
       expect(h.drawn.length).toBe(model.s.draws);
       expect(h.now()).toBe(model.s.now);
       observe?.(h, cmd, before);

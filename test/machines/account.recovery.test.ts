@@ -48,15 +48,36 @@ describe('connected', () => {
     expect(h.ctx()).toMatchObject({
       connectedSince: null,
       identity: IDENTITY,
-      lastClose: { code: 428, reason: 'connection closed', at: T0 + 5000 },
+      lastClose: { kind: 'retry', code: 428, reason: 'connection closed', at: T0 + 5000 },
     });
+    expect(h.closes).toBe(1);
   });
 
-  it('CLOSE 515 reconnects at once without counting', () => {
+  it('a stall (the watchdog gave up) backs off like a transient close, with its own kind', () => {
+    h = connected({ draws: [0] });
+    h.send({ type: 'CLOSE', code: null, reason: 'watchdog: silent 90 s', stalled: true });
+    expect(h.value()).toBe('backing-off');
+    expect(h.ctx()).toMatchObject({ attempt: 1, error: null, lastClose: { kind: 'stalled', code: null, reason: 'watchdog: silent 90 s' } });
+    expect(h.closes).toBe(1);
+    h.advance(2000);
+    expect(h.opens).toEqual(['resume', 'resume']);
+  });
+
+  it('the first connection time of the run survives later connections', () => {
+    h = connected();
+    h.advance(1000);
+    h.send({ type: 'CLOSE', code: 515, reason: 'restart required' });
+    h.send({ type: 'OPEN', identity: IDENTITY });
+    expect(h.ctx()).toMatchObject({ firstConnectedAt: T0, connectedSince: T0 + 1000 });
+  });
+
+  it('CLOSE 515 replaces the connection at once without counting', () => {
     h = connected();
     h.send({ type: 'CLOSE', code: 515, reason: 'restart required' });
     expect(h.value()).toBe('connecting');
     expect(h.ctx().attempt).toBe(0);
+    expect(h.opens).toEqual(['resume', 'resume']);
+    expect(h.closes).toBe(1);
   });
 
   it('LOGOUT closes the socket, forgets the identity and unlinks', () => {
@@ -107,19 +128,20 @@ describe('backing-off', () => {
     failOnce(h);
     const before = h.ctx();
     h.send({ type: 'LOGIN' });
-    h.send({ type: 'START' });
+    h.send({ type: 'START', linked: true });
     h.send({ type: 'CLOSE', code: 401, reason: 'late' });
     expect(h.value()).toBe('backing-off');
     expect(h.ctx()).toEqual(before);
   });
 
-  it('LOGOUT cancels the retry and unlinks', () => {
+  it('LOGOUT cancels the retry and unlinks, closing nothing more', () => {
     h = startAccount();
     failOnce(h);
+    expect(h.closes).toBe(1);
     h.send({ type: 'LOGOUT' });
     expect(h.value()).toBe('unlinked');
     expect(h.clock.pending.size).toBe(0);
-    expect(h.closes).toBe(0);
+    expect(h.closes).toBe(1);
   });
 
   it('STOP cancels the retry: no timer stays pending and nothing reopens', () => {
@@ -137,7 +159,7 @@ describe('logged-out', () => {
   it('only LOGIN leaves it: START and RECONNECT do nothing, time does nothing', () => {
     h = startAccount();
     h.send({ type: 'CLOSE', code: 403, reason: 'forbidden' });
-    h.send({ type: 'START' });
+    h.send({ type: 'START', linked: true });
     h.send({ type: 'RECONNECT' });
     h.advance(3600_000);
     expect(h.value()).toBe('logged-out');
@@ -179,12 +201,13 @@ describe('degraded', () => {
     expect(h.value()).toBe('linking');
   });
 
-  it('STOP stops without closing anything', () => {
+  it('STOP stops without closing anything more (the connection was released on the way in)', () => {
     h = startAccount();
     h.send({ type: 'CLOSE', code: 440, reason: 'conflict' });
+    expect(h.closes).toBe(1);
     h.send({ type: 'STOP' });
     expect(h.value()).toBe('stopped');
-    expect(h.closes).toBe(0);
+    expect(h.closes).toBe(1);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { classifyClose } from '../../machines/index.js';
+import { classifyClose, classifyEnd, classifySendError } from '../../machines/index.js';
+import { WagateError } from '../../src/errors.js';
 
 describe('classifyClose', () => {
   it('515 means restart at once, without an error', () => {
@@ -44,5 +45,45 @@ describe('classifyClose', () => {
         expect(classifyClose(code, reason).kind).toBe('retry');
       }),
     );
+  });
+});
+
+describe('classifyEnd', () => {
+  it('a local failure keeps its own error (code, message with the fix, cause): kind failed', () => {
+    const error = { code: 'WAGATE_ERR_CREDS', message: 'Cannot read creds.json (EISDIR); fix it.', cause: 'EISDIR: illegal operation on a directory, read' } as const;
+    expect(classifyEnd({ code: null, reason: error.message, error })).toEqual({ kind: 'failed', error });
+  });
+
+  it('a stall of the watchdog is its own kind, not a borrowed WhatsApp code', () => {
+    expect(classifyEnd({ code: null, reason: 'watchdog: silent', stalled: true })).toEqual({ kind: 'stalled' });
+  });
+
+  it('a status code is classified as classifyClose does', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.string(), (code, reason) => {
+        expect(classifyEnd({ code, reason })).toEqual(classifyClose(code, reason));
+      }),
+    );
+  });
+});
+
+describe('classifySendError', () => {
+  const boom = (statusCode: number) => Object.assign(new Error('x'), { output: { statusCode } });
+
+  it.each([408, 428, 429, 500, 503])('status %i is transient', (code) => {
+    expect(classifySendError(boom(code))).toBe('transient');
+  });
+
+  it.each([400, 401, 403, 404, 440])('status %i is permanent', (code) => {
+    expect(classifySendError(boom(code))).toBe('permanent');
+  });
+
+  it('a blip of the network is transient; our own errors are decisions, never retried', () => {
+    expect(classifySendError(new Error('Timed Out'))).toBe('transient');
+    expect(classifySendError(new Error('read ECONNRESET'))).toBe('transient');
+    expect(classifySendError(new Error('Connection Closed'))).toBe('transient');
+    expect(classifySendError(new WagateError('WAGATE_ERR_NO_LISTENER', 'connection closed'))).toBe('permanent');
+    expect(classifySendError(new Error('not-acceptable'))).toBe('permanent');
+    expect(classifySendError(null)).toBe('permanent');
   });
 });

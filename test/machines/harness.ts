@@ -2,13 +2,16 @@
  * Test harness for the account machine: a SimulatedClock that can tell whether any
  * timer is still pending, recorded effects, and a scripted random source.
  */
-import { createActor, SimulatedClock, type Actor, type InspectionEvent } from 'xstate';
+import { createActor, fromCallback, SimulatedClock, type Actor, type InspectionEvent } from 'xstate';
 import {
+  accountStateOf,
   createAccountMachine,
   type AccountContext,
   type AccountMachine,
   type AccountMachineEvent,
   type AccountStateValue,
+  type ConnectionActorEvent,
+  type ConnectionInput,
   type ConnectionMode,
   type ReconnectPolicy,
 } from '../../machines/index.js';
@@ -36,6 +39,7 @@ export class TrackingClock extends SimulatedClock {
 export const T0 = 1_700_000_000_000;
 
 export interface HarnessOptions {
+  /** What START says was found on disk (default true). */
   hasCreds?: boolean;
   reconnect?: Partial<ReconnectPolicy>;
   heartbeatSeconds?: number;
@@ -50,10 +54,12 @@ export interface HarnessOptions {
 export interface Harness {
   actor: Actor<AccountMachine>;
   clock: TrackingClock;
-  /** Every openConnection call, in order. */
+  /** Every connection actor started, by mode, in order. */
   opens: ConnectionMode[];
-  /** Number of closeConnection calls. */
+  /** Number of connection actors stopped (each closes its socket). */
   closes: number;
+  /** What START carries for this harness. */
+  hasCreds: boolean;
   /** Every random draw the machine took, in order. */
   drawn: number[];
   value(): AccountStateValue;
@@ -63,6 +69,9 @@ export interface Harness {
   advance(ms: number): void;
   now(): number;
 }
+
+/** A local failure to open (what an unreadable creds.json reports). */
+export const CREDS_ERROR = { code: 'WAGATE_ERR_CREDS', message: 'Cannot read creds.json (EISDIR); fix it.', cause: 'EISDIR' } as const;
 
 export const IDENTITY = { jid: '15550000001:3@s.whatsapp.net', e164: '+15550000001', name: 'Ada' };
 
@@ -77,28 +86,25 @@ export function startAccount(opts: HarnessOptions = {}): Harness {
     return r;
   };
   const h = { opens: [] as ConnectionMode[], closes: 0 };
-  const machine = createAccountMachine({ now: () => clock.now(), random }).provide({
-    actions: {
-      openConnection: (_args, params) => {
-        h.opens.push(params.mode);
-      },
-      closeConnection: () => {
-        h.closes += 1;
-      },
-    },
+  const connection = fromCallback<ConnectionActorEvent, ConnectionInput>(({ input }) => {
+    h.opens.push(input.mode);
+    return () => {
+      h.closes += 1;
+    };
   });
+  const machine = createAccountMachine({ now: () => clock.now(), random }).provide({ actors: { connection } });
+  const hasCreds = opts.hasCreds ?? true;
   const actor = createActor(machine, {
     clock,
     ...(opts.inspect ? { inspect: opts.inspect } : {}),
     input: {
       accountId: 'acc1',
-      hasCreds: opts.hasCreds ?? true,
       reconnect: opts.reconnect ?? {},
       heartbeatSeconds: opts.heartbeatSeconds ?? 60,
     },
   });
   actor.start();
-  if (opts.start ?? true) actor.send({ type: 'START' });
+  if (opts.start ?? true) actor.send({ type: 'START', linked: hasCreds });
   return {
     actor,
     clock,
@@ -108,8 +114,9 @@ export function startAccount(opts: HarnessOptions = {}): Harness {
     get closes() {
       return h.closes;
     },
+    hasCreds,
     drawn,
-    value: () => actor.getSnapshot().value as AccountStateValue,
+    value: () => accountStateOf(actor.getSnapshot().value),
     ctx: () => actor.getSnapshot().context,
     send: (event) => actor.send(event),
     advance: (ms) => clock.increment(ms),

@@ -4,7 +4,7 @@
  * actor each time, and a breadth-first search over abstract states.
  */
 import type { AccountStateValue } from '../../machines/index.js';
-import { IDENTITY, startAccount, type Harness, type HarnessOptions } from './harness.js';
+import { CREDS_ERROR, IDENTITY, startAccount, type Harness, type HarnessOptions } from './harness.js';
 
 export interface Step {
   name: string;
@@ -23,9 +23,16 @@ const send =
 
 const close = (code: number): Step => send(`CLOSE ${code}`, { type: 'CLOSE', code, reason: 'walk' });
 
-/** The step alphabet: every event, the interesting close codes, and both timers. */
+/** The step alphabet: every event, the interesting close codes and kinds, and both timers. */
 export const STEPS: Step[] = [
-  send('START', { type: 'START' }),
+  {
+    name: 'START',
+    run: (h) => {
+      h.send({ type: 'START', linked: h.hasCreds });
+      return true;
+    },
+  },
+  send('START (creds unreadable)', { type: 'START', error: CREDS_ERROR }),
   send('LOGIN', { type: 'LOGIN' }),
   send('QR', { type: 'QR', qr: 'ref' }),
   send('OPEN', { type: 'OPEN', identity: IDENTITY }),
@@ -36,6 +43,8 @@ export const STEPS: Step[] = [
   close(405),
   close(408),
   close(500),
+  send('CLOSE failed', { type: 'CLOSE', code: null, reason: 'walk', error: CREDS_ERROR }),
+  send('CLOSE stalled', { type: 'CLOSE', code: null, reason: 'walk', stalled: true }),
   send('RECONNECT', { type: 'RECONNECT' }),
   send('LOGOUT', { type: 'LOGOUT' }),
   send('STOP', { type: 'STOP' }),
