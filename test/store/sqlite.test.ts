@@ -85,6 +85,18 @@ describe('the SQLite file', () => {
     });
   });
 
+  it('a key batch that fails half-way applies none of it', async () => {
+    const h = await tempSqliteStore();
+    cleanups.push(h.cleanup);
+    await h.store.keys.set('a', [{ type: 'session', id: '1', value: 'old' }]);
+    // The driver refuses to bind an object: the third write throws after two were run.
+    const bad = { type: 'session', id: '3', value: {} as unknown as string };
+    await expect(
+      h.store.keys.set('a', [{ type: 'session', id: '1', value: 'new' }, { type: 'session', id: '2', value: 'v2' }, bad]),
+    ).rejects.toThrow();
+    expect(await h.store.keys.get('a', 'session', ['1', '2'])).toEqual(new Map([['1', 'old']]));
+  });
+
   it('refuses a call to the outer store from inside transaction(fn) instead of waiting forever', async () => {
     const h = await tempSqliteStore();
     cleanups.push(h.cleanup);
