@@ -3,8 +3,8 @@
  * commits generations of creds and multi-key transactions to one SQLite store and is
  * SIGKILLed at a random moment, 1,000 times (STORE_CRASH_KILLS to change it,
  * STORE_CRASH_SEED to replay); after each kill the store is opened and judged. The
- * same run, 20 kills, is `test/store/crash.test.ts`. About 0.3 CPU-s per kill (each
- * child loads through tsx): 5–15 minutes on two cores.
+ * same run, 20 kills, is `test/store/crash.test.ts`. About 0.1 CPU-s per kill (each
+ * child is the writer bundled into one file): a few minutes on two cores.
  */
 import { runStoreCrash, type CrashReport } from '../test/store/helpers/crash.js';
 import { formatTable } from './table.js';

@@ -223,24 +223,39 @@ export class SqliteStore implements Store, StoreTables {
         result = await this.txScope.run(ctx, () => fn(sqliteTables(this.txRunner(ctx))));
       } catch (err) {
         ctx.live = false;
-        if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+        this.rollbackQuietly();
         throw err;
       }
       ctx.live = false;
       try {
         this.stmt('COMMIT').run();
-        // A durable write in a transaction not opened durable: a checkpoint fsyncs the
-        // WAL (and then the database) before it returns.
-        if (ctx.durable && !full) this.stmt('PRAGMA wal_checkpoint(PASSIVE)').run();
       } catch (err) {
-        if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+        this.rollbackQuietly();
         throw storeError(this.location, 'commit a transaction', err);
+      }
+      // A durable write in a transaction not opened durable: a checkpoint fsyncs the WAL
+      // (and then the database) before it returns.
+      if (ctx.durable && !full) {
+        try {
+          this.stmt('PRAGMA wal_checkpoint(PASSIVE)').run();
+        } catch (err) {
+          throw storeError(this.location, 'flush a committed transaction to disk', err);
+        }
       }
       return result;
     } finally {
       if (full) this.setSynchronous(false);
       this.busy = undefined;
       release();
+    }
+  }
+
+  /** Roll back what is open; a failing rollback must not hide the error that caused it. */
+  private rollbackQuietly(): void {
+    try {
+      if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+    } catch {
+      // Nothing more to do here: the connection is then unusable, and the next call says so.
     }
   }
 
