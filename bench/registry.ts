@@ -10,6 +10,7 @@ import { runMediaImagesBench } from './media-images.js';
 import { benchPipeline, formatPipeline } from './pipeline.js';
 import { benchSimInbound } from './sim-inbound.js';
 import { benchSimLink } from './sim-link.js';
+import { benchStoreCrash, formatStoreCrash } from './store-crash.js';
 import { formatTable } from './table.js';
 
 export interface BenchSizes {
@@ -43,6 +44,8 @@ export interface Benchmark {
   name: string;
   about: string;
   run(sizes: BenchSizes): Promise<string>;
+  /** How long `npm run bench` lets it run (default 10 minutes). */
+  timeoutMs?: number;
 }
 
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -103,6 +106,14 @@ export const BENCHMARKS: readonly Benchmark[] = [
     about: 'peak RSS while an inbound 60 MB download is streamed against a 50 MB cap (and a 40 MB one that fits)',
     async run() {
       return formatMediaInbound(await benchMediaInbound());
+    },
+  },
+  {
+    name: 'store-crash',
+    about: 'the store under 1,000 SIGKILLs of a child writing creds and multi-key transactions: valid loads, lost confirmed writes, half-applied transactions',
+    timeoutMs: 45 * 60_000,
+    async run() {
+      return formatStoreCrash(await benchStoreCrash());
     },
   },
 ];

@@ -67,7 +67,8 @@ async function main(): Promise<number> {
   const summary: Row[] = [];
   for (const name of names) {
     const started = performance.now();
-    const { code } = await runTsChild('bench/run-one.ts', [name], { env, inheritOutput: true, timeoutMs: 600_000 }).catch((err: unknown) => {
+    const timeoutMs = findBenchmark(name)?.timeoutMs ?? 600_000;
+    const { code } = await runTsChild('bench/run-one.ts', [name], { env, inheritOutput: true, timeoutMs }).catch((err: unknown) => {
       process.stderr.write(`bench ${name}: ${(err as Error).message}\n`);
       return { code: 1 };
     });

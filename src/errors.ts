@@ -24,6 +24,10 @@ export const ERRORS = {
   WAGATE_ERR_PAIRING_CODE:
     'The pairing code is unknown, expired or malformed; see `wagate pairing list whatsapp` for pending codes.',
   WAGATE_ERR_PAIRING_STORE: 'The pairing store could not be read or written; fix or remove the named file.',
+  WAGATE_ERR_STORE:
+    'The store (`<state>/wagate.db`) could not be opened, read or written; the message says why, see `wagate doctor`.',
+  WAGATE_ERR_STORE_VERSION:
+    'The store was written by a newer wagate (a newer schema version); upgrade wagate or use another state directory.',
   WAGATE_ERR_UNKNOWN_CHANNEL: 'No such channel; the only channel is `whatsapp`.',
   WAGATE_ERR_MEDIA:
     'The media could not be sent (missing, unreachable, not a media file, or too large even after optimisation); check the named source.',

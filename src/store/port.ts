@@ -1,0 +1,211 @@
+/**
+ * The store port (SPEC §12, ARCHITECTURE "the store"): everything the gateway keeps,
+ * except the config file and the log, behind one small async interface, so SQLite
+ * (`sqlite.ts`, the default) and a later PostgreSQL implementation pass the same
+ * contract tests (`test/store/contract.ts`).
+ *
+ * Rules every implementation keeps:
+ * - Every method returns a Promise, even where the driver is synchronous.
+ * - Every method is atomic on its own; `transaction(fn)` makes several all-or-nothing.
+ *   Inside `fn`, use the handle it is given, never the outer store (that would wait
+ *   for the transaction to end: the SQLite store refuses it with WAGATE_ERR_INTERNAL).
+ * - Values the store does not interpret (Baileys creds and keys, sent messages) are
+ *   opaque text: serializing them (BufferJSON, protobuf) is the caller's job, so this
+ *   room never imports Baileys.
+ * - Times are integers, ms since the epoch. Ids are strings. Nothing returned is shared
+ *   with the store: callers may mutate results.
+ * - A failure to read or write is WAGATE_ERR_STORE, never an empty answer.
+ */
+
+/** Schema history of the database: the highest applied migration and the one this build knows. */
+export interface SchemaInfo {
+  version: number;
+  known: number;
+}
+
+/** `wagate doctor`: the database's own integrity check and the file's mode. */
+export interface StoreCheck {
+  ok: boolean;
+  /** What is wrong, one line each; empty when ok. */
+  problems: string[];
+}
+
+/** Baileys creds of one account, as opaque JSON text. */
+export interface StoredCreds {
+  /** The creds as last saved. */
+  current: string;
+  /** The creds saved before that (the `.bak` of the file layout), if any. */
+  previous: string | null;
+  updatedAt: number;
+}
+
+export interface CredsStore {
+  /** The creds of `accountId`, or undefined when the account has none (never linked, or logged out). */
+  load(accountId: string): Promise<StoredCreds | undefined>;
+  /**
+   * Save the creds (the current value becomes `previous`). Resolves once the write is
+   * committed; it survives a process kill, and with `durable` (the default) a power cut.
+   */
+  save(accountId: string, json: string, opts?: { durable?: boolean }): Promise<void>;
+  /** Remove the creds and every Signal key of the account (logout). */
+  remove(accountId: string): Promise<void>;
+  /** Accounts that have creds, sorted. */
+  accounts(): Promise<string[]>;
+}
+
+/** One Signal key write; `value: null` deletes it. */
+export interface KeyWrite {
+  type: string;
+  id: string;
+  value: string | null;
+}
+
+export interface KeyStore {
+  /** The stored values of `ids` (of one key type); absent ids are absent from the map. */
+  get(accountId: string, type: string, ids: readonly string[]): Promise<Map<string, string>>;
+  /** Apply every write in one transaction: all of them or none. */
+  set(accountId: string, writes: readonly KeyWrite[]): Promise<void>;
+  /** Remove every key of the account. */
+  clear(accountId: string): Promise<void>;
+  /** Keys per type for the account (for `debug dump`). */
+  count(accountId: string): Promise<Record<string, number>>;
+}
+
+/** The inbound ledger's "handled once" memory: message keys an account handled. */
+export interface HandledStore {
+  /** Record the key; true when it was new, false when it was already handled. */
+  add(accountId: string, key: string, at: number): Promise<boolean>;
+  has(accountId: string, key: string): Promise<boolean>;
+  /** Keep only the newest `keep` keys of the account; returns how many were removed. */
+  trim(accountId: string, keep: number): Promise<number>;
+}
+
+/** A message we sent, kept so a retry receipt can be answered after a restart. */
+export interface SentMessage {
+  id: string;
+  chatJid: string;
+  /** Opaque (the WhatsApp edge serializes the proto message). */
+  message: string;
+  at: number;
+}
+
+export interface SentStore {
+  /** Record (or replace) a sent message and keep only the newest `keep` of the account. */
+  put(accountId: string, msg: SentMessage, keep: number): Promise<void>;
+  get(accountId: string, id: string): Promise<SentMessage | undefined>;
+  count(accountId: string): Promise<number>;
+}
+
+/** LID ↔ phone number (E.164 without `+`, as WhatsApp's PN user part) of one account. */
+export interface LidStore {
+  /** Record that `lid` (user part) is `pn`; a later mapping for the same LID replaces it. */
+  put(accountId: string, lid: string, pn: string, at: number): Promise<void>;
+  pnForLid(accountId: string, lid: string): Promise<string | undefined>;
+  lidForPn(accountId: string, pn: string): Promise<string | undefined>;
+}
+
+export interface PairingRequestRow {
+  code: string;
+  sender: string;
+  accountId: string;
+  name?: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Pending pairing requests and approved senders (the allowFrom store), channel-wide. */
+export interface PairingStorePort {
+  /** Every request, expired or not, oldest first. */
+  requests(): Promise<PairingRequestRow[]>;
+  addRequest(req: PairingRequestRow): Promise<void>;
+  /** Remove a request by code; true when it existed. */
+  removeRequest(code: string): Promise<boolean>;
+  /** Remove requests with `expiresAt <= now`; returns how many. */
+  removeExpired(now: number): Promise<number>;
+  /** Add an approved sender; true when new. */
+  approve(sender: string, at: number): Promise<boolean>;
+  /** Approved senders in approval order. */
+  approved(): Promise<string[]>;
+  isApproved(sender: string): Promise<boolean>;
+}
+
+export type ActivationMode = 'mention' | 'always';
+
+export interface ActivationStorePort {
+  get(accountId: string, groupJid: string): Promise<ActivationMode | undefined>;
+  /** Set a group's activation; `null` removes it (back to the configured default). */
+  set(accountId: string, groupJid: string, mode: ActivationMode | null, at: number): Promise<void>;
+  /** Every stored activation of the account, by group JID. */
+  all(accountId: string): Promise<Record<string, ActivationMode>>;
+}
+
+/** When an account was linked and last known connected (offline catch-up needs both). */
+export interface ConnectionRecord {
+  linkedAt: number | null;
+  lastConnectedAt: number | null;
+}
+
+export interface ConnectionStore {
+  get(accountId: string): Promise<ConnectionRecord | undefined>;
+  /** Set the fields given; the others keep their value. */
+  update(accountId: string, fields: Partial<ConnectionRecord>): Promise<void>;
+  remove(accountId: string): Promise<void>;
+}
+
+export interface SessionTurn {
+  role: 'user' | 'assistant';
+  text: string;
+  at: number;
+  /** The rest of the turn (message id, chat, sender …), opaque JSON text or null. */
+  meta: string | null;
+}
+
+export interface SessionSummary {
+  key: string;
+  turns: number;
+  lastAt: number;
+}
+
+export interface SessionStorePort {
+  append(sessionKey: string, turns: readonly SessionTurn[]): Promise<void>;
+  /** The last `limit` turns (all when omitted), oldest first. */
+  turns(sessionKey: string, limit?: number): Promise<SessionTurn[]>;
+  /** Every session, most recently used first (`wagate sessions list`). */
+  list(): Promise<SessionSummary[]>;
+  /** Forget a session (`/new`, `/reset`). */
+  clear(sessionKey: string): Promise<void>;
+}
+
+/** What a transaction can touch: every sub-store, bound to the transaction. */
+export interface StoreTables {
+  readonly creds: CredsStore;
+  readonly keys: KeyStore;
+  readonly handled: HandledStore;
+  readonly sent: SentStore;
+  readonly lids: LidStore;
+  readonly pairing: PairingStorePort;
+  readonly activations: ActivationStorePort;
+  readonly connections: ConnectionStore;
+  readonly sessions: SessionStorePort;
+}
+
+export interface Store extends StoreTables {
+  /** `sqlite` or (later) `postgres`. */
+  readonly kind: string;
+  /** Where it lives (a file path, or a URL without its password). */
+  readonly location: string;
+  /**
+   * Run `fn` in one transaction: everything it writes through `tx` is committed when it
+   * resolves and rolled back when it throws (the error is rethrown). Other calls wait.
+   * `durable`: the commit survives a power cut (a durable write inside a transaction
+   * opened without it is made durable too, at a higher cost).
+   */
+  transaction<T>(fn: (tx: StoreTables) => Promise<T>, opts?: { durable?: boolean }): Promise<T>;
+  schema(): Promise<SchemaInfo>;
+  /** Integrity and file mode (`wagate doctor`). */
+  check(): Promise<StoreCheck>;
+  /** Rows per table (`wagate debug dump`). */
+  counts(): Promise<Record<string, number>>;
+  /** Finish pending work and close; later calls fail with WAGATE_ERR_STORE. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+/** SQLite: agent session turns (append, read back, list, clear). */
+import type { SessionStorePort, SessionSummary, SessionTurn } from './port.js';
+import { keepCount, type Row, type SqlRunner } from './sqlite-runner.js';
+
+function toTurn(row: Row): SessionTurn {
+  return { role: row.role as SessionTurn['role'], text: row.text as string, at: Number(row.at), meta: (row.meta as string | null) ?? null };
+}
+
+export function sessions(r: SqlRunner): SessionStorePort {
+  return {
+    append: (sessionKey, turns) =>
+      r.write('append session turns', () => {
+        const insert = r.stmt('INSERT INTO session_turns (session_key, role, text, at, meta) VALUES (?, ?, ?, ?, ?)');
+        for (const t of turns) insert.run(sessionKey, t.role, t.text, t.at, t.meta);
+      }),
+    turns: (sessionKey, limit) =>
+      r.read('read session turns', () => {
+        const rows =
+          limit === undefined
+            ? (r.stmt('SELECT role, text, at, meta FROM session_turns WHERE session_key = ? ORDER BY seq').all(sessionKey) as Row[])
+            : (r
+                .stmt(
+                  `SELECT role, text, at, meta FROM (
+                     SELECT seq, role, text, at, meta FROM session_turns WHERE session_key = ? ORDER BY seq DESC LIMIT ?
+                   ) AS recent ORDER BY seq`,
+                )
+                .all(sessionKey, keepCount(limit)) as Row[]);
+        return rows.map(toTurn);
+      }),
+    list: () =>
+      r.read('list sessions', () =>
+        (
+          r
+            .stmt(
+              `SELECT session_key, COUNT(*) AS turns, MAX(at) AS last_at FROM session_turns
+               GROUP BY session_key ORDER BY last_at DESC, session_key`,
+            )
+            .all() as Row[]
+        ).map((row): SessionSummary => ({ key: row.session_key as string, turns: Number(row.turns), lastAt: Number(row.last_at) })),
+      ),
+    clear: (sessionKey) =>
+      r.write('clear a session', () => {
+        r.stmt('DELETE FROM session_turns WHERE session_key = ?').run(sessionKey);
+      }),
+  };
+}
