@@ -1,11 +1,11 @@
 /**
  * Benchmark (issue 5): the inbound pipeline in-process. The real conversation
- * actors (`startConversation`: reply delivery, history, access policy, pairing,
- * receipts, acks, group metadata, agent dispatch with the echo agent) on a real
- * bus, a temp state dir and a fake connection (bench/pipeline-deps.ts). Every
- * message is one `message.received` emit; latency runs from that emit to
- * `message.accepted` (the access policy let it through) and to `reply.requested`
- * (agent dispatch ran the echo agent and asks for delivery).
+ * actors (`startConversation`: reply delivery, access policy with its group
+ * history, pairing, receipts, acks, the agent runner with agent dispatch and the
+ * echo agent) on a real bus, a temp state dir and a fake connection
+ * (bench/pipeline-deps.ts). Every message is one `message.received` emit; latency
+ * runs from that emit to `message.accepted` (the access policy let it through) and
+ * to `reply.requested` (the runner ran the echo agent and asks for delivery).
  *
  *   DM     sequential: one message at a time (latency); burst: all at once (messages/s)
  *   group  each activating @mention follows 50 gated messages, so its history block
@@ -40,7 +40,7 @@ export interface PipelineResult {
 
 /**
  * Emits the messages in order (when `sequential`, waits for each measured message's
- * reply first). Replies are matched to messages per chat in order: agent dispatch
+ * reply first). Replies are matched to messages per chat in order: the agent runner
  * runs one turn at a time per session, first come first served.
  */
 async function feed(p: Pipeline, msgs: InboundMessage[], measured: Set<string>, sequential: boolean, label: string): Promise<PipelineCase> {

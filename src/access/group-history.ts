@@ -6,8 +6,8 @@
  * `take` hands the not-yet-handed-out entries to an accepted message (they go into
  * the session with it, so they are never handed out twice); `clearDelivered`, on a
  * reply to the group, forgets what was handed out and keeps what was gated since.
+ * The access policy (src/actors/access-policy.ts) keeps one and is its only user.
  */
-import type { Bus } from '../bus/bus.js';
 import type { InboundMessage } from '../ports/inbound.js';
 
 export const MAX_HISTORY_GROUPS = 200;
@@ -77,23 +77,4 @@ export class GroupHistory {
     for (const l of this.groups.values()) messages += l.length;
     return { groups: this.groups.size, messages };
   }
-}
-
-/** The bus side of the buffer: keep `message.gated` group messages, forget on `reply.delivered`. */
-export function attachGroupHistory(
-  bus: Bus,
-  history: GroupHistory,
-  limitFor: (accountId: string) => number,
-): () => void {
-  const offGated = bus.on('message.gated', ({ accountId, message }) => {
-    if (message.chatType !== 'group') return;
-    history.record(accountId, message.chatJid, message, limitFor(accountId));
-  });
-  const offDelivered = bus.on('reply.delivered', ({ accountId, chatJid }) => {
-    history.clearDelivered(accountId, chatJid);
-  });
-  return () => {
-    offGated();
-    offDelivered();
-  };
 }

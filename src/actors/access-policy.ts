@@ -1,13 +1,16 @@
 /**
  * The access policy actor (SPEC §5): every `message.received` goes through, in
- * order per gateway —
+ * order per account and chat (one queue each: chats do not wait for each other) —
  *   dedupe (persisted; our own sent ids too, so self-chat replies never loop)
  *   → status/broadcast guard → reactions/edits are not prompts
  *   → offline catch-up window (`web.catchUpMinutes`)
  *   → DMs: `decideDm` (pairing store) · groups: `decideGroup` (policy, activation)
  * and ends in exactly one of `message.accepted` (with its route and, in groups, the
  * history since the last reply), `message.gated`, `pairing.needed` or
- * `message.dropped`. `/activation mention|always` from the owner is stored and
+ * `message.dropped`. It keeps the group history itself (SPEC §5 "History
+ * injection"; src/access/group-history.ts): `message.gated` group messages per
+ * group, handed to the next accepted one in `route.history`, forgotten once a reply
+ * reaches the group (`reply.delivered`). `/activation mention|always` from the owner is stored and
  * answered with a `reply.requested` (source 'command'); so is `/config set|unset`
  * (src/access/config-command.ts), in DMs and allowed groups, before the DM/group policy.
  */
@@ -26,12 +29,11 @@ import { ActivationStore, activationStorePath } from '../access/activation-store
 import { catchUpVerdict } from '../access/catch-up.js';
 import { DedupeStore, dedupeStorePath, inboundKey, sentKey } from '../access/dedupe-store.js';
 import { decideGroup } from '../access/group-gate.js';
-import { attachGroupHistory, GroupHistory } from '../access/group-history.js';
+import { GroupHistory } from '../access/group-history.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import type { ActorDeps } from './deps.js';
 
 export interface AccessPolicyOptions {
-  /** Shared with a history-buffer actor; absent = the policy keeps its own buffer. */
-  history?: GroupHistory;
   /** The approved-senders store (default: the pairing store under `deps.stateDir`). */
   pairing?: Pick<PairingStore, 'isApproved'>;
 }
@@ -39,16 +41,14 @@ export interface AccessPolicyOptions {
 export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {}): RunningActor {
   const log = subLogger(deps.logger, 'whatsapp/inbound');
   const pairing = opts.pairing ?? createPairingStore({ stateDir: deps.stateDir, now: deps.now });
-  const history = opts.history ?? new GroupHistory();
-  const limitFor = (id: string) => deps.accounts.get(id)?.historyLimit ?? 0;
-  const detachHistory = opts.history ? () => undefined : attachGroupHistory(deps.bus, history, limitFor);
+  const history = new GroupHistory();
   const activations = new ActivationStore(activationStorePath(deps.stateDir), (err) =>
     log.warn({ err }, 'activation store unreadable; using config defaults'),
   );
   const dedupe = new Map<string, DedupeStore>();
   const patterns = new Map<string, RegExp[]>();
   const counts = { received: 0, accepted: 0, gated: 0, dropped: 0, pairing: 0, commands: 0 };
-  let queue: Promise<void> = Promise.resolve();
+  const chats = new KeyedQueue();
   let stopped = false;
 
   const storeFor = (accountId: string): DedupeStore => {
@@ -161,6 +161,7 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     if (d.kind === 'drop') return drop(accountId, message, d.reason, d.markRead);
     if (d.kind === 'gated') {
       counts.gated += 1;
+      history.record(accountId, message.chatJid, message, account.historyLimit);
       deps.bus.emit('message.gated', { accountId, message, reason: d.reason });
       return;
     }
@@ -195,12 +196,13 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
 
   const offReceived = deps.bus.on('message.received', ({ accountId, message }) => {
     if (stopped) return;
-    const next = queue.then(() => handle(accountId, message));
-    queue = next.catch((err: unknown) => log.error({ err, accountId, id: message.id }, 'access policy failed'));
-    return queue;
+    return chats
+      .run(`${accountId}\u0000${message.chatJid}`, () => handle(accountId, message))
+      .catch((err: unknown) => log.error({ err, accountId, id: message.id }, 'access policy failed'));
   });
-  const offDelivered = deps.bus.on('reply.delivered', ({ accountId, messageIds }) => {
+  const offDelivered = deps.bus.on('reply.delivered', ({ accountId, chatJid, messageIds }) => {
     if (messageIds.length > 0) storeFor(accountId).remember(...messageIds.map(sentKey));
+    history.clearDelivered(accountId, chatJid);
   });
   const offStopping = deps.bus.on('gateway.stopping', () => {
     stopped = true;
@@ -219,8 +221,7 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
       offReceived();
       offDelivered();
       offStopping();
-      detachHistory();
-      await queue;
+      await chats.idle();
       await Promise.all([...dedupe.values()].map((s) => s.flush()));
     },
   };

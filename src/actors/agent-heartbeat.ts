@@ -6,30 +6,19 @@
  * `reply.requested` (source 'heartbeat') to the target — `last`: the chat the agent
  * last answered (tracked from `message.accepted`, else the session's last chat),
  * `whatsapp`: `to`, `none`: nowhere — and the prompt and reply are then appended
- * to the session. A run never overlaps the agent's previous one, and it takes its
- * turn in the session's queue (`queue`, shared with agent dispatch): it never
- * interleaves with a message's run in the same session.
+ * to the session. A run never overlaps the agent's previous one; the agent runner
+ * (src/agents/runner.ts) runs it in the session's turn, so it never interleaves with
+ * a message's run in the same session.
  */
-import { randomUUID } from 'node:crypto';
 import { parseDuration, resolveAgents, type AgentConfig } from '../config/index.js';
 import type { RunningActor } from '../gateway/actor-registry.js';
 import { subLogger } from '../log.js';
 import { heartbeatTarget, isHeartbeatOk, accountForAgent, type HeartbeatChat } from '../agents/heartbeat.js';
-import { createProvider, type AgentProvider } from '../agents/providers/index.js';
 import { mainSessionKey } from '../agents/routing.js';
-import { KeyedQueue } from '../keyed-queue.js';
+import type { AgentRunner, TurnOutcome } from '../agents/runner.js';
+import type { SessionStore } from '../agents/session-store.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
-import { SessionStore, sessionsDirFor } from '../agents/session-store.js';
 import type { ActorDeps } from './deps.js';
-
-export interface AgentHeartbeatOptions {
-  /** The heartbeat's provider (tests inject fakes); default from `heartbeat.model ?? agent.model`. */
-  providerFor?: (agent: AgentConfig) => AgentProvider;
-  env?: NodeJS.ProcessEnv;
-  newRunId?: () => string;
-  /** The per-session run queue, shared with agent dispatch (default: one of its own). */
-  queue?: KeyedQueue;
-}
 
 export type HeartbeatOutcome = 'ok' | 'delivered' | 'no-target' | 'busy' | 'error';
 
@@ -59,14 +48,10 @@ interface AgentTimer {
   runs: number;
 }
 
-export function startAgentHeartbeat(deps: ActorDeps, opts: AgentHeartbeatOptions = {}): AgentHeartbeatActor {
+export function startAgentHeartbeat(deps: ActorDeps, runner: AgentRunner): AgentHeartbeatActor {
   const log = subLogger(deps.logger, 'agent').child({ component: 'heartbeat' });
-  const newRunId = opts.newRunId ?? randomUUID;
-  const queue = opts.queue ?? new KeyedQueue();
-  const providerFor =
-    opts.providerFor ?? ((agent: AgentConfig) => createProvider(agent.heartbeat.model ?? agent.model, { env: opts.env }));
   const lastChat = new Map<string, HeartbeatChat>();
-  const controllers = new Set<AbortController>();
+  const life = new AbortController();
   const timers = new Map<string, AgentTimer>();
   let stopped = false;
 
@@ -94,69 +79,60 @@ export function startAgentHeartbeat(deps: ActorDeps, opts: AgentHeartbeatOptions
     return chatJid ? { accountId: accountForAgent(deps.config, deps.accounts.keys(), agent.id), chatJid } : null;
   }
 
-  interface Turn {
-    runId: string;
-    at: number;
-    sessionKey: string;
-    signal: AbortSignal;
-    done: (outcome: HeartbeatOutcome, extra?: Partial<HeartbeatRun>) => HeartbeatRun;
-  }
+  type Ended = Pick<HeartbeatRun, 'outcome' | 'chatJid'>;
 
   async function execute(t: AgentTimer): Promise<HeartbeatRun> {
     const { agent } = t;
-    const runId = newRunId();
+    const runId = runner.newRunId();
     const at = deps.now();
-    const rlog = log.child({ agentId: agent.id, runId });
-    const controller = new AbortController();
-    controllers.add(controller);
+    const sessionKey = agent.heartbeat.session ?? mainSessionKey(deps.config, agent.id);
+    const prompt = agent.heartbeat.prompt;
     const done = (outcome: HeartbeatOutcome, extra: Partial<HeartbeatRun> = {}): HeartbeatRun => {
       const r: HeartbeatRun = { runId, at, outcome, durationMs: deps.now() - at, ...extra };
       t.lastRun = r;
       t.runs += 1;
-      rlog.info({ outcome, durationMs: r.durationMs, chatJid: r.chatJid, err: r.error }, 'agent heartbeat');
+      log.info({ agentId: agent.id, runId, outcome, durationMs: r.durationMs, chatJid: r.chatJid, err: r.error }, 'agent heartbeat');
       return r;
     };
-    const sessionKey = agent.heartbeat.session ?? mainSessionKey(deps.config, agent.id);
+    const finish = async (text: string, store: SessionStore): Promise<TurnOutcome<Ended>> => {
+      if (stopped) throw new Error('gateway stopping');
+      if (isHeartbeatOk(text)) return { value: { outcome: 'ok' } };
+      const target = heartbeatTarget(deps.config, deps.accounts.keys(), agent, await lastChatOf(agent, store, sessionKey));
+      if (!target) return { value: { outcome: 'no-target' } };
+      return {
+        value: { outcome: 'delivered', chatJid: target.chatJid },
+        append: [
+          { role: 'user', text: prompt, at, sender: 'heartbeat' },
+          { role: 'assistant', text, at: deps.now(), chatJid: target.chatJid },
+        ],
+        reply: {
+          accountId: target.accountId,
+          chatJid: target.chatJid,
+          text,
+          source: 'heartbeat',
+          ...(target.selfChat ? { selfChat: true } : {}),
+        },
+      };
+    };
     try {
-      // the session's turn: a message's run never interleaves with this one
-      return await queue.run(sessionKey, () => turn(agent, { runId, at, sessionKey, signal: controller.signal, done }));
+      const ended = await runner.run<Ended>({
+        runId,
+        origin: 'heartbeat',
+        accountId: accountForAgent(deps.config, deps.accounts.keys(), agent.id),
+        agentId: agent.id,
+        sessionKey,
+        use: 'heartbeat',
+        signal: life.signal,
+        prepare: async (store) => {
+          if (stopped) throw new Error('gateway stopping');
+          return { envelope: { Body: prompt, RawBody: prompt }, history: await store.history(sessionKey) };
+        },
+        finish: (result, store) => finish(result.text.trim(), store),
+      });
+      return done(ended.outcome, ended.chatJid ? { chatJid: ended.chatJid } : {});
     } catch (err) {
       return done('error', { error: err instanceof Error ? err.message : String(err) });
-    } finally {
-      controllers.delete(controller);
     }
-  }
-
-  async function turn(agent: AgentConfig, { runId, at, sessionKey, signal, done }: Turn): Promise<HeartbeatRun> {
-    if (stopped) return done('error', { error: 'gateway stopping' });
-    const store = new SessionStore(sessionsDirFor(deps.config, deps.stateDir, agent.id));
-    const prompt = agent.heartbeat.prompt;
-    const result = await providerFor(agent).run({
-      agentId: agent.id,
-      sessionKey,
-      envelope: { Body: prompt, RawBody: prompt },
-      history: await store.history(sessionKey),
-      signal,
-    });
-    if (stopped) return done('error', { error: 'gateway stopping' });
-    const text = result.text.trim();
-    if (isHeartbeatOk(text)) return done('ok');
-    const target = heartbeatTarget(deps.config, deps.accounts.keys(), agent, await lastChatOf(agent, store, sessionKey));
-    if (!target) return done('no-target');
-    await store.append(
-      sessionKey,
-      { role: 'user', text: prompt, at, sender: 'heartbeat' },
-      { role: 'assistant', text, at: deps.now(), chatJid: target.chatJid },
-    );
-    deps.bus.emit('reply.requested', {
-      accountId: target.accountId,
-      chatJid: target.chatJid,
-      text,
-      source: 'heartbeat',
-      requestId: runId,
-      ...(target.selfChat ? { selfChat: true } : {}),
-    });
-    return done('delivered', { chatJid: target.chatJid });
   }
 
   function run(t: AgentTimer): Promise<HeartbeatRun> {
@@ -210,7 +186,7 @@ export function startAgentHeartbeat(deps: ActorDeps, opts: AgentHeartbeatOptions
         t.timer = null;
         t.nextRunAt = null;
       }
-      for (const c of controllers) c.abort();
+      life.abort();
       await Promise.all([...timers.values()].map((t) => t.running?.catch(() => undefined)));
     },
   };

@@ -1,7 +1,9 @@
 /**
- * The control method `agent` (SPEC §10): its params, its streamed events, and
- * where a run goes (account, agent, session, chat to reply to).
+ * The control method `agent` (SPEC §10): its params, its streamed events, where a
+ * run goes (account, agent, session, chat to reply to), and `runControlAgent`,
+ * which asks the agent runner (runner.ts) for the run.
  */
+import type { Logger } from 'pino';
 import {
   defaultAccountId,
   agentForAccount,
@@ -10,6 +12,7 @@ import {
 } from '../config/index.js';
 import { WagateError } from '../errors.js';
 import { mainSessionKey, sessionKeyFor } from './routing.js';
+import { replyOutcome, type AgentRunner } from './runner.js';
 
 export interface AgentRunParams {
   /** Account whose agent runs and which delivers (default: the default account). */
@@ -71,4 +74,53 @@ export function resolveRunTarget(
   }
   const chat = parseTarget(params.to);
   return { accountId, agentId, ...chat, sessionKey: sessionKeyFor(config, agentId, chat) };
+}
+
+/**
+ * The control method `agent`: validates at once (throws WagateError
+ * WAGATE_ERR_BAD_REQUEST / WAGATE_ERR_UNKNOWN_ACCOUNT), returns
+ * `{ runId, status: 'accepted' }`, then calls `emit` with `{runId, status:'running'}`
+ * when the session's turn comes, `{runId, delta}`… and finally
+ * `{runId, status:'ok'|'error', summary}` (always, once). With `to`, the reply is
+ * delivered to that chat (typing meanwhile) like a message's.
+ */
+export function runControlAgent(
+  runner: AgentRunner,
+  deps: { config: WagateConfig; accounts: ReadonlyMap<string, unknown>; now: () => number; logger: Pick<Logger, 'warn'> },
+  params: AgentRunParams,
+  emit: (event: AgentRunEvent) => void,
+): { runId: string; status: 'accepted' } {
+  const target = resolveRunTarget(deps.config, deps.accounts, params);
+  const runId = runner.newRunId();
+  const send = (event: AgentRunEvent) => {
+    try {
+      emit(event);
+    } catch (err) {
+      deps.logger.warn({ err, runId }, 'agent event listener failed');
+    }
+  };
+  runner
+    .run({
+      runId,
+      origin: 'control',
+      accountId: target.accountId,
+      agentId: target.agentId,
+      sessionKey: target.sessionKey,
+      chat: target.chatJid ? { jid: target.chatJid } : null,
+      typing: true,
+      tools: true,
+      onStart: () => send({ runId, status: 'running' }),
+      onDelta: (delta) => send({ runId, delta }),
+      prepare: async (store) => ({
+        envelope: { Body: params.message, RawBody: params.message },
+        history: await store.history(target.sessionKey),
+        entries: [{ role: 'user', text: params.message, at: deps.now(), sender: 'control' }],
+      }),
+      finish: async (result) => replyOutcome(result, { accountId: target.accountId, chatJid: target.chatJid }, deps.now()),
+    })
+    .then(
+      (result) => send({ runId, status: 'ok', summary: result.text }),
+      (err: unknown) => send({ runId, status: 'error', summary: err instanceof Error ? err.message : String(err) }),
+    );
+  return { runId, status: 'accepted' };
 }

@@ -18,43 +18,41 @@ import type { ProviderRunInput } from './providers/types.js';
 export const WHATSAPP_TOOL = 'whatsapp';
 
 export const ReactParams = z.strictObject({
-  chatJid: z.string().min(1),
-  messageId: z.string().min(1),
-  emoji: z.string().max(32).optional(),
+  chatJid: z.string().min(1).describe('Chat JID (or E.164) the message is in'),
+  messageId: z.string().min(1).describe('WhatsApp id of the message'),
+  emoji: z.string().max(32).optional().describe('One emoji; empty removes the reaction'),
   remove: z.boolean().optional(),
-  participant: z.string().min(1).optional(),
-  fromMe: z.boolean().optional(),
+  participant: z.string().min(1).optional().describe('Groups: JID of the message author'),
+  fromMe: z.boolean().optional().describe('True when the message was sent by this account'),
   accountId: z.string().min(1).optional(),
 });
 export type ReactParams = z.infer<typeof ReactParams>;
 
-export const WhatsappToolArgs = ReactParams.extend({ action: z.literal('react') });
+export const WhatsappToolArgs = z.strictObject({ action: z.enum(['react']), ...ReactParams.shape });
 export type WhatsappToolArgs = z.infer<typeof WhatsappToolArgs>;
 
-/** The JSON schema the `openai` provider declares for the tool. */
-export const WHATSAPP_TOOL_DEFINITION = {
+/** A function tool as the OpenAI chat-completions API declares it. */
+export interface FunctionToolDefinition {
+  type: 'function';
+  function: { name: string; description: string; parameters: Record<string, unknown> };
+}
+
+/** The `openai` provider's declaration of the tool: its parameters are `WhatsappToolArgs` as JSON Schema. */
+export const WHATSAPP_TOOL_DEFINITION: FunctionToolDefinition = {
   type: 'function',
   function: {
     name: WHATSAPP_TOOL,
     description:
       'Act in WhatsApp. action "react": react to a message with an emoji (remove: true or an empty emoji removes the reaction).',
-    parameters: {
-      type: 'object',
-      properties: {
-        action: { type: 'string', enum: ['react'] },
-        chatJid: { type: 'string', description: 'Chat JID (or E.164) the message is in' },
-        messageId: { type: 'string', description: 'WhatsApp id of the message' },
-        emoji: { type: 'string', description: 'One emoji; empty removes the reaction' },
-        remove: { type: 'boolean' },
-        participant: { type: 'string', description: 'Groups: JID of the message author' },
-        fromMe: { type: 'boolean', description: 'True when the message was sent by this account' },
-        accountId: { type: 'string' },
-      },
-      required: ['action', 'chatJid', 'messageId'],
-      additionalProperties: false,
-    },
+    parameters: toolParameters(WhatsappToolArgs),
   },
-} as const;
+};
+
+/** A zod schema as the JSON Schema of function parameters (zod's own export, without `$schema`). */
+function toolParameters(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...parameters } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return parameters;
+}
 
 export interface ToolDeps {
   config: WagateConfig;
@@ -103,7 +101,7 @@ export async function runWhatsappTool(deps: ToolDeps, args: unknown, defaults: {
 /** What a provider gets to call tools during a run. */
 export interface ProviderTools {
   /** OpenAI-style function tool definitions. */
-  definitions: readonly (typeof WHATSAPP_TOOL_DEFINITION)[];
+  definitions: readonly FunctionToolDefinition[];
   /** Runs a call; never throws: failures come back as `{ ok: false, error: {code, message} }`. */
   call(name: string, args: unknown): Promise<unknown>;
   /** A line telling the model where it is (chat and message ids), for tool arguments. */

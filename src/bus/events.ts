@@ -71,14 +71,14 @@ export interface BusEvents {
   'message.received': { accountId: string; message: InboundMessage };
   /**
    * Fires: access policy accepted a message for the agent. Consumers: read-receipt,
-   * ack-reaction (at once), agent-dispatch (runs the agent), history-buffer (clears
-   * the group's buffer after the reply).
+   * ack-reaction (at once), agent-dispatch (asks the agent runner for a run),
+   * agent-heartbeat (remembers the agent's last chat).
    */
   'message.accepted': { accountId: string; message: InboundMessage; route: MessageRoute };
   /**
-   * Fires: a group message that does not activate the agent (no mention, etc.).
-   * Consumers: history-buffer (keeps it as context for the next activation),
-   * read-receipt.
+   * Fires: a group message that does not activate the agent (no mention, etc.);
+   * the access policy has kept it as context for the next activation.
+   * Consumers: read-receipt.
    */
   'message.gated': { accountId: string; message: InboundMessage; reason: string };
   /**
@@ -116,7 +116,10 @@ export interface BusEvents {
      */
     media?: { path?: string; url?: string; caption?: string; gifPlayback?: boolean }[];
   };
-  /** Fires: every chunk of a reply was sent. Consumers: agent-dispatch, control (`send`). */
+  /**
+   * Fires: every chunk of a reply was sent. Consumers: access-policy (remembers our
+   * ids, clears the group's handed-out history), control (`send`).
+   */
   'reply.delivered': { accountId: string; chatJid: string; requestId: string; messageIds: string[]; at: number };
   /** Fires: a reply could not be delivered. Consumers: agent-dispatch, control, logs. */
   'reply.failed': { accountId: string; chatJid: string; requestId: string; error: ErrorInfo; at: number };

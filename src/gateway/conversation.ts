@@ -1,8 +1,9 @@
 /**
  * The conversation loop's actors (ARCHITECTURE.md), started by the supervisor in
- * this order: reply delivery, history buffer, access policy, pairing, read
- * receipts, ack reactions, group metadata, agent dispatch. Also the control
- * methods that enter the loop from outside: `agent` and `send`.
+ * this order: reply delivery, access policy, pairing, read receipts, ack
+ * reactions; then the agent runner (src/agents/runner.ts) and its adapters, agent
+ * dispatch and agent heartbeat. Also the control methods that enter the loop from
+ * outside: `agent` (a runner adapter too), `send` and `react`.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -10,37 +11,33 @@ import { startAccessPolicy } from '../actors/access-policy.js';
 import { startAckReaction } from '../actors/ack-reaction.js';
 import { startAgentDispatch } from '../actors/agent-dispatch.js';
 import { startAgentHeartbeat } from '../actors/agent-heartbeat.js';
-import { KeyedQueue } from '../keyed-queue.js';
 import type { ActorDeps } from '../actors/deps.js';
-import { startGroupMetadata } from '../actors/group-metadata.js';
-import { startHistoryBuffer } from '../actors/history-buffer.js';
 import { startPairing } from '../actors/pairing.js';
 import { startReadReceipt } from '../actors/read-receipt.js';
 import { startReplyDelivery } from '../actors/reply-delivery.js';
-import { GroupHistory } from '../access/group-history.js';
 import type { BusEvents } from '../bus/events.js';
 import { defaultAccountId } from '../config/index.js';
 import { WagateError } from '../errors.js';
 import { toJid } from '../whatsapp/jid.js';
+import { runControlAgent } from '../agents/control-run.js';
+import { createAgentRunner } from '../agents/runner.js';
 import { ReactParams, runWhatsappTool } from '../agents/tools.js';
+import { subLogger } from '../log.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { MethodRegistry } from './methods.js';
 
 export function startConversation(deps: ActorDeps, actors: ActorRegistry, methods: MethodRegistry): void {
   actors.add(startReplyDelivery(deps));
-  const history = new GroupHistory();
-  actors.add(startHistoryBuffer(deps, history));
-  actors.add(startAccessPolicy(deps, { history }));
+  actors.add(startAccessPolicy(deps));
   actors.add(startPairing(deps));
   actors.add(startReadReceipt(deps));
   actors.add(startAckReaction(deps));
-  const groups = startGroupMetadata(deps);
-  actors.add(groups);
-  // One run at a time per session, whether a message or a heartbeat started it.
-  const sessions = new KeyedQueue();
-  const dispatch = startAgentDispatch(deps, { groupSubject: (acc, jid) => groups.subject(acc, jid), queue: sessions });
-  actors.add(dispatch);
-  actors.add(startAgentHeartbeat(deps, { queue: sessions }));
+  // One run at a time per session, whether a message, a heartbeat or the control method asked.
+  const runner = createAgentRunner(deps);
+  actors.add(runner);
+  actors.add(startAgentDispatch(deps, runner));
+  actors.add(startAgentHeartbeat(deps, runner));
+  const agentLog = subLogger(deps.logger, 'agent');
 
   methods.register('agent', {
     description: 'Run the agent on a message: answers {runId, status:"accepted"}, streams `agent` events, ends with {runId, status, summary}.',
@@ -50,7 +47,7 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
       agentId: z.string().min(1).optional(),
       to: z.string().min(1).optional(),
     }),
-    handler: (params, ctx) => dispatch.runAgent(params, (ev) => ctx.emit('agent', ev)),
+    handler: (params, ctx) => runControlAgent(runner, { ...deps, logger: agentLog }, params, (ev) => ctx.emit('agent', ev)),
   });
 
   methods.register('send', {

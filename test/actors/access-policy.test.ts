@@ -187,3 +187,38 @@ describe('access policy: offline catch-up (web.catchUpMinutes 30)', () => {
     expect(h.of('message.accepted')).toHaveLength(1);
   });
 });
+
+describe('access policy: one queue per account and chat', () => {
+  it('a chat waiting on the pairing store holds up only itself; its own messages keep their order', async () => {
+    const h = harness({ dmPolicy: 'pairing' });
+    let release: (ok: boolean) => void = () => undefined;
+    const slow = new Promise<boolean>((r) => (release = r));
+    h.start(startAccessPolicy(h.deps, { pairing: { isApproved: async (sender) => (sender === ALICE ? slow : true) } }));
+    const [a1, a2] = [dm(ALICE, 'a1'), dm(ALICE, 'a2')];
+    h.bus.emit('message.received', { accountId: 'default', message: a1 });
+    h.bus.emit('message.received', { accountId: 'default', message: a2 });
+    h.bus.emit('message.received', { accountId: 'default', message: dm(BOB, 'b1') }); // bus.idle() would wait for Alice
+    // Bob's chat went through while Alice's first message still waits
+    await expect.poll(() => h.of('message.accepted').map((a) => a.message.text)).toEqual(['b1']);
+    release(true);
+    await h.bus.idle();
+    expect(h.of('message.accepted').map((a) => a.message.text)).toEqual(['b1', 'a1', 'a2']);
+  });
+
+  it('the same chat on two accounts is two queues', async () => {
+    const h = harness({ dmPolicy: 'pairing', accounts: { default: {}, work: {} } });
+    let release: (ok: boolean) => void = () => undefined;
+    const slow = new Promise<boolean>((r) => (release = r));
+    let calls = 0;
+    h.start(startAccessPolicy(h.deps, { pairing: { isApproved: async () => (++calls === 1 ? slow : true) } }));
+    h.bus.emit('message.received', { accountId: 'default', message: dm(ALICE, 'first') });
+    h.bus.emit('message.received', { accountId: 'work', message: dm(ALICE, 'other account', { accountId: 'work' }) });
+    await expect.poll(() => h.of('message.accepted').map((a) => a.message.text)).toEqual(['other account']);
+    release(true);
+    await h.bus.idle();
+    expect(h.of('message.accepted').map((a) => [a.accountId, a.message.text])).toEqual([
+      ['work', 'other account'],
+      ['default', 'first'],
+    ]);
+  });
+});

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startAgentDispatch, type AgentDispatchOptions } from '../../src/actors/agent-dispatch.js';
-import type { AgentRunEvent } from '../../src/agents/control-run.js';
+import { runControlAgent, type AgentRunEvent, type AgentRunParams } from '../../src/agents/control-run.js';
+import { createAgentRunner, type AgentRunnerOptions } from '../../src/agents/runner.js';
 import type { AgentProvider, ProviderResult, ProviderRunInput } from '../../src/agents/providers/types.js';
 import { SessionStore, sessionsDirFor } from '../../src/agents/session-store.js';
 import type { MessageRoute } from '../../src/bus/events.js';
@@ -37,15 +38,21 @@ const accept = (h: Harness, message: InboundMessage, r: MessageRoute) =>
   h.bus.emit('message.accepted', { accountId: 'default', message, route: r });
 const until = (cond: () => boolean) => expect.poll(cond, { timeout: 5000, interval: 5 }).toBe(true);
 
-function setup(whatsapp: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, opts: AgentDispatchOptions = {}) {
+function setup(
+  whatsapp: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+  opts: AgentDispatchOptions = {},
+  runnerOpts: AgentRunnerOptions = {},
+) {
   const h = harness(whatsapp, extra);
   const provider = new ScriptedProvider();
   let n = 0;
-  const actor = h.start(
-    startAgentDispatch(h.deps, { providerFor: () => provider, newRunId: () => `run-${++n}`, timeZone: 'UTC', ...opts }),
-  );
+  const runner = h.start(createAgentRunner(h.deps, { providerFor: () => provider, newRunId: () => `run-${++n}`, ...runnerOpts }));
+  const actor = h.start(startAgentDispatch(h.deps, runner, { timeZone: 'UTC', ...opts }));
   const store = new SessionStore(sessionsDirFor(h.deps.config, h.deps.stateDir, 'main'));
-  return { h, provider, actor, store };
+  /** The control method `agent` through the same runner. */
+  const control = (params: AgentRunParams, emit: (e: AgentRunEvent) => void) => runControlAgent(runner, h.deps, params, emit);
+  return { h, provider, actor, runner, store, control };
 }
 
 afterEach(() => {
@@ -54,7 +61,7 @@ afterEach(() => {
 
 describe('agent dispatch', () => {
   it('runs the agent for an accepted DM: typing, one reply.requested, session turns', async () => {
-    const { h, provider, actor, store } = setup();
+    const { h, provider, actor, runner, store } = setup();
     provider.auto = () => ({ text: '  pong \n' });
     const msg = dm(ALICE, 'ping');
     accept(h, msg, route(MAIN));
@@ -73,7 +80,8 @@ describe('agent dispatch', () => {
       ['assistant', 'pong'],
     ]);
     expect(entries[0]).toMatchObject({ messageId: msg.id, chatJid: msg.chatJid, sender: `Someone (${ALICE})` });
-    expect(actor.summary()).toMatchObject({ inFlight: 0, queued: 0, runs: { started: 1, ok: 1, failed: 0 }, lastRun: { runId: 'run-1', status: 'ok' } });
+    expect(runner.summary()).toMatchObject({ inFlight: 0, queued: 0, runs: { started: 1, ok: 1, failed: 0 }, lastRun: { runId: 'run-1', origin: 'message', status: 'ok' } });
+    expect(actor.summary()).toMatchObject({ messages: 1, running: 0 });
   });
 
   it('gives the provider the envelope (header + text) and the session so far', async () => {
@@ -95,7 +103,7 @@ describe('agent dispatch', () => {
   });
 
   it('runs one at a time per session, in arrival order; other sessions are not blocked', async () => {
-    const { h, provider, actor } = setup();
+    const { h, provider, actor, runner } = setup();
     const a1 = dm(ALICE, 'a1');
     const a2 = dm(ALICE, 'a2');
     const group = gm(BOB, 'g1');
@@ -107,7 +115,7 @@ describe('agent dispatch', () => {
     // not defined; within Alice's session a1 comes before a2.
     const call = (body: string) => provider.calls.find((c) => c.input.envelope.RawBody === body)!;
     expect(provider.calls.map((c) => c.input.envelope.RawBody).sort()).toEqual(['a1', 'g1']);
-    expect(actor.summary()).toMatchObject({ inFlight: 2, queued: 1 });
+    expect(runner.summary()).toMatchObject({ inFlight: 2, queued: 1 });
 
     call('g1').resolve({ text: 'group reply' });
     await until(() => h.of('reply.requested').length === 1);
@@ -122,7 +130,7 @@ describe('agent dispatch', () => {
   });
 
   it('a provider error sends nothing; the next message still runs', async () => {
-    const { h, provider, actor, store } = setup();
+    const { h, provider, actor, runner, store } = setup();
     provider.auto = () => new Error('exited with code 3: boom');
     const msg = dm(ALICE, 'hi');
     accept(h, msg, route(MAIN));
@@ -130,7 +138,7 @@ describe('agent dispatch', () => {
     expect(h.of('reply.requested')).toEqual([]);
     expect(h.conn.sent).toEqual([]);
     expect(h.conn.presence.at(-1)).toEqual({ chatJid: msg.chatJid, state: 'paused' });
-    expect(actor.summary()).toMatchObject({ runs: { failed: 1 }, lastRun: { status: 'error', error: 'exited with code 3: boom' } });
+    expect(runner.summary()).toMatchObject({ runs: { failed: 1 }, lastRun: { status: 'error', error: 'exited with code 3: boom' } });
     expect((await store.read(MAIN)).map((e) => e.role)).toEqual(['user']);
 
     provider.auto = () => ({ text: 'back' });
@@ -166,7 +174,7 @@ describe('agent dispatch', () => {
 
   it('refreshes composing while a long run works', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    const { h, provider, actor } = setup({}, {}, { typingRefreshMs: 10_000 });
+    const { h, provider, actor } = setup({}, {}, {}, { typingRefreshMs: 10_000 });
     accept(h, dm(ALICE, 'slow'), route(MAIN));
     await until(() => provider.calls.length === 1);
     vi.advanceTimersByTime(25_000);
@@ -178,7 +186,7 @@ describe('agent dispatch', () => {
   });
 
   it('a chat with queued messages keeps composing between its runs: one composing, one paused after the last answer', async () => {
-    const { h, provider, actor } = setup();
+    const { h, provider, actor, runner } = setup();
     const [a1, a2, a3] = [dm(ALICE, 'a1'), dm(ALICE, 'a2'), dm(ALICE, 'a3')];
     const b1 = dm(BOB, 'b1');
     accept(h, a1, route(MAIN));
@@ -195,7 +203,7 @@ describe('agent dispatch', () => {
     expect(h.of('reply.requested').map((r) => r.text)).toEqual(['r0', 'r1', 'r2', 'r3']);
     expect(states(a1.chatJid)).toEqual(['composing', 'paused']);
     expect(states(b1.chatJid)).toEqual(['composing', 'paused']);
-    expect(actor.summary()).toMatchObject({ typingChats: 0 });
+    expect(runner.summary()).toMatchObject({ typingChats: 0 });
   });
 
   it('typing stops when the last queued run of a chat fails', async () => {
@@ -270,17 +278,20 @@ describe('agent dispatch', () => {
     expect((await store.read(key)).map((e) => e.messageId ?? e.role)).toEqual([already.id, earlier.id, current.id, 'assistant']);
   });
 
-  it('groups: the subject from the lookup names the chat', async () => {
-    const { h, provider, actor } = setup({}, {}, { groupSubject: async () => 'Team chat' });
+  it('groups: the subject from the group metadata names the chat', async () => {
+    const { h, provider, actor } = setup();
+    h.conn.groups[GROUP] = { jid: GROUP, subject: 'Team chat', participants: [] };
     provider.auto = (input) => ({ text: input.envelope.Body });
     accept(h, gm(ALICE, 'hi'), route(`agent:main:whatsapp:group:${GROUP}`));
     await actor.idle();
     expect(h.of('reply.requested')[0]!.text).toMatch(/^\[WhatsApp Team chat /);
+    expect(actor.summary()).toMatchObject({ groups: { groups: 1, fetches: 1 } });
   });
 
   it('the default provider is the agent model (echo)', async () => {
     const h = harness();
-    const actor = h.start(startAgentDispatch(h.deps, { newRunId: () => 'r', timeZone: 'UTC' }));
+    const runner = h.start(createAgentRunner(h.deps, { newRunId: () => 'r' }));
+    const actor = h.start(startAgentDispatch(h.deps, runner, { timeZone: 'UTC' }));
     accept(h, dm(ALICE, 'hello there'), route(MAIN));
     await actor.idle();
     expect(h.of('reply.requested').map((r) => r.text)).toEqual(['echo: hello there']);
@@ -317,16 +328,16 @@ describe('runAgent (control method "agent")', () => {
   };
 
   it('answers accepted at once, streams status and deltas, ends with ok + summary', async () => {
-    const { h, provider, actor, store } = setup();
+    const { h, provider, runner, store, control } = setup();
     provider.auto = (input) => {
       input.onDelta?.('Hel');
       input.onDelta?.('lo');
       return { text: 'Hello' };
     };
     const { events, emit } = collect();
-    expect(actor.runAgent({ message: 'hi there' }, emit)).toEqual({ runId: 'run-1', status: 'accepted' });
+    expect(control({ message: 'hi there' }, emit)).toEqual({ runId: 'run-1', status: 'accepted' });
     expect(events).toEqual([]);
-    await actor.idle();
+    await runner.idle();
     expect(events).toEqual([
       { runId: 'run-1', status: 'running' },
       { runId: 'run-1', delta: 'Hel' },
@@ -339,11 +350,11 @@ describe('runAgent (control method "agent")', () => {
   });
 
   it('with `to`, runs in that chat session and delivers the reply there', async () => {
-    const { h, provider, actor } = setup({}, { session: { scope: 'per-sender' } });
+    const { h, provider, runner, control } = setup({}, { session: { scope: 'per-sender' } });
     provider.auto = (input) => ({ text: `${input.sessionKey}` });
     const { events, emit } = collect();
-    actor.runAgent({ message: 'remind', to: ALICE }, emit);
-    await actor.idle();
+    control({ message: 'remind', to: ALICE }, emit);
+    await runner.idle();
     expect(h.of('reply.requested')).toEqual([
       { accountId: 'default', chatJid: '15551230001@s.whatsapp.net', text: `agent:main:whatsapp:dm:${ALICE}`, source: 'agent', requestId: 'run-1' },
     ]);
@@ -351,11 +362,11 @@ describe('runAgent (control method "agent")', () => {
   });
 
   it('a failing run ends with status error and the reason', async () => {
-    const { h, provider, actor } = setup();
+    const { h, provider, runner, control } = setup();
     provider.auto = () => new Error('HTTP 401 from http://x: bad key');
     const { events, emit } = collect();
-    actor.runAgent({ message: 'x', to: ALICE }, emit);
-    await actor.idle();
+    control({ message: 'x', to: ALICE }, emit);
+    await runner.idle();
     expect(events.at(-1)).toEqual({ runId: 'run-1', status: 'error', summary: 'HTTP 401 from http://x: bad key' });
     expect(h.of('reply.requested')).toEqual([]);
   });
@@ -366,8 +377,8 @@ describe('runAgent (control method "agent")', () => {
     [{ message: 'x', to: 'not a number' }, 'WAGATE_ERR_BAD_REQUEST'],
     [{ message: 'x', accountId: 'ghost' }, 'WAGATE_ERR_UNKNOWN_ACCOUNT'],
   ])('rejects bad params at once: %j', (params, code) => {
-    const { actor } = setup();
-    expect(() => actor.runAgent(params, () => undefined)).toThrow(expect.objectContaining({ code }));
+    const { control } = setup();
+    expect(() => control(params, () => undefined)).toThrow(expect.objectContaining({ code }));
   });
 });
 

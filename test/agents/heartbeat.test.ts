@@ -3,7 +3,7 @@ import { startAgentDispatch } from '../../src/actors/agent-dispatch.js';
 import { startAgentHeartbeat, type AgentHeartbeatActor } from '../../src/actors/agent-heartbeat.js';
 import { isHeartbeatOk } from '../../src/agents/heartbeat.js';
 import type { AgentProvider, ProviderResult, ProviderRunInput } from '../../src/agents/providers/types.js';
-import { KeyedQueue } from '../../src/keyed-queue.js';
+import { createAgentRunner, type AgentRunner } from '../../src/agents/runner.js';
 import { SessionStore, sessionsDirFor } from '../../src/agents/session-store.js';
 import { HEARTBEAT_PROMPT } from '../../src/config/index.js';
 import { ALICE, dm, harness, type Harness } from '../access/harness.js';
@@ -22,7 +22,7 @@ class FakeProvider implements AgentProvider {
   }
 }
 
-let actors: AgentHeartbeatActor[] = [];
+let actors: (AgentHeartbeatActor | AgentRunner)[] = [];
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -36,8 +36,9 @@ function setup(heartbeat: Record<string, unknown>, list?: unknown[]) {
   const h = harness({}, { agents: { defaults: { heartbeat }, ...(list ? { list } : {}) } });
   const provider = new FakeProvider();
   let n = 0;
-  const actor = startAgentHeartbeat(h.deps, { providerFor: () => provider, newRunId: () => `hb-${++n}` });
-  actors.push(actor);
+  const runner = createAgentRunner(h.deps, { providerFor: () => provider, newRunId: () => `hb-${++n}` });
+  const actor = startAgentHeartbeat(h.deps, runner);
+  actors.push(actor, runner);
   return { h, provider, actor };
 }
 
@@ -182,10 +183,9 @@ describe('agent heartbeat', () => {
     expect(provider.inputs).toHaveLength(1);
   });
 
-  it('takes its turn in the session queue shared with agent dispatch: never interleaves with a message run', async () => {
+  it('takes its turn in the session queue of the runner shared with agent dispatch: never interleaves with a message run', async () => {
     vi.useRealTimers();
     const h = harness({ dmPolicy: 'open', allowFrom: ['*'] }, { agents: { defaults: { heartbeat: { every: '1h', target: 'last' } } } });
-    const queue = new KeyedQueue();
     let releaseDm: (r: ProviderResult) => void = () => undefined;
     const dmInputs: ProviderRunInput[] = [];
     const dmProvider: AgentProvider = {
@@ -195,11 +195,12 @@ describe('agent heartbeat', () => {
         return new Promise((r) => (releaseDm = r));
       },
     };
-    const dispatch = startAgentDispatch(h.deps, { providerFor: () => dmProvider, queue, timeZone: 'UTC' });
     const hb = new FakeProvider();
     hb.reply = { text: 'Reminder: stretch' };
-    const actor = startAgentHeartbeat(h.deps, { providerFor: () => hb, queue, newRunId: () => 'hb-1' });
-    actors.push(actor);
+    const runner = createAgentRunner(h.deps, { providerFor: (_agent, use) => (use === 'heartbeat' ? hb : dmProvider) });
+    const dispatch = startAgentDispatch(h.deps, runner, { timeZone: 'UTC' });
+    const actor = startAgentHeartbeat(h.deps, runner);
+    actors.push(actor, runner);
     try {
       accept(h, dm(ALICE, 'question'));
       await vi.waitFor(() => expect(dmInputs).toHaveLength(1));

@@ -21,7 +21,7 @@ const TEXT =
   ': comment\n\nevent: message\ndata: {"a":"ü😀"}\n\ndata: line1\r\ndata: line2\r\n\r\nid: 7\ndata:[DONE]\n\n';
 const EXPECTED = ['{"a":"ü😀"}', 'line1\nline2', '[DONE]'];
 
-describe('readSse', () => {
+describe('readSse (our use of eventsource-parser on a fetch body)', () => {
   it('yields data payloads; comments and other fields ignored; CRLF and multi-line data', async () => {
     expect(await collect([new TextEncoder().encode(TEXT)])).toEqual(EXPECTED);
   });
@@ -39,5 +39,38 @@ describe('readSse', () => {
         expect(await collect(parts)).toEqual(EXPECTED);
       }),
     );
+  });
+
+  it('a consumer that stops early cancels the body (the connection is not left open)', async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('data: one\n\ndata: two\n\n'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    for await (const d of readSse(body)) {
+      expect(d).toBe('one');
+      break;
+    }
+    expect(cancelled).toBe(true);
+  });
+
+  it('a body that errors rejects the reader (the provider then reports the broken stream)', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('data: one\n\n'));
+        controller.error(new Error('socket hang up'));
+      },
+    });
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const d of readSse(body)) seen.push(d);
+      })(),
+    ).rejects.toThrow('socket hang up');
+    expect(seen).toEqual([]);
   });
 });

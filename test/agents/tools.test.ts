@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openAiProvider } from '../../src/agents/providers/openai.js';
 import { commandReply } from '../../src/agents/tools-command.js';
 import { mergeToolCallDeltas, MAX_TOOL_ROUNDS, type ToolCall } from '../../src/agents/tools-openai.js';
-import { runWhatsappTool, whatsappTools, type ProviderTools, type RunInputWithTools } from '../../src/agents/tools.js';
+import {
+  runWhatsappTool,
+  WHATSAPP_TOOL_DEFINITION,
+  whatsappTools,
+  type ProviderTools,
+  type RunInputWithTools,
+} from '../../src/agents/tools.js';
 import { silentLogger } from '../../src/log.js';
 import { harness } from '../access/harness.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
@@ -56,6 +62,31 @@ describe('runWhatsappTool react', () => {
       error: { message: expect.stringContaining('No active WhatsApp listener') },
     });
     expect(await tools.call('shell', {})).toMatchObject({ ok: false, error: { code: 'WAGATE_ERR_BAD_REQUEST' } });
+  });
+});
+
+describe('the declared tool (openai)', () => {
+  it('its parameters are the validator\'s own JSON Schema (zod toJSONSchema): fields, required, closed, described', () => {
+    const { function: fn, type } = WHATSAPP_TOOL_DEFINITION;
+    expect(type).toBe('function');
+    expect(fn.name).toBe('whatsapp');
+    const params = fn.parameters as { type: string; properties: Record<string, { type: string; enum?: string[]; description?: string }>; required: string[]; additionalProperties: boolean };
+    expect(params).not.toHaveProperty('$schema');
+    expect(params.type).toBe('object');
+    expect(params.additionalProperties).toBe(false);
+    expect(params.required).toEqual(['action', 'chatJid', 'messageId']);
+    expect(Object.fromEntries(Object.entries(params.properties).map(([k, v]) => [k, v.type]))).toEqual({
+      action: 'string',
+      chatJid: 'string',
+      messageId: 'string',
+      emoji: 'string',
+      remove: 'boolean',
+      participant: 'string',
+      fromMe: 'boolean',
+      accountId: 'string',
+    });
+    expect(params.properties.action?.enum).toEqual(['react']);
+    for (const k of ['chatJid', 'messageId', 'emoji', 'participant', 'fromMe']) expect(params.properties[k]?.description).toBeTruthy();
   });
 });
 

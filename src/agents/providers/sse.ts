@@ -1,31 +1,24 @@
 /**
- * Server-sent events reader: yields the `data:` payload of each event (multi-line
- * data joined with "\n"); comments and other fields are ignored.
+ * Server-sent events from a fetch body, parsed by `eventsource-parser`: yields
+ * the `data` of each event (multi-line data joined with "\n"); comments and
+ * other fields are ignored. A final event the server did not end with a blank
+ * line is still yielded (some OpenAI-compatible servers close right after it).
  */
+import { createParser } from 'eventsource-parser';
+
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const ready: string[] = [];
+  const parser = createParser({ onEvent: (event) => void ready.push(event.data) });
   const decoder = new TextDecoder();
-  let buf = '';
-  let data: string[] = [];
   const reader = body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      buf += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        if (line === '') {
-          if (data.length) yield data.join('\n');
-          data = [];
-        } else if (line.startsWith('data:')) {
-          data.push(line.slice(5).replace(/^ /, ''));
-        }
-      }
+      // at the end, a blank line dispatches an event left open
+      parser.feed(done ? `${decoder.decode()}\n\n` : decoder.decode(value, { stream: true }));
+      yield* ready.splice(0);
       if (done) break;
     }
-    if (buf.startsWith('data:')) data.push(buf.slice(5).replace(/^ /, ''));
-    if (data.length) yield data.join('\n');
   } finally {
     reader.releaseLock();
     await body.cancel().catch(() => undefined);

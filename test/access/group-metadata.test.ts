@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { startGroupMetadata } from '../../src/actors/group-metadata.js';
-import { GROUP, harness } from '../access/harness.js';
+import { GroupMetadataCache } from '../../src/access/group-metadata.js';
+import { GROUP, harness, type Harness } from './harness.js';
 
 const MIN = 60_000;
+
+/** The cache as agent dispatch wires it: over the account's live connection, the harness clock. */
+const cacheOver = (h: Harness) =>
+  new GroupMetadataCache({ fetch: async (accountId, groupJid) => h.deps.connection(accountId).groupMetadata(groupJid), now: h.deps.now });
 
 describe('group metadata cache', () => {
   it('caches the subject for 5 minutes, then asks again', async () => {
@@ -14,7 +18,7 @@ describe('group metadata cache', () => {
       calls += 1;
       return orig(jid);
     };
-    const gmActor = h.start(startGroupMetadata(h.deps));
+    const gmActor = cacheOver(h);
     expect(await gmActor.subject('default', GROUP)).toBe('Family');
     h.conn.groups[GROUP] = { jid: GROUP, subject: 'Renamed', participants: [] };
     h.clock.now += 5 * MIN - 1;
@@ -32,7 +36,7 @@ describe('group metadata cache', () => {
       calls += 1;
       throw new Error('item-not-found');
     };
-    const a = h.start(startGroupMetadata(h.deps));
+    const a = cacheOver(h);
     expect(await a.get('default', GROUP)).toBeNull();
     expect(await a.subject('default', GROUP)).toBeNull();
     expect(calls).toBe(1);
@@ -50,7 +54,7 @@ describe('group metadata cache', () => {
       calls += 1;
       return { jid, subject: 'S', participants: [] };
     };
-    const a = h.start(startGroupMetadata(h.deps));
+    const a = cacheOver(h);
     await Promise.all([a.subject('default', GROUP), a.subject('default', GROUP)]);
     expect(calls).toBe(1);
     await a.subject('work', GROUP);

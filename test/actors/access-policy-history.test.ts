@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
-import { startHistoryBuffer } from '../../src/actors/history-buffer.js';
 import { GroupHistory } from '../../src/access/group-history.js';
 import { ALICE, BOB, GROUP, T0, gm, harness, type Harness } from '../access/harness.js';
 
@@ -59,19 +58,27 @@ describe('history injection', () => {
     expect(texts(h)).toEqual([['here']]);
   });
 
-  it('a shared GroupHistory lets a separate history-buffer actor feed the policy; stop detaches', async () => {
+  it('is kept by the access policy itself (no other actor); stop detaches', async () => {
     const h = harness({ groupPolicy: 'open' });
-    const history = new GroupHistory();
-    const buf = startHistoryBuffer(h.deps, history);
-    const pol = startAccessPolicy(h.deps, { history });
+    const pol = startAccessPolicy(h.deps);
     await h.receive(gm(ALICE, 'ctx'));
     await h.receive(gm(ALICE, 'go', mention));
     expect(texts(h)).toEqual([['ctx']]);
-    expect(buf.summary()).toEqual({ groups: 1, messages: 1 });
+    expect(pol.summary()).toMatchObject({ history: { groups: 1, messages: 1 } });
     await pol.stop();
-    buf.stop();
     expect(h.bus.listenerCount('message.gated')).toBe(1); // only the harness recorder
     expect(h.bus.listenerCount('message.received')).toBe(0);
+    expect(h.bus.listenerCount('reply.delivered')).toBe(0);
+  });
+
+  it('is kept per account: one account\'s reply does not clear another\'s group history', async () => {
+    const h = harness({ groupPolicy: 'open', accounts: { default: {}, work: {} } });
+    h.start(startAccessPolicy(h.deps));
+    await h.receive(gm(ALICE, 'mine'));
+    await h.receive(gm(ALICE, 'theirs', { accountId: 'work' }));
+    h.bus.emit('reply.delivered', { accountId: 'work', chatJid: GROUP, requestId: 'r', messageIds: [], at: T0 });
+    await h.receive(gm(ALICE, 'go', mention));
+    expect(texts(h)).toEqual([['mine']]);
   });
 });
 

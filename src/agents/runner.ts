@@ -1,0 +1,272 @@
+/**
+ * The agent runner (SPEC §6, §9, §10): the one place an agent run happens,
+ * whoever asks for it — a message (actors/agent-dispatch.ts), a heartbeat
+ * (actors/agent-heartbeat.ts) or the control method `agent` (control-run.ts).
+ *
+ * It owns what those runs share: one run at a time per session key, in arrival
+ * order (a heartbeat never interleaves with a message's run in the same
+ * session); the session stores; the providers (one per agent and model use,
+ * created on first use); the typing indicator across a chat's queued runs; the
+ * `whatsapp` tool; and abort on stop.
+ *
+ * A run, inside its session's turn: `prepare` gives the envelope, the history and
+ * the entries to append first → the provider answers (typing meanwhile) →
+ * `finish` decides what is appended and whether a `reply.requested` goes out
+ * (requestId = runId). A caller's `signal` ends its runs: the one in flight is
+ * aborted and queued ones fail with "gateway stopping" without reaching the provider.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
+import type { BusEvents } from '../bus/events.js';
+import { agentForAccount, resolveAgents, type AccountConfig, type AgentConfig, type WagateConfig } from '../config/index.js';
+import { KeyedQueue } from '../keyed-queue.js';
+import { subLogger } from '../log.js';
+import type { Connection } from '../ports/transport.js';
+import { createProvider, type AgentProvider, type ProviderResult } from './providers/index.js';
+import type { EnvelopeLike } from './providers/types.js';
+import { SessionStore, sessionsDirFor, type SessionEntry } from './session-store.js';
+import { whatsappTools, type RunInputWithTools } from './tools.js';
+import { ChatTyping, startTyping } from './typing.js';
+
+/** Which model a run uses: the agent's, or its heartbeat's (`heartbeat.model`, else the agent's). */
+export type ModelUse = 'reply' | 'heartbeat';
+
+/** Who asked for a run (summaries and logs). */
+export type RunOrigin = 'message' | 'control' | 'heartbeat';
+
+export interface AgentRunnerDeps {
+  bus: Bus;
+  config: WagateConfig;
+  accounts: ReadonlyMap<string, AccountConfig>;
+  stateDir: string;
+  logger: Logger;
+  now: () => number;
+  connection(accountId: string): Connection;
+}
+
+export interface AgentRunnerOptions {
+  /** The provider of an agent for a use (tests inject fakes); default from the config's model. */
+  providerFor?: (agent: AgentConfig, use: ModelUse) => AgentProvider;
+  /** Environment for providers (`apiKeyEnv`, child processes); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  newRunId?: () => string;
+  typingRefreshMs?: number;
+}
+
+/** What the provider is given, and the session entries appended before it runs. */
+export interface TurnInput {
+  envelope: EnvelopeLike;
+  history: SessionEntry[];
+  entries?: SessionEntry[];
+}
+
+/** What a run ends with: its value, entries appended after the answer, a reply to deliver. */
+export interface TurnOutcome<T> {
+  value: T;
+  append?: SessionEntry[];
+  reply?: Omit<BusEvents['reply.requested'], 'requestId'>;
+}
+
+export interface RunRequest<T> {
+  runId: string;
+  origin: RunOrigin;
+  accountId: string;
+  agentId: string;
+  sessionKey: string;
+  use?: ModelUse;
+  /** The chat the run answers: typing shows there while it works (with `typing`), tools get it as context. */
+  chat?: { jid: string; messageId?: string } | null;
+  typing?: boolean;
+  /** Offer the `whatsapp` tool (SPEC §8). */
+  tools?: boolean;
+  /** The caller's lifetime: once aborted, its runs stop. */
+  signal?: AbortSignal;
+  /** The run's turn came (before `prepare`, also when it then fails because its caller stopped). */
+  onStart?: () => void;
+  onDelta?: (delta: string) => void;
+  prepare(store: SessionStore): Promise<TurnInput>;
+  finish(result: ProviderResult, store: SessionStore): Promise<TurnOutcome<T>>;
+}
+
+export interface LastRun {
+  runId: string;
+  origin: RunOrigin;
+  agentId: string;
+  sessionKey: string;
+  status: 'ok' | 'error';
+  startedAt: number;
+  durationMs: number;
+  error?: string;
+}
+
+export interface AgentRunner {
+  readonly name: 'agent-runner';
+  newRunId(): string;
+  /** Queues the run in its session; resolves with `finish`'s value, rejects with the run's error. */
+  run<T>(request: RunRequest<T>): Promise<T>;
+  /** The agent an id names (else the account's agent). */
+  agent(agentId: string, accountId: string): AgentConfig;
+  /** Resolves when every run queued so far has finished. */
+  idle(): Promise<void>;
+  summary(): {
+    inFlight: number;
+    queued: number;
+    sessionsBusy: string[];
+    typingChats: number;
+    runs: { started: number; ok: number; failed: number };
+    lastRun: LastRun | null;
+  };
+  /** Aborts every run, waits for the queue, stops typing. */
+  stop(): Promise<void>;
+}
+
+/** The usual end of a reply run: a non-empty answer is appended and, with a chat, delivered there. */
+export function replyOutcome(
+  result: ProviderResult,
+  target: { accountId: string; chatJid: string | null; selfChat?: boolean },
+  now: number,
+): TurnOutcome<ProviderResult> {
+  const text = result.text.trim();
+  const media = result.media?.length ? result.media : undefined;
+  if (!text && !media) return { value: { ...result, text } };
+  const { chatJid } = target;
+  return {
+    value: { ...result, text },
+    append: [{ role: 'assistant', text, at: now, ...(chatJid ? { chatJid } : {}) }],
+    ...(chatJid
+      ? {
+          reply: {
+            accountId: target.accountId,
+            chatJid,
+            text,
+            source: 'agent' as const,
+            ...(target.selfChat ? { selfChat: true } : {}),
+            ...(media ? { media } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+const stoppingError = () => new Error('gateway stopping');
+
+export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOptions = {}): AgentRunner {
+  const log = subLogger(deps.logger, 'agent');
+  const queue = new KeyedQueue();
+  const stores = new Map<string, SessionStore>();
+  const providers = new Map<string, AgentProvider>();
+  const life = new AbortController();
+  const counts = { started: 0, ok: 0, failed: 0 };
+  let lastRun: LastRun | null = null;
+  const providerFor =
+    opts.providerFor ??
+    ((agent: AgentConfig, use: ModelUse) =>
+      createProvider(use === 'heartbeat' ? (agent.heartbeat.model ?? agent.model) : agent.model, { env: opts.env }));
+  const typing = new ChatTyping((accountId, chatJid) =>
+    startTyping(() => deps.connection(accountId), chatJid, log.child({ accountId }), opts.typingRefreshMs),
+  );
+
+  const agentById = (agentId: string, accountId: string): AgentConfig =>
+    resolveAgents(deps.config).find((a) => a.id === agentId) ?? agentForAccount(deps.config, accountId);
+  const storeFor = (agentId: string): SessionStore => {
+    let s = stores.get(agentId);
+    if (!s) stores.set(agentId, (s = new SessionStore(sessionsDirFor(deps.config, deps.stateDir, agentId))));
+    return s;
+  };
+  const cachedProvider = (agent: AgentConfig, use: ModelUse): AgentProvider => {
+    const key = `${agent.id}\u0000${use}`;
+    let p = providers.get(key);
+    if (!p) providers.set(key, (p = providerFor(agent, use)));
+    return p;
+  };
+
+  async function execute<T>(req: RunRequest<T>, turnTyping: { start(): void; done(): void } | null): Promise<T> {
+    const signals = req.signal ? [life.signal, req.signal] : [life.signal];
+    const stopped = () => signals.some((s) => s.aborted);
+    req.onStart?.();
+    if (stopped()) {
+      turnTyping?.done();
+      throw stoppingError();
+    }
+    const startedAt = deps.now();
+    counts.started += 1;
+    const rlog = log.child({ accountId: req.accountId, runId: req.runId, sessionKey: req.sessionKey, origin: req.origin });
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    for (const s of signals) s.addEventListener('abort', abort, { once: true });
+    try {
+      const agent = agentById(req.agentId, req.accountId);
+      const store = storeFor(agent.id);
+      const turn = await req.prepare(store);
+      if (turn.entries?.length) await store.append(req.sessionKey, ...turn.entries);
+      turnTyping?.start();
+      const chatJid = req.chat?.jid ?? null;
+      const input: RunInputWithTools = {
+        agentId: agent.id,
+        sessionKey: req.sessionKey,
+        envelope: turn.envelope,
+        history: turn.history,
+        signal: controller.signal,
+        ...(req.onDelta ? { onDelta: req.onDelta } : {}),
+        ...(req.tools
+          ? { tools: whatsappTools(deps, { accountId: req.accountId, chatJid, messageId: req.chat?.messageId, logger: rlog }) }
+          : {}),
+      };
+      const result = await cachedProvider(agent, req.use ?? 'reply').run(input);
+      // composing stays on while more of this chat's runs wait their turn
+      turnTyping?.done();
+      if (stopped()) throw stoppingError();
+      const outcome = await req.finish(result, store);
+      if (outcome.append?.length) await store.append(req.sessionKey, ...outcome.append);
+      if (outcome.reply) deps.bus.emit('reply.requested', { ...outcome.reply, requestId: req.runId });
+      counts.ok += 1;
+      lastRun = { runId: req.runId, origin: req.origin, agentId: agent.id, sessionKey: req.sessionKey, status: 'ok', startedAt, durationMs: deps.now() - startedAt };
+      rlog.info({ agentId: agent.id, durationMs: lastRun.durationMs, replyChars: result.text.trim().length }, 'agent run finished');
+      return outcome.value;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      counts.failed += 1;
+      lastRun = {
+        runId: req.runId,
+        origin: req.origin,
+        agentId: req.agentId,
+        sessionKey: req.sessionKey,
+        status: 'error',
+        startedAt,
+        durationMs: deps.now() - startedAt,
+        error: message,
+      };
+      rlog.warn({ err: message }, 'agent run failed; nothing sent');
+      throw err;
+    } finally {
+      turnTyping?.done();
+      for (const s of signals) s.removeEventListener('abort', abort);
+    }
+  }
+
+  return {
+    name: 'agent-runner',
+    newRunId: opts.newRunId ?? randomUUID,
+    agent: agentById,
+    run(req) {
+      // the typing turn is taken now, so a chat with queued runs keeps composing between them
+      const turnTyping = req.typing && req.chat ? typing.turn(req.accountId, req.chat.jid) : null;
+      return queue.run(req.sessionKey, () => execute(req, turnTyping));
+    },
+    idle: () => queue.idle(),
+    summary: () => ({
+      inFlight: queue.running,
+      queued: queue.queued,
+      sessionsBusy: queue.keys(),
+      typingChats: typing.active,
+      runs: { ...counts },
+      lastRun,
+    }),
+    stop: async () => {
+      life.abort();
+      await queue.idle();
+      typing.stopAll();
+    },
+  };
+}
