@@ -21,7 +21,7 @@ import { GroupHistory } from '../access/group-history.js';
 import type { BusEvents } from '../bus/events.js';
 import { defaultAccountId } from '../config/index.js';
 import { WagateError } from '../errors.js';
-import { toJid } from '../whatsapp/jid.js';
+import { badChatMessage, toChatJid } from '../whatsapp/address.js';
 import { ReactParams, runWhatsappTool } from '../agents/tools.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { MethodRegistry } from './methods.js';
@@ -72,8 +72,8 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
     handler: async ({ to, text = '', accountId, media, gifPlayback }) => {
       const account = accountId ?? defaultAccountId(deps.config);
       if (!deps.accounts.has(account)) throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No account "${account}" in the config.`);
-      const chatJid = toJid(to);
-      if (!chatJid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `"${to}" is not an E.164 number (+15551234567) or a WhatsApp JID.`);
+      const chatJid = toChatJid(to);
+      if (!chatJid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', badChatMessage(to));
       deps.connection(account); // fail at once when not connected
       const requestId = randomUUID();
       const result = new Promise<BusEvents['reply.delivered']>((resolve, reject) => {
