@@ -12,6 +12,7 @@ import { ConnectionHistory, recordConnectionHistory } from '../gateway/connectio
 import type { ControlClient } from '../gateway/control-client.js';
 import { startLogin, waitForLink, type LoginStart, type WaitOptions } from '../gateway/login.js';
 import type { Logger } from 'pino';
+import { subLogger } from '../log.js';
 import type { AccountTransport, LinkedIdentity } from '../ports/transport.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
 import { connectGateway, openLogger, type CliContext } from './context.js';
@@ -117,7 +118,7 @@ async function linkInProcess(ctx: CliContext, accountId: string, transport: Acco
     accountId,
     transport,
     bus,
-    logger: logger.child({ subsystem: 'whatsapp', accountId }),
+    logger: subLogger(logger, 'whatsapp', accountId),
     heartbeatSeconds: ctx.config.web.heartbeatSeconds,
     reconnect: ctx.config.web.reconnect,
   });

@@ -21,6 +21,7 @@ import { WagateError } from '../errors.js';
 import { MethodRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
+import { startWebReconnect } from '../actors/web-reconnect.js';
 
 export interface GatewayOptions {
   config: WagateConfig;
@@ -61,6 +62,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const methods = new MethodRegistry();
   const web = opts.config.web;
 
+  subLogger(opts.logger, 'config').info(
+    { file: opts.configPath, accounts: configured.map((a) => ({ accountId: a.accountId, enabled: a.enabled })) },
+    'config loaded',
+  );
   if (!web.enabled) log.warn('web.enabled is false: starting without any WhatsApp connection');
   for (const acc of configured) {
     if (!acc.enabled || !web.enabled) continue;
@@ -118,6 +123,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   try {
     actors.add(startWebHeartbeat({ bus, accounts, logger: opts.logger, intervalMs: web.heartbeatSeconds * 1000, now }));
+    actors.add(startWebReconnect({ bus, logger: opts.logger }));
     recordConnectionHistory(bus, history);
     const byId = new Map(configured.map((a) => [a.accountId, a]));
     const runtime = (id: string) => {
