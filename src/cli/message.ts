@@ -105,7 +105,7 @@ export async function runMessageSend(ctx: CliContext, opts: SendOptions): Promis
   if (opts.dryRun) return dryRun(ctx, opts, chatJid);
   const client = await connectGateway(ctx);
   try {
-    const res = await client.request<{ accountId: string; to: string; messageIds: string[] }>('send', {
+    const res = await client.request('send', {
       to: opts.to,
       ...(opts.message ? { text: opts.message } : {}),
       ...(opts.account ? { accountId: opts.account } : {}),

@@ -18,7 +18,7 @@ import { ConnectionHistory, recordConnectionHistory } from './connection-history
 import { catchUpStart } from '../access/catch-up.js';
 import { startConversation } from './conversation.js';
 import { WagateError } from '../errors.js';
-import { MethodRegistry } from './methods.js';
+import { createControlRegistry, type ControlRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
 import { startWebReconnect } from '../actors/web-reconnect.js';
@@ -47,7 +47,7 @@ export interface Gateway {
   /** Every configured account, enabled or not. */
   readonly configured: readonly AccountConfig[];
   readonly actors: ActorRegistry;
-  readonly methods: MethodRegistry;
+  readonly methods: ControlRegistry;
   readonly startedAt: number;
   stop(reason?: string): Promise<void>;
 }
@@ -59,7 +59,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const configured = resolveAccounts(opts.config, { env: opts.env });
   const accounts = new Map<string, AccountRuntime>();
   const actors = new ActorRegistry();
-  const methods = new MethodRegistry();
+  const methods = createControlRegistry();
   const web = opts.config.web;
 
   subLogger(opts.logger, 'config').info(
