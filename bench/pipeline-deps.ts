@@ -12,7 +12,7 @@ import { createBus, type Bus } from '../src/bus/bus.js';
 import { resolveAccounts, validateConfig } from '../src/config/index.js';
 import { ActorRegistry } from '../src/gateway/actor-registry.js';
 import { startConversation } from '../src/gateway/conversation.js';
-import { MethodRegistry } from '../src/gateway/methods.js';
+import { createControlRegistry } from '../src/gateway/methods.js';
 import { silentLogger } from '../src/log.js';
 import type { InboundMessage } from '../src/ports/inbound.js';
 import type { LinkedIdentity } from '../src/ports/transport.js';
@@ -58,7 +58,7 @@ export async function openPipeline(): Promise<Pipeline> {
     catchUpStart: () => started - 60_000,
   };
   const actors = new ActorRegistry();
-  startConversation(deps, actors, new MethodRegistry());
+  startConversation(deps, actors, createControlRegistry());
   let seq = 0;
   const base = (from: string, text: string): InboundMessage => {
     seq += 1;

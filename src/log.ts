@@ -17,19 +17,28 @@ import { fallbackLogDir, openLogFile, resolveLogDir } from './log-dir.js';
 
 export type { Logger } from 'pino';
 
-export type Subsystem =
-  | 'gateway'
-  | 'config'
-  | 'control'
-  | 'pairing'
-  | 'agent'
-  | 'bus'
-  | 'whatsapp'
-  | 'whatsapp/inbound'
-  | 'whatsapp/outbound'
-  | 'web-heartbeat'
-  | 'web-reconnect'
-  | 'cli';
+/**
+ * The log subsystems, as data: every line carries one as `subsystem` (and
+ * `accountId` when it is about an account). The README's log table lists exactly
+ * these, and each one is written somewhere in src/ (test/log.test.ts checks both).
+ */
+export const SUBSYSTEMS = {
+  gateway: 'the supervisor: start, stop, accounts started',
+  config: 'the config file the gateway started with',
+  control: 'the control port: clients, failed auths, bad frames',
+  bus: 'a bus handler that threw or rejected',
+  pairing: 'pairing codes issued and refused',
+  agent: 'agent runs, providers, typing, heartbeats',
+  whatsapp: "an account's connection: state changes, creds, group metadata",
+  'whatsapp/baileys': "Baileys' own log lines (warn and above)",
+  'whatsapp/signal': "libsignal's console output (session dumps at debug, without key material)",
+  'whatsapp/inbound': 'each inbound message: accepted, gated, dropped and why',
+  'whatsapp/outbound': 'replies, read receipts and ack reactions sent or failed',
+  'web-heartbeat': 'every web.heartbeatSeconds per connected account: uptime, attempts, messages handled',
+  'web-reconnect': 'a connection lost, the delay before the next attempt, each attempt, giving up',
+} as const;
+
+export type Subsystem = keyof typeof SUBSYSTEMS;
 
 /** `YYYY-MM-DD` in local time. */
 export function localDate(t: number): string {

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createRootLogger, dailyLogPath, subLogger } from '../src/log.js';
+import { createRootLogger, dailyLogPath, subLogger, SUBSYSTEMS } from '../src/log.js';
+import { ROOT } from './helpers/cli.js';
+import { literalsOf, sourceFiles } from './helpers/source-scan.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -158,5 +160,36 @@ describe('the log directory (SPEC §1; README "Security → The log directory")'
     root.logger.info('x');
     root.close();
     expect(fs.readFileSync(secret, 'utf8')).toBe('keep\n');
+  });
+});
+
+describe('log subsystems (SUBSYSTEMS in src/log.ts) against the docs and the code', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  /** The README's `| subsystem | what it logs |` table: name → description. */
+  const table = new Map(
+    readme
+      .slice(readme.indexOf('| subsystem | what it logs |'))
+      .split('\n')
+      .slice(2)
+      .map((l) => /^\| `([^`]+)` \| (.+) \|$/.exec(l))
+      .filter((m, i, all) => m !== null && all.slice(0, i).every((x) => x !== null))
+      .map((m) => [m![1]!, m![2]!] as const),
+  );
+  const written = literalsOf(sourceFiles(), { fn: 'subLogger', index: 1, property: 'subsystem' });
+
+  it('the README table lists exactly the subsystems, each with its description', () => {
+    expect(Object.fromEntries(table)).toEqual(SUBSYSTEMS);
+  });
+
+  it('every subsystem the README or `wagate logs` help names exists', () => {
+    const named = new Set([...readme.matchAll(/--subsystem ([a-z][a-z/-]+)/g)].map((m) => m[1]!));
+    // `--subsystem whatsapp/inbound` (or `web-reconnect`, `web-heartbeat`, …)
+    for (const m of readme.matchAll(/--subsystem [a-z/-]+` \(or ([^)]*)\)/g)) for (const n of m[1]!.matchAll(/`([a-z][a-z/-]*)`/g)) named.add(n[1]!);
+    expect(named.size).toBeGreaterThan(3);
+    for (const n of named) expect(Object.keys(SUBSYSTEMS), n).toContain(n);
+  });
+
+  it('every subsystem is written somewhere in src/, and src/ writes no other', () => {
+    expect([...written].sort()).toEqual(Object.keys(SUBSYSTEMS).sort());
   });
 });

@@ -8,7 +8,6 @@ import type { LinkedIdentity } from '../ports/transport.js';
 import { isOwner, parseActivationCommand } from './activation-command.js';
 import type { Activation } from './activation-store.js';
 import { effectiveActivation, groupAccess, wasMentioned } from './group-policy.js';
-import { selfAddresses } from './identity-match.js';
 
 export type GroupDecision =
   | { kind: 'drop'; reason: string; markRead: boolean }
@@ -38,7 +37,7 @@ export function decideGroup({ account, message, identity, stored, patterns }: Gr
 
   const activation = effectiveActivation(stored, access.requireMention);
   const mentioned = wasMentioned(message, {
-    self: selfAddresses(identity),
+    self: identity,
     patterns,
     ignoreJids: account.selfChatMode,
   });

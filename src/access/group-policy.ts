@@ -15,7 +15,8 @@
 import type { AccountConfig } from '../config/index.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import type { Activation } from './activation-store.js';
-import { isSelfAddress, listAllows } from './identity-match.js';
+import { isSelf, type SelfIdentity } from '../whatsapp/address.js';
+import { listAllows } from './identity-match.js';
 
 export type GroupAccess = { ok: true; requireMention: boolean } | { ok: false; reason: string };
 
@@ -36,8 +37,8 @@ export function effectiveActivation(stored: Activation | undefined, requireMenti
 }
 
 export interface MentionContext {
-  /** The linked account's addresses (`selfAddresses(identity)`). */
-  self: Set<string>;
+  /** The linked account (null before the first link). */
+  self: SelfIdentity | null;
   patterns: readonly RegExp[];
   /** Personal-number mode: mention JIDs and replies do not count. */
   ignoreJids: boolean;
@@ -46,8 +47,8 @@ export interface MentionContext {
 /** The linked number was @mentioned, replied to, or a mention pattern matched. */
 export function wasMentioned(msg: Pick<InboundMessage, 'mentions' | 'quoted' | 'text'>, ctx: MentionContext): boolean {
   if (!ctx.ignoreJids) {
-    if (msg.mentions.some((j) => isSelfAddress(j, ctx.self))) return true;
-    if (msg.quoted && (isSelfAddress(msg.quoted.senderJid, ctx.self) || isSelfAddress(msg.quoted.senderE164, ctx.self))) {
+    if (msg.mentions.some((j) => isSelf(j, ctx.self))) return true;
+    if (msg.quoted && (isSelf(msg.quoted.senderJid, ctx.self) || isSelf(msg.quoted.senderE164, ctx.self))) {
       return true;
     }
   }

@@ -21,7 +21,7 @@ import { decideDm } from '../pairing/dm-policy.js';
 import { createPairingStore, type PairingStore } from '../pairing/store.js';
 import type { RunningActor } from '../gateway/actor-registry.js';
 import type { InboundMessage } from '../ports/inbound.js';
-import { isBroadcastJid } from '../whatsapp/jid.js';
+import { isBroadcastJid } from '../whatsapp/address.js';
 import { subLogger } from '../log.js';
 import { activationConfirmation } from '../access/activation-command.js';
 import { configCommandFor, runConfigCommand, type ConfigCommand } from '../access/config-command.js';

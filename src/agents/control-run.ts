@@ -11,6 +11,7 @@ import {
   type WagateConfig,
 } from '../config/index.js';
 import { WagateError } from '../errors.js';
+import { badChatMessage, parseChat } from '../whatsapp/address.js';
 import { mainSessionKey, sessionKeyFor } from './routing.js';
 import { replyOutcome, type AgentRunner } from './runner.js';
 
@@ -42,19 +43,11 @@ export interface AgentRunTarget {
 
 const bad = (message: string) => new WagateError('WAGATE_ERR_BAD_REQUEST', message);
 
-/** `+15551234567` / `15551234567@s.whatsapp.net` / `…@g.us` / `…@lid` → chat JID and chat id. */
+/** `+15551234567` / `15551234567@s.whatsapp.net` / `…@g.us` / `…@lid` → chat JID and chat id (src/whatsapp/address.ts rules). */
 export function parseTarget(to: string): { chatJid: string; chatId: string; chatType: 'direct' | 'group' } {
-  const t = to.trim();
-  if (/^\+?\d{6,20}$/.test(t)) {
-    const digits = t.replace(/^\+/, '');
-    return { chatJid: `${digits}@s.whatsapp.net`, chatId: `+${digits}`, chatType: 'direct' };
-  }
-  const m = /^([^@:\s]+)(?::\d+)?@(s\.whatsapp\.net|g\.us|lid)$/.exec(t);
-  if (!m) throw bad(`"to" must be an E.164 number or a WhatsApp JID, got "${to}"`);
-  const [, user, server] = m as unknown as [string, string, string];
-  if (server === 'g.us') return { chatJid: `${user}@g.us`, chatId: `${user}@g.us`, chatType: 'group' };
-  if (server === 'lid') return { chatJid: `${user}@lid`, chatId: `${user}@lid`, chatType: 'direct' };
-  return { chatJid: `${user}@s.whatsapp.net`, chatId: `+${user}`, chatType: 'direct' };
+  const chat = parseChat(to);
+  if (!chat) throw bad(`"to": ${badChatMessage(to)}`);
+  return { chatJid: chat.jid, chatId: chat.chatId, chatType: chat.chatType };
 }
 
 /** Validate params (WAGATE_ERR_BAD_REQUEST / WAGATE_ERR_UNKNOWN_ACCOUNT) and resolve the run's target. */

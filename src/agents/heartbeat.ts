@@ -3,7 +3,7 @@
  * heartbeat reply goes.
  */
 import { agentForAccount, defaultAccountId, type AgentConfig, type WagateConfig } from '../config/index.js';
-import { toJid } from '../whatsapp/jid.js';
+import { toChatJid } from '../whatsapp/address.js';
 
 export const HEARTBEAT_OK = 'HEARTBEAT_OK';
 
@@ -42,7 +42,7 @@ export function heartbeatTarget(
   const hb = agent.heartbeat;
   if (hb.target === 'none') return null;
   if (hb.target === 'whatsapp') {
-    const chatJid = hb.to ? toJid(hb.to) : null;
+    const chatJid = hb.to ? toChatJid(hb.to) : null;
     return chatJid ? { accountId: accountForAgent(config, accountIds, agent.id), chatJid } : null;
   }
   return last;

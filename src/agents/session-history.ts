@@ -5,6 +5,7 @@
  * - `userTurns`: at most this many user turns, plus the assistant replies after the
  *   first of them (undefined = no limit, 0 = nothing).
  */
+import { normalizeSender } from '../whatsapp/address.js';
 import type { SessionEntry } from './session-entry.js';
 
 export interface HistoryOptions {
@@ -44,10 +45,11 @@ export function dmHistoryLimitFor(
   account: { dmHistoryLimit: number | undefined; dms: Record<string, { historyLimit?: number | undefined }> },
   chatId: string,
 ): number | undefined {
-  const digits = chatId.replace(/^\+/, '');
-  for (const key of [chatId, digits, `+${digits}`]) {
-    const limit = account.dms[key]?.historyLimit;
-    if (limit !== undefined) return limit;
+  const exact = account.dms[chatId]?.historyLimit;
+  if (exact !== undefined) return exact;
+  const want = normalizeSender(chatId);
+  for (const [key, entry] of Object.entries(account.dms)) {
+    if (entry.historyLimit !== undefined && normalizeSender(key) === want) return entry.historyLimit;
   }
   return account.dmHistoryLimit;
 }

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { defaultAccountId, type AccountConfig, type WagateConfig } from '../config/index.js';
 import { WagateError, toErrorInfo } from '../errors.js';
 import type { Connection } from '../ports/transport.js';
-import { toJid } from '../whatsapp/jid.js';
+import { badChatMessage, toChatJid } from '../whatsapp/address.js';
 import type { ProviderRunInput } from './providers/types.js';
 
 export const WHATSAPP_TOOL = 'whatsapp';
@@ -88,8 +88,8 @@ export async function runWhatsappTool(deps: ToolDeps, args: unknown, defaults: {
       `Reactions are disabled for account "${accountId}" (channels.whatsapp.actions.reactions is false).`,
     );
   }
-  const chatJid = toJid(a.chatJid);
-  if (!chatJid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `whatsapp tool: "${a.chatJid}" is not a JID or E.164 number.`);
+  const chatJid = toChatJid(a.chatJid);
+  if (!chatJid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `whatsapp tool: ${badChatMessage(a.chatJid)}`);
   const emoji = a.remove ? '' : (a.emoji ?? '');
   await deps.connection(accountId).react(
     { chatJid, id: a.messageId, fromMe: a.fromMe ?? false, ...(a.participant ? { participant: a.participant } : {}) },

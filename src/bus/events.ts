@@ -4,6 +4,9 @@
  * `accountId` (gateway-wide events carry `accountId: null`).
  *
  * Add an event here first, then emit it; nothing else declares bus events.
+ * Who emits and who handles each event is data (`BUS_CATALOGUE` below), and
+ * test/bus/catalogue.test.ts scans src/ for `.emit('…')` / `.on('…')` calls and
+ * fails when the two drift apart.
  */
 import type { ErrorInfo } from '../errors.js';
 import type { InboundMessage } from '../ports/inbound.js';
@@ -15,8 +18,7 @@ export type AccountStateName = AccountStateValue;
 export interface BusEvents {
   /**
    * Fires: the account machine entered a new state (including the initial one).
-   * Consumers: control server (`account` event to clients), supervisor (status),
-   * debug dump history.
+   * The supervisor forwards it to control clients as the `account` event.
    */
   'account.state.changed': {
     accountId: string;
@@ -29,20 +31,18 @@ export interface BusEvents {
     at: number;
   };
   /**
-   * Fires: WhatsApp handed out a (new) QR reference while linking.
-   * Consumers: supervisor (broadcast as the `login.qr` event to every control client).
+   * Fires: WhatsApp handed out a (new) QR reference while linking. The supervisor
+   * broadcasts it as the `login.qr` event to every control client.
    */
   'account.qr.updated': { accountId: string; qr: string; count: number; at: number };
   /**
    * Fires: a connection opened and the account is now usable (after the first link
-   * too). Consumers: supervisor (`login.wait` completes), logs.
+   * too); `login.wait` completes on it.
    */
   'account.connected': { accountId: string; identity: LinkedIdentity; at: number };
   /**
-   * Fires: a connection ended, for any reason (the machine decides what follows):
-   * WhatsApp's close `code`, or (`code: null`) a stall of our watchdog or a local
-   * failure to open, which carries its `error` (code, message with the fix, cause).
-   * Consumers: logs (`web-reconnect`), connection history.
+   * Fires: a connection closed, for any reason (the machine decides what follows;
+   * the `web-reconnect` log follows its state changes).
    */
   'account.disconnected': {
     accountId: string;
@@ -53,8 +53,8 @@ export interface BusEvents {
     at: number;
   };
   /**
-   * Fires: once per `web.heartbeatSeconds` for each connected account.
-   * Consumers: logs (`web-heartbeat`), health snapshot.
+   * Fires: once per `web.heartbeatSeconds` for each connected account (beside its
+   * `web-heartbeat` log line).
    */
   'account.heartbeat': {
     accountId: string;
@@ -66,38 +66,32 @@ export interface BusEvents {
   };
   /**
    * Fires: a chat message arrived on an account and was normalized (live or
-   * offline catch-up). Consumers: access-policy (decides what happens next).
+   * offline catch-up); the access policy decides what happens next.
    */
   'message.received': { accountId: string; message: InboundMessage };
   /**
-   * Fires: access policy accepted a message for the agent. Consumers: read-receipt,
-   * ack-reaction (at once), agent-dispatch (asks the agent runner for a run),
-   * agent-heartbeat (remembers the agent's last chat).
+   * Fires: access policy accepted a message for the agent: read receipt and ack
+   * reaction at once, then the agent runs.
    */
   'message.accepted': { accountId: string; message: InboundMessage; route: MessageRoute };
   /**
    * Fires: a group message that does not activate the agent (no mention, etc.);
-   * the access policy has kept it as context for the next activation.
-   * Consumers: read-receipt.
+   * kept as context for the next activation (the access policy's group history).
    */
   'message.gated': { accountId: string; message: InboundMessage; reason: string };
   /**
    * Fires: a message that is handled no further (policy, duplicate, too old…).
-   * `markRead` says whether read receipts still apply. Consumers: logs, read-receipt.
+   * `markRead` says whether read receipts still apply.
    */
   'message.dropped': { accountId: string; message: InboundMessage; reason: string; markRead: boolean };
   /**
-   * Fires: an unknown sender wrote under dmPolicy "pairing". Consumers: pairing
-   * (issues a code and asks for the reply).
+   * Fires: an unknown sender wrote under dmPolicy "pairing"; the pairing actor
+   * issues a code and asks for the reply.
    */
   'pairing.needed': { accountId: string; message: InboundMessage; sender: string };
   /**
-   * Fires: a sender was approved (CLI or control). Consumers: access-policy (cache).
-   */
-  'pairing.approved': { accountId: null; channel: 'whatsapp'; sender: string; at: number };
-  /**
-   * Fires: something wants text (and/or media) delivered to a chat. Consumers:
-   * reply-delivery (chunks, prefixes, sends, retries transient failures).
+   * Fires: something wants text (and/or media) delivered to a chat; reply delivery
+   * chunks, prefixes, sends and retries transient failures.
    */
   'reply.requested': {
     accountId: string;
@@ -116,26 +110,66 @@ export interface BusEvents {
      */
     media?: { path?: string; url?: string; caption?: string; gifPlayback?: boolean }[];
   };
-  /**
-   * Fires: every chunk of a reply was sent. Consumers: access-policy (remembers our
-   * ids, clears the group's handed-out history), control (`send`).
-   */
+  /** Fires: every chunk of a reply was sent. */
   'reply.delivered': { accountId: string; chatJid: string; requestId: string; messageIds: string[]; at: number };
-  /** Fires: a reply could not be delivered. Consumers: agent-dispatch, control, logs. */
+  /** Fires: a reply could not be delivered (logged by reply delivery). */
   'reply.failed': { accountId: string; chatJid: string; requestId: string; error: ErrorInfo; at: number };
   /**
    * Fires: the gateway finished starting (all actors up, control server listening).
-   * Consumers: tests, the sandbox.
+   * Handled by no module of src/ (tests wait on it).
    */
   'gateway.started': { accountId: null; port: number; at: number };
   /**
-   * Fires: shutdown began (signal or `stop()`); actors should stop taking work.
-   * Consumers: every actor.
+   * Fires: shutdown began (signal or `stop()`); actors with work in flight stop
+   * taking more.
    */
   'gateway.stopping': { accountId: null; reason: string; at: number };
 }
 
 export type BusEventName = keyof BusEvents;
+
+/** Who emits an event and who handles it: modules under src/, without `.ts`. */
+export interface BusEventContract {
+  producers: readonly string[];
+  consumers: readonly string[];
+}
+
+/**
+ * The catalogue as data. A module is listed when it calls `bus.emit(name, …)` /
+ * `bus.on(name, …)` itself; test/bus/catalogue.test.ts holds this table to the code.
+ */
+export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } = {
+  'account.state.changed': {
+    producers: ['gateway/account-runtime'],
+    consumers: ['actors/web-reconnect', 'gateway/connection-history', 'gateway/login', 'gateway/supervisor'],
+  },
+  'account.qr.updated': { producers: ['gateway/account-runtime'], consumers: ['gateway/login', 'gateway/supervisor'] },
+  'account.connected': { producers: ['gateway/account-runtime'], consumers: ['gateway/connection-history', 'gateway/login'] },
+  'account.disconnected': { producers: ['gateway/account-runtime'], consumers: ['gateway/connection-history'] },
+  'account.heartbeat': { producers: ['actors/web-heartbeat'], consumers: ['gateway/connection-history'] },
+  'message.received': { producers: ['gateway/account-runtime'], consumers: ['actors/access-policy', 'actors/web-heartbeat'] },
+  'message.accepted': {
+    producers: ['actors/access-policy'],
+    consumers: ['actors/ack-reaction', 'actors/agent-dispatch', 'actors/agent-heartbeat', 'actors/read-receipt'],
+  },
+  'message.gated': { producers: ['actors/access-policy'], consumers: ['access/group-history', 'actors/read-receipt'] },
+  'message.dropped': { producers: ['actors/access-policy'], consumers: ['actors/read-receipt'] },
+  'pairing.needed': { producers: ['actors/access-policy'], consumers: ['actors/pairing'] },
+  'reply.requested': {
+    producers: ['actors/access-policy', 'actors/agent-dispatch', 'actors/agent-heartbeat', 'actors/pairing', 'gateway/conversation'],
+    consumers: ['actors/reply-delivery'],
+  },
+  'reply.delivered': {
+    producers: ['actors/reply-delivery'],
+    consumers: ['access/group-history', 'actors/access-policy', 'gateway/conversation'],
+  },
+  'reply.failed': { producers: ['actors/reply-delivery'], consumers: ['gateway/conversation'] },
+  'gateway.started': { producers: ['gateway/supervisor'], consumers: [] },
+  'gateway.stopping': {
+    producers: ['gateway/supervisor'],
+    consumers: ['actors/access-policy', 'actors/agent-dispatch', 'actors/agent-heartbeat'],
+  },
+};
 
 /** Where an accepted message goes (SPEC §6). */
 export interface MessageRoute {

@@ -73,7 +73,7 @@ export function registerChannelsCommands(program: Command, deps: CommandDeps): v
         try {
           const client = await connectGateway(ctx);
           try {
-            const res = await client.request<{ accounts: AccountStatus[] }>('status', { accountId: opts.account, probe: opts.probe });
+            const res = await client.request('status', { accountId: opts.account, probe: opts.probe });
             accounts = res.accounts;
           } finally {
             client.close();

@@ -3,17 +3,12 @@
  * transitions, and each actor's summary, from the running gateway.
  */
 import type { Command } from 'commander';
-import type { AccountDump } from '../gateway/core-methods.js';
+import type { ControlResults } from '../gateway/control-methods.js';
 import { connectGateway, loadContext } from './context.js';
 import { printJson } from './io.js';
 import { action, type CommandDeps } from './command.js';
 
-interface DumpPayload {
-  at: number;
-  uptimeMs: number;
-  accounts: AccountDump[];
-  actors: Record<string, unknown>;
-}
+type DumpPayload = ControlResults['debug.dump'];
 
 export function registerDebugCommands(program: Command, deps: CommandDeps): void {
   const debug = program.command('debug').description('inspect the running gateway');
@@ -28,7 +23,7 @@ export function registerDebugCommands(program: Command, deps: CommandDeps): void
         const client = await connectGateway(ctx);
         let dump: DumpPayload;
         try {
-          dump = await client.request<DumpPayload>('debug.dump', { accountId: opts.account });
+          dump = await client.request('debug.dump', { accountId: opts.account });
         } finally {
           client.close();
         }

@@ -65,7 +65,7 @@ export async function probeGateway(config: WagateConfig, stateDir: string, timeo
     const token = config.gateway.auth.token ?? readTokenFile(stateDir);
     const client = await connectControl({ url, token, timeoutMs, clientName: 'wagate-doctor' });
     try {
-      const res = await client.request<{ accounts: AccountStatus[] }>('status', {});
+      const res = await client.request('status', {});
       return { result: { id, status: 'ok', message: `gateway reachable at ${url}` }, accounts: res.accounts };
     } finally {
       client.close();

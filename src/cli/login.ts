@@ -10,8 +10,9 @@ import { isWagateError, WagateError } from '../errors.js';
 import { AccountRuntime } from '../gateway/account-runtime.js';
 import { ConnectionHistory, recordConnectionHistory } from '../gateway/connection-history.js';
 import type { ControlClient } from '../gateway/control-client.js';
-import { startLogin, waitForLink, type LoginStart, type WaitOptions } from '../gateway/login.js';
+import { startLogin, waitForLink, type WaitOptions } from '../gateway/login.js';
 import type { Logger } from 'pino';
+import { subLogger } from '../log.js';
 import type { AccountTransport, LinkedIdentity } from '../ports/transport.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
 import { connectGateway, openLogger, type CliContext } from './context.js';
@@ -79,9 +80,9 @@ async function loginViaGateway(
       const p = f.payload as { accountId?: string; qr?: string; count?: number };
       if (f.event === 'login.qr' && p.accountId === accountId && p.qr) onQr(p.qr, p.count ?? 1);
     });
-    const start = await client.request<LoginStart>('login.start', { accountId });
+    const start = await client.request('login.start', { accountId });
     if (start.status === 'already-linked' && start.identity) return { identity: start.identity, already: true };
-    const res = await client.request<{ identity: LinkedIdentity }>('login.wait', { accountId, timeoutMs });
+    const res = await client.request('login.wait', { accountId, timeoutMs });
     return { identity: res.identity, already: start.status === 'already-linked' };
   } finally {
     client.close();
@@ -117,7 +118,7 @@ async function linkInProcess(ctx: CliContext, accountId: string, transport: Acco
     accountId,
     transport,
     bus,
-    logger: logger.child({ subsystem: 'whatsapp', accountId }),
+    logger: subLogger(logger, 'whatsapp', accountId),
     heartbeatSeconds: ctx.config.web.heartbeatSeconds,
     reconnect: ctx.config.web.reconnect,
   });
@@ -140,7 +141,7 @@ export async function runLogout(ctx: CliContext, opts: { account?: string; json?
   let removed: string[];
   if (client) {
     try {
-      removed = (await client.request<{ removed: string[] }>('logout', { accountId: acc.accountId })).removed;
+      removed = (await client.request('logout', { accountId: acc.accountId })).removed;
     } finally {
       client.close();
     }

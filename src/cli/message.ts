@@ -12,7 +12,7 @@ import { WagateError } from '../errors.js';
 import { ownerMediaAccess } from '../media/access.js';
 import { planSend, type SendPlan } from '../media/plan.js';
 import { mediaOptions } from '../media/prepare.js';
-import { toJid } from '../whatsapp/jid.js';
+import { badChatMessage, toChatJid } from '../whatsapp/address.js';
 import { connectGateway, loadContext, type CliContext } from './context.js';
 import { printJson } from './io.js';
 import { action, type CommandDeps } from './command.js';
@@ -92,14 +92,20 @@ async function dryRun(ctx: CliContext, opts: SendOptions, chatJid: string): Prom
   return 0;
 }
 
+/** `--to` → the chat JID (src/whatsapp/address.ts, the rule the control `send` and `agent` methods use too). */
+export function sendTarget(to: string): string {
+  const chatJid = toChatJid(to);
+  if (!chatJid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', badChatMessage(to));
+  return chatJid;
+}
+
 export async function runMessageSend(ctx: CliContext, opts: SendOptions): Promise<number> {
-  const chatJid = toJid(opts.to);
-  if (!chatJid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `"${opts.to}" is not an E.164 number (+15551234567) or a WhatsApp JID.`);
+  const chatJid = sendTarget(opts.to);
   if (!opts.message?.trim() && !opts.media?.length) throw new WagateError('WAGATE_ERR_BAD_REQUEST', 'Nothing to send: give -m <text>, --media <path|url>, or both.');
   if (opts.dryRun) return dryRun(ctx, opts, chatJid);
   const client = await connectGateway(ctx);
   try {
-    const res = await client.request<{ accountId: string; to: string; messageIds: string[] }>('send', {
+    const res = await client.request('send', {
       to: opts.to,
       ...(opts.message ? { text: opts.message } : {}),
       ...(opts.account ? { accountId: opts.account } : {}),

@@ -6,11 +6,15 @@
  */
 import WebSocket from 'ws';
 import { WagateError, type ErrorCode } from '../errors.js';
+import type { ControlMethod, ControlParams, ControlResults } from './control-methods.js';
 import type { EventFrame, HelloOk, ServerFrame } from './protocol.js';
 
 export interface ControlClient {
   readonly hello: HelloOk;
-  request<T = unknown>(method: string, params?: unknown): Promise<T>;
+  /** Call a control method: name, params and answer typed by control-methods.ts. */
+  request<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResults[M]>;
+  /** Any method name and params, answer unchecked (protocol tests: unknown methods, bad params). */
+  requestRaw(method: string, params?: unknown): Promise<unknown>;
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(handler: (frame: EventFrame) => void): () => void;
   /** Resolves when the connection closes. */
@@ -79,7 +83,7 @@ export async function connectControl(opts: ConnectOptions): Promise<ControlClien
   });
   ws.on('error', () => undefined);
 
-  const request = <T>(method: string, params?: unknown): Promise<T> => {
+  const requestRaw = <T = unknown>(method: string, params?: unknown): Promise<T> => {
     if (ws.readyState !== ws.OPEN) {
       return Promise.reject(closedError ?? new WagateError('WAGATE_ERR_GATEWAY_UNREACHABLE'));
     }
@@ -92,7 +96,7 @@ export async function connectControl(opts: ConnectOptions): Promise<ControlClien
 
   let hello: HelloOk;
   try {
-    hello = await request<HelloOk>('connect', {
+    hello = await requestRaw<HelloOk>('connect', {
       token: opts.token ?? undefined,
       client: { name: opts.clientName ?? 'wagate-cli' },
     });
@@ -103,7 +107,8 @@ export async function connectControl(opts: ConnectOptions): Promise<ControlClien
 
   return {
     hello,
-    request,
+    request: (method, params) => requestRaw(method, params),
+    requestRaw,
     onEvent(handler) {
       handlers.add(handler);
       return () => handlers.delete(handler);

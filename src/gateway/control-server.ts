@@ -24,7 +24,7 @@ import { createAuthGuard, type AuthGuard } from './auth-guard.js';
 import { allowedOrigins, isLoopback, weakTokenProblem } from './bind-policy.js';
 import { admit, refuseUpgrade, UNAUTHORIZED_MESSAGE } from './control-admission.js';
 import { CONTROL_LIMITS, setFrameLimit, type ControlLimits } from './control-limits.js';
-import type { MethodRegistry } from './methods.js';
+import type { MethodDispatcher } from './methods.js';
 import { PROTOCOL_VERSION, connectParamsSchema, parseRequestFrame, type HelloOk, type ServerFrame } from './protocol.js';
 import { tokenMatches } from './token.js';
 
@@ -36,7 +36,7 @@ export interface ControlServerOptions {
   tokenConfigured: boolean;
   /** `gateway.allowedOrigins`: browser origins allowed besides the gateway's own. */
   allowedOrigins?: readonly string[];
-  methods: MethodRegistry;
+  methods: MethodDispatcher;
   snapshot(): HelloOk['snapshot'];
   logger: Logger;
   /** `tick` event period; 0 disables. */

@@ -6,7 +6,6 @@
  * outside: `agent` (a runner adapter too), `send` and `react`.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { startAccessPolicy } from '../actors/access-policy.js';
 import { startAckReaction } from '../actors/ack-reaction.js';
 import { startAgentDispatch } from '../actors/agent-dispatch.js';
@@ -18,15 +17,15 @@ import { startReplyDelivery } from '../actors/reply-delivery.js';
 import type { BusEvents } from '../bus/events.js';
 import { defaultAccountId } from '../config/index.js';
 import { WagateError } from '../errors.js';
-import { toJid } from '../whatsapp/jid.js';
+import { badChatMessage, toChatJid } from '../whatsapp/address.js';
 import { runControlAgent } from '../agents/control-run.js';
 import { createAgentRunner } from '../agents/runner.js';
-import { ReactParams, runWhatsappTool } from '../agents/tools.js';
+import { runWhatsappTool } from '../agents/tools.js';
 import { subLogger } from '../log.js';
 import type { ActorRegistry } from './actor-registry.js';
-import type { MethodRegistry } from './methods.js';
+import type { ControlRegistry } from './methods.js';
 
-export function startConversation(deps: ActorDeps, actors: ActorRegistry, methods: MethodRegistry): void {
+export function startConversation(deps: ActorDeps, actors: ActorRegistry, methods: ControlRegistry): void {
   actors.add(startReplyDelivery(deps));
   actors.add(startAccessPolicy(deps));
   actors.add(startPairing(deps));
@@ -39,64 +38,34 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
   actors.add(startAgentHeartbeat(deps, runner));
   const agentLog = subLogger(deps.logger, 'agent');
 
-  methods.register('agent', {
-    description: 'Run the agent on a message: answers {runId, status:"accepted"}, streams `agent` events, ends with {runId, status, summary}.',
-    params: z.object({
-      message: z.string().min(1).max(100_000),
-      accountId: z.string().min(1).optional(),
-      agentId: z.string().min(1).optional(),
-      to: z.string().min(1).optional(),
-    }),
-    handler: (params, ctx) => runControlAgent(runner, { ...deps, logger: agentLog }, params, (ev) => ctx.emit('agent', ev)),
+  methods.register('agent', (params, ctx) => runControlAgent(runner, { ...deps, logger: agentLog }, params, (ev) => ctx.emit('agent', ev)));
+
+  methods.register('send', async ({ to, text = '', accountId, media, gifPlayback }) => {
+    const account = accountId ?? defaultAccountId(deps.config);
+    if (!deps.accounts.has(account)) throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No account "${account}" in the config.`);
+    const chatJid = toChatJid(to);
+    if (!chatJid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', badChatMessage(to));
+    deps.connection(account); // fail at once when not connected
+    const requestId = randomUUID();
+    const result = new Promise<BusEvents['reply.delivered']>((resolve, reject) => {
+      const offs = [
+        deps.bus.on('reply.delivered', (e) => {
+          if (e.requestId !== requestId) return;
+          offs.forEach((off) => off());
+          resolve(e);
+        }),
+        deps.bus.on('reply.failed', (e) => {
+          if (e.requestId !== requestId) return;
+          offs.forEach((off) => off());
+          reject(new WagateError(e.error.code, e.error.message));
+        }),
+      ];
+    });
+    const items = media?.map((m) => ({ ...m, ...(gifPlayback ? { gifPlayback } : {}) }));
+    deps.bus.emit('reply.requested', { accountId: account, chatJid, text, source: 'cli', requestId, ...(items?.length ? { media: items } : {}) });
+    const done = await result;
+    return { accountId: account, to: chatJid, messageIds: done.messageIds };
   });
 
-  methods.register('send', {
-    description:
-      'Send text and/or media (local paths or http(s) URLs, caption on the first item) through an account; answers the message ids.',
-    params: z
-      .object({
-        to: z.string().min(1),
-        text: z.string().max(100_000).optional(),
-        accountId: z.string().min(1).optional(),
-        media: z
-          .array(z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ url: z.string().url() }).strict()]))
-          .max(20)
-          .optional(),
-        /** MP4 items loop like GIFs. */
-        gifPlayback: z.boolean().optional(),
-      })
-      .refine((p) => Boolean(p.text?.trim()) || (p.media?.length ?? 0) > 0, { message: 'give text, media, or both' }),
-    handler: async ({ to, text = '', accountId, media, gifPlayback }) => {
-      const account = accountId ?? defaultAccountId(deps.config);
-      if (!deps.accounts.has(account)) throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No account "${account}" in the config.`);
-      const chatJid = toJid(to);
-      if (!chatJid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `"${to}" is not an E.164 number (+15551234567) or a WhatsApp JID.`);
-      deps.connection(account); // fail at once when not connected
-      const requestId = randomUUID();
-      const result = new Promise<BusEvents['reply.delivered']>((resolve, reject) => {
-        const offs = [
-          deps.bus.on('reply.delivered', (e) => {
-            if (e.requestId !== requestId) return;
-            offs.forEach((off) => off());
-            resolve(e);
-          }),
-          deps.bus.on('reply.failed', (e) => {
-            if (e.requestId !== requestId) return;
-            offs.forEach((off) => off());
-            reject(new WagateError(e.error.code, e.error.message));
-          }),
-        ];
-      });
-      const items = media?.map((m) => ({ ...m, ...(gifPlayback ? { gifPlayback } : {}) }));
-      deps.bus.emit('reply.requested', { accountId: account, chatJid, text, source: 'cli', requestId, ...(items?.length ? { media: items } : {}) });
-      const done = await result;
-      return { accountId: account, to: chatJid, messageIds: done.messageIds };
-    },
-  });
-
-  methods.register('react', {
-    description: 'React to a message (the agent tool `whatsapp` action `react`); an empty emoji or remove:true removes the reaction.',
-    params: ReactParams,
-    handler: (params) => runWhatsappTool(deps, { action: 'react', ...params }),
-  });
+  methods.register('react', (params) => runWhatsappTool(deps, { action: 'react', ...params }));
 }

@@ -2,11 +2,10 @@
  * The gateway's own control methods: `status` and `debug.dump`. Feature
  * modules register theirs beside these.
  */
-import { z } from 'zod';
 import type { LastClose } from '../../machines/index.js';
 import { WagateError, type ErrorInfo } from '../errors.js';
 import type { AccountRuntime, Transition } from './account-runtime.js';
-import type { MethodRegistry } from './methods.js';
+import type { ControlRegistry } from './methods.js';
 import { health, type Gateway } from './gateway.js';
 
 export interface AccountStatus {
@@ -66,43 +65,33 @@ function unknownAccount(gw: Gateway, accountId: string): WagateError {
   return new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No account "${accountId}" in the config; known accounts: ${known}.`);
 }
 
-const accountParam = z.object({ accountId: z.string().min(1).optional() });
-
-export function registerCoreMethods(methods: MethodRegistry, gw: Gateway, deps: { now: () => number }): void {
-  methods.register('status', {
-    description: 'Per-account status (enabled, state, linked, connected, last close, error) and gateway health.',
-    params: accountParam.extend({ probe: z.boolean().optional() }),
-    handler: async ({ accountId, probe }) => {
-      const ids = accountId ? [accountId] : gw.configured.map((a) => a.accountId);
-      const accounts = ids.map((id) => accountStatus(gw, id));
-      if (probe) {
-        await Promise.all(
-          accounts.filter((a) => a.connected).map(async (a) => {
-            try {
-              a.probe = { ok: true, ms: await gw.accounts.get(a.accountId)!.activeConnection().probe() };
-            } catch (err) {
-              a.probe = { ok: false, error: (err as Error).message };
-            }
-          }),
-        );
-      }
-      return { health: health(gw, deps.now), accounts };
-    },
+export function registerCoreMethods(methods: ControlRegistry, gw: Gateway, deps: { now: () => number }): void {
+  methods.register('status', async ({ accountId, probe }) => {
+    const ids = accountId ? [accountId] : gw.configured.map((a) => a.accountId);
+    const accounts = ids.map((id) => accountStatus(gw, id));
+    if (probe) {
+      await Promise.all(
+        accounts.filter((a) => a.connected).map(async (a) => {
+          try {
+            a.probe = { ok: true, ms: await gw.accounts.get(a.accountId)!.activeConnection().probe() };
+          } catch (err) {
+            a.probe = { ok: false, error: (err as Error).message };
+          }
+        }),
+      );
+    }
+    return { health: health(gw, deps.now), accounts };
   });
 
-  methods.register('debug.dump', {
-    description: "Each account machine's state, context and last 50 transitions, plus each actor's summary.",
-    params: accountParam,
-    handler: ({ accountId }) => {
-      if (accountId && !gw.configured.some((a) => a.accountId === accountId)) throw unknownAccount(gw, accountId);
-      const runtimes = [...gw.accounts.values()].filter((rt) => !accountId || rt.accountId === accountId);
-      return {
-        at: deps.now(),
-        uptimeMs: deps.now() - gw.startedAt,
-        accounts: runtimes.map(accountDump),
-        actors: gw.actors.summaries(),
-        methods: gw.methods.names(),
-      };
-    },
+  methods.register('debug.dump', ({ accountId }) => {
+    if (accountId && !gw.configured.some((a) => a.accountId === accountId)) throw unknownAccount(gw, accountId);
+    const runtimes = [...gw.accounts.values()].filter((rt) => !accountId || rt.accountId === accountId);
+    return {
+      at: deps.now(),
+      uptimeMs: deps.now() - gw.startedAt,
+      accounts: runtimes.map(accountDump),
+      actors: gw.actors.summaries(),
+      methods: gw.methods.names(),
+    };
   });
 }

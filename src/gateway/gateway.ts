@@ -8,7 +8,7 @@ import type { AccountConfig } from '../config/index.js';
 import type { AccountRuntime } from './account-runtime.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { ControlServer } from './control-server.js';
-import type { MethodRegistry } from './methods.js';
+import type { ControlRegistry } from './methods.js';
 
 export interface Gateway {
   readonly bus: Bus;
@@ -17,7 +17,7 @@ export interface Gateway {
   /** Every configured account, enabled or not. */
   readonly configured: readonly AccountConfig[];
   readonly actors: ActorRegistry;
-  readonly methods: MethodRegistry;
+  readonly methods: ControlRegistry;
   readonly startedAt: number;
   stop(reason?: string): Promise<void>;
 }

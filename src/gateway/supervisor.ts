@@ -18,9 +18,10 @@ import { ConnectionHistory, recordConnectionHistory } from './connection-history
 import { catchUpStart } from '../access/catch-up.js';
 import { startConversation } from './conversation.js';
 import { WagateError } from '../errors.js';
-import { MethodRegistry } from './methods.js';
+import { createControlRegistry, type ControlRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
+import { startWebReconnect } from '../actors/web-reconnect.js';
 import { health, presence, type Gateway } from './gateway.js';
 
 export type { Gateway } from './gateway.js';
@@ -49,9 +50,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const configured = resolveAccounts(opts.config, { env: opts.env });
   const accounts = new Map<string, AccountRuntime>();
   const actors = new ActorRegistry();
-  const methods = new MethodRegistry();
+  const methods = createControlRegistry();
   const web = opts.config.web;
 
+  subLogger(opts.logger, 'config').info(
+    { file: opts.configPath, accounts: configured.map((a) => ({ accountId: a.accountId, enabled: a.enabled })) },
+    'config loaded',
+  );
   if (!web.enabled) log.warn('web.enabled is false: starting without any WhatsApp connection');
   for (const acc of configured) {
     if (!acc.enabled || !web.enabled) continue;
@@ -109,6 +114,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   try {
     actors.add(startWebHeartbeat({ bus, accounts, logger: opts.logger, intervalMs: web.heartbeatSeconds * 1000, now }));
+    actors.add(startWebReconnect({ bus, logger: opts.logger }));
     recordConnectionHistory(bus, history);
     const byId = new Map(configured.map((a) => [a.accountId, a]));
     const runtime = (id: string) => {

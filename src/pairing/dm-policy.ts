@@ -16,7 +16,7 @@
  * "pairing" and is dropped under "allowlist".
  */
 import type { DM_POLICIES } from '../config/index.js';
-import { normalizeSender } from './sender.js';
+import { isSelf, normalizeSender } from '../whatsapp/address.js';
 
 export type DmPolicy = (typeof DM_POLICIES)[number];
 
@@ -45,8 +45,7 @@ export interface DmDecisionInput {
 
 export function decideDm(input: DmDecisionInput): DmDecision {
   const sender = normalizeSender(input.sender);
-  const self = [input.selfE164, input.selfLid].filter((s): s is string => Boolean(s)).map(normalizeSender);
-  const senderIsSelf = self.includes(sender);
+  const senderIsSelf = isSelf(input.sender, { e164: input.selfE164, lid: input.selfLid ?? null });
 
   if (input.isSelfChat || (senderIsSelf && !input.fromMe)) return 'accept';
   if (input.fromMe) return 'drop:from-me';

@@ -26,7 +26,7 @@ import {
   type PairingRequest,
   type StorePaths,
 } from './files.js';
-import { normalizeSender } from './sender.js';
+import { normalizeSender } from '../whatsapp/address.js';
 
 export type { PairingRequest } from './files.js';
 

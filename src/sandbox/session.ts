@@ -14,6 +14,7 @@ import { startLogin, waitForLink } from '../gateway/login.js';
 import { startGateway, type Gateway } from '../gateway/supervisor.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import type { SimContact, SimGroup } from '../sim/index.js';
+import { toE164 } from '../whatsapp/address.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
 
 export const SANDBOX_PHONE = '+15550000001';
@@ -131,9 +132,10 @@ export class Sandbox {
   async run(line: string): Promise<void> {
     const text = line.trim();
     if (!text) return;
-    const as = /^\/as\s+(\+\d{7,15})\s+([\s\S]+)$/.exec(text);
+    const as = /^\/as\s+(\S+)\s+([\s\S]+)$/.exec(text);
+    const asNumber = as ? toE164(as[1]!) : null;
     const grp = /^\/group\s+(\S+)\s+([\s\S]+)$/.exec(text);
-    if (as) return this.say(as[1]!, as[2]!);
+    if (as && asNumber) return this.say(asNumber, as[2]!);
     if (grp) return this.sayInGroup(grp[1]!, grp[2]!);
     if (text.startsWith('/')) {
       this.opts.onEvent({ type: 'info', text: `unknown sandbox command: ${text.split(/\s/)[0]} (try /help)` });

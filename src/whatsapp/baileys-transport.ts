@@ -19,7 +19,7 @@ import {
   type OutboundMedia,
 } from '../ports/transport.js';
 import { hasCreds, inspectCreds, openAuthStore, removeAuthState } from './auth-store.js';
-import { jidToE164, toJid } from './jid.js';
+import { badChatMessage, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
 import type { InboundMessage } from '../ports/inbound.js';
 
@@ -236,8 +236,8 @@ export class BaileysAccountTransport implements AccountTransport {
 }
 
 function requireJid(to: string): string {
-  const jid = toJid(to);
-  if (!jid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', `"${to}" is not an E.164 number (+15551234567) or a WhatsApp JID.`);
+  const jid = toChatJid(to);
+  if (!jid) throw new WagateError('WAGATE_ERR_BAD_REQUEST', badChatMessage(to));
   return jid;
 }
 

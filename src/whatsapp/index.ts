@@ -37,4 +37,4 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
   };
 }
 
-export { jidToE164, toJid, isGroupJid, isLidJid, isBroadcastJid } from './jid.js';
+export { jidToE164, toChatJid, parseAddress, parseChat, isGroupJid, isLidJid, isBroadcastJid, isSelf } from './address.js';

@@ -7,7 +7,7 @@
 import type { WAMessage } from '@whiskeysockets/baileys';
 import type { InboundMessage, InboundQuoted, InboundSender, NormalizeResult } from '../ports/inbound.js';
 import { describeContent, quotedBody, unwrapContent } from './normalize-content.js';
-import { bareJid, classifyChat, e164FromJid, isLidJid, isPhoneJid, sameUser } from './normalize-jid.js';
+import { bareJid, classifyChat, isLidJid, isPhoneJid, isSelf, jidToE164, toE164 } from './address.js';
 import { boolAt, field, numAt, rec, recAt, strAt, strListAt, type Rec } from './normalize-read.js';
 
 export interface NormalizeContext {
@@ -24,8 +24,7 @@ export interface NormalizeContext {
 function lookupLid(ctx: NormalizeContext, lid: string): string | null {
   try {
     const found = ctx.lidToE164?.(lid);
-    if (typeof found !== 'string' || !/^\+?\d{5,20}$/.test(found)) return null;
-    return found.startsWith('+') ? found : `+${found}`;
+    return toE164(found);
   } catch {
     return null;
   }
@@ -36,10 +35,10 @@ function resolvePerson(ctx: NormalizeContext, jid: string, alt: string | undefin
   const j = bareJid(jid);
   const a = alt ? bareJid(alt) : undefined;
   if (isLidJid(j)) {
-    const e164 = (a && e164FromJid(a)) || lookupLid(ctx, j);
+    const e164 = (a && jidToE164(a)) || lookupLid(ctx, j);
     return { jid: j, e164, lid: j, name };
   }
-  if (isPhoneJid(j)) return { jid: j, e164: e164FromJid(j), lid: a && isLidJid(a) ? a : null, name };
+  if (isPhoneJid(j)) return { jid: j, e164: jidToE164(j), lid: a && isLidJid(a) ? a : null, name };
   return { jid: j, e164: null, lid: null, name };
 }
 
@@ -52,10 +51,6 @@ function selfSender(ctx: NormalizeContext, name: string | null): InboundSender {
   };
 }
 
-function isSelf(ctx: NormalizeContext, jid: string): boolean {
-  return sameUser(jid, ctx.self.jid) || sameUser(jid, ctx.self.lid);
-}
-
 function quotedFrom(ctx: NormalizeContext, contextInfo: Rec | undefined): InboundQuoted | undefined {
   const id = strAt(contextInfo, 'stanzaId');
   if (!id) return undefined;
@@ -63,7 +58,7 @@ function quotedFrom(ctx: NormalizeContext, contextInfo: Rec | undefined): Inboun
   let senderJid: string | null = null;
   let senderE164: string | null = null;
   if (participant) {
-    const who = isSelf(ctx, participant) ? selfSender(ctx, null) : resolvePerson(ctx, participant, undefined, null);
+    const who = isSelf(participant, ctx.self) ? selfSender(ctx, null) : resolvePerson(ctx, participant, undefined, null);
     senderJid = bareJid(participant);
     senderE164 = who.e164;
   }
@@ -95,7 +90,7 @@ function normalizeUnsafe(raw: unknown, ctx: NormalizeContext): NormalizeResult {
   let isSelfChat: boolean | undefined;
   if (chatClass === 'group') {
     const participant = strAt(key, 'participant') ?? strAt(msg, 'participant');
-    if (fromMe || (participant && isSelf(ctx, participant))) from = selfSender(ctx, name);
+    if (fromMe || (participant && isSelf(participant, ctx.self))) from = selfSender(ctx, name);
     else if (participant) from = resolvePerson(ctx, participant, strAt(key, 'participantAlt'), name);
     else return { ok: false, reason: 'no-sender' };
     chatId = chatJid;
@@ -103,7 +98,7 @@ function normalizeUnsafe(raw: unknown, ctx: NormalizeContext): NormalizeResult {
     const peer = resolvePerson(ctx, remoteJid, strAt(key, 'remoteJidAlt'), fromMe ? null : name);
     from = fromMe ? selfSender(ctx, name) : peer;
     chatId = peer.e164 ?? peer.lid ?? peer.jid;
-    isSelfChat = isSelf(ctx, remoteJid) || (peer.e164 !== null && peer.e164 === ctx.self.e164);
+    isSelfChat = isSelf(remoteJid, ctx.self) || isSelf(peer.e164, ctx.self);
   }
 
   const contextInfo = described.contextInfo;

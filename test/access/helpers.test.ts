@@ -5,7 +5,8 @@ import { parseActivationCommand } from '../../src/access/activation-command.js';
 import { ActivationStore } from '../../src/access/activation-store.js';
 import { CATCH_UP_GRACE_MS, catchUpStart, catchUpVerdict } from '../../src/access/catch-up.js';
 import { DedupeStore } from '../../src/access/dedupe-store.js';
-import { bareAddress, listAllows } from '../../src/access/identity-match.js';
+import { listAllows } from '../../src/access/identity-match.js';
+import { normalizeSender } from '../../src/whatsapp/address.js';
 import { tempStateDir } from './harness.js';
 
 const MIN = 60_000;
@@ -79,8 +80,9 @@ describe('ActivationStore', () => {
 
 describe('address matching', () => {
   it('normalizes numbers and JIDs (device parts ignored)', () => {
-    expect(bareAddress(' +1 (555) 123-0001 ')).toBe('+15551230001');
-    expect(bareAddress('15551230001:7@S.whatsapp.net')).toBe('15551230001@s.whatsapp.net');
+    expect(normalizeSender(' +1 (555) 123-0001 ')).toBe('+15551230001');
+    expect(normalizeSender('15551230001:7@S.whatsapp.net')).toBe('+15551230001');
+    expect(normalizeSender('42:3@LID')).toBe('42@lid');
     const from = { jid: '15551230001@s.whatsapp.net', e164: null, lid: '42@lid', name: null };
     expect(listAllows(['15551230001'], from)).toBe(true);
     expect(listAllows(['42@lid'], from)).toBe(true);

@@ -9,28 +9,28 @@ import { silentLogger } from '../../src/log.js';
 
 export const TOKEN = 'test-token-123';
 
-export function testMethods(): MethodRegistry {
-  const methods = new MethodRegistry();
-  methods.register('echo', {
-    description: 'echo params.text',
-    params: z.object({ text: z.string() }),
-    handler: (p) => ({ text: p.text }),
+/** The test methods' table (the gateway's own is src/gateway/control-methods.ts). */
+const TEST_METHODS = {
+  echo: { description: 'echo params.text', params: z.object({ text: z.string() }) },
+  stream: { description: 'emit two events, then answer', params: z.object({}) },
+  explode: { description: 'throws', params: z.object({}) },
+};
+interface TestResults {
+  echo: { text: string };
+  stream: { done: true };
+  explode: never;
+}
+
+export function testMethods(): MethodRegistry<typeof TEST_METHODS, TestResults> {
+  const methods = new MethodRegistry<typeof TEST_METHODS, TestResults>(TEST_METHODS);
+  methods.register('echo', (p) => ({ text: p.text }));
+  methods.register('stream', (_p, ctx) => {
+    ctx.emit('progress', { n: 1 });
+    ctx.emit('progress', { n: 2 });
+    return { done: true };
   });
-  methods.register('stream', {
-    description: 'emit two events, then answer',
-    params: z.object({}),
-    handler: (_p, ctx) => {
-      ctx.emit('progress', { n: 1 });
-      ctx.emit('progress', { n: 2 });
-      return { done: true };
-    },
-  });
-  methods.register('explode', {
-    description: 'throws',
-    params: z.object({}),
-    handler: () => {
-      throw new Error('kaboom');
-    },
+  methods.register('explode', () => {
+    throw new Error('kaboom');
   });
   return methods;
 }

@@ -82,7 +82,7 @@ describe('control port: exhaustion before auth', () => {
     expect((await r.closed).code).toBe(1009);
     const c = await connectControl({ url: s.url, token: TOKEN });
     const text = 'y'.repeat(512 * 1024);
-    expect(await c.request('echo', { text })).toEqual({ text });
+    expect(await c.requestRaw('echo', { text })).toEqual({ text });
     c.close();
   });
 
@@ -102,7 +102,7 @@ describe('control port: exhaustion before auth', () => {
     const idle = await Promise.all([1, 2, 3].map(() => raw(s.url)));
     expect(await upgradeStatus(s.url)).toBe(503);
     const c = await connectControl({ url: s.url, token: TOKEN });
-    expect(await c.request('echo', { text: 'in' })).toEqual({ text: 'in' });
+    expect(await c.requestRaw('echo', { text: 'in' })).toEqual({ text: 'in' });
     // The refused ones never counted: once an idle socket leaves, a plain client fits again.
     idle[0]!.ws.close();
     await idle[0]!.closed;
@@ -124,7 +124,7 @@ describe('control port: exhaustion before auth', () => {
     clients[0]!.close();
     await clients[0]!.closed;
     clients[0] = await connectControl({ url: s.url, token: TOKEN });
-    expect(await clients[0].request('echo', { text: 'back' })).toEqual({ text: 'back' });
+    expect(await clients[0].requestRaw('echo', { text: 'back' })).toEqual({ text: 'back' });
     for (const c of clients) c.close();
   });
 });
@@ -136,7 +136,7 @@ describe('control port: browsers (Origin)', () => {
     expect(await upgradeStatus(s.url, { origin: 'null' })).toBe(403);
     expect(await upgradeStatus(s.url, { origin: `http://127.0.0.1:${s.port + 1}` })).toBe(403);
     const c = await connectControl({ url: s.url, token: TOKEN });
-    expect(await c.request('echo', { text: 'cli' })).toEqual({ text: 'cli' });
+    expect(await c.requestRaw('echo', { text: 'cli' })).toEqual({ text: 'cli' });
     c.close();
   });
 
@@ -191,7 +191,7 @@ describe('control port: brute force', () => {
     const badHeader = connectControl({ url: s.url, token: 'wrong-too' });
     badHeader.catch(() => undefined);
     const good = await connectControl({ url: s.url, token: TOKEN });
-    expect(await good.request('echo', { text: 'owner' })).toEqual({ text: 'owner' });
+    expect(await good.requestRaw('echo', { text: 'owner' })).toEqual({ text: 'owner' });
     expect(bad.frames).toEqual([]);
     expect(bad.ws.readyState).toBe(bad.ws.OPEN);
     good.close();

@@ -91,7 +91,7 @@ describe('control port under arbitrary frames', () => {
           }
         }
         const good = await connectControl({ url: server.url, token: TOKEN });
-        expect(await good.request('echo', { text: 'ok' })).toEqual({ text: 'ok' });
+        expect(await good.requestRaw('echo', { text: 'ok' })).toEqual({ text: 'ok' });
         good.close();
       }),
       { numRuns: 60 },

@@ -9,7 +9,7 @@ describe('control server', () => {
     const s = await start();
     const c = await connectControl({ url: s.url, token: TOKEN });
     expect(c.hello).toMatchObject({ type: 'hello-ok', protocol: 1, snapshot: { health: { ok: true } } });
-    expect(await c.request('echo', { text: 'hi' })).toEqual({ text: 'hi' });
+    expect(await c.requestRaw('echo', { text: 'hi' })).toEqual({ text: 'hi' });
     c.close();
     await c.closed;
   });
@@ -60,7 +60,7 @@ describe('control server', () => {
     await r.next(1);
     r.ws.send(JSON.stringify({ type: 'req', id: 1, method: 'echo', params: { text: 'x'.repeat(1024 * 1024 + 10) } }));
     expect(await r.next(2)).toMatchObject({ ok: false, error: { code: 'WAGATE_ERR_FRAME_TOO_LARGE' } });
-    expect(await other.request('echo', { text: 'ok' })).toEqual({ text: 'ok' });
+    expect(await other.requestRaw('echo', { text: 'ok' })).toEqual({ text: 'ok' });
     r.ws.send(JSON.stringify({ type: 'req', id: 2, method: 'echo', params: { text: 'after' } }));
     expect(await r.next(3)).toMatchObject({ ok: true, payload: { text: 'after' } });
     other.close();
@@ -73,9 +73,9 @@ describe('control server', () => {
     const events: any[] = [];
     c.onEvent((f) => events.push(f));
     const unauth = await raw(s.url);
-    expect(await c.request('stream')).toEqual({ done: true });
+    expect(await c.requestRaw('stream')).toEqual({ done: true });
     s.broadcast('account', { accountId: 'a', state: 'connected' });
-    await c.request('echo', { text: 'sync' });
+    await c.requestRaw('echo', { text: 'sync' });
     expect(events.map((e) => [e.event, e.seq])).toEqual([
       ['progress', 1],
       ['progress', 2],

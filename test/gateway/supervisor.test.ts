@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.js';
 import { connectControl } from '../../src/gateway/control-client.js';
+import { CONTROL_METHODS } from '../../src/gateway/control-methods.js';
 import { startGateway, type Gateway } from '../../src/gateway/supervisor.js';
 import { readTokenFile } from '../../src/gateway/token.js';
 import { WagateError } from '../../src/errors.js';
@@ -109,18 +110,19 @@ describe('supervisor', () => {
     client.onEvent((e) => events.push(e));
     s.transport.get('work').current.open();
     s.transport.get('work').current.emit({ type: 'close', code: 428, reason: 'Connection Terminated' });
-    const status = await client.request<any>('status', {});
+    const status = await client.request('status', {});
     const work = status.accounts.find((a: any) => a.accountId === 'work');
     expect(work).toMatchObject({ enabled: true, running: true, state: 'backing-off', linked: true, connected: false, lastClose: { code: 428 } });
     expect(status.accounts.find((a: any) => a.accountId === 'old')).toMatchObject({ enabled: false, running: false, state: 'disabled' });
-    const dump = await client.request<any>('debug.dump', {});
+    const dump = await client.request('debug.dump', {});
     expect(dump.accounts.map((a: any) => a.accountId).sort()).toEqual(['home', 'work']);
-    const wd = dump.accounts.find((a: any) => a.accountId === 'work');
+    const wd = dump.accounts.find((a) => a.accountId === 'work')!;
     expect(wd.context).toMatchObject({ accountId: 'work', attempt: 1, lastClose: { code: 428, reason: 'Connection Terminated' } });
-    expect(wd.transitions.map((t: any) => `${t.event}:${t.to}`)).toEqual(
+    expect(wd.transitions.map((t) => `${t.event}:${t.to}`)).toEqual(
       expect.arrayContaining(['START:connecting', 'OPEN:connected', 'CLOSE:backing-off']),
     );
     expect(dump.actors['web-heartbeat']).toBeDefined();
+    expect(dump.methods).toEqual(Object.keys(CONTROL_METHODS).sort()); // every method of the contract has a handler
     expect(events.filter((e) => e.event === 'account').map((e) => e.payload.to)).toEqual(['connected', 'backing-off']);
     await expect(client.request('debug.dump', { accountId: 'nope' })).rejects.toMatchObject({ code: 'WAGATE_ERR_UNKNOWN_ACCOUNT' });
     client.close();
@@ -138,7 +140,7 @@ describe('supervisor', () => {
         if ((f.payload as any).status === 'ok' || (f.payload as any).status === 'error') resolve(f.payload);
       }),
     );
-    const ack = await client.request<any>('agent', { message: 'hi there', accountId: 'work' });
+    const ack = await client.request('agent', { message: 'hi there', accountId: 'work' });
     expect(ack).toEqual({ runId: expect.any(String), status: 'accepted' });
     expect(await final).toEqual({ runId: ack.runId, status: 'ok', summary: 'echo: hi there' });
     expect(events[0]).toEqual({ runId: ack.runId, status: 'running' });
@@ -155,7 +157,7 @@ describe('supervisor', () => {
       message: expect.stringContaining('No active WhatsApp listener for account work'),
     });
     s.transport.get('work').current.open();
-    const res = await client.request<any>('send', { to: '+15551234567', text: 'hi', accountId: 'work' });
+    const res = await client.request('send', { to: '+15551234567', text: 'hi', accountId: 'work' });
     expect(res).toEqual({ accountId: 'work', to: '15551234567@s.whatsapp.net', messageIds: ['FAKE1'] });
     expect(s.transport.get('work').current.sent).toEqual([{ to: '15551234567@s.whatsapp.net', text: 'hi' }]);
     await expect(client.request('send', { to: 'not a number', text: 'hi', accountId: 'work' })).rejects.toMatchObject({ code: 'WAGATE_ERR_BAD_REQUEST' });
@@ -191,7 +193,7 @@ describe('supervisor', () => {
     expect(transport.get('home').connections).toHaveLength(0);
     const client = await connectControl({ url: gw.control.url, token: readTokenFile(s.stateDir) });
     try {
-      const status = await client.request<{ health: { ok: boolean }; accounts: Record<string, unknown>[] }>('status', {});
+      const status = await client.request('status', {});
       expect(status.health.ok).toBe(false);
       expect(status.accounts.find((a) => a.accountId === 'home')).toMatchObject({
         state: 'degraded',

@@ -1,0 +1,117 @@
+/**
+ * The control methods as one typed contract (SPEC §10), shared by the server
+ * (the method modules register a handler for each name here) and the CLI's
+ * client (`ControlClient.request`): each method's params schema, its one-line
+ * description and its result type. A typo in a method name or a param, or a
+ * handler answering the wrong shape, is a compile error on either side; the
+ * README's protocol table is tested against this table.
+ */
+import { z } from 'zod';
+import type { AgentRunParams } from '../agents/control-run.js';
+import type { ReactResult } from '../agents/tools.js';
+import { ReactParams } from '../agents/tools.js';
+import type { LinkedIdentity } from '../ports/transport.js';
+import type { ActorRegistry } from './actor-registry.js';
+import type { AccountDump, AccountStatus } from './core-methods.js';
+import type { LoginStart } from './login.js';
+
+/** What a method table entry holds at runtime. */
+export interface MethodSpec {
+  /** One line for `wagate` help and the README's protocol table. */
+  description: string;
+  params: z.ZodType;
+}
+export type MethodTable = Record<string, MethodSpec>;
+
+const optionalAccount = z.object({ accountId: z.string().min(1).optional() });
+const requiredAccount = z.object({ accountId: z.string().min(1) });
+
+export const CONTROL_METHODS = {
+  status: {
+    description: 'Per-account status (enabled, state, linked, connected, last close, error) and gateway health.',
+    params: optionalAccount.extend({ probe: z.boolean().optional() }),
+  },
+  'debug.dump': {
+    description: "Each account machine's state, context and last 50 transitions, plus each actor's summary.",
+    params: optionalAccount,
+  },
+  'login.start': {
+    description: 'Start linking an account by QR; every client then gets its `login.qr` events.',
+    params: requiredAccount,
+  },
+  'login.wait': {
+    description: 'Wait until the account linked by `login.start` is connected; answers its identity.',
+    params: requiredAccount.extend({ timeoutMs: z.number().int().positive().max(30 * 60_000).optional() }),
+  },
+  logout: {
+    description: 'Unlink an account: close its connection and delete its WhatsApp auth state.',
+    params: requiredAccount,
+  },
+  send: {
+    description:
+      'Send text and/or media (local paths or http(s) URLs, caption on the first item) through an account; answers the message ids.',
+    params: z
+      .object({
+        to: z.string().min(1),
+        text: z.string().max(100_000).optional(),
+        accountId: z.string().min(1).optional(),
+        media: z
+          .array(z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ url: z.string().url() }).strict()]))
+          .max(20)
+          .optional(),
+        /** MP4 items loop like GIFs. */
+        gifPlayback: z.boolean().optional(),
+      })
+      .refine((p) => Boolean(p.text?.trim()) || (p.media?.length ?? 0) > 0, { message: 'give text, media, or both' }),
+  },
+  react: {
+    description: 'React to a message (the agent tool `whatsapp` action `react`); an empty emoji or remove:true removes the reaction.',
+    params: ReactParams,
+  },
+  agent: {
+    description: 'Run the agent on a message: answers {runId, status:"accepted"}, streams `agent` events, ends with {runId, status, summary}.',
+    params: z.object({
+      message: z.string().min(1).max(100_000),
+      accountId: z.string().min(1).optional(),
+      agentId: z.string().min(1).optional(),
+      to: z.string().min(1).optional(),
+    }) satisfies z.ZodType<AgentRunParams>,
+  },
+} as const satisfies MethodTable;
+
+export type ControlMethodTable = typeof CONTROL_METHODS;
+export type ControlMethod = keyof ControlMethodTable;
+
+/** Gateway health, as `status` and the hello snapshot give it. */
+export interface GatewayHealth {
+  ok: boolean;
+  uptimeMs: number;
+  accounts: number;
+  connected: number;
+}
+
+/** Each method's answer (the `payload` of its `res` frame). */
+export interface ControlResults {
+  status: { health: GatewayHealth; accounts: AccountStatus[] };
+  'debug.dump': {
+    at: number;
+    uptimeMs: number;
+    accounts: AccountDump[];
+    actors: ReturnType<ActorRegistry['summaries']>;
+    methods: string[];
+  };
+  'login.start': LoginStart;
+  'login.wait': { accountId: string; identity: LinkedIdentity };
+  logout: { accountId: string; removed: string[] };
+  send: { accountId: string; to: string; messageIds: string[] };
+  react: ReactResult;
+  agent: { runId: string; status: 'accepted' };
+}
+
+/** What the caller sends (defaults still absent). */
+export type ControlParams<M extends ControlMethod> = z.input<ControlMethodTable[M]['params']>;
+
+// Every method has a result type and every result type a method.
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+const resultsCoverMethods: SameKeys<ControlMethodTable, ControlResults> = true;
+void resultsCoverMethods;
