@@ -7,6 +7,7 @@ import { KeyedQueue } from '../../src/keyed-queue.js';
 import { SessionStore, sessionsDirFor } from '../../src/agents/session-store.js';
 import { HEARTBEAT_PROMPT } from '../../src/config/index.js';
 import { ALICE, dm, harness, type Harness } from '../access/harness.js';
+import { until } from '../helpers/until.js';
 
 const MIN = 60_000;
 const MAIN = 'agent:main:main';
@@ -204,7 +205,8 @@ describe('agent heartbeat', () => {
       accept(h, dm(ALICE, 'question'));
       await vi.waitFor(() => expect(dmInputs).toHaveLength(1));
       const beat = actor.runNow('main');
-      await new Promise((r) => setTimeout(r, 50));
+      await until(() => queue.queued === 1, "the heartbeat queued behind the message's run");
+      expect(queue.keys()).toEqual([MAIN]);
       expect(hb.inputs).toHaveLength(0); // waits for the message's run
       releaseDm({ text: 'answer' });
       expect((await beat).outcome).toBe('delivered');

@@ -8,6 +8,7 @@ import { runLogs } from '../../src/cli/logs.js';
 import { main } from '../../src/cli/main.js';
 import { createRootLogger, dailyLogPath } from '../../src/log.js';
 import { runCli } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
 
 const dirs: string[] = [];
 const controllers: AbortController[] = [];
@@ -303,11 +304,11 @@ describe('wagate logs --follow', () => {
     controllers.push(ctl);
     const cap = captureIO(ctl.signal);
     const exited = main(['logs', '--follow', '--lines', '1', '--file', file, '--subsystem', 'gateway'], { ...cap.io, env: env(dir) });
-    await until(() => cap.text().includes('second'));
+    await until(() => cap.text().includes('second'), 'the last matching line');
     append(file, 'ished"}\n');
     append(file, `${entry({ subsystem: 'whatsapp', msg: 'filtered out' })}\n`);
     append(file, `${entry({ subsystem: 'gateway', accountId: 'a1', msg: 'appended' })}\n`);
-    await until(() => cap.text().includes('appended'));
+    await until(() => cap.text().includes('appended'), 'the appended line');
     ctl.abort();
     expect(await exited).toBe(0);
     expect(outLines(cap.text()).map((l) => l.replace(/^\d\d:\d\d:\d\d /, ''))).toEqual([
@@ -317,12 +318,3 @@ describe('wagate logs --follow', () => {
     ]);
   });
 });
-
-/** Wait for a condition the CLI's own poll loop brings about (bounded). */
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

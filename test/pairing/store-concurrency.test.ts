@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPairingStore } from '../../src/pairing/store.js';
 import { withFileLock } from '../../src/pairing/file-lock.js';
+import { until } from '../helpers/until.js';
 import { tempStateDir } from './tmp.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -71,10 +72,12 @@ describe('the store lock file', () => {
     const lock = path.join(stateDir, 'credentials', '.whatsapp-pairing.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
     fs.writeFileSync(lock, '99999\n'); // another process holds it
+    // The writer found the lock taken (a failed 'wx' open is followed by a stat for staleness).
+    const stat = vi.spyOn(fs.promises, 'stat');
+    const polls = () => stat.mock.calls.filter(([p]) => p === lock).length;
     let finished = false;
     const req = store.requestCode('+15551234567', 'default').then((r) => ((finished = true), r));
-    // Real time: the lock is a file another process would hold, polled by real timers.
-    await new Promise((r) => setTimeout(r, 60));
+    await until(() => polls() >= 3, 'the writer polling the held lock three times');
     expect(finished).toBe(false);
     expect(fs.existsSync(store.paths.pending)).toBe(false);
     fs.unlinkSync(lock);
