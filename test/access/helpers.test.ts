@@ -6,7 +6,7 @@ import { ActivationStore } from '../../src/access/activation-store.js';
 import { CATCH_UP_GRACE_MS, catchUpStart, catchUpVerdict } from '../../src/access/catch-up.js';
 import { DedupeStore } from '../../src/access/dedupe-store.js';
 import { bareAddress, listAllows } from '../../src/access/identity-match.js';
-import { tempStateDir } from './harness.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const MIN = 60_000;
 
@@ -51,7 +51,7 @@ describe('catchUpStart (the window start, SPEC §5)', () => {
 
 describe('DedupeStore', () => {
   it('a corrupt file loses only dedupe memory and is rewritten', async () => {
-    const file = path.join(tempStateDir(), 'whatsapp-dedupe', 'default.json');
+    const file = path.join(tmpDir('access'), 'whatsapp-dedupe', 'default.json');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, '{not json');
     const errors: unknown[] = [];
@@ -66,7 +66,7 @@ describe('DedupeStore', () => {
 
 describe('ActivationStore', () => {
   it('ignores unknown modes in the file and keeps accounts apart', async () => {
-    const file = path.join(tempStateDir(), 'whatsapp-activation.json');
+    const file = path.join(tmpDir('access'), 'whatsapp-activation.json');
     fs.writeFileSync(file, JSON.stringify({ version: 1, accounts: { a: { 'g@g.us': 'always', 'h@g.us': 'loud' } } }));
     const s = new ActivationStore(file);
     expect(s.get('a', 'g@g.us')).toBe('always');

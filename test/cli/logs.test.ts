@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../src/cli/io.js';
@@ -9,19 +8,14 @@ import { main } from '../../src/cli/main.js';
 import { createRootLogger, dailyLogPath } from '../../src/log.js';
 import { runCli } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
+import { tmpDir } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
 const controllers: AbortController[] = [];
 afterEach(() => {
   for (const c of controllers.splice(0)) c.abort();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-logs-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = () => tmpDir('logs');
 
 const T = new Date(2025, 0, 2, 13, 4, 5).getTime(); // local 13:04:05
 const entry = (o: Record<string, unknown>) => JSON.stringify({ level: 30, time: T, ...o });

@@ -1,9 +1,8 @@
 /**
  * End-to-end harness: the simulator, a real gateway with the real Baileys
- * transport, a temp state dir and a config pointing `web.url` at the simulator.
+ * transport, a temp state dir (removed after the test) and a config pointing `web.url` at the simulator.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { SimulatedClock } from 'xstate';
 import type { Bus } from '../../src/bus/bus.js';
@@ -15,6 +14,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createBaileysTransportFactory } from '../../src/whatsapp/index.js';
 import { runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { until } from '../helpers/until.js';
 
 export { freePort, until };
@@ -70,7 +70,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
   const skew = { ms: 0 };
   const gatewaySkew = { ms: 0 };
   const sim = await startSimulator({ port: 0, host: '127.0.0.1', now: () => Date.now() + skew.ms, initialSync: opts.initialSync });
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-e2e-'));
+  const home = tmpDir('e2e');
   const port = await freePort();
   const raw: WagateConfigInput = { ...extra, web: { ...extra.web, url: sim.url }, gateway: { port } };
   const configPath = path.join(home, 'wagate.json');
@@ -142,10 +142,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
     },
     async close() {
       await h.stopGateway();
-      await sim.close();
-      // maxRetries: ENOTEMPTY was seen once, a key file written into the auth dir
-      // while it was being removed after the gateway stopped.
-      fs.rmSync(home, { recursive: true, force: true, maxRetries: 5 });
+      await sim.close(); // the state dir goes after the test (tmpDir)
     },
   };
   return h;

@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createPairingStore } from '../../src/pairing/store.js';
 import { withFileLock } from '../../src/pairing/file-lock.js';
 import { until } from '../helpers/until.js';
-import { tempStateDir } from './tmp.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
@@ -14,7 +14,7 @@ const numbers = (prefix: string, n: number) => Array.from({ length: n }, (_, i) 
 
 describe('pairing store: concurrent writers lose no update', () => {
   it('two store instances in one process: concurrent approvals and requests all land', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const gateway = createPairingStore({ stateDir, maxPending: 100 });
     const cli = createPairingStore({ stateDir, maxPending: 100 });
     const first = numbers('1', 10);
@@ -29,7 +29,7 @@ describe('pairing store: concurrent writers lose no update', () => {
   });
 
   it('a CLI process approving while the gateway issues codes: nothing is lost', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const gateway = createPairingStore({ stateDir, maxPending: 1000 });
     const first = numbers('3', 8);
     const codes: string[] = [];
@@ -67,7 +67,7 @@ describe('pairing store: concurrent writers lose no update', () => {
 
 describe('the store lock file', () => {
   it('a held lock makes writers wait; they finish once it is released', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const store = createPairingStore({ stateDir, lock: { pollMs: 2 } });
     const lock = path.join(stateDir, 'credentials', '.whatsapp-pairing.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
@@ -86,7 +86,7 @@ describe('the store lock file', () => {
   });
 
   it('takes over a stale lock (left by a crashed process)', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const store = createPairingStore({ stateDir, lock: { staleMs: 1000 } });
     const lock = path.join(stateDir, 'credentials', '.whatsapp-pairing.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
@@ -97,7 +97,7 @@ describe('the store lock file', () => {
   });
 
   it('gives up with WAGATE_ERR_PAIRING_STORE when the lock stays held', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const store = createPairingStore({ stateDir, lock: { timeoutMs: 30, pollMs: 5 } });
     const lock = path.join(stateDir, 'credentials', '.whatsapp-pairing.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
@@ -109,7 +109,7 @@ describe('the store lock file', () => {
   });
 
   it('releases the lock when the job throws, and runs queued jobs in order', async () => {
-    const dir = tempStateDir();
+    const dir = tmpDir('pairing');
     const lock = path.join(dir, 'x.lock');
     const order: number[] = [];
     const a = withFileLock(lock, async () => {
