@@ -176,7 +176,7 @@ describe('agent heartbeat', () => {
       return new Promise((r) => (release = r));
     };
     const first = actor.runNow('main');
-    await vi.waitFor(() => expect(provider.inputs).toHaveLength(1));
+    await until(() => provider.inputs.length === 1, 'the first run');
     expect((await actor.runNow('main')).outcome).toBe('busy');
     release({ text: 'HEARTBEAT_OK' });
     expect((await first).outcome).toBe('ok');
@@ -203,7 +203,7 @@ describe('agent heartbeat', () => {
     actors.push(actor);
     try {
       accept(h, dm(ALICE, 'question'));
-      await vi.waitFor(() => expect(dmInputs).toHaveLength(1));
+      await until(() => dmInputs.length === 1, "the message's run");
       const beat = actor.runNow('main');
       await until(() => queue.queued === 1, "the heartbeat queued behind the message's run");
       expect(queue.keys()).toEqual([MAIN]);
