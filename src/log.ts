@@ -7,7 +7,8 @@
  * The file is written synchronously, line by line: a crash loses nothing, and
  * shutdown has nothing to flush but the pretty stream. The daily files' directory
  * must be the gateway user's own (src/log-dir.ts), else `<state>/logs/` is used
- * and the first line says why; files are never opened through a symlink.
+ * and the first line says why; files are never opened through a symlink (which is
+ * why this is not pino-roll: see the README's dependency list).
  */
 import fs from 'node:fs';
 import path from 'node:path';

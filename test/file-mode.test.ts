@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chmodNeeded, parseUmask, processUmask } from '../src/file-mode.js';
+import { tmpDir } from './helpers/tmp.js';
 
 describe('file modes under the umask', () => {
   it('reads the Umask line of /proc/self/status', () => {
@@ -22,25 +22,21 @@ describe('file modes under the umask', () => {
   });
 
   it('secrets come out 0600 under umask 022 and under a umask that clears owner bits', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-mode-'));
-    try {
-      const script = `
-        const { writeFilesAtomic } = await import(${JSON.stringify(path.resolve('src/whatsapp/auth-files.ts'))});
-        const { writeFileAtomic } = await import(${JSON.stringify(path.resolve('src/config/write.ts'))});
-        const dir = process.argv[1];
-        await writeFilesAtomic(dir, [{ name: 'key-' + process.argv[2] + '.json', data: '{}' }], 0o600, { durable: false });
-        await writeFileAtomic(dir + '/store-' + process.argv[2] + '.json', '{}');
-      `;
-      for (const umask of ['022', '277']) {
-        const r = spawnSync('sh', ['-c', `umask ${umask} && exec "$0" --import tsx --input-type=module -e "$1" "$2" "$3"`, process.execPath, script, dir, umask], {
-          encoding: 'utf8',
-        });
-        expect(r.stderr).toBe('');
-        expect(r.status).toBe(0);
-        for (const f of [`key-${umask}.json`, `store-${umask}.json`]) expect((fs.statSync(path.join(dir, f)).mode & 0o777).toString(8)).toBe('600');
-      }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+    const dir = tmpDir('mode');
+    const script = `
+      const { writeFilesAtomic } = await import(${JSON.stringify(path.resolve('src/whatsapp/auth-files.ts'))});
+      const { writeFileAtomic } = await import(${JSON.stringify(path.resolve('src/config/write.ts'))});
+      const dir = process.argv[1];
+      await writeFilesAtomic(dir, [{ name: 'key-' + process.argv[2] + '.json', data: '{}' }], 0o600, { durable: false });
+      await writeFileAtomic(dir + '/store-' + process.argv[2] + '.json', '{}');
+    `;
+    for (const umask of ['022', '277']) {
+      const r = spawnSync('sh', ['-c', `umask ${umask} && exec "$0" --import tsx --input-type=module -e "$1" "$2" "$3"`, process.execPath, script, dir, umask], {
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      for (const f of [`key-${umask}.json`, `store-${umask}.json`]) expect((fs.statSync(path.join(dir, f)).mode & 0o777).toString(8)).toBe('600');
     }
   });
 });

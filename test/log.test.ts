@@ -1,20 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRootLogger, dailyLogPath, subLogger, SUBSYSTEMS } from '../src/log.js';
 import { ROOT } from './helpers/cli.js';
 import { literalsOf, sourceFiles } from './helpers/source-scan.js';
+import { tmpDir } from './helpers/tmp.js';
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-log-'));
-  dirs.push(d);
-  return d;
-}
+const tmp = () => tmpDir('log');
 afterEach(() => {
   vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 function lines(file: string): Record<string, unknown>[] {

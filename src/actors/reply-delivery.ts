@@ -12,6 +12,7 @@
  * the local owner's (any path or URL); everything else is agent-produced (media
  * roots only, no private addresses); nobody reads the gateway's secrets.
  */
+import pRetry from 'p-retry';
 import { classifySendError } from '../../machines/index.js';
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount } from '../config/index.js';
@@ -24,8 +25,8 @@ import { mediaOptions, type PrepareOptions, type PreparedMedia, type MediaReques
 import { chunkText } from './chunking.js';
 import type { ActorDeps } from './deps.js';
 
-export const SEND_TRIES = 3;
-export const RETRY_DELAYS_MS = [500, 2000];
+/** SPEC §6: a send is tried at most 3 times, waiting 500 ms then 2 s (p-retry's backoff). */
+export const SEND_RETRY = { tries: 3, firstDelayMs: 500, factor: 4 } as const;
 
 /** Errors worth another try (classified beside the close codes, machines/close-codes.ts). */
 export function isTransient(err: unknown): boolean {
@@ -50,8 +51,8 @@ export interface ReplyDeliveryOptions {
 
 export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions = {}): RunningActor {
   const log = subLogger(deps.logger, 'whatsapp/outbound');
-  const timers = new Set<NodeJS.Timeout>();
-  let stopped = false;
+  // Aborted when the gateway stops: a retry waiting for its backoff gives up at once.
+  const stopping = new AbortController();
   let delivered = 0;
   let failed = 0;
   let inFlight = 0;
@@ -59,29 +60,27 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
   const ownerAccess: MediaAccess = { ...ownerMediaAccess(accessCtx), ...opts.mediaAccess };
   const agentAccess: MediaAccess = { ...agentMediaAccess(accessCtx), ...opts.mediaAccess };
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        if (stopped) reject(new WagateError('WAGATE_ERR_INTERNAL', 'gateway stopping'));
-        else resolve();
-      }, ms);
-      timers.add(t);
-    });
-
   async function sendChunk(accountId: string, chatJid: string, text: string): Promise<string> {
     return sendWithRetry(accountId, () => deps.connection(accountId).sendText(chatJid, text));
   }
 
   async function sendWithRetry(accountId: string, send: () => Promise<{ id: string }>): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await send()).id;
-      } catch (err) {
-        if (attempt >= SEND_TRIES || !isTransient(err) || stopped) throw err;
-        log.warn({ accountId, attempt, err: (err as Error).message }, 'send failed; retrying');
-        await sleep(RETRY_DELAYS_MS[attempt - 1] ?? 2000);
-      }
+    let id: string | undefined;
+    try {
+      return await pRetry(async () => (id = (await send()).id), {
+        retries: SEND_RETRY.tries - 1,
+        minTimeout: SEND_RETRY.firstDelayMs,
+        factor: SEND_RETRY.factor,
+        signal: stopping.signal,
+        shouldRetry: ({ error }) => isTransient(error),
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft > 0 && isTransient(error)) log.warn({ accountId, attempt: attemptNumber, err: error.message }, 'send failed; retrying');
+        },
+      });
+    } catch (err) {
+      // p-retry checks the signal after a successful try too: a chunk that went out is sent.
+      if (id !== undefined) return id;
+      throw err;
     }
   }
 
@@ -150,10 +149,8 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     name: 'reply-delivery',
     summary: () => ({ delivered, failed, inFlight, queuedChats: queues.size }),
     stop: () => {
-      stopped = true;
       off();
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      stopping.abort(new WagateError('WAGATE_ERR_INTERNAL', 'gateway stopping'));
     },
   };
 }

@@ -4,7 +4,8 @@ import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { configCommandFor, CONFIG_USAGE, parseConfigCommand, runConfigCommand, type ConfigCommandContext } from '../../src/access/config-command.js';
 import { CHAT_WRITABLE_KEYS, resolveAccounts, validateConfig } from '../../src/config/index.js';
-import { ALICE, BOB, GROUP, SELF, SELF_E164, dm, gm, selfChat, tempStateDir } from './harness.js';
+import { ALICE, BOB, GROUP, SELF, SELF_E164, dm, gm, selfChat } from './harness.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 describe('parseConfigCommand', () => {
   it('parses set with a JSON5 value (the rest of the message, spaces and all)', () => {
@@ -49,7 +50,7 @@ describe('parseConfigCommand', () => {
 
 describe('configCommandFor (where /config applies)', () => {
   const account = (wa: Record<string, unknown>) => {
-    const dir = tempStateDir();
+    const dir = tmpDir('access');
     const config = validateConfig({ channels: { whatsapp: wa } }, path.join(dir, 'wagate.json'));
     const [acc] = resolveAccounts(config, { env: { WAGATE_HOME: dir } });
     if (!acc) throw new Error('no account');
@@ -82,7 +83,7 @@ describe('configCommandFor (where /config applies)', () => {
 
 describe('runConfigCommand', () => {
   function setup(fileText: string | null, extra: Record<string, unknown> = { commands: { config: true } }, wa: Record<string, unknown> = {}) {
-    const dir = tempStateDir();
+    const dir = tmpDir('access');
     const file = path.join(dir, 'wagate.json');
     if (fileText !== null) fs.writeFileSync(file, fileText, { mode: 0o644 });
     const config = validateConfig({ channels: { whatsapp: wa }, ...extra }, file);
@@ -222,7 +223,7 @@ describe('runConfigCommand', () => {
 describe('runConfigCommand: only behaviour keys are writable from chat', () => {
   const FILE = '{ channels: { whatsapp: { accounts: { work: { dmPolicy: "pairing" } } } }, agents: { list: [{ id: "main" }] } }';
   function setup(fileText = FILE) {
-    const dir = tempStateDir();
+    const dir = tmpDir('access');
     const file = path.join(dir, 'wagate.json');
     fs.writeFileSync(file, fileText, { mode: 0o600 });
     const config = validateConfig({ commands: { config: true } }, file);

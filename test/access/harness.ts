@@ -3,8 +3,6 @@
  * load), a FakeConnection per account, an injected clock and a temp state dir.
  * Records every bus event the actors emit.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import type { ActorDeps } from '../../src/actors/deps.js';
@@ -16,6 +14,7 @@ import { silentLogger } from '../../src/log.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import type { LinkedIdentity } from '../../src/ports/transport.js';
 import { FakeConnection } from '../helpers/fake-transport.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 export const SELF_E164 = '+15550000001';
 export const SELF: LinkedIdentity = { jid: '15550000001:1@s.whatsapp.net', e164: SELF_E164, lid: '999000111@lid' };
@@ -28,12 +27,6 @@ const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-export function tempStateDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-access-'));
-  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export interface Harness {
   deps: ActorDeps;
@@ -53,7 +46,7 @@ export interface Harness {
   connected: boolean;
 }
 
-export function harness(whatsapp: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, stateDir = tempStateDir()): Harness {
+export function harness(whatsapp: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, stateDir = tmpDir('access')): Harness {
   const config = validateConfig({ channels: { whatsapp }, ...extra }, path.join(stateDir, 'wagate.json'));
   const accounts = new Map(resolveAccounts(config, { env: { WAGATE_HOME: stateDir } }).map((a) => [a.accountId, a]));
   const bus = createBus(silentLogger());

@@ -7,7 +7,7 @@ import { CATCH_UP_GRACE_MS, catchUpStart, catchUpVerdict } from '../../src/acces
 import { DedupeStore } from '../../src/access/dedupe-store.js';
 import { listAllows } from '../../src/access/identity-match.js';
 import { normalizeSender } from '../../src/whatsapp/address.js';
-import { tempStateDir } from './harness.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const MIN = 60_000;
 
@@ -52,7 +52,7 @@ describe('catchUpStart (the window start, SPEC §5)', () => {
 
 describe('DedupeStore', () => {
   it('a corrupt file loses only dedupe memory and is rewritten', async () => {
-    const file = path.join(tempStateDir(), 'whatsapp-dedupe', 'default.json');
+    const file = path.join(tmpDir('access'), 'whatsapp-dedupe', 'default.json');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, '{not json');
     const errors: unknown[] = [];
@@ -67,7 +67,7 @@ describe('DedupeStore', () => {
 
 describe('ActivationStore', () => {
   it('ignores unknown modes in the file and keeps accounts apart', async () => {
-    const file = path.join(tempStateDir(), 'whatsapp-activation.json');
+    const file = path.join(tmpDir('access'), 'whatsapp-activation.json');
     fs.writeFileSync(file, JSON.stringify({ version: 1, accounts: { a: { 'g@g.us': 'always', 'h@g.us': 'loud' } } }));
     const s = new ActivationStore(file);
     expect(s.get('a', 'g@g.us')).toBe('always');

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
 import { activationStorePath } from '../../src/access/activation-store.js';
-import { ALICE, BOB, GROUP, SELF_E164, gm, harness, tempStateDir } from '../access/harness.js';
+import { ALICE, BOB, GROUP, SELF_E164, gm, harness } from '../access/harness.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 type Outcome = 'accepted' | 'gated' | `dropped:${string}`;
 
@@ -68,7 +69,7 @@ describe('group policy × sender × activation', () => {
 
 describe('/activation command', () => {
   it('the owner (allowFrom) switches a group to always: stored 0600, confirmed, then every message is accepted', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('access');
     const h = harness({ groupPolicy: 'open', allowFrom: [ALICE] }, {}, stateDir);
     const a = startAccessPolicy(h.deps);
     await h.receive(gm(ALICE, '  /activation always '));

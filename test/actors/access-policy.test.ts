@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
 import { dedupeStorePath } from '../../src/access/dedupe-store.js';
 import { createPairingStore } from '../../src/pairing/store.js';
-import { ALICE, BOB, SELF_E164, T0, dm, harness, selfChat, tempStateDir } from '../access/harness.js';
+import { ALICE, BOB, SELF_E164, T0, dm, harness, selfChat } from '../access/harness.js';
 import { CATCH_UP_GRACE_MS } from '../../src/access/catch-up.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 describe('access policy: direct chats', () => {
   it('accepts an allowlisted sender with the route from routeMessage', async () => {
@@ -24,7 +25,7 @@ describe('access policy: direct chats', () => {
   });
 
   it('asks for pairing for an unknown sender under pairing, and accepts once approved in the store', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('access');
     const h = harness({ dmPolicy: 'pairing' }, {}, stateDir);
     h.start(startAccessPolicy(h.deps));
     await h.receive(dm(BOB, 'hi'));
@@ -91,7 +92,7 @@ describe('access policy: dedupe', () => {
   });
 
   it('remembers across a restart (new actor, same state dir), written 0600', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('access');
     const m = dm(ALICE, 'hi');
     const h1 = harness({ dmPolicy: 'open', allowFrom: ['*'] }, {}, stateDir);
     const a1 = startAccessPolicy(h1.deps);
@@ -109,7 +110,7 @@ describe('access policy: dedupe', () => {
   });
 
   it('our own delivered replies are never processed as inbound in self-chat (no loop), across restarts too', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('access');
     const h = harness({ selfChatMode: true }, {}, stateDir);
     const a = startAccessPolicy(h.deps);
     h.bus.emit('reply.delivered', { accountId: 'default', chatJid: '15550000001@s.whatsapp.net', requestId: 'r1', messageIds: ['OUT1', 'OUT2'], at: T0 });

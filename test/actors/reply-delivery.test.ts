@@ -56,15 +56,33 @@ describe('reply delivery', () => {
     expect(notSelf.conn.sent[0]!.text).toBe('hi');
   });
 
-  it('retries transient failures (3 tries) and then delivers', async () => {
+  it('retries transient failures (3 tries), waiting 500 ms then 2 s, and then delivers', async () => {
     vi.useFakeTimers();
     const { conn, results, request } = setup();
     conn.failNext = [Object.assign(new Error('Connection Closed'), { output: { statusCode: 428 } }), new Error('Timed Out')];
     const done = request('hello');
-    await vi.advanceTimersByTimeAsync(5000);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(conn.failNext).toHaveLength(1); // the second try waits 500 ms
+    await vi.advanceTimersByTimeAsync(1);
+    expect(conn.failNext).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(conn.sent).toHaveLength(0); // the third waits 2 s more
+    await vi.advanceTimersByTimeAsync(1);
     await done;
     expect(conn.sent.map((s) => s.text)).toEqual(['hello']);
     expect(results[0]).toMatchObject({ messageIds: ['FAKE1'] });
+  });
+
+  it('a retry waiting for its backoff gives up when the gateway stops', async () => {
+    vi.useFakeTimers();
+    const { actor, conn, results, request } = setup();
+    conn.failNext = [Object.assign(new Error('Connection Closed'), { output: { statusCode: 428 } })];
+    const done = request('hello');
+    await vi.advanceTimersByTimeAsync(100);
+    actor.stop();
+    await done; // settles without advancing the clock to the retry
+    expect(conn.sent).toHaveLength(0);
+    expect(results).toEqual([expect.objectContaining({ error: expect.objectContaining({ message: 'gateway stopping' }) })]);
   });
 
   it('gives up after 3 transient failures, and does not retry a permanent one', async () => {

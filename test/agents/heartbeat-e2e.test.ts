@@ -4,19 +4,17 @@
  * reply reaches the `to` contact through Baileys while HEARTBEAT_OK sends nothing.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentHeartbeatActor } from '../../src/actors/agent-heartbeat.js';
 import { runCli } from '../helpers/cli.js';
 import { e2e, until, type E2E } from '../e2e/harness.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 let h: E2E | null = null;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-hb-'));
 afterEach(async () => {
   await h?.close();
   h = null;
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const DAVE = '+15557773001';
@@ -24,7 +22,7 @@ const DAVE = '+15557773001';
 describe('agent heartbeat in the gateway', () => {
   it('shows in debug dump; a non-OK reply reaches the contact, HEARTBEAT_OK does not', async () => {
     // The model says HEARTBEAT_OK unless the marker file exists.
-    const marker = path.join(dir, 'attention-needed');
+    const marker = path.join(tmpDir('hb'), 'attention-needed');
     const script = `const fs=require('fs');process.stdin.resume();process.stdin.on('end',()=>process.stdout.write(fs.existsSync(${JSON.stringify(marker)})?'Time to stretch.':'HEARTBEAT_OK'))`;
     h = await e2e({
       channels: { whatsapp: { dmPolicy: 'open', allowFrom: ['*'] } },

@@ -7,6 +7,7 @@ import { createAgentRunner, type AgentRunner } from '../../src/agents/runner.js'
 import { SessionStore, sessionsDirFor } from '../../src/agents/session-store.js';
 import { HEARTBEAT_PROMPT } from '../../src/config/index.js';
 import { ALICE, dm, harness, type Harness } from '../access/harness.js';
+import { until } from '../helpers/until.js';
 
 const MIN = 60_000;
 const MAIN = 'agent:main:main';
@@ -176,7 +177,7 @@ describe('agent heartbeat', () => {
       return new Promise((r) => (release = r));
     };
     const first = actor.runNow('main');
-    await vi.waitFor(() => expect(provider.inputs).toHaveLength(1));
+    await until(() => provider.inputs.length === 1, 'the first run');
     expect((await actor.runNow('main')).outcome).toBe('busy');
     release({ text: 'HEARTBEAT_OK' });
     expect((await first).outcome).toBe('ok');
@@ -203,9 +204,10 @@ describe('agent heartbeat', () => {
     actors.push(actor, runner);
     try {
       accept(h, dm(ALICE, 'question'));
-      await vi.waitFor(() => expect(dmInputs).toHaveLength(1));
+      await until(() => dmInputs.length === 1, "the message's run");
       const beat = actor.runNow('main');
-      await new Promise((r) => setTimeout(r, 50));
+      await until(() => runner.summary().queued === 1, "the heartbeat queued behind the message's run");
+      expect(runner.summary().sessionsBusy).toEqual([MAIN]);
       expect(hb.inputs).toHaveLength(0); // waits for the message's run
       releaseDm({ text: 'answer' });
       expect((await beat).outcome).toBe('delivered');

@@ -5,7 +5,7 @@ import { ConfigSchema } from '../../src/config/index.js';
 import { SessionStore, sessionsDirFor, type SessionEntry } from '../../src/agents/session-store.js';
 import { sessionFileName } from '../../src/agents/session-file-name.js';
 import { dmHistoryLimitFor, selectHistory } from '../../src/agents/session-history.js';
-import { tmpDir } from './tmp.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const KEY = 'agent:main:whatsapp:group:120363000000000001@g.us';
 const u = (text: string, at: number, messageId?: string): SessionEntry =>
@@ -14,7 +14,7 @@ const a = (text: string, at: number): SessionEntry => ({ role: 'assistant', text
 
 describe('SessionStore', () => {
   it('appends JSONL lines, one file per session key, files 0600', async () => {
-    const store = new SessionStore(path.join(tmpDir(), 'sessions'));
+    const store = new SessionStore(path.join(tmpDir('agents'), 'sessions'));
     await store.append(KEY, u('hi', 1, 'M1'), a('hello', 2));
     await store.append('agent:main:main', u('other', 3));
     const file = store.fileFor(KEY);
@@ -29,19 +29,19 @@ describe('SessionStore', () => {
   });
 
   it('reads a missing session as empty', async () => {
-    const store = new SessionStore(tmpDir());
+    const store = new SessionStore(tmpDir('agents'));
     expect(await store.read(KEY)).toEqual([]);
     expect(await store.has(KEY, 'M1')).toBe(false);
   });
 
   it('keeps concurrent appends whole and in call order', async () => {
-    const store = new SessionStore(tmpDir());
+    const store = new SessionStore(tmpDir('agents'));
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.append(KEY, u(`m${i}`, i))));
     expect((await store.read(KEY)).map((e) => e.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
 
   it('skips a torn last line and does not glue the next entry to it', async () => {
-    const dir = tmpDir();
+    const dir = tmpDir('agents');
     const store = new SessionStore(dir);
     fs.writeFileSync(store.fileFor(KEY), `${JSON.stringify(u('ok', 1))}\n{"role":"user","te`);
     expect(await store.read(KEY)).toEqual([u('ok', 1)]);
@@ -50,7 +50,7 @@ describe('SessionStore', () => {
   });
 
   it('reads only what was added since: another writer\'s appends are seen, a half-written line once it is whole, a replaced file from the start', async () => {
-    const dir = tmpDir();
+    const dir = tmpDir('agents');
     const store = new SessionStore(dir);
     await store.append(KEY, u('one', 1));
     expect(await store.read(KEY)).toEqual([u('one', 1)]);
@@ -66,20 +66,20 @@ describe('SessionStore', () => {
   });
 
   it('skips lines that are JSON but not entries', async () => {
-    const store = new SessionStore(tmpDir());
+    const store = new SessionStore(tmpDir('agents'));
     fs.writeFileSync(store.fileFor(KEY), `[1]\n{"role":"bot","text":"x","at":1}\n${JSON.stringify(a('ok', 2))}\n`);
     expect(await store.read(KEY)).toEqual([a('ok', 2)]);
   });
 
   it('has() finds user turns by WhatsApp message id', async () => {
-    const store = new SessionStore(tmpDir());
+    const store = new SessionStore(tmpDir('agents'));
     await store.append(KEY, u('x', 1, 'ABC'));
     expect(await store.has(KEY, 'ABC')).toBe(true);
     expect(await store.has(KEY, 'XYZ')).toBe(false);
   });
 
   it('history() applies the limits to what is stored', async () => {
-    const store = new SessionStore(tmpDir());
+    const store = new SessionStore(tmpDir('agents'));
     await store.append(KEY, u('1', 1), a('r1', 2), u('2', 3), a('r2', 4), u('3', 5), a('r3', 6));
     expect((await store.history(KEY, { userTurns: 2 })).map((e) => e.text)).toEqual(['2', 'r2', '3', 'r3']);
   });

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkConfig, checkFfmpeg } from '../../src/cli/doctor-checks.js';
@@ -11,12 +10,11 @@ import { runCli } from '../helpers/cli.js';
 import { FakeTransportFactory } from '../helpers/fake-transport.js';
 import { makeLinkedDir } from '../whatsapp/helpers/auth-fixtures.js';
 import { freePort } from '../helpers/net.js';
+import { tmpDir } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
 const gateways: Gateway[] = [];
 afterEach(async () => {
   for (const g of gateways.splice(0)) await g.stop();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 
@@ -28,8 +26,7 @@ interface Home {
 
 /** A private temp state dir with a config whose gateway port is free. */
 async function home(config: Record<string, any> = {}): Promise<Home> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-doctor-'));
-  dirs.push(dir);
+  const dir = tmpDir('doctor');
   const full = { ...config, gateway: { port: await freePort(), ...config.gateway } };
   fs.writeFileSync(path.join(dir, 'wagate.json'), JSON.stringify(full));
   return { dir, env: { WAGATE_HOME: dir, HOME: dir }, config: full };
@@ -58,8 +55,7 @@ const authDir = (h: Home, id: string) => path.join(h.dir, 'credentials', 'whatsa
 
 describe('wagate doctor: config and state dir', () => {
   it('no config file is ok ("all defaults"); a missing state dir is a warning', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-doctor-'));
-    dirs.push(dir);
+    const dir = tmpDir('doctor');
     const r = checkConfig(undefined, { WAGATE_HOME: path.join(dir, 'nope') });
     expect(r.result).toMatchObject({ id: 'config', status: 'ok' });
     expect(r.result.message).toMatch(/no config file at .*nope\/wagate\.json: all defaults/);

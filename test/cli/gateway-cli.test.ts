@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
+import { tmpDir } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
 const children: SpawnedCli[] = [];
 afterEach(async () => {
   for (const c of children.splice(0)) {
@@ -15,13 +14,11 @@ afterEach(async () => {
       await c.exited;
     }
   }
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 
 async function home(config: unknown): Promise<Record<string, string>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-cli-'));
-  dirs.push(dir);
+  const dir = tmpDir('cli');
   fs.writeFileSync(path.join(dir, 'wagate.json'), JSON.stringify(config));
   return { WAGATE_HOME: dir, HOME: dir };
 }

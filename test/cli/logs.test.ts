@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../src/cli/io.js';
@@ -8,19 +7,15 @@ import { runLogs } from '../../src/cli/logs.js';
 import { main } from '../../src/cli/main.js';
 import { createRootLogger, dailyLogPath } from '../../src/log.js';
 import { runCli } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
+import { tmpDir } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
 const controllers: AbortController[] = [];
 afterEach(() => {
   for (const c of controllers.splice(0)) c.abort();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-logs-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = () => tmpDir('logs');
 
 const T = new Date(2025, 0, 2, 13, 4, 5).getTime(); // local 13:04:05
 const entry = (o: Record<string, unknown>) => JSON.stringify({ level: 30, time: T, ...o });
@@ -303,11 +298,11 @@ describe('wagate logs --follow', () => {
     controllers.push(ctl);
     const cap = captureIO(ctl.signal);
     const exited = main(['logs', '--follow', '--lines', '1', '--file', file, '--subsystem', 'gateway'], { ...cap.io, env: env(dir) });
-    await until(() => cap.text().includes('second'));
+    await until(() => cap.text().includes('second'), 'the last matching line');
     append(file, 'ished"}\n');
     append(file, `${entry({ subsystem: 'whatsapp', msg: 'filtered out' })}\n`);
     append(file, `${entry({ subsystem: 'gateway', accountId: 'a1', msg: 'appended' })}\n`);
-    await until(() => cap.text().includes('appended'));
+    await until(() => cap.text().includes('appended'), 'the appended line');
     ctl.abort();
     expect(await exited).toBe(0);
     expect(outLines(cap.text()).map((l) => l.replace(/^\d\d:\d\d:\d\d /, ''))).toEqual([
@@ -317,12 +312,3 @@ describe('wagate logs --follow', () => {
     ]);
   });
 });
-
-/** Wait for a condition the CLI's own poll loop brings about (bounded). */
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,20 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeJpeg } from '../media/fixtures.js';
 import { runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+import { tmpDir } from '../helpers/tmp.js';
 
 async function home(config: unknown): Promise<{ env: Record<string, string>; dir: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-msg-'));
-  dirs.push(dir);
+  const dir = tmpDir('msg');
   fs.writeFileSync(path.join(dir, 'wagate.json'), JSON.stringify(config));
   return { env: { WAGATE_HOME: dir, HOME: dir }, dir };
 }

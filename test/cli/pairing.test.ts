@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPairing } from '../../src/actors/pairing.js';
@@ -12,19 +11,14 @@ import { silentLogger } from '../../src/log.js';
 import { createPairingStore } from '../../src/pairing/store.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
 const actors: RunningActor[] = [];
 afterEach(async () => {
   for (const a of actors.splice(0)) await a.stop();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function tempHome(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-cli-pairing-'));
-  dirs.push(d);
-  return d;
-}
+const tempHome = () => tmpDir('cli-pairing');
 
 const env = (dir: string) => ({ WAGATE_HOME: dir, HOME: dir });
 

@@ -8,7 +8,8 @@ import { MAX_CONFIG_BYTES } from '../../src/config/load.js';
 
 const LOAD_TS = fileURLToPath(new URL('../../src/config/load.ts', import.meta.url));
 import { WagateError } from '../../src/errors.js';
-import { configFile, tmpDir } from './tmp.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from './config-file.js';
 
 /** Load a config text and return the error it must throw. */
 function errorOf(text: string): { file: string; err: WagateError } {
@@ -244,7 +245,7 @@ describe('a bad config stops with one message naming the file, key path, found a
 
 describe('a config file that cannot be read is an error, never "defaults"', () => {
   it('rejects a directory as the config path', () => {
-    const dir = tmpDir();
+    const dir = tmpDir('config');
     expect(() => loadConfig({ path: dir, env: {} })).toThrow(
       new WagateError('WAGATE_ERR_CONFIG', `Invalid config ${dir}: it is a directory; expected a JSON5 file.`),
     );
@@ -271,7 +272,7 @@ describe('a config file that cannot be read is an error, never "defaults"', () =
   });
 
   it('refuses a FIFO without blocking on it (nobody ever writes to this one)', () => {
-    const fifo = path.join(tmpDir(), 'wagate.json');
+    const fifo = path.join(tmpDir('config'), 'wagate.json');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     // In a child with a deadline: a blocking read would hang this test worker for good.
     const load = `import(${JSON.stringify(LOAD_TS)}).then((m) => { try { m.loadConfig({ path: process.argv[1], env: {} }); } catch (e) { console.log(e.message); } })`;
@@ -295,7 +296,7 @@ describe('a config file that cannot be read is an error, never "defaults"', () =
   });
 
   it('rejects a path whose parent is a file', () => {
-    const dir = tmpDir();
+    const dir = tmpDir('config');
     fs.writeFileSync(path.join(dir, 'plain'), '');
     const file = path.join(dir, 'plain', 'wagate.json');
     expect(() => loadConfig({ path: file, env: {} })).toThrow(/^Invalid config .*: cannot read it \(ENOTDIR\)\.$/);

@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_PROMPT, loadConfig, WHATSAPP_WEB_URL } from '../../src/config/index.js';
-import { configFile, tmpDir } from './tmp.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from './config-file.js';
 
 describe('loading', () => {
   it('takes a missing file as all SPEC §11 defaults', () => {
-    const home = tmpDir();
+    const home = tmpDir('config');
     const loaded = loadConfig({ env: { WAGATE_HOME: path.join(home, 'state') }, homedir: home });
     expect(loaded.exists).toBe(false);
     expect(loaded.path).toBe(path.join(home, 'state', 'wagate.json'));
@@ -99,7 +100,7 @@ describe('loading', () => {
   });
 
   it('does not create anything when the file is missing', () => {
-    const home = tmpDir();
+    const home = tmpDir('config');
     loadConfig({ env: { WAGATE_HOME: path.join(home, 'state') }, homedir: home });
     expect(fs.readdirSync(home)).toEqual([]);
   });

@@ -11,7 +11,7 @@ import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { isWagateError } from '../../src/errors.js';
-import { tmpDir } from './tmp.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 /** Per input; a real load takes about a millisecond. */
 const BOUND_MS = 1000;
@@ -80,7 +80,7 @@ const deepText = fc
   });
 
 describe('loading arbitrary config files', () => {
-  const newFile = () => path.join(tmpDir(), 'wagate.json');
+  const newFile = () => path.join(tmpDir('config'), 'wagate.json');
 
   it('random bytes: a config or one clear error line, quickly', () => {
     const file = newFile();

@@ -9,13 +9,14 @@ import {
   type AtomicFs,
 } from '../../src/config/index.js';
 import { WagateError } from '../../src/errors.js';
-import { configFile, tmpDir } from './tmp.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from './config-file.js';
 
 const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
 
 describe('writeFileAtomic', () => {
   it('writes the content with mode 0600 and leaves no temp file', async () => {
-    const dir = tmpDir();
+    const dir = tmpDir('config');
     const file = path.join(dir, 'creds.json');
     await writeFileAtomic(file, '{"a":1}');
     expect(fs.readFileSync(file, 'utf8')).toBe('{"a":1}');
@@ -24,7 +25,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('replaces an existing file and narrows its mode to 0600', async () => {
-    const dir = tmpDir();
+    const dir = tmpDir('config');
     const file = path.join(dir, 'store.json');
     fs.writeFileSync(file, 'old', { mode: 0o644 });
     fs.chmodSync(file, 0o644);
@@ -35,13 +36,13 @@ describe('writeFileAtomic', () => {
   });
 
   it('honours another mode when asked', async () => {
-    const file = path.join(tmpDir(), 'public.txt');
+    const file = path.join(tmpDir('config'), 'public.txt');
     await writeFileAtomic(file, 'x', 0o640);
     expect(modeOf(file)).toBe(0o640);
   });
 
   it('leaves the old file intact and removes the temp file when the rename fails', async () => {
-    const dir = tmpDir();
+    const dir = tmpDir('config');
     const file = path.join(dir, 'creds.json');
     fs.writeFileSync(file, 'good');
     let tempSeen = '';
@@ -61,7 +62,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('fails without touching anything when the directory does not exist', async () => {
-    const dir = tmpDir();
+    const dir = tmpDir('config');
     await expect(writeFileAtomic(path.join(dir, 'nope', 'f.json'), 'x')).rejects.toMatchObject({ code: 'ENOENT' });
     expect(fs.readdirSync(dir)).toEqual([]);
   });
@@ -94,7 +95,7 @@ describe('setConfigValue / unsetConfigValue', () => {
   });
 
   it('creates a missing config file (and its dir)', async () => {
-    const file = path.join(tmpDir(), 'state', 'wagate.json');
+    const file = path.join(tmpDir('config'), 'state', 'wagate.json');
     await setConfigValue(file, 'commands.config', 'true');
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ commands: { config: true } });
   });
@@ -179,7 +180,7 @@ describe('setConfigValue / unsetConfigValue', () => {
   });
 
   it('refuses to edit a config path that cannot be read, writing nothing', async () => {
-    const dir = tmpDir();
+    const dir = tmpDir('config');
     fs.writeFileSync(path.join(dir, 'file'), '');
     const file = path.join(dir, 'file', 'wagate.json');
     await expect(setConfigValue(file, 'commands.config', 'true')).rejects.toMatchObject({

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimContact } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
-import { e2e, until, type E2E } from './harness.js';
+import { e2e, settled, until, type E2E } from './harness.js';
 
 let h: E2E | null = null;
 afterEach(async () => {
@@ -23,8 +23,9 @@ async function texts(c: SimContact, from: number, n: number, timeoutMs = 10_000)
   return c.inbox.map(textOf).filter(Boolean).slice(from);
 }
 
-async function quiet(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
+/** The replies the gateway asked to send to a chat (every outbound text goes through reply.requested). */
+function repliesTo(h: E2E, chatJid: string): string[] {
+  return h.of('reply.requested').filter((r) => r.chatJid === chatJid).map((r) => r.text);
 }
 
 async function start(config: Parameters<typeof e2e>[0]) {
@@ -46,8 +47,9 @@ describe('the conversation loop end to end (real Baileys ↔ simulator)', () => 
     expect(code).toContain('+15557770001');
     const m = /wagate pairing approve whatsapp ([A-Z2-9]{8})/.exec(code!);
     expect(m).not.toBeNull();
-    await eve.send('anyone there?');
-    await quiet(1500);
+    const again = await eve.send('anyone there?');
+    expect((await h.handled(again)).type).toBe('pairing.needed');
+    expect(repliesTo(h, eve.jid)).toHaveLength(1); // the code, once
     expect(eve.inbox.map(textOf).filter(Boolean)).toHaveLength(1);
 
     const approved = await runCli(['pairing', 'approve', 'whatsapp', m![1]!.toLowerCase()], h.env);
@@ -106,14 +108,17 @@ describe('the conversation loop end to end (real Baileys ↔ simulator)', () => 
       const carol = h.sim.contact('+15557770004', { name: 'Carol' });
       const dave = h.sim.contact('+15557770005', { name: 'Dave' });
       const team = h.sim.group({ subject: 'Team', participants: [carol, dave] });
-      await team.send(carol, 'lunch at noon?');
-      await team.send(dave, 'sure');
-      await quiet(1500);
+      const lunch = await team.send(carol, 'lunch at noon?');
+      const sure = await team.send(dave, 'sure');
+      expect((await h.handled(lunch)).type).toBe('message.gated');
+      expect((await h.handled(sure)).type).toBe('message.gated');
+      expect(repliesTo(h, team.jid)).toEqual([]);
       expect(team.inbox).toHaveLength(0);
       const bot = gw.accounts.get('default')!.context.identity!.jid.split(':')[0]!;
       await team.send(carol, `@${bot} what do you think?`, { mentions: [`${bot}@s.whatsapp.net`] });
       await until(() => team.inbox.length >= 1, 'group reply');
       expect(textOf(team.inbox[0]!)).toBe('seen it');
+      expect(repliesTo(h, team.jid)).toEqual(['seen it']);
       const runs = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(runs).toHaveLength(1);
       const body: string = runs[0].envelope.Body;
@@ -137,9 +142,11 @@ describe('the conversation loop end to end (real Baileys ↔ simulator)', () => 
     const gw = await h.startGateway();
     await until(() => gw.accounts.get('default')!.state === 'connected', 'reconnected');
     await frank.sendMessage({ conversation: 'once' }, { id }); // WhatsApp redelivers the same message
-    await frank.send('twice');
+    expect(await h.handled(id)).toMatchObject({ type: 'message.dropped', payload: { reason: 'duplicate' } });
+    const twice = await frank.send('twice');
+    expect((await h.handled(twice)).type).toBe('message.accepted');
+    expect(repliesTo(h, frank.jid)).toEqual(['echo: twice']); // this gateway answered "twice" only
     expect(await texts(frank, 1, 1)).toEqual(['echo: twice']);
-    await quiet(500);
     expect(frank.inbox.map(textOf).filter(Boolean)).toEqual(['echo: once', 'echo: twice']);
   });
 
@@ -152,13 +159,15 @@ describe('the conversation loop end to end (real Baileys ↔ simulator)', () => 
     h.sim.drop(BOT);
     await until(() => rt.state === 'backing-off', 'backing-off');
     h.skew.ms = -45 * 60_000; // stamped 45 minutes ago: outside the 30-minute window
-    await gina.send('from long ago');
+    const old = await gina.send('from long ago');
     h.skew.ms = 0;
-    await gina.send('during the drop');
+    const during = await gina.send('during the drop');
     h.clock.increment(30_000); // the retry timer fires
     await until(() => rt.state === 'connected', 'reconnected');
+    expect(await h.handled(old)).toMatchObject({ type: 'message.dropped', payload: { reason: expect.stringMatching(/^catch-up:/) } });
+    expect((await h.handled(during)).type).toBe('message.accepted');
+    expect(repliesTo(h, gina.jid)).toEqual(['echo: warm up', 'echo: during the drop']);
     expect(await texts(gina, 1, 1)).toEqual(['echo: during the drop']);
-    await quiet(1000);
     expect(gina.inbox.map(textOf).filter(Boolean)).toEqual(['echo: warm up', 'echo: during the drop']);
   });
 });
@@ -175,7 +184,10 @@ describe('self-chat end to end (real Baileys ↔ simulator)', () => {
     // twice: count distinct messages.
     const replies = () => [...new Map(phone.inbox.filter((m) => textOf(m).includes('echo:')).map((m) => [m.id, textOf(m)])).values()];
     expect(replies()).toEqual(['[wagate] echo: note to self']);
-    await quiet(1500);
+    // Had Baileys handed our own send back as a message, it would have been on the
+    // bus while the reply was being sent: once everything settled, it would show.
+    await settled(gw);
+    expect(h.of('message.received').map((e) => e.message.text)).toEqual(['note to self']);
     expect(accepted).toEqual(['note to self']); // our reply was not taken for a new prompt
     expect(replies()).toHaveLength(1);
   });

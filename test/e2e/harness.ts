@@ -1,11 +1,12 @@
 /**
  * End-to-end harness: the simulator, a real gateway with the real Baileys
- * transport, a temp state dir and a config pointing `web.url` at the simulator.
+ * transport, a temp state dir (removed after the test) and a config pointing `web.url` at the simulator.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { SimulatedClock } from 'xstate';
+import type { Bus } from '../../src/bus/bus.js';
+import type { BusEventName, BusEvents } from '../../src/bus/events.js';
 import { validateConfig, type WagateConfigInput } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/supervisor.js';
 import { silentLogger } from '../../src/log.js';
@@ -13,9 +14,28 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createBaileysTransportFactory } from '../../src/whatsapp/index.js';
 import { runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { until } from '../helpers/until.js';
 
-export { freePort };
+export { freePort, until };
 
+/** The bus events the e2e tests read outcomes from. */
+const RECORDED = [
+  'message.received',
+  'message.accepted',
+  'message.gated',
+  'message.dropped',
+  'pairing.needed',
+  'reply.requested',
+  'reply.delivered',
+  'reply.failed',
+] as const satisfies readonly BusEventName[];
+type Recorded = (typeof RECORDED)[number];
+export type RecordedEvent = { [K in Recorded]: { type: K; payload: BusEvents[K] } }[Recorded];
+
+/** What the access policy decided about a message (the end of `message.received`). */
+const DECISIONS = new Set<Recorded>(['message.accepted', 'message.gated', 'message.dropped', 'pairing.needed']);
+export type Decision = Extract<RecordedEvent, { type: 'message.accepted' | 'message.gated' | 'message.dropped' | 'pairing.needed' }>;
 
 export interface E2E {
   sim: Simulator;
@@ -28,6 +48,16 @@ export interface E2E {
   /** Shift the in-process gateway's wall clock (ms), e.g. to let it see 30 s of downtime at once. */
   gatewaySkew: { ms: number };
   gateway: Gateway | null;
+  /** The recorded bus events of the gateway started last, in order. */
+  events: RecordedEvent[];
+  /** The recorded events of one type. */
+  of<K extends Recorded>(type: K): BusEvents[K][];
+  /**
+   * Resolves once the running gateway has decided about inbound message `id`
+   * (accepted, gated, dropped or pairing needed) and finished all it started:
+   * after it, "nothing more was sent" is a meaningful check.
+   */
+  handled(id: string, timeoutMs?: number): Promise<Decision>;
   startGateway(): Promise<Gateway>;
   stopGateway(): Promise<void>;
   /** `wagate channels login --json` for an account; the simulated phone scans the first QR. */
@@ -40,7 +70,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
   const skew = { ms: 0 };
   const gatewaySkew = { ms: 0 };
   const sim = await startSimulator({ port: 0, host: '127.0.0.1', now: () => Date.now() + skew.ms, initialSync: opts.initialSync });
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-e2e-'));
+  const home = tmpDir('e2e');
   const port = await freePort();
   const raw: WagateConfigInput = { ...extra, web: { ...extra.web, url: sim.url }, gateway: { port } };
   const configPath = path.join(home, 'wagate.json');
@@ -58,6 +88,21 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
     skew,
     gatewaySkew,
     gateway: null,
+    events: [],
+    of(type) {
+      return h.events.filter((e) => e.type === type).map((e) => e.payload) as never;
+    },
+    async handled(id, timeoutMs = 10_000) {
+      const gw = h.gateway;
+      if (!gw) throw new Error('handled(): no gateway is running');
+      const decision = await until(
+        () => h.events.find((e): e is Decision => DECISIONS.has(e.type) && (e as Decision).payload.message.id === id),
+        `the gateway's decision about message ${id}`,
+        timeoutMs,
+      );
+      await settled(gw);
+      return decision;
+    },
     async startGateway() {
       h.gateway = await startGateway({
         config,
@@ -71,6 +116,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
         clock,
         now: () => Date.now() + gatewaySkew.ms,
       });
+      h.events = record(h.gateway.bus);
       return h.gateway;
     },
     async stopGateway() {
@@ -96,20 +142,29 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
     },
     async close() {
       await h.stopGateway();
-      await sim.close();
-      fs.rmSync(home, { recursive: true, force: true });
+      await sim.close(); // the state dir goes after the test (tmpDir)
     },
   };
   return h;
 }
 
-/** Poll (real time, bounded) until `fn` returns a truthy value. */
-export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+function record(bus: Bus): RecordedEvent[] {
+  const events: RecordedEvent[] = [];
+  for (const type of RECORDED) bus.on(type, (payload) => void events.push({ type, payload } as RecordedEvent));
+  return events;
+}
+
+/**
+ * Resolves when the gateway has nothing in flight: every bus handler has settled
+ * and no agent run is queued or running (agent runs outlive their bus handler).
+ */
+export async function settled(gw: Gateway): Promise<void> {
+  const dispatch = gw.actors.get('agent-dispatch') as { idle?(): Promise<void>; summary(): unknown } | undefined;
   for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await gw.bus.idle();
+    await dispatch?.idle?.();
+    await gw.bus.idle();
+    const busy = (dispatch?.summary() as { sessionsBusy?: string[] } | undefined)?.sessionsBusy ?? [];
+    if (busy.length === 0) return;
   }
 }

@@ -127,8 +127,14 @@ describe('relinking', () => {
     const gw = await h.startGateway();
     expect((await h.link('default', '+15550000004')).code).toBe(0);
     await until(() => gw.accounts.get('default')!.state === 'connected', 'connected');
+    // A ping loop would show during any stretch of traffic: three sends, each from the CLI to the phone.
     const pingsAt = pings('15550000004');
-    await new Promise((r) => setTimeout(r, 1500));
+    const zoe = h.sim.contact('+15557770040', { name: 'Zoe' });
+    for (const m of ['one', 'two', 'three']) {
+      expect((await runCli(['message', 'send', '--to', '+15557770040', '-m', m], h.env)).code).toBe(0);
+      const got = await zoe.nextMessage(10_000);
+      expect(got.message.conversation ?? got.message.extendedTextMessage?.text).toBe(m);
+    }
     expect(pings('15550000004') - pingsAt).toBe(0);
     await h.close();
 

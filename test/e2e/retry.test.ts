@@ -20,8 +20,8 @@ describe('a message the recipient cannot decrypt is not lost (real Baileys ↔ s
     const ivan = h.sim.contact('+15557779001', { name: 'Ivan' });
     expect((await runCli(['message', 'send', '--to', '+15557779001', '-m', 'first'], h.env)).code).toBe(0);
     expect(text(await ivan.nextMessage(10_000))).toBe('first');
-    await ivan.send('thanks'); // the session is now confirmed both ways: replies are plain `msg`
-    await new Promise((r) => setTimeout(r, 300));
+    const thanks = await ivan.send('thanks'); // the session is now confirmed both ways: replies are plain `msg`
+    await h.handled(thanks);
 
     ivan.signal.forgetSessions(); // the phone lost its Signal state
     const sent = await runCli(['message', 'send', '--to', '+15557779001', '-m', 'second', '--json'], h.env);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 describe('wagate sandbox', () => {
   it('runs the README tour script: links, then every expected receipt, reaction and reply arrives', async () => {
@@ -24,12 +25,10 @@ describe('wagate sandbox', () => {
 
   it('a script whose expectation is never met exits 1 and names the line', async () => {
     const fs = await import('node:fs');
-    const os = await import('node:os');
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-sb-')), 'bad.txt');
+    const file = path.join(tmpDir('sb'), 'bad.txt');
     fs.writeFileSync(file, 'hello\nexpect something that never comes\n');
     const res = await runCli(['sandbox', '--script', file, '--timeout', '2'], { HOME: process.env.HOME });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`${file}:2: "expect something that never comes" not met within 2 s`);
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
   });
 });

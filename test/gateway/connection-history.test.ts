@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { createBus } from '../../src/bus/bus.js';
 import { CONNECTION_HISTORY_FILE, ConnectionHistory, recordConnectionHistory } from '../../src/gateway/connection-history.js';
 import { silentLogger } from '../../src/log.js';
-import { tempStateDir } from '../access/harness.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const identity = { jid: '15550000001:1@s.whatsapp.net', e164: '+15550000001', lid: null, name: null };
 
 describe('ConnectionHistory', () => {
   it('keeps what the earlier run left for this whole run, while recording this run for the next', async () => {
-    const dir = tempStateDir();
+    const dir = tmpDir('access');
     const first = new ConnectionHistory(dir);
     await first.linked('work', 1_000);
     await first.seen('work', 5_000);
@@ -24,7 +24,7 @@ describe('ConnectionHistory', () => {
   });
 
   it('a re-link forgets the earlier run and starts at the link', async () => {
-    const dir = tempStateDir();
+    const dir = tmpDir('access');
     await new ConnectionHistory(dir).seen('work', 5_000);
     const h = new ConnectionHistory(dir);
     await h.linked('work', 7_000);
@@ -33,7 +33,7 @@ describe('ConnectionHistory', () => {
   });
 
   it('reads the file of earlier versions (lastDisconnectedAt) and survives a damaged one', () => {
-    const dir = tempStateDir();
+    const dir = tmpDir('access');
     const file = path.join(dir, CONNECTION_HISTORY_FILE);
     fs.writeFileSync(file, JSON.stringify({ work: { lastConnectedAt: 3_000, lastDisconnectedAt: 4_000 } }));
     expect(new ConnectionHistory(dir).previousRunLastConnected('work')).toBe(4_000);
@@ -42,7 +42,7 @@ describe('ConnectionHistory', () => {
   });
 
   it('is kept from the bus: the link (linking → connecting), every connect, heartbeat and disconnect', async () => {
-    const dir = tempStateDir();
+    const dir = tmpDir('access');
     const bus = createBus(silentLogger());
     const h = new ConnectionHistory(dir);
     recordConnectionHistory(bus, h);

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.js';
@@ -10,17 +9,15 @@ import { readTokenFile } from '../../src/gateway/token.js';
 import { WagateError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { FakeTransportFactory } from '../helpers/fake-transport.js';
+import { tmpDir } from '../helpers/tmp.js';
 
-const dirs: string[] = [];
 const gateways: Gateway[] = [];
 afterEach(async () => {
   for (const g of gateways.splice(0)) await g.stop();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 function setup(raw: unknown = { channels: { whatsapp: { accounts: { work: {}, home: {}, old: { enabled: false } } } } }) {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-gw-'));
-  dirs.push(stateDir);
+  const stateDir = tmpDir('gw');
   const config = validateConfig(raw, path.join(stateDir, 'wagate.json'));
   const transport = new FakeTransportFactory({ work: true });
   return { stateDir, config, transport };

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledFfmpeg, ffmpegVersion, resolveFfmpeg, transcodeToOpus } from '../../src/media/ffmpeg.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { makeWithFfmpeg } from './fixtures.js';
 
 let dir: string;
@@ -11,7 +12,7 @@ let fake: string;
 let fakeDir: string;
 let emptyDir: string;
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-ffmpeg-'));
+  dir = tmpDir('ffmpeg', { scope: 'file' });
   fakeDir = path.join(dir, 'bin');
   emptyDir = path.join(dir, 'empty');
   fs.mkdirSync(fakeDir);
@@ -19,7 +20,6 @@ beforeAll(() => {
   fake = path.join(fakeDir, 'ffmpeg');
   fs.writeFileSync(fake, '#!/bin/sh\necho "ffmpeg version 9.9-fake Copyright"\n', { mode: 0o755 });
 });
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('resolveFfmpeg: one place, one order', () => {
   it('the npm package brings a runnable ffmpeg for this platform (the fresh-machine path)', async () => {

@@ -1,22 +1,19 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { extensionFor } from '../../src/media/inbound-ext.js';
 import { saveCapped } from '../../src/media/inbound-save.js';
 import { MB, formatMb, inboundMediaDir, saveInboundMedia } from '../../src/media/inbound.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import type { Connection, MessageRef } from '../../src/ports/transport.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 let dir: string;
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-media-'));
-});
-afterEach(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
+  dir = tmpDir('media');
 });
 
 /** A lazy stream of `total` bytes in 64 KiB chunks (nothing is held ahead of the reader). */

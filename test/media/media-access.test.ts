@@ -15,6 +15,7 @@ import type { WagateConfigInput } from '../../src/config/index.js';
 import type { RunningActor } from '../../src/gateway/actor-registry.js';
 import { blockedRange } from '../../src/media/address.js';
 import { replyHarness, type ReplyHarnessOptions } from '../helpers/reply-harness.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 let png: Buffer;
 let server: http.Server;
@@ -37,24 +38,18 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const dirs: string[] = [];
 let actor: RunningActor | null = null;
 afterEach(() => {
   actor?.stop();
   actor = null;
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function tempDir(prefix: string): string {
-  const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
-  dirs.push(d);
-  return d;
-}
+const tempDir = (label: string) => fs.realpathSync(tmpDir(label));
 
 /** A state dir with the gateway's secrets and a media folder, and a folder outside it. */
 function world() {
-  const state = tempDir('wagate-access-state-');
-  const outside = tempDir('wagate-access-outside-');
+  const state = tempDir('access-state');
+  const outside = tempDir('access-outside');
   const put = (rel: string, data: Buffer | string) => {
     const p = path.join(state, rel);
     fs.mkdirSync(path.dirname(p), { recursive: true });

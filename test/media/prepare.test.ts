@@ -1,17 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MB, prepareMedia } from '../../src/media/prepare.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { makeJpeg, makeWithFfmpeg, photoPixels } from './fixtures.js';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'wagate-media-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = tmpDir('media', { scope: 'file' });
 });
 const file = async (name: string, data: Buffer | string) => {
   const p = path.join(dir, name);

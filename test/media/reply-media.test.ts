@@ -1,24 +1,21 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WagateConfigInput } from '../../src/config/index.js';
 import type { RunningActor } from '../../src/gateway/actor-registry.js';
 import { replyHarness } from '../helpers/reply-harness.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 let dir: string;
 let red: string;
 let blue: string;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'wagate-reply-media-'));
+  dir = tmpDir('reply-media', { scope: 'file' });
   red = path.join(dir, 'red.png');
   blue = path.join(dir, 'blue.jpg');
   await writeFile(red, await sharp({ create: { width: 32, height: 32, channels: 3, background: '#f00' } }).png().toBuffer());
   await writeFile(blue, await sharp({ create: { width: 32, height: 32, channels: 3, background: '#00f' } }).jpeg().toBuffer());
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 let actor: RunningActor | null = null;

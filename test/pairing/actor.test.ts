@@ -9,7 +9,8 @@ import type { RunningActor } from '../../src/gateway/actor-registry.js';
 import { silentLogger } from '../../src/log.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import { createPairingStore, PAIRING_TTL_MS } from '../../src/pairing/store.js';
-import { scriptedRandom, tempStateDir } from './tmp.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { scriptedRandom } from './random.js';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 let actor: RunningActor | null = null;
@@ -40,7 +41,7 @@ function dm(e164: string, id: string, extra: Partial<InboundMessage> = {}): Inbo
 }
 
 function setup(codes: string[]) {
-  const stateDir = tempStateDir();
+  const stateDir = tmpDir('pairing');
   let t = T0;
   const config = validateConfig({}, `${stateDir}/wagate.json`);
   const bus = createBus(silentLogger());

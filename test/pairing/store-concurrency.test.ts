@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPairingStore } from '../../src/pairing/store.js';
 import { withFileLock } from '../../src/pairing/file-lock.js';
-import { tempStateDir } from './tmp.js';
+import { until } from '../helpers/until.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
@@ -13,7 +14,7 @@ const numbers = (prefix: string, n: number) => Array.from({ length: n }, (_, i) 
 
 describe('pairing store: concurrent writers lose no update', () => {
   it('two store instances in one process: concurrent approvals and requests all land', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const gateway = createPairingStore({ stateDir, maxPending: 100 });
     const cli = createPairingStore({ stateDir, maxPending: 100 });
     const first = numbers('1', 10);
@@ -28,7 +29,7 @@ describe('pairing store: concurrent writers lose no update', () => {
   });
 
   it('a CLI process approving while the gateway issues codes: nothing is lost', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const gateway = createPairingStore({ stateDir, maxPending: 1000 });
     const first = numbers('3', 8);
     const codes: string[] = [];
@@ -66,15 +67,17 @@ describe('pairing store: concurrent writers lose no update', () => {
 
 describe('the store lock file', () => {
   it('a held lock makes writers wait; they finish once it is released', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const store = createPairingStore({ stateDir, lock: { pollMs: 2 } });
     const lock = path.join(stateDir, 'credentials', '.whatsapp-pairing.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
     fs.writeFileSync(lock, '99999\n'); // another process holds it
+    // The writer found the lock taken (a failed 'wx' open is followed by a stat for staleness).
+    const stat = vi.spyOn(fs.promises, 'stat');
+    const polls = () => stat.mock.calls.filter(([p]) => p === lock).length;
     let finished = false;
     const req = store.requestCode('+15551234567', 'default').then((r) => ((finished = true), r));
-    // Real time: the lock is a file another process would hold, polled by real timers.
-    await new Promise((r) => setTimeout(r, 60));
+    await until(() => polls() >= 3, 'the writer polling the held lock three times');
     expect(finished).toBe(false);
     expect(fs.existsSync(store.paths.pending)).toBe(false);
     fs.unlinkSync(lock);
@@ -83,7 +86,7 @@ describe('the store lock file', () => {
   });
 
   it('takes over a stale lock (left by a crashed process)', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const store = createPairingStore({ stateDir, lock: { staleMs: 1000 } });
     const lock = path.join(stateDir, 'credentials', '.whatsapp-pairing.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
@@ -94,7 +97,7 @@ describe('the store lock file', () => {
   });
 
   it('gives up with WAGATE_ERR_PAIRING_STORE when the lock stays held', async () => {
-    const stateDir = tempStateDir();
+    const stateDir = tmpDir('pairing');
     const store = createPairingStore({ stateDir, lock: { timeoutMs: 30, pollMs: 5 } });
     const lock = path.join(stateDir, 'credentials', '.whatsapp-pairing.lock');
     fs.mkdirSync(path.dirname(lock), { recursive: true });
@@ -106,7 +109,7 @@ describe('the store lock file', () => {
   });
 
   it('releases the lock when the job throws, and runs queued jobs in order', async () => {
-    const dir = tempStateDir();
+    const dir = tmpDir('pairing');
     const lock = path.join(dir, 'x.lock');
     const order: number[] = [];
     const a = withFileLock(lock, async () => {

@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { CODE_ALPHABET, generateCode, normalizeCode } from '../../src/pairing/code.js';
 import { createPairingStore, PAIRING_TTL_MS, type PairingStoreOptions } from '../../src/pairing/store.js';
 import { WagateError } from '../../src/errors.js';
-import { scriptedRandom, tempStateDir } from './tmp.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { scriptedRandom } from './random.js';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
 function setup(extra: Partial<PairingStoreOptions> = {}) {
-  const stateDir = tempStateDir();
+  const stateDir = tmpDir('pairing');
   let t = T0;
   const clock = { now: () => t, advance: (ms: number) => (t += ms) };
   const store = createPairingStore({ stateDir, now: clock.now, ...extra });

@@ -16,7 +16,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openAuthStore } from '../../src/whatsapp/auth-store.js';
-import { identityKeyOf, makeLinkedDir, ME, recordingLog, tempRoot } from './helpers/auth-fixtures.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { identityKeyOf, makeLinkedDir, ME, recordingLog } from './helpers/auth-fixtures.js';
 
 const KILLS = Number(process.env.CRASH_KILLS) || 200;
 const POOL = 2; // warming children is CPU-bound: two cores, two in flight
@@ -77,16 +78,14 @@ function spawnSaver(dir: string): Saver {
 }
 
 let root: string;
-let cleanup: () => Promise<void>;
 const live = new Set<Saver>();
-beforeEach(async () => {
-  ({ root, cleanup } = await tempRoot());
+beforeEach(() => {
+  root = tmpDir('auth');
 });
 afterEach(async () => {
   for (const s of live) s.proc.kill('SIGKILL');
   await Promise.all([...live].map((s) => s.closed));
   live.clear();
-  await cleanup();
 });
 
 it(`survives ${KILLS} SIGKILLs during creds saves: always loads the current or previous creds`, async () => {

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as baileys from '@whiskeysockets/baileys';
 import { useMultiFileAuthState, proto } from '@whiskeysockets/baileys';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { isWagateError } from '../../src/errors.js';
 import * as deep from '../../src/whatsapp/baileys-auth.js';
 import {
@@ -11,18 +11,17 @@ import {
   removeAuthState,
   resolveAuthDir,
 } from '../../src/whatsapp/auth-store.js';
-import { identityKeyOf, makeLinkedDir, ME, recordingLog, tempRoot } from './helpers/auth-fixtures.js';
+import { identityKeyOf, makeLinkedDir, ME, recordingLog } from './helpers/auth-fixtures.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 let root: string;
-let cleanup: () => Promise<void>;
 let credentials: string;
 let ownDir: string;
-beforeEach(async () => {
-  ({ root, cleanup } = await tempRoot());
+beforeEach(() => {
+  root = tmpDir('auth');
   credentials = path.join(root, 'credentials');
   ownDir = path.join(credentials, 'whatsapp', 'default');
 });
-afterEach(() => cleanup());
 
 describe('resolveAuthDir', () => {
   const base = () => ({ stateDir: root, accountId: 'default', isDefault: true });

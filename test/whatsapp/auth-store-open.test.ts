@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { isWagateError } from '../../src/errors.js';
 import { parseCreds } from '../../src/whatsapp/auth-creds.js';
 import { openAuthStore } from '../../src/whatsapp/auth-store.js';
@@ -11,17 +11,15 @@ import {
   ME,
   modeOf,
   recordingLog,
-  tempRoot,
 } from './helpers/auth-fixtures.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 let root: string;
-let cleanup: () => Promise<void>;
 let dir: string;
-beforeEach(async () => {
-  ({ root, cleanup } = await tempRoot());
+beforeEach(() => {
+  root = tmpDir('auth');
   dir = path.join(root, 'credentials', 'whatsapp', 'default');
 });
-afterEach(() => cleanup());
 
 async function expectCredsError(p: Promise<unknown>, ...mentions: string[]): Promise<Error> {
   const err = await p.then(

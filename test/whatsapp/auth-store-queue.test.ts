@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { enqueue, enqueueKey, settled, settledKey, settledQuietly } from '../../src/whatsapp/auth-queue.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
@@ -112,18 +112,45 @@ describe('the per-directory write queue', () => {
   });
 
   it('settledQuietly also waits for a write queued shortly after the others settled (a late commit after a close)', async () => {
-    const done: string[] = [];
-    void enqueueKey('/q/nine', 'session-a.json', async () => void done.push('a'));
-    const quiet = settledQuietly('/q/nine', 40);
-    await settled('/q/nine');
-    await new Promise((r) => setTimeout(r, 10));
-    const late = deferred();
-    void enqueueKey('/q/nine', 'session-b.json', async () => {
-      await late.promise;
-      done.push('b');
-    });
-    setTimeout(() => late.resolve(), 60);
-    await quiet;
-    expect(done).toEqual(['a', 'b']);
+    vi.useFakeTimers();
+    try {
+      const done: string[] = [];
+      void enqueueKey('/q/nine', 'session-a.json', async () => void done.push('a'));
+      let quietAt: string[] | null = null;
+      const quiet = settledQuietly('/q/nine', 40).then(() => void (quietAt = [...done]));
+      await settled('/q/nine');
+      await vi.advanceTimersByTimeAsync(10); // inside the quiet period…
+      const late = deferred();
+      void enqueueKey('/q/nine', 'session-b.json', async () => {
+        await late.promise;
+        done.push('b');
+      });
+      await vi.advanceTimersByTimeAsync(10_000); // …a write came: however long it takes, quiet waits for it
+      expect(quietAt).toBeNull();
+      late.resolve();
+      await vi.advanceTimersByTimeAsync(39);
+      expect(quietAt).toBeNull(); // and then for a new quiet period
+      await vi.advanceTimersByTimeAsync(1);
+      await quiet;
+      expect(quietAt).toEqual(['a', 'b']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('settledQuietly resolves after one quiet period when nothing more is queued', async () => {
+    vi.useFakeTimers();
+    try {
+      let resolved = false;
+      void enqueueKey('/q/ten', 'session-a.json', async () => undefined);
+      const quiet = settledQuietly('/q/ten', 40).then(() => void (resolved = true));
+      await vi.advanceTimersByTimeAsync(39);
+      expect(resolved).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await quiet;
+      expect(resolved).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,20 +1,17 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { isWagateError } from '../../src/errors.js';
 import { parseCreds } from '../../src/whatsapp/auth-creds.js';
 import { BufferJSON } from '../../src/whatsapp/baileys-auth.js';
 import { openAuthStore, type AuthStore } from '../../src/whatsapp/auth-store.js';
-import { makeLinkedDir, modeOf, recordingLog, tempRoot } from './helpers/auth-fixtures.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { makeLinkedDir, modeOf, recordingLog } from './helpers/auth-fixtures.js';
 
-let cleanup: () => Promise<void>;
 let dir: string;
-beforeEach(async () => {
-  const t = await tempRoot();
-  cleanup = t.cleanup;
-  dir = path.join(t.root, 'auth');
+beforeEach(() => {
+  dir = path.join(tmpDir('auth'), 'auth');
 });
-afterEach(() => cleanup());
 
 function setCounter(store: AuthStore, n: number): void {
   store.state.creds.additionalData = { counter: n };

@@ -1,7 +1,5 @@
-/** Shared helpers for the auth store tests: temp dirs, linked creds, a recording logger. */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+/** Shared helpers for the auth store tests: linked creds, a recording logger. */
+import { stat } from 'node:fs/promises';
 import { openAuthStore, type AuthLog } from '../../../src/whatsapp/auth-store.js';
 
 export const ME = '15550001111:7@s.whatsapp.net';
@@ -13,12 +11,6 @@ export interface RecordingLog extends AuthLog {
 export function recordingLog(): RecordingLog {
   const warnings: RecordingLog['warnings'] = [];
   return { warnings, warn: (obj, msg) => void warnings.push({ obj, msg }) };
-}
-
-/** A temp dir and its cleanup. */
-export async function tempRoot(): Promise<{ root: string; cleanup: () => Promise<void> }> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'wagate-auth-'));
-  return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
 /** Permission bits of a path, e.g. 0o600. */

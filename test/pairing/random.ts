@@ -1,20 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach } from 'vitest';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-/** A fresh state dir, removed after the test. */
-export function tempStateDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-pairing-'));
-  dirs.push(d);
-  return d;
-}
-
 /** A random source that yields the given codes' bytes in turn (each letter = its alphabet index). */
 export function scriptedRandom(...codes: string[]): (n: number) => Uint8Array {
   const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
