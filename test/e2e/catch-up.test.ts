@@ -91,41 +91,30 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     await exactlyOneReply(h, ann, 'hi, are you there?', 3000);
   });
 
-  it('gateway stopped with SIGTERM, a contact writes, 30 s later the gateway starts: exactly one reply', async () => {
-    h = await e2e(OPEN);
-    expect((await h.link('default', BOT)).code).toBe(0);
-    const bea = h.sim.contact('+15557771002', { name: 'Bea' });
-    const child = await childGateway(h);
-    await bea.send('before the stop');
-    await until(() => replies(bea).includes('echo: before the stop'), 'the live reply');
-    child.child.kill('SIGTERM');
-    expect(await child.exited).toBe(0);
-    await companionOffline(h);
-    await bea.send('while you were down');
-    h.gatewaySkew.ms = 30_000; // the gateway comes back 30 s later (its own clock says so)
-    await h.startGateway();
-    await gatewayConnected(h);
-    await exactlyOneReply(h, bea, 'while you were down');
-    expect(replies(bea)).toEqual(['echo: before the stop', 'echo: while you were down']);
-  }, CHILD_PROCESS_TIMEOUT_MS);
-
-  it('gateway killed with SIGKILL, a contact writes, 30 s later the gateway starts: exactly one reply', async () => {
-    h = await e2e(OPEN);
-    expect((await h.link('default', BOT)).code).toBe(0);
-    const cid = h.sim.contact('+15557771003', { name: 'Cid' });
-    const child = await childGateway(h);
-    await cid.send('before the kill');
-    await until(() => replies(cid).includes('echo: before the kill'), 'the live reply');
-    child.child.kill('SIGKILL');
-    await child.exited;
-    await companionOffline(h);
-    await cid.send('after the kill');
-    h.gatewaySkew.ms = 30_000;
-    await h.startGateway();
-    await gatewayConnected(h);
-    await exactlyOneReply(h, cid, 'after the kill');
-    expect(replies(cid)).toEqual(['echo: before the kill', 'echo: after the kill']);
-  }, CHILD_PROCESS_TIMEOUT_MS);
+  it.each([
+    ['stopped with SIGTERM', 'SIGTERM', 0],
+    ['killed with SIGKILL', 'SIGKILL', null],
+  ] as const)(
+    'gateway %s, a contact writes, 30 s later the gateway starts: exactly one reply',
+    async (_how, signal, exitCode) => {
+      h = await e2e(OPEN);
+      expect((await h.link('default', BOT)).code).toBe(0);
+      const bea = h.sim.contact('+15557771002', { name: 'Bea' });
+      const child = await childGateway(h);
+      await bea.send('before the stop');
+      await until(() => replies(bea).includes('echo: before the stop'), 'the live reply');
+      child.child.kill(signal);
+      expect(await child.exited).toBe(exitCode);
+      await companionOffline(h);
+      await bea.send('while you were down');
+      h.gatewaySkew.ms = 30_000; // the gateway comes back 30 s later (its own clock says so)
+      await h.startGateway();
+      await gatewayConnected(h);
+      await exactlyOneReply(h, bea, 'while you were down');
+      expect(replies(bea)).toEqual(['echo: before the stop', 'echo: while you were down']);
+    },
+    CHILD_PROCESS_TIMEOUT_MS,
+  );
 
   it('a fresh link whose first gateway connection drops 2 s in, with a message from its offline queue: answered, once', async () => {
     h = await e2e(OPEN, { initialSync: 'never' });
