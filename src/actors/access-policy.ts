@@ -19,7 +19,7 @@ import { compileMentionPatterns, agentForAccount, type AccountConfig } from '../
 import { routeMessage } from '../agents/routing.js';
 import { decideDm } from '../pairing/dm-policy.js';
 import { createPairingStore, type PairingStore } from '../pairing/store.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { ActorDeps, RunningActor } from './actor.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import { isBroadcastJid } from '../whatsapp/address.js';
 import { subLogger } from '../log.js';
@@ -31,7 +31,6 @@ import { DedupeStore, dedupeStorePath, inboundKey, sentKey } from '../access/ded
 import { decideGroup } from '../access/group-gate.js';
 import { GroupHistory } from '../access/group-history.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import type { ActorDeps } from './deps.js';
 
 export interface AccessPolicyOptions {
   /** The approved-senders store (default: the pairing store under `deps.stateDir`). */

@@ -1,12 +1,21 @@
 /**
- * What every actor (src/actors/) gets from the supervisor. Actors talk to each
- * other only through the bus; they reach WhatsApp only through `connection()`.
+ * The actor contract: what every actor (src/actors/) gets from the supervisor
+ * (`ActorDeps`) and what it hands back (`RunningActor`). Actors talk to each other
+ * only through the bus; they reach WhatsApp only through `connection()`. The
+ * supervisor keeps the running actors in gateway/actor-registry.ts.
  */
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { AccountConfig, WagateConfig } from '../config/index.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
 import type { Connection, LinkedIdentity } from '../ports/transport.js';
+
+/** A started actor, as the registry keeps it. */
+export interface RunningActor {
+  readonly name: string;
+  /** Plain JSON describing the actor's current state (for `wagate debug dump`). */
+  summary(): unknown;
+  stop(): void | Promise<void>;
+}
 
 export interface ActorDeps {
   bus: Bus;
