@@ -8,7 +8,7 @@
  * out as `reply.requested` (source 'agent', requestId = runId). A provider error is
  * logged and nothing is sent (no apology: the config has no key for one).
  */
-import { GroupMetadataCache } from '../access/group-metadata.js';
+import { GroupMetadataCache } from '../access/policy/group-metadata.js';
 import type { MessageRoute } from '../bus/events.js';
 import type { ActorDeps, RunningActor } from './actor.js';
 import { subLogger } from '../log.js';

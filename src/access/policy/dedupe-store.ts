@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../config/index.js';
+import { writeFileAtomic } from '../../config/index.js';
 
 export const DEDUPE_LIMIT = 5000;
 

@@ -12,10 +12,10 @@
  *    messages, or a mention pattern match; under `selfChatMode` (a personal number)
  *    mention JIDs and replies are ignored — only patterns count.
  */
-import type { AccountConfig } from '../config/index.js';
-import type { InboundMessage } from '../ports/inbound.js';
+import type { AccountConfig } from '../../config/index.js';
+import type { InboundMessage } from '../../ports/inbound.js';
 import type { Activation } from './activation-store.js';
-import { isSelf, type SelfIdentity } from '../whatsapp/address.js';
+import { isSelf, type SelfIdentity } from '../../whatsapp/address.js';
 import { listAllows } from './identity-match.js';
 
 export type GroupAccess = { ok: true; requireMention: boolean } | { ok: false; reason: string };

@@ -8,7 +8,7 @@
  * reply to the group, forgets what was handed out and keeps what was gated since.
  * The access policy (src/actors/access-policy.ts) keeps one and is its only user.
  */
-import type { InboundMessage } from '../ports/inbound.js';
+import type { InboundMessage } from '../../ports/inbound.js';
 
 export const MAX_HISTORY_GROUPS = 200;
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunkText, type ChunkMode } from '../../src/actors/chunking.js';
+import { chunkText, type ChunkMode } from '../../src/access/text/chunking.js';
 
 const noSpace = (s: string): string => s.replace(/\s+/g, '');
 const isFence = (line: string): boolean => /^```/.test(line);

@@ -36,13 +36,13 @@ import {
   validateConfig,
   type AccountConfig,
   type WagateConfig,
-} from '../config/index.js';
-import { getAt, type KeyPath } from '../config/key-path.js';
-import { isWagateError } from '../errors.js';
-import type { InboundMessage } from '../ports/inbound.js';
-import type { LinkedIdentity } from '../ports/transport.js';
+} from '../../config/index.js';
+import { getAt, type KeyPath } from '../../config/key-path.js';
+import { isWagateError } from '../../errors.js';
+import type { InboundMessage } from '../../ports/inbound.js';
+import type { LinkedIdentity } from '../../ports/transport.js';
 import { isOwner } from './activation-command.js';
-import { groupAccess } from './group-policy.js';
+import { groupAccess } from '../policy/group-policy.js';
 
 export type ConfigCommand =
   | { op: 'set'; path: string; value: string }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../config/index.js';
+import { writeFileAtomic } from '../../config/index.js';
 
 export type Activation = 'mention' | 'always';
 

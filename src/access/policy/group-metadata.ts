@@ -4,7 +4,7 @@
  * describe is asked at most once per TTL. Concurrent lookups share one request;
  * at most `maxEntries` groups are kept (oldest evicted).
  */
-import type { GroupInfo } from '../ports/transport.js';
+import type { GroupInfo } from '../../ports/transport.js';
 
 export const GROUP_METADATA_TTL_MS = 5 * 60_000;
 

@@ -4,8 +4,8 @@
  * addresses (E.164, phone JID, LID). The comparison is src/whatsapp/address.ts's
  * (`addressKey`); "is this me?" is `isSelf` there.
  */
-import type { InboundSender } from '../ports/inbound.js';
-import { normalizeSender } from '../whatsapp/address.js';
+import type { InboundSender } from '../../ports/inbound.js';
+import { normalizeSender } from '../../whatsapp/address.js';
 
 /** Every key a sender can be named by (its E.164, phone JID and LID, spelled by `normalizeSender`). */
 export function senderAddresses(from: InboundSender): Set<string> {

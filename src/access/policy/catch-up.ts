@@ -7,7 +7,7 @@
  * history sync, anything from before the account was linked) is dropped but still
  * marked read per policy — never replied to, never a pairing code.
  */
-import type { InboundMessage } from '../ports/inbound.js';
+import type { InboundMessage } from '../../ports/inbound.js';
 
 export interface CatchUpWindow {
   now: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkText, splitParagraphs } from '../../src/actors/chunking.js';
+import { chunkText, splitParagraphs } from '../../src/access/text/chunking.js';
 
 describe('chunkText: length mode', () => {
   it('leaves a short text as one chunk and sends nothing for blank text', () => {

@@ -3,10 +3,10 @@
  * Owner = `allowFrom` (without `"*"`), or the linked E.164 when that is empty; the
  * linked number itself (fromMe) is always the owner.
  */
-import type { InboundMessage } from '../ports/inbound.js';
-import type { LinkedIdentity } from '../ports/transport.js';
-import type { Activation } from './activation-store.js';
-import { listNames } from './identity-match.js';
+import type { InboundMessage } from '../../ports/inbound.js';
+import type { LinkedIdentity } from '../../ports/transport.js';
+import type { Activation } from '../policy/activation-store.js';
+import { listNames } from '../policy/identity-match.js';
 
 const COMMAND = /^\/activation\s+(mention|always)$/i;
 

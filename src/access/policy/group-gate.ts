@@ -2,10 +2,10 @@
  * One group message through access and activation (SPEC §5 "Groups"): the pure
  * decision the access-policy actor acts on.
  */
-import type { AccountConfig } from '../config/index.js';
-import type { InboundMessage } from '../ports/inbound.js';
-import type { LinkedIdentity } from '../ports/transport.js';
-import { isOwner, parseActivationCommand } from './activation-command.js';
+import type { AccountConfig } from '../../config/index.js';
+import type { InboundMessage } from '../../ports/inbound.js';
+import type { LinkedIdentity } from '../../ports/transport.js';
+import { isOwner, parseActivationCommand } from '../commands/activation-command.js';
 import type { Activation } from './activation-store.js';
 import { effectiveActivation, groupAccess, wasMentioned } from './group-policy.js';
 
