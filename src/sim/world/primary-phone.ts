@@ -7,7 +7,7 @@
 import { deflateSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { proto } from '@whiskeysockets/baileys';
-import type { SimCompanion, SimHub } from './hub.js';
+import type { SimCompanion, SimHub } from '../hub.js';
 import { directStanza, pnJid, type Party, type ReceivedMessage } from './messages.js';
 import { SignalParty } from './signal.js';
 

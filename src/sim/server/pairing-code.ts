@@ -16,7 +16,7 @@ import {
   type BinaryNode,
 } from '@whiskeysockets/baileys';
 import type { SimConnection } from './connection.js';
-import type { SimCompanion } from './hub.js';
+import type { SimCompanion } from '../hub.js';
 import type { SimPhone } from './phone.js';
 import { toUser } from './phone-number.js';
 import { iqResult } from './login.js';

@@ -6,7 +6,7 @@
  */
 import type { BinaryNode, proto } from '@whiskeysockets/baileys';
 import { Inbox, type SimContact } from './contact.js';
-import type { SimCompanion, SimHub } from './hub.js';
+import type { SimCompanion, SimHub } from '../hub.js';
 import { groupStanza, lidJid, pnJid, type ReceivedMessage } from './messages.js';
 import * as out from './outgoing.js';
 

@@ -11,7 +11,7 @@ import {
   unpadRandomMax16,
   type BinaryNode,
 } from '@whiskeysockets/baileys';
-import type { SimCompanion } from './hub.js';
+import type { SimCompanion } from '../hub.js';
 import type { EncType, SignalParty } from './signal.js';
 
 /** A simulated party: a contact's device or an account's primary phone (device 0). */

@@ -9,12 +9,12 @@ import { pino, type Logger } from 'pino';
 import { SimContact } from './contact.js';
 import { Directory, splitJid } from './directory.js';
 import { SimGroup } from './group.js';
-import type { SimCompanion, SimHub, StanzaContext, UploadedKeys } from './hub.js';
+import type { SimCompanion, SimHub, StanzaContext, UploadedKeys } from '../hub.js';
 import { MediaHost } from './media-host.js';
 import { addressedEncs, isOnlySenderKey, openDirect, openGroup } from './messages.js';
 import { PrimaryPhone } from './primary-phone.js';
 import { answerAppStateSync } from './app-state.js';
-import { parseRetryKeys } from './key-bundle.js';
+import { parseRetryKeys } from '../key-bundle.js';
 import { answerKeyFetch, answerPrivacy, answerUsync, retryReceipt, type DirectoryLookup } from './usync.js';
 
 /** How many times a simulated phone asks for one message again (Baileys sends at most 5). */

@@ -4,7 +4,7 @@
  * queue, and the login hooks.
  */
 import type { BinaryNode } from '@whiskeysockets/baileys';
-import type { SimCompanion, SimHub, StanzaContext, StanzaHandler } from './hub.js';
+import type { SimCompanion, SimHub, StanzaContext, StanzaHandler } from '../hub.js';
 
 /** The live connection of a logged-in companion, as the hub sees it. */
 export interface LiveLink {

@@ -2,7 +2,7 @@
  * The world's phone book: every simulated party (contacts and each account's
  * primary phone) by phone-number user and by LID user, plus the LIDs handed out.
  */
-import type { SimCompanion, SimHub } from './hub.js';
+import type { SimCompanion, SimHub } from '../hub.js';
 import type { Party } from './messages.js';
 
 export class Directory {

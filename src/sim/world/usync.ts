@@ -5,7 +5,7 @@
  */
 import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode } from '@whiskeysockets/baileys';
 import { splitJid } from './directory.js';
-import type { SimCompanion, StanzaContext } from './hub.js';
+import type { SimCompanion, StanzaContext } from '../hub.js';
 import { lidJid, nodeBytes, pnJid, type Party } from './messages.js';
 import type { SignalParty } from './signal.js';
 

@@ -17,7 +17,7 @@ import {
   SenderKeyRecord,
 } from '@whiskeysockets/baileys/lib/Signal/Group/index.js';
 import { ProtocolAddress, SessionBuilder, SessionCipher, SessionRecord, type SignalStorage } from 'libsignal';
-import type { UploadedKeys } from './hub.js';
+import type { UploadedKeys } from '../hub.js';
 
 export type EncType = 'pkmsg' | 'msg';
 

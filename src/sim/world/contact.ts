@@ -3,7 +3,7 @@
  * linked account, and what it received from it, decrypted.
  */
 import type { MediaType, proto } from '@whiskeysockets/baileys';
-import type { SimCompanion, SimHub, UploadedKeys } from './hub.js';
+import type { SimCompanion, SimHub, UploadedKeys } from '../hub.js';
 import { decryptMedia, type MediaHost } from './media-host.js';
 import { directStanza, pnJid, type Party, type ReceivedMessage } from './messages.js';
 import * as out from './outgoing.js';

@@ -3,7 +3,7 @@
  * QR in linking.ts, by pairing code in pairing-code.ts).
  */
 import type { KeyPair } from '@whiskeysockets/baileys';
-import type { SimCompanion } from './hub.js';
+import type { SimCompanion } from '../hub.js';
 
 /** The simulated primary phone of one number. */
 export interface SimPhone {

@@ -7,8 +7,8 @@ import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode, type proto 
 import type { SimConnection } from './connection.js';
 import { loginFailure, type KickCode } from './faults.js';
 import type { CompanionRecord, Hub } from './hub-impl.js';
-import type { UploadedKeys } from './hub.js';
-import { bytes, signedPreKey, uint } from './key-bundle.js';
+import type { UploadedKeys } from '../hub.js';
+import { bytes, signedPreKey, uint } from '../key-bundle.js';
 
 export interface LoginDeps {
   hub: Hub;

@@ -4,7 +4,7 @@
  * version the client named, with no patches and no more to come.
  */
 import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode } from '@whiskeysockets/baileys';
-import type { StanzaContext } from './hub.js';
+import type { StanzaContext } from '../hub.js';
 
 export function answerAppStateSync(iq: BinaryNode, ctx: StanzaContext): void {
   const asked = getBinaryNodeChildren(getBinaryNodeChild(iq, 'sync'), 'collection');

@@ -40,7 +40,7 @@ import { createCertAuthority, installRootKey } from './certs.js';
 import { SimConnection, type ConnectionEvents } from './connection.js';
 import { loginFailure, streamError, type KickCode } from './faults.js';
 import { Hub } from './hub-impl.js';
-import type { SimHub } from './hub.js';
+import type { SimHub } from '../hub.js';
 import { Linker, type SimPhone } from './linking.js';
 import { toUser } from './phone-number.js';
 import { LoginFlow, iqResult } from './login.js';

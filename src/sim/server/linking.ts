@@ -19,7 +19,7 @@ import { PairingCodeFlow } from './pairing-code.js';
 import { toUser } from './phone-number.js';
 import { streamError } from './faults.js';
 import type { CompanionRecord, Hub } from './hub-impl.js';
-import type { SimCompanion } from './hub.js';
+import type { SimCompanion } from '../hub.js';
 import type { SimPhone } from './phone.js';
 
 export type { SimPhone } from './phone.js';
