@@ -25,12 +25,13 @@ import { isBroadcastJid } from '../whatsapp/address.js';
 import { subLogger } from '../log.js';
 import { activationConfirmation } from '../access/commands/activation-command.js';
 import { configCommandFor, runConfigCommand, type ConfigCommand } from '../access/commands/config-command.js';
-import { ActivationStore, activationStorePath } from '../access/policy/activation-store.js';
+import { ActivationStore } from '../access/policy/activation-store.js';
 import { catchUpVerdict } from '../access/policy/catch-up.js';
-import { DedupeStore, dedupeStorePath, inboundKey, sentKey } from '../access/policy/dedupe-store.js';
+import { DedupeStore, inboundKey, sentKey } from '../access/policy/dedupe-store.js';
 import { decideGroup } from '../access/policy/group-gate.js';
 import { GroupHistory } from '../access/policy/group-history.js';
 import { KeyedQueue } from '../keyed-queue.js';
+import { activationStorePath, dedupeStorePath } from '../state-layout.js';
 
 export interface AccessPolicyOptions {
   /** The approved-senders store (default: the pairing store under `deps.stateDir`). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
-import { dedupeStorePath } from '../../src/access/policy/dedupe-store.js';
+import { dedupeStorePath } from '../../src/state-layout.js';
 import { createPairingStore } from '../../src/pairing/store.js';
 import { ALICE, BOB, SELF_E164, T0, dm, harness, selfChat } from '../access/harness.js';
 import { CATCH_UP_GRACE_MS } from '../../src/access/policy/catch-up.js';

@@ -9,10 +9,6 @@ import { writeFileAtomic } from '../../config/index.js';
 
 export type Activation = 'mention' | 'always';
 
-export function activationStorePath(stateDir: string): string {
-  return path.join(stateDir, 'whatsapp-activation.json');
-}
-
 interface StoreFile {
   version: 1;
   accounts: Record<string, Record<string, Activation>>;

@@ -13,11 +13,6 @@ import { writeFileAtomic } from '../../config/index.js';
 
 export const DEDUPE_LIMIT = 5000;
 
-/** `<state>/whatsapp-dedupe/<accountId>.json`. */
-export function dedupeStorePath(stateDir: string, accountId: string): string {
-  return path.join(stateDir, 'whatsapp-dedupe', `${accountId}.json`);
-}
-
 /** Key of an inbound message: same account + chat + id = same message. */
 export function inboundKey(chatId: string, id: string): string {
   return `in|${chatId}|${id}`;
