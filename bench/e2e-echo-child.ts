@@ -9,7 +9,7 @@ import './quiet-console.js';
 // Measure what production runs (`node bin/wagate.js`, compiled, no source maps): tsx
 // turns source-mapped stack traces on, and Baileys captures a stack for every query.
 process.setSourceMapsEnabled(false);
-import { installRootKey } from '../src/sim/certs.js';
+import { installRootKey } from '../src/sim/server/certs.js';
 import { openBare, openGateway, type EchoSideName } from './e2e-echo-sides.js';
 
 const [side, home, id, url] = process.argv.slice(2) as [EchoSideName, string, string, string];

@@ -4,7 +4,7 @@
  */
 import { fork } from 'node:child_process';
 import path from 'node:path';
-import { simRootKey } from '../src/sim/certs.js';
+import { simRootKey } from '../src/sim/server/certs.js';
 import type { EchoSide, EchoSideName } from './e2e-echo-sides.js';
 import { REPO_ROOT } from './node-child.js';
 

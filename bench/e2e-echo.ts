@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import { startSimulator, type SimContact, type Simulator } from '../src/sim/index.js';
-import { directStanza } from '../src/sim/messages.js';
+import { directStanza } from '../src/sim/world/messages.js';
 import type { EchoSideName } from './e2e-echo-sides.js';
 import { openRemote } from './e2e-echo-remote.js';
 import { linkAccounts } from './link-accounts.js';

@@ -10,7 +10,7 @@
  * period has passed, minus the same measurement taken before the first connection.
  */
 import './quiet-console.js';
-import { installRootKey } from '../src/sim/certs.js';
+import { installRootKey } from '../src/sim/server/certs.js';
 import { reportResult, settledMemory } from './node-child.js';
 import { authDirOf, benchAccountIds } from './link-accounts.js';
 

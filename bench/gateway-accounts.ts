@@ -13,7 +13,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { simRootKey } from '../src/sim/certs.js';
+import { simRootKey } from '../src/sim/server/certs.js';
 import { startSimulator } from '../src/sim/index.js';
 import type { SideResult } from './gateway-accounts-child.js';
 import { linkAccounts } from './link-accounts.js';

@@ -4,7 +4,7 @@
  * the project's auth store (`openAuthStore`).
  */
 import path from 'node:path';
-import type { SimServer } from '../src/sim/server.js';
+import type { SimServer } from '../src/sim/server/server.js';
 import { openAuthStore } from '../src/whatsapp/auth-store.js';
 import { TestClient } from '../test/sim/helpers/client.js';
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ActorDeps } from '../src/actors/deps.js';
+import type { ActorDeps } from '../src/actors/actor.js';
 import { createBus, type Bus } from '../src/bus/bus.js';
 import { resolveAccounts, validateConfig } from '../src/config/index.js';
 import { ActorRegistry } from '../src/gateway/actor-registry.js';

@@ -10,7 +10,7 @@
 import { Agent } from 'node:https';
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import { startSimulator } from '../src/sim/index.js';
-import { directStanza } from '../src/sim/messages.js';
+import { directStanza } from '../src/sim/world/messages.js';
 import { TestClient } from '../test/sim/helpers/client.js';
 import { runIfMain } from './main.js';
 

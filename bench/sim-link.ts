@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/sim-link.ts [n]
  */
-import { startSimServer } from '../src/sim/server.js';
+import { startSimServer } from '../src/sim/server/server.js';
 import { TestClient } from '../test/sim/helpers/client.js';
 import { runIfMain } from './main.js';
 

@@ -9,7 +9,6 @@
  * The gateway (writing) and `wagate logs` (reading) resolve it the same way.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 
 export interface LogDirOptions {
   /** The wanted directory (default `/tmp/wagate`; tests inject their own). */
@@ -63,11 +62,6 @@ export function resolveLogDir(opts: LogDirOptions): LogDir {
   if (!opts.fallbackDir) return { dir: null, refused };
   if (opts.create) fs.mkdirSync(opts.fallbackDir, { recursive: true, mode: 0o700 });
   return { dir: opts.fallbackDir, refused };
-}
-
-/** `<state>/logs`: where the logs go when the log directory is refused. */
-export function fallbackLogDir(stateDir: string): string {
-  return path.join(stateDir, 'logs');
 }
 
 const APPEND = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0);

@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
-import { fallbackLogDir, openLogFile, resolveLogDir } from './log-dir.js';
+import { openLogFile, resolveLogDir } from './log-dir.js';
+import { fallbackLogDir } from './state-layout.js';
 
 export type { Logger } from 'pino';
 

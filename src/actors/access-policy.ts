@@ -8,30 +8,30 @@
  * and ends in exactly one of `message.accepted` (with its route and, in groups, the
  * history since the last reply), `message.gated`, `pairing.needed` or
  * `message.dropped`. It keeps the group history itself (SPEC §5 "History
- * injection"; src/access/group-history.ts): `message.gated` group messages per
+ * injection"; src/access/policy/group-history.ts): `message.gated` group messages per
  * group, handed to the next accepted one in `route.history`, forgotten once a reply
  * reaches the group (`reply.delivered`). `/activation mention|always` from the owner is stored and
  * answered with a `reply.requested` (source 'command'); so is `/config set|unset`
- * (src/access/config-command.ts), in DMs and allowed groups, before the DM/group policy.
+ * (src/access/commands/config-command.ts), in DMs and allowed groups, before the DM/group policy.
  */
 import { randomUUID } from 'node:crypto';
 import { compileMentionPatterns, agentForAccount, type AccountConfig } from '../config/index.js';
 import { routeMessage } from '../agents/routing.js';
 import { decideDm } from '../pairing/dm-policy.js';
 import { createPairingStore, type PairingStore } from '../pairing/store.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { ActorDeps, RunningActor } from './actor.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import { isBroadcastJid } from '../whatsapp/address.js';
 import { subLogger } from '../log.js';
-import { activationConfirmation } from '../access/activation-command.js';
-import { configCommandFor, runConfigCommand, type ConfigCommand } from '../access/config-command.js';
-import { ActivationStore, activationStorePath } from '../access/activation-store.js';
-import { catchUpVerdict } from '../access/catch-up.js';
-import { DedupeStore, dedupeStorePath, inboundKey, sentKey } from '../access/dedupe-store.js';
-import { decideGroup } from '../access/group-gate.js';
-import { GroupHistory } from '../access/group-history.js';
+import { activationConfirmation } from '../access/commands/activation-command.js';
+import { configCommandFor, runConfigCommand, type ConfigCommand } from '../access/commands/config-command.js';
+import { ActivationStore } from '../access/policy/activation-store.js';
+import { catchUpVerdict } from '../access/policy/catch-up.js';
+import { DedupeStore, inboundKey, sentKey } from '../access/policy/dedupe-store.js';
+import { decideGroup } from '../access/policy/group-gate.js';
+import { GroupHistory } from '../access/policy/group-history.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import type { ActorDeps } from './deps.js';
+import { activationStorePath, dedupeStorePath } from '../state-layout.js';
 
 export interface AccessPolicyOptions {
   /** The approved-senders store (default: the pairing store under `deps.stateDir`). */

@@ -8,10 +8,9 @@
  */
 import type { AccountConfig } from '../config/index.js';
 import type { MessageRoute } from '../bus/events.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { ActorDeps, RunningActor } from './actor.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import { subLogger } from '../log.js';
-import type { ActorDeps } from './deps.js';
 
 /** Should this accepted message get the ack reaction? */
 export function shouldAck(ack: AccountConfig['ackReaction'], message: Pick<InboundMessage, 'chatType'>, route: MessageRoute): boolean {

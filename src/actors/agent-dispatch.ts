@@ -8,15 +8,14 @@
  * out as `reply.requested` (source 'agent', requestId = runId). A provider error is
  * logged and nothing is sent (no apology: the config has no key for one).
  */
-import { GroupMetadataCache } from '../access/group-metadata.js';
+import { GroupMetadataCache } from '../access/policy/group-metadata.js';
 import type { MessageRoute } from '../bus/events.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { ActorDeps, RunningActor } from './actor.js';
 import { subLogger } from '../log.js';
 import { saveInboundMedia } from '../media/inbound.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import { replyOutcome, type AgentRunner } from '../agents/runner.js';
 import { envelopeBuilder, prepareTurn, type EnvelopeBuilder } from '../agents/turn.js';
-import type { ActorDeps } from './deps.js';
 
 export interface AgentDispatchOptions {
   /** Envelope header time zone; default the process's zone. */

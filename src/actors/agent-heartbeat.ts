@@ -11,14 +11,13 @@
  * a message's run in the same session.
  */
 import { parseDuration, resolveAgents, type AgentConfig } from '../config/index.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { ActorDeps, RunningActor } from './actor.js';
 import { subLogger } from '../log.js';
 import { heartbeatTarget, isHeartbeatOk, accountForAgent, type HeartbeatChat } from '../agents/heartbeat.js';
 import { mainSessionKey } from '../agents/routing.js';
 import type { AgentRunner, TurnOutcome } from '../agents/runner.js';
 import type { SessionStore } from '../agents/session-store.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
-import type { ActorDeps } from './deps.js';
 
 export type HeartbeatOutcome = 'ok' | 'delivered' | 'no-target' | 'busy' | 'error';
 

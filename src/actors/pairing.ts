@@ -7,12 +7,11 @@
  * (`wagate pairing approve`), which the access policy reads on every message.
  */
 import type { InboundMessage } from '../ports/inbound.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { ActorDeps, RunningActor } from './actor.js';
 import { subLogger } from '../log.js';
 import type { RandomBytes } from '../pairing/code.js';
 import { createPairingStore, PAIRING_TTL_MS, type PairingStore } from '../pairing/store.js';
 import { toErrorInfo, type ErrorInfo } from '../errors.js';
-import type { ActorDeps } from './deps.js';
 
 export interface PairingActorOptions {
   /** The store to use (default: the one under `deps.stateDir`, with `deps.now`). */

@@ -6,10 +6,9 @@
  * the owner's unread group chatter stays unread on the phone. Fire-and-forget:
  * a failure is logged and changes nothing else.
  */
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { ActorDeps, RunningActor } from './actor.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import { subLogger } from '../log.js';
-import type { ActorDeps } from './deps.js';
 
 export function startReadReceipt(deps: ActorDeps): RunningActor {
   const log = subLogger(deps.logger, 'whatsapp/outbound');

@@ -17,13 +17,12 @@ import { classifySendError } from '../../machines/index.js';
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount } from '../config/index.js';
 import { toErrorInfo, WagateError } from '../errors.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { ActorDeps, RunningActor } from './actor.js';
 import { subLogger } from '../log.js';
 import { agentMediaAccess, ownerMediaAccess, type MediaAccess } from '../media/access.js';
 import { mediaWarning, planSend } from '../media/plan.js';
 import { mediaOptions, type PrepareOptions, type PreparedMedia, type MediaRequest } from '../media/prepare.js';
-import { chunkText } from './chunking.js';
-import type { ActorDeps } from './deps.js';
+import { chunkText } from '../access/text/chunking.js';
 
 /** SPEC §6: a send is tried at most 3 times, waiting 500 ms then 2 s (p-retry's backoff). */
 export const SEND_RETRY = { tries: 3, firstDelayMs: 500, factor: 4 } as const;

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { RunningActor } from './actor.js';
 import { subLogger } from '../log.js';
 import { setLongInterval } from '../timers.js';
 

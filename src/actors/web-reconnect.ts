@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
-import type { RunningActor } from '../gateway/actor-registry.js';
+import type { RunningActor } from './actor.js';
 import { subLogger } from '../log.js';
 
 export interface WebReconnectDeps {

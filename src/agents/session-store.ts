@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { WagateConfig } from '../config/index.js';
 import { resolveUserPath } from '../config/index.js';
+import { agentSessionsDir } from '../state-layout.js';
 import { sessionFileName } from './session-file-name.js';
 import type { SessionEntry } from './session-entry.js';
 import { selectHistory, type HistoryOptions } from './session-history.js';
@@ -17,7 +18,7 @@ export type { SessionEntry } from './session-entry.js';
 /** The session dir of an agent: `session.store` (relative to the state dir) or the default. */
 export function sessionsDirFor(config: WagateConfig, stateDir: string, agentId: string): string {
   const store = config.session.store;
-  if (!store) return path.join(stateDir, 'agents', agentId, 'sessions');
+  if (!store) return agentSessionsDir(stateDir, agentId);
   return resolveUserPath(store.replaceAll('{agentId}', agentId), stateDir);
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { resolveAccounts } from '../config/index.js';
-import type { AccountStatus } from '../gateway/core-methods.js';
+import type { AccountStatus } from '../gateway/control-methods.js';
 import { hasCreds } from '../whatsapp/auth-store.js';
 import { connectGateway, loadContext, type CliContext } from './context.js';
 import { printJson } from './io.js';

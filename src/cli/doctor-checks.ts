@@ -9,7 +9,7 @@ import { chmod, mkdir, readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type AccountConfig, type Env, type WagateConfig } from '../config/index.js';
 import { isWagateError } from '../errors.js';
-import { tokenFilePath } from '../gateway/token.js';
+import { tokenFilePath } from '../state-layout.js';
 import { ffmpegVersion, resolveFfmpeg } from '../media/ffmpeg.js';
 import { errnoCode, fsyncDir } from '../whatsapp/auth-files.js';
 import { isAuthFileName } from '../whatsapp/auth-layout.js';

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { defaultAccountId, legacyAuthDir, resolveAccounts, stateDir as resolveStateDir, type WagateConfig } from '../config/index.js';
 import { isWagateError } from '../errors.js';
 import { connectControl } from '../gateway/control-client.js';
-import type { AccountStatus } from '../gateway/core-methods.js';
+import type { AccountStatus } from '../gateway/control-methods.js';
 import { readTokenFile } from '../gateway/token.js';
 import { controlUrl } from './context.js';
 import {

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { chunkText } from '../actors/chunking.js';
+import { chunkText } from '../access/text/chunking.js';
 import { resolveAccount, resolveAccounts } from '../config/index.js';
 import { WagateError } from '../errors.js';
 import { ownerMediaAccess } from '../media/access.js';

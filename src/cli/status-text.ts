@@ -2,7 +2,7 @@
  * Human text for account status: the state line and the fix hint
  * ("Not linked", "Linked but disconnected", "Logged out", "Conflict", …).
  */
-import type { AccountStatus } from '../gateway/core-methods.js';
+import type { AccountStatus } from '../gateway/control-methods.js';
 
 export interface Hint {
   /** Short label, e.g. "Not linked". */

@@ -1,19 +1,20 @@
 /**
  * Where wagate keeps its files (SPEC §1). Pure functions: the environment and the
  * home directory come in as parameters (defaults: `process.env`, `os.homedir()`),
- * so tests never touch the real `~/.wagate`.
+ * so tests never touch the real `~/.wagate`. This module finds the state dir and the
+ * config file; what lies inside the state dir is named in src/state-layout.ts.
  *
  *   state dir     $WAGATE_HOME or ~/.wagate
  *   config        --config > $WAGATE_CONFIG > <state>/wagate.json
- *   credentials   <state>/credentials/whatsapp/<accountId>/creds.json (+ .bak)
- *   legacy creds  <state>/credentials/creds.json (Baileys files directly in credentials/)
- *   pairing       <state>/credentials/whatsapp-pairing.json, whatsapp-allowFrom.json
- *   sessions      <state>/agents/<agentId>/sessions/
  *   log file      /tmp/wagate/wagate-YYYY-MM-DD.log (else <state>/logs/, see src/log-dir.ts)
+ *
+ * The `(env, homedir)` helpers below are the state-layout names for the state dir
+ * they resolve (for the CLI, which starts from the environment).
  */
 import os from 'node:os';
 import path from 'node:path';
 import { dailyLogPath, DEFAULT_LOG_DIR } from '../log.js';
+import * as layout from '../state-layout.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -47,12 +48,12 @@ export function resolveConfigPath(
 ): string {
   const explicit = flag?.trim() || env.WAGATE_CONFIG?.trim();
   if (explicit) return path.resolve(expandHome(explicit, homedir));
-  return path.join(stateDir(env, homedir), 'wagate.json');
+  return layout.configFile(stateDir(env, homedir));
 }
 
 /** `<state>/credentials`: also the legacy single-account Baileys auth dir. */
 export function credentialsDir(env: Env = process.env, homedir: string = os.homedir()): string {
-  return path.join(stateDir(env, homedir), 'credentials');
+  return layout.credentialsDir(stateDir(env, homedir));
 }
 
 /** The default auth dir of one account: `<state>/credentials/whatsapp/<accountId>`. */
@@ -61,37 +62,37 @@ export function whatsappAuthDir(
   env: Env = process.env,
   homedir: string = os.homedir(),
 ): string {
-  return path.join(credentialsDir(env, homedir), 'whatsapp', accountId);
+  return layout.accountAuthDir(stateDir(env, homedir), accountId);
 }
 
 /** The legacy auth dir (Baileys files directly in `credentials/`), used for `default` only. */
 export function legacyAuthDir(env: Env = process.env, homedir: string = os.homedir()): string {
-  return credentialsDir(env, homedir);
+  return layout.legacyAuthDir(stateDir(env, homedir));
 }
 
 /** `<state>/credentials/creds.json`: the legacy creds file. */
 export function legacyCredsPath(env: Env = process.env, homedir: string = os.homedir()): string {
-  return credsPath(legacyAuthDir(env, homedir));
+  return layout.legacyCredsFile(stateDir(env, homedir));
 }
 
 /** `creds.json` inside an auth dir. */
 export function credsPath(authDir: string): string {
-  return path.join(authDir, 'creds.json');
+  return layout.credsFile(authDir);
 }
 
 /** `creds.json.bak` beside `creds.json`. */
 export function credsBackupPath(authDir: string): string {
-  return path.join(authDir, 'creds.json.bak');
+  return layout.credsBackupFile(authDir);
 }
 
 /** Pending pairing requests: `<state>/credentials/whatsapp-pairing.json`. */
 export function pairingStorePath(env: Env = process.env, homedir: string = os.homedir()): string {
-  return path.join(credentialsDir(env, homedir), 'whatsapp-pairing.json');
+  return layout.pairingStorePath(stateDir(env, homedir));
 }
 
 /** Approved senders: `<state>/credentials/whatsapp-allowFrom.json`. */
 export function allowFromStorePath(env: Env = process.env, homedir: string = os.homedir()): string {
-  return path.join(credentialsDir(env, homedir), 'whatsapp-allowFrom.json');
+  return layout.allowFromStorePath(stateDir(env, homedir));
 }
 
 /** An agent's session store: `<state>/agents/<agentId>/sessions`. */
@@ -100,7 +101,7 @@ export function agentSessionsDir(
   env: Env = process.env,
   homedir: string = os.homedir(),
 ): string {
-  return path.join(stateDir(env, homedir), 'agents', agentId, 'sessions');
+  return layout.agentSessionsDir(stateDir(env, homedir), agentId);
 }
 
 /** The default log file for time `now`: `/tmp/wagate/wagate-YYYY-MM-DD.log` (local date). */

@@ -3,12 +3,7 @@
  * by name, so shutdown can stop them all and `debug dump` can ask each for a
  * summary of its state.
  */
-export interface RunningActor {
-  readonly name: string;
-  /** Plain JSON describing the actor's current state (for `wagate debug dump`). */
-  summary(): unknown;
-  stop(): void | Promise<void>;
-}
+import type { RunningActor } from '../actors/actor.js';
 
 export class ActorRegistry {
   private readonly actors = new Map<string, RunningActor>();

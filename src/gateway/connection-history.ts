@@ -10,9 +10,9 @@
  * not move its own catch-up window to "now".
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Bus } from '../bus/bus.js';
 import { writeFileAtomic } from '../config/index.js';
+import { connectionHistoryFile } from '../state-layout.js';
 
 interface Entry {
   /** When the account was linked (the pair-success restart after a QR scan). */
@@ -23,8 +23,6 @@ interface Entry {
   lastDisconnectedAt?: number | null;
 }
 
-export const CONNECTION_HISTORY_FILE = 'whatsapp-connections.json';
-
 export class ConnectionHistory {
   private readonly file: string;
   private data: Record<string, Entry> = {};
@@ -33,7 +31,7 @@ export class ConnectionHistory {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(stateDir: string) {
-    this.file = path.join(stateDir, CONNECTION_HISTORY_FILE);
+    this.file = connectionHistoryFile(stateDir);
     try {
       const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as unknown;
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) this.data = parsed as Record<string, Entry>;

@@ -7,12 +7,14 @@
  * README's protocol table is tested against this table.
  */
 import { z } from 'zod';
+import type { LastClose } from '../../machines/index.js';
 import type { AgentRunParams } from '../agents/control-run.js';
 import type { ReactResult } from '../agents/tools.js';
 import { ReactParams } from '../agents/tools.js';
+import type { ErrorInfo } from '../errors.js';
 import type { LinkedIdentity } from '../ports/transport.js';
+import type { Transition } from './account-runtime.js';
 import type { ActorRegistry } from './actor-registry.js';
-import type { AccountDump, AccountStatus } from './core-methods.js';
 import type { LoginStart } from './login.js';
 
 /** What a method table entry holds at runtime. */
@@ -88,6 +90,34 @@ export interface GatewayHealth {
   uptimeMs: number;
   accounts: number;
   connected: number;
+}
+
+/** One account in the `status` answer (also `wagate channels status --offline`). */
+export interface AccountStatus {
+  accountId: string;
+  name: string;
+  enabled: boolean;
+  running: boolean;
+  state: string;
+  linked: boolean;
+  connected: boolean;
+  identity: { jid: string; e164: string | null } | null;
+  attempt: number;
+  nextRetryAt: number | null;
+  lastClose: LastClose | null;
+  /** Why the account stopped: stable code, message with the fix, and the underlying cause. */
+  error: ErrorInfo | null;
+  dmPolicy: string;
+  /** With `probe`: a live round trip to WhatsApp (connected accounts only). */
+  probe?: { ok: true; ms: number } | { ok: false; error: string };
+}
+
+/** One account in the `debug.dump` answer. */
+export interface AccountDump {
+  accountId: string;
+  state: string;
+  context: unknown;
+  transitions: Transition[];
 }
 
 /** Each method's answer (the `payload` of its `res` frame). */

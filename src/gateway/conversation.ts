@@ -10,7 +10,7 @@ import { startAccessPolicy } from '../actors/access-policy.js';
 import { startAckReaction } from '../actors/ack-reaction.js';
 import { startAgentDispatch } from '../actors/agent-dispatch.js';
 import { startAgentHeartbeat } from '../actors/agent-heartbeat.js';
-import type { ActorDeps } from '../actors/deps.js';
+import type { ActorDeps } from '../actors/actor.js';
 import { startPairing } from '../actors/pairing.js';
 import { startReadReceipt } from '../actors/read-receipt.js';
 import { startReplyDelivery } from '../actors/reply-delivery.js';

@@ -2,30 +2,11 @@
  * The gateway's own control methods: `status` and `debug.dump`. Feature
  * modules register theirs beside these.
  */
-import type { LastClose } from '../../machines/index.js';
-import { WagateError, type ErrorInfo } from '../errors.js';
-import type { AccountRuntime, Transition } from './account-runtime.js';
+import { WagateError } from '../errors.js';
+import type { AccountRuntime } from './account-runtime.js';
+import type { AccountDump, AccountStatus } from './control-methods.js';
 import type { ControlRegistry } from './methods.js';
 import { health, type Gateway } from './gateway.js';
-
-export interface AccountStatus {
-  accountId: string;
-  name: string;
-  enabled: boolean;
-  running: boolean;
-  state: string;
-  linked: boolean;
-  connected: boolean;
-  identity: { jid: string; e164: string | null } | null;
-  attempt: number;
-  nextRetryAt: number | null;
-  lastClose: LastClose | null;
-  /** Why the account stopped: stable code, message with the fix, and the underlying cause. */
-  error: ErrorInfo | null;
-  dmPolicy: string;
-  /** With `probe`: a live round trip to WhatsApp (connected accounts only). */
-  probe?: { ok: true; ms: number } | { ok: false; error: string };
-}
 
 export function accountStatus(gw: Gateway, accountId: string): AccountStatus {
   const acc = gw.configured.find((a) => a.accountId === accountId);
@@ -47,13 +28,6 @@ export function accountStatus(gw: Gateway, accountId: string): AccountStatus {
     error: ctx?.error ?? null,
     dmPolicy: acc.dmPolicy,
   };
-}
-
-export interface AccountDump {
-  accountId: string;
-  state: string;
-  context: unknown;
-  transitions: Transition[];
 }
 
 export function accountDump(rt: AccountRuntime): AccountDump {

@@ -15,7 +15,7 @@ import { startControlServer, type ControlServer } from './control-server.js';
 import { registerCoreMethods } from './core-methods.js';
 import { registerLoginMethods } from './login-methods.js';
 import { ConnectionHistory, recordConnectionHistory } from './connection-history.js';
-import { catchUpStart } from '../access/catch-up.js';
+import { catchUpStart } from '../access/policy/catch-up.js';
 import { startConversation } from './conversation.js';
 import { WagateError } from '../errors.js';
 import { createControlRegistry, type ControlRegistry } from './methods.js';

@@ -4,12 +4,8 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { writeFileAtomic } from '../config/write.js';
-
-export function tokenFilePath(stateDir: string): string {
-  return path.join(stateDir, 'gateway.token');
-}
+import { tokenFilePath } from '../state-layout.js';
 
 /** Read the token file; null when absent. */
 export function readTokenFile(stateDir: string): string | null {

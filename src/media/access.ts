@@ -10,6 +10,7 @@
  * - Nobody, whatever the roots say: the gateway's own secrets — the credentials
  *   dir, `gateway.token`, the `whatsapp-*` stores, the config file, agent sessions,
  *   a `wagate.db`, each account's authDir — and `/proc` (the gateway's environment).
+ *   The state-dir entries among them are `STATE_SECRETS` of src/state-layout.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import type { AccountConfig, WagateConfig } from '../config/index.js';
 import { resolveAgents } from '../config/index.js';
 import { resolveUserPath } from '../config/paths.js';
 import { sessionsDirFor } from '../agents/session-store.js';
+import { isStateSecret, mediaDir } from '../state-layout.js';
 import type { DownloadOptions } from './download.js';
 
 export interface MediaAccess {
@@ -42,14 +44,9 @@ export interface AccessContext {
   accounts?: Iterable<Pick<AccountConfig, 'authDir'>>;
 }
 
-/** `<state>/media`: the default (and first) root of agent media. */
-export function defaultMediaRoot(stateDir: string): string {
-  return path.join(stateDir, 'media');
-}
-
 /** `<state>/media` plus `agents.defaults.mediaRoots` (`~` expands; relative to the state dir). */
 export function mediaRoots(config: WagateConfig, stateDir: string): string[] {
-  return [defaultMediaRoot(stateDir), ...config.agents.defaults.mediaRoots.map((r) => resolveUserPath(r, stateDir))];
+  return [mediaDir(stateDir), ...config.agents.defaults.mediaRoots.map((r) => resolveUserPath(r, stateDir))];
 }
 
 function secretPaths(ctx: AccessContext): string[] {
@@ -90,24 +87,11 @@ function within(file: string, dir: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-/** State-dir entries that hold secrets: the first path segment, or `agents/<id>/sessions`. */
-function stateSecret(rel: string): boolean {
-  const [first = '', , third] = rel.split(path.sep);
-  return (
-    first === 'credentials' ||
-    first === 'gateway.token' ||
-    first.startsWith('whatsapp-') ||
-    first.startsWith('wagate.json') ||
-    first.startsWith('wagate.db') ||
-    (first === 'agents' && third === 'sessions')
-  );
-}
-
 /** Why `file` (a realpath) is one of the gateway's secrets, or null. */
 export function secretReason(file: string, access: MediaAccess): string | null {
   if (within(file, '/proc')) return "it is under /proc (the gateway's own process)";
   for (const state of new Set([real(access.stateDir), path.resolve(access.stateDir)])) {
-    if (within(file, state) && stateSecret(path.relative(state, file))) {
+    if (within(file, state) && isStateSecret(path.relative(state, file))) {
       return "it is one of the gateway's credentials, token, config or stores";
     }
   }

@@ -6,10 +6,10 @@
  * file deleted. Either way the message gets `mediaPath` (saved) or `mediaNote`
  * (why not), and the envelope shows it to the agent.
  */
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { InboundMessage } from '../ports/inbound.js';
 import type { Connection } from '../ports/transport.js';
+import { inboundMediaDir } from '../state-layout.js';
 import { extensionFor } from './inbound-ext.js';
 import { saveCapped } from './inbound-save.js';
 
@@ -21,10 +21,6 @@ export interface InboundMediaDeps {
   /** The account's `mediaMaxMb` (default 50). */
   maxMb(accountId: string): number;
   logger: Logger;
-}
-
-export function inboundMediaDir(stateDir: string): string {
-  return path.join(stateDir, 'media', 'inbound');
 }
 
 /** `60`, `1.5`, `0.1` (MB, at most one decimal). */

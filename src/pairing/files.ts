@@ -11,8 +11,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { allowFromStorePath, pairingStorePath, writeFileAtomic } from '../config/index.js';
+import { stateDir as resolveStateDir, writeFileAtomic } from '../config/index.js';
 import { WagateError } from '../errors.js';
+import { allowFromStorePath, pairingLockFile, pairingStorePath } from '../state-layout.js';
 
 export interface PairingRequest {
   /** The 8-character code, upper case. */
@@ -46,9 +47,8 @@ export interface StorePaths {
 
 /** The store files under a state dir. */
 export function storePaths(stateDir: string): StorePaths {
-  const env = { WAGATE_HOME: stateDir };
-  const pending = pairingStorePath(env);
-  return { pending, allowFrom: allowFromStorePath(env), lock: path.join(path.dirname(pending), '.whatsapp-pairing.lock') };
+  const dir = resolveStateDir({ WAGATE_HOME: stateDir });
+  return { pending: pairingStorePath(dir), allowFrom: allowFromStorePath(dir), lock: pairingLockFile(dir) };
 }
 
 async function readJson<T>(file: string, schema: z.ZodType<T>, empty: T): Promise<T> {

@@ -13,6 +13,7 @@ import { parseConfigText, readConfigText, validateConfig, type WagateConfigInput
 import { startLogin, waitForLink } from '../gateway/login.js';
 import { startGateway, type Gateway } from '../gateway/supervisor.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
+import { configFile } from '../state-layout.js';
 import type { SimContact, SimGroup } from '../sim/index.js';
 import { toE164 } from '../whatsapp/address.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
@@ -67,7 +68,7 @@ export class Sandbox {
     this.sim = await startSimulator({ port: 0, host: '127.0.0.1' });
     this.stateDir = this.opts.stateDir ?? (this.tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-sandbox-')));
     fs.mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
-    const configPath = path.join(this.stateDir, 'wagate.json');
+    const configPath = configFile(this.stateDir);
     const text = readConfigText(configPath);
     const raw = (text === null ? SANDBOX_CONFIG : parseConfigText(text, configPath)) as WagateConfigInput;
     // The sandbox always talks to its own simulator, and never takes the real gateway's port.

@@ -1,21 +1,25 @@
 /**
  * The simulator's internal contract between its two halves:
  *
- *  - the *server* half (server.ts, noise.ts, certs.ts, connection.ts, linking.ts,
- *    login.ts, faults.ts): WebSocket + Noise, linking, login, keep-alive, faults,
- *    the registry of linked companion devices and their offline queues;
- *  - the *world* half (signal.ts, contact.ts, group.ts, media-host.ts, messages.ts):
- *    simulated contacts and groups with their own Signal identities, the stanzas the
- *    client sends to them, the media host.
+ *  - the *server* half (server/: server.ts, noise.ts, certs.ts, connection.ts,
+ *    linking.ts, pairing-code.ts, login.ts, phone.ts, hub-impl.ts, faults.ts):
+ *    WebSocket + Noise, linking, login, keep-alive, faults, the registry of linked
+ *    companion devices and their offline queues;
+ *  - the *world* half (world/: world.ts, signal.ts, contact.ts, group.ts,
+ *    primary-phone.ts, messages.ts, outgoing.ts, usync.ts, app-state.ts, directory.ts,
+ *    media-host.ts): simulated contacts and groups with their own Signal identities,
+ *    the stanzas the client sends to them, the media host.
  *
- * Composition: `server.ts` exports `startSimServer(opts)` → `{ url, hub, phone(), kick(),
- * drop(), stall(), failNextLogin(), close() }`; `world.ts` exports `createWorld(hub)` →
+ * This file and key-bundle.ts are shared by both halves and stay at src/sim/.
+ *
+ * Composition: `server/server.ts` exports `startSimServer(opts)` → `{ url, hub, phone(), kick(),
+ * drop(), stall(), failNextLogin(), close() }`; `world/world.ts` exports `createWorld(hub)` →
  * `{ contact(), group(), close() }`; `index.ts` exports `startSimulator(opts)`, the two
  * together (the public API documented in the README's "Simulator" section).
  *
  * The server half owns a `SimHub`; the world half registers `StanzaHandler`s on it
  * and delivers stanzas to companions through it. Neither half imports the other's
- * files except through this contract.
+ * files except through this contract (a dependency-cruiser rule, .dependency-cruiser.cjs).
  */
 import type { BinaryNode } from '@whiskeysockets/baileys';
 

@@ -17,7 +17,7 @@
  *
  * - `url`: the `waWebSocketUrl` for Baileys.
  * - `phone(e164).scanQr(qr)`: the simulated primary phone links the client showing `qr`.
- * - `contact(e164, { name, to })` → `SimContact` (contact.ts): `send(text)`, `reply(id, text)`
+ * - `contact(e164, { name, to })` → `SimContact` (world/contact.ts): `send(text)`, `reply(id, text)`
  *   (quoted: stanzaId/participant/quotedMessage), `react(id, emoji)`,
  *   `sendImage|sendVideo|sendAudio|sendDocument|sendSticker(bytes, { mimetype, caption, fileName, ptt })`,
  *   `sendContact(name, e164)`, `sendLocation({ latitude, longitude })`, `sendMessage(proto)`; all
@@ -26,7 +26,7 @@
  *   ({ ids, type: 'delivery' | 'read' | … }), `reactions` ({ id, emoji }), `presence`
  *   ({ state: 'composing' | 'paused' | 'recording' }), `download(message)` → plaintext media bytes.
  *   `to` picks the linked account (phone number); default: the first linked one.
- * - `group({ subject, participants, accounts? })` → `SimGroup` (group.ts): `send(member, text,
+ * - `group({ subject, participants, accounts? })` → `SimGroup` (world/group.ts): `send(member, text,
  *   { mentions })`, `sendMessage(member, proto)`, `inbox` / `nextMessage()` for what the account
  *   sent to the group; each member's `inbox` gets it too (chat = the group jid).
  * - `primaryPhone(e164)`: the account's own phone (device 0); its `inbox` holds the copies the
@@ -40,13 +40,13 @@
  *
  * Starting a simulator installs its root key into Baileys' `WA_CERT_DETAILS` in this process.
  */
-import { startSimServer, type SimServer, type SimServerOptions } from './server.js';
-import { createWorld, type SimWorld } from './world.js';
+import { startSimServer, type SimServer, type SimServerOptions } from './server/server.js';
+import { createWorld, type SimWorld } from './world/world.js';
 
-export type { SimContact, Receipt, Reaction, Presence } from './contact.js';
-export type { SimGroup } from './group.js';
-export type { ReceivedMessage } from './messages.js';
-export type { ContactOptions, GroupOptions } from './world.js';
+export type { SimContact, Receipt, Reaction, Presence } from './world/contact.js';
+export type { SimGroup } from './world/group.js';
+export type { ReceivedMessage } from './world/messages.js';
+export type { ContactOptions, GroupOptions } from './world/world.js';
 
 export interface SimulatorOptions extends SimServerOptions {
   /**

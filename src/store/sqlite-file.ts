@@ -8,14 +8,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isWagateError, WagateError } from '../errors.js';
 
-export const STORE_FILE = 'wagate.db';
 export const STORE_FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
-
-/** `<state>/wagate.db`. */
-export function storeFile(stateDir: string): string {
-  return path.join(stateDir, STORE_FILE);
-}
 
 function errCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;

@@ -29,7 +29,8 @@ import type { SchemaInfo, Store, StoreCheck, StoreTables } from './port.js';
 import { prepareFiles, STORE_FILE_MODE, storeError } from './sqlite-file.js';
 import { sqliteTables, type SqlRunner } from './sqlite-tables.js';
 
-export { STORE_FILE, STORE_FILE_MODE, storeError, storeFile } from './sqlite-file.js';
+export { STORE_FILE_MODE, storeError } from './sqlite-file.js';
+export { STORE_FILE, storeFile } from '../state-layout.js';
 
 /** The tables `counts()` reports, in schema order. */
 export const TABLES = [

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
-import { configCommandFor, CONFIG_USAGE, parseConfigCommand, runConfigCommand, type ConfigCommandContext } from '../../src/access/config-command.js';
+import { configCommandFor, CONFIG_USAGE, parseConfigCommand, runConfigCommand, type ConfigCommandContext } from '../../src/access/commands/config-command.js';
 import { CHAT_WRITABLE_KEYS, resolveAccounts, validateConfig } from '../../src/config/index.js';
 import { ALICE, BOB, GROUP, SELF, SELF_E164, dm, gm, selfChat } from './harness.js';
 import { tmpDir } from '../helpers/tmp.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupMetadataCache } from '../../src/access/group-metadata.js';
+import { GroupMetadataCache } from '../../src/access/policy/group-metadata.js';
 import { GROUP, harness, type Harness } from './harness.js';
 
 const MIN = 60_000;

@@ -5,11 +5,10 @@
  */
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import type { ActorDeps } from '../../src/actors/deps.js';
+import type { ActorDeps, RunningActor } from '../../src/actors/actor.js';
 import { createBus, type Bus } from '../../src/bus/bus.js';
 import type { BusEventName, BusEvents } from '../../src/bus/events.js';
 import { resolveAccounts, validateConfig, type AccountConfig } from '../../src/config/index.js';
-import type { RunningActor } from '../../src/gateway/actor-registry.js';
 import { silentLogger } from '../../src/log.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import type { LinkedIdentity } from '../../src/ports/transport.js';

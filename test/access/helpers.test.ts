@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseActivationCommand } from '../../src/access/activation-command.js';
-import { ActivationStore } from '../../src/access/activation-store.js';
-import { CATCH_UP_GRACE_MS, catchUpStart, catchUpVerdict } from '../../src/access/catch-up.js';
-import { DedupeStore } from '../../src/access/dedupe-store.js';
-import { listAllows } from '../../src/access/identity-match.js';
+import { parseActivationCommand } from '../../src/access/commands/activation-command.js';
+import { ActivationStore } from '../../src/access/policy/activation-store.js';
+import { CATCH_UP_GRACE_MS, catchUpStart, catchUpVerdict } from '../../src/access/policy/catch-up.js';
+import { DedupeStore } from '../../src/access/policy/dedupe-store.js';
+import { listAllows } from '../../src/access/policy/identity-match.js';
 import { normalizeSender } from '../../src/whatsapp/address.js';
 import { tmpDir } from '../helpers/tmp.js';
 

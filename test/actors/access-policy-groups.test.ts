@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
-import { activationStorePath } from '../../src/access/activation-store.js';
+import { activationStorePath } from '../../src/state-layout.js';
 import { ALICE, BOB, GROUP, SELF_E164, gm, harness } from '../access/harness.js';
 import { tmpDir } from '../helpers/tmp.js';
 

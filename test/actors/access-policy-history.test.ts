@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
-import { GroupHistory } from '../../src/access/group-history.js';
+import { GroupHistory } from '../../src/access/policy/group-history.js';
 import { ALICE, BOB, GROUP, T0, gm, harness, type Harness } from '../access/harness.js';
 
 const mention = { mentions: ['15550000001@s.whatsapp.net'] };

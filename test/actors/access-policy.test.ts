@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
-import { dedupeStorePath } from '../../src/access/dedupe-store.js';
+import { dedupeStorePath } from '../../src/state-layout.js';
 import { createPairingStore } from '../../src/pairing/store.js';
 import { ALICE, BOB, SELF_E164, T0, dm, harness, selfChat } from '../access/harness.js';
-import { CATCH_UP_GRACE_MS } from '../../src/access/catch-up.js';
+import { CATCH_UP_GRACE_MS } from '../../src/access/policy/catch-up.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 describe('access policy: direct chats', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WagateConfigInput } from '../../src/config/index.js';
-import type { RunningActor } from '../../src/gateway/actor-registry.js';
+import type { RunningActor } from '../../src/actors/actor.js';
 import { replyHarness } from '../helpers/reply-harness.js';
 
 let actor: RunningActor | null = null;

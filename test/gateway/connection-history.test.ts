@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createBus } from '../../src/bus/bus.js';
-import { CONNECTION_HISTORY_FILE, ConnectionHistory, recordConnectionHistory } from '../../src/gateway/connection-history.js';
+import { ConnectionHistory, recordConnectionHistory } from '../../src/gateway/connection-history.js';
+import { CONNECTION_HISTORY_FILE } from '../../src/state-layout.js';
 import { silentLogger } from '../../src/log.js';
 import { tmpDir } from '../helpers/tmp.js';
 

@@ -6,10 +6,9 @@ import { createBus } from '../../src/bus/bus.js';
 import type { BusEvents } from '../../src/bus/events.js';
 import { resolveAccounts, validateConfig, type WagateConfigInput } from '../../src/config/index.js';
 import { WagateError } from '../../src/errors.js';
-import type { RunningActor } from '../../src/gateway/actor-registry.js';
+import type { ActorDeps, RunningActor } from '../../src/actors/actor.js';
 import { silentLogger } from '../../src/log.js';
 import { startReplyDelivery, type ReplyDeliveryOptions } from '../../src/actors/reply-delivery.js';
-import type { ActorDeps } from '../../src/actors/deps.js';
 import { FakeConnection } from './fake-transport.js';
 
 export interface ReplyHarness {

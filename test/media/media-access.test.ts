@@ -12,7 +12,7 @@ import type { AddressInfo, LookupFunction } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WagateConfigInput } from '../../src/config/index.js';
-import type { RunningActor } from '../../src/gateway/actor-registry.js';
+import type { RunningActor } from '../../src/actors/actor.js';
 import { blockedRange } from '../../src/media/address.js';
 import { replyHarness, type ReplyHarnessOptions } from '../helpers/reply-harness.js';
 import { tmpDir } from '../helpers/tmp.js';

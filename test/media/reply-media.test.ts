@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WagateConfigInput } from '../../src/config/index.js';
-import type { RunningActor } from '../../src/gateway/actor-registry.js';
+import type { RunningActor } from '../../src/actors/actor.js';
 import { replyHarness } from '../helpers/reply-harness.js';
 import { tmpDir } from '../helpers/tmp.js';
 

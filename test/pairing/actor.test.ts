@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPairing, pairingReplyText } from '../../src/actors/pairing.js';
-import type { ActorDeps } from '../../src/actors/deps.js';
+import type { ActorDeps, RunningActor } from '../../src/actors/actor.js';
 import { createBus } from '../../src/bus/bus.js';
 import type { BusEvents } from '../../src/bus/events.js';
 import { resolveAccounts, validateConfig } from '../../src/config/index.js';
 import { WagateError } from '../../src/errors.js';
-import type { RunningActor } from '../../src/gateway/actor-registry.js';
 import { silentLogger } from '../../src/log.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import { createPairingStore, PAIRING_TTL_MS } from '../../src/pairing/store.js';

@@ -1,7 +1,7 @@
 import { Curve, WA_CERT_DETAILS, proto } from '@whiskeysockets/baileys';
 import { verifySignature } from 'libsignal/src/curve.js';
 import { describe, expect, it } from 'vitest';
-import { createCertAuthority, installRootKey, simRootKey } from '../../../src/sim/certs.js';
+import { createCertAuthority, installRootKey, simRootKey } from '../../../src/sim/server/certs.js';
 
 // libsignal's own check (Baileys' Curve.verify accepts any signature in rc14).
 const verifies = (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean =>

@@ -1,6 +1,6 @@
 /** Shared setup for the server tests: one simulator per test, clients ended in teardown. */
 import { afterEach, beforeEach } from 'vitest';
-import { startSimServer, type SimServer, type SimServerOptions } from '../../../src/sim/server.js';
+import { startSimServer, type SimServer, type SimServerOptions } from '../../../src/sim/server/server.js';
 import { TestClient, type TestClientOptions } from '../helpers/client.js';
 
 export interface Fixture {

@@ -1,7 +1,7 @@
 import { NOISE_WA_HEADER } from '@whiskeysockets/baileys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameReader, frame } from '../../../src/sim/noise.js';
+import { FrameReader, frame } from '../../../src/sim/server/noise.js';
 
 describe('frame reader', () => {
   it('reassembles frames however the byte stream is chunked', () => {

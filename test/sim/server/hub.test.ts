@@ -1,6 +1,6 @@
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Hub, type CompanionRecord, type LiveLink } from '../../../src/sim/hub-impl.js';
+import { Hub, type CompanionRecord, type LiveLink } from '../../../src/sim/server/hub-impl.js';
 
 function companion(user = '15550000001'): CompanionRecord {
   return {

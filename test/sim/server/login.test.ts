@@ -1,6 +1,6 @@
 import type { BinaryNode } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
-import { startSimServer } from '../../../src/sim/server.js';
+import { startSimServer } from '../../../src/sim/server/server.js';
 import { TestClient } from '../helpers/client.js';
 import { useSim } from './fixture.js';
 

@@ -1,6 +1,6 @@
 import { encodeWAMessage, proto, unpadRandomMax16 } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
-import { SignalParty } from '../../../src/sim/signal.js';
+import { SignalParty } from '../../../src/sim/world/signal.js';
 import { baileysCrypto } from './helpers/baileys-crypto.js';
 
 const ME = '15550000001:1@s.whatsapp.net';

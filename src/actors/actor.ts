@@ -1,0 +1,44 @@
+/**
+ * The actor contract: what every actor (src/actors/) gets from the supervisor
+ * (`ActorDeps`) and what it hands back (`RunningActor`). Actors talk to each other
+ * only through the bus; they reach WhatsApp only through `connection()`. The
+ * supervisor keeps the running actors in gateway/actor-registry.ts.
+ */
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
+import type { AccountConfig, WagateConfig } from '../config/index.js';
+import type { Connection, LinkedIdentity } from '../ports/transport.js';
+
+/** A started actor, as the registry keeps it. */
+export interface RunningActor {
+  readonly name: string;
+  /** Plain JSON describing the actor's current state (for `wagate debug dump`). */
+  summary(): unknown;
+  stop(): void | Promise<void>;
+}
+
+export interface ActorDeps {
+  bus: Bus;
+  /** The whole loaded config (agents, messages, session, commands, web…). */
+  config: WagateConfig;
+  /** Effective per-account settings (channels.whatsapp merged), by account id. */
+  accounts: ReadonlyMap<string, AccountConfig>;
+  /** `<state>` dir (stores live under it). */
+  stateDir: string;
+  /** Config file path (for `/config set`). */
+  configPath: string;
+  logger: Logger;
+  now: () => number;
+  /**
+   * The account's live connection; throws WAGATE_ERR_NO_LISTENER ("No active
+   * WhatsApp listener for account <id> …") when it is not connected.
+   */
+  connection(accountId: string): Connection;
+  /** Who the account is linked as (null before the first link). */
+  identity(accountId: string): LinkedIdentity | null;
+  /** The account's offline catch-up window start (`catchUpStart`, SPEC §5); null = unknown. */
+  catchUpStart(accountId: string): number | null;
+}
+
+/** An actor module's shape: `start(deps)` returns the running actor. */
+export type ActorFactory = (deps: ActorDeps) => RunningActor;

@@ -1,0 +1,191 @@
+/**
+ * The simulator's server half: a loopback WebSocket server that speaks the real
+ * WhatsApp Web protocol (Noise XX, binary nodes) to the unmodified Baileys client.
+ *
+ * ```ts
+ * const srv = await startSimServer({ port: 0, host: '127.0.0.1' });
+ * // Baileys: makeWASocket({ waWebSocketUrl: srv.url, ... }) → connection.update {qr}
+ * await srv.phone('+15550000001').scanQr(qr);   // pair-success, then 515 → reconnect
+ * await srv.hub.waitOnline('15550000001');        // logged in with saved creds
+ * srv.kick('+15550000001', 440);                   // client closes with 440
+ * await srv.close();
+ * ```
+ *
+ * - `url`: `ws://host:port/ws/chat`, for Baileys' `waWebSocketUrl`.
+ * - `hub`: the `SimHub` (hub.ts) the world half builds on: companions, stanza
+ *   handlers, `deliver()` with the offline queue (`offline="1"` + `<ib><offline count>`).
+ * - `phone(e164)`: the simulated primary phone of a number; `scanQr(qrText)` links the
+ *   client that shows that QR and resolves with the new companion;
+ *   `enterPairingCode(code)` does the same for a client that called
+ *   `sock.requestPairingCode(number)` (pairing-code linking).
+ * - `kick(user, 401|440|500|515)`: ends the live session with that stream error
+ *   (401 also unlinks the device, so its next login fails with 401).
+ * - `drop(user)`: closes the socket (client reports 428).
+ * - `stall(user)`: stops answering and sending on the session (client reports 408
+ *   after `keepAliveIntervalMs + 5 s` of silence).
+ * - `failNextLogin(user, 401)`: the next login of that account gets `<failure reason>`.
+ * - A second login with the same creds replaces the first (440) by itself.
+ * `user` is a phone number in any of the forms `+15550000001`, `15550000001`,
+ * `15550000001@s.whatsapp.net`.
+ *
+ * Starting a server installs the process-wide simulator root key into Baileys'
+ * `WA_CERT_DETAILS.PUBLIC_KEY`, so Baileys in this process trusts the simulator.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Curve, type BinaryNode } from '@whiskeysockets/baileys';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { createCertAuthority, installRootKey } from './certs.js';
+import { SimConnection, type ConnectionEvents } from './connection.js';
+import { loginFailure, streamError, type KickCode } from './faults.js';
+import { Hub } from './hub-impl.js';
+import type { SimHub } from '../hub.js';
+import { Linker, type SimPhone } from './linking.js';
+import { toUser } from './phone-number.js';
+import { LoginFlow, iqResult } from './login.js';
+
+export type { KickCode } from './faults.js';
+export type { SimPhone } from './linking.js';
+export { toUser } from './phone-number.js';
+
+export interface SimServerOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  /** `pair-device` refs per new client, i.e. how many QR codes it shows before 408 (default 6). */
+  qrRefs?: number;
+  /** Defaults to a silent logger. */
+  logger?: Logger;
+  /** Wall clock in ms (default Date.now); stamps `t` attributes and certificates. */
+  now?: () => number;
+}
+
+export interface SimServer {
+  url: string;
+  hub: SimHub;
+  phone(e164: string): SimPhone;
+  kick(user: string, code: KickCode): void;
+  drop(user: string): void;
+  stall(user: string): void;
+  failNextLogin(user: string, reason: 401): void;
+  close(): Promise<void>;
+}
+
+const ACKED = new Set(['message', 'receipt', 'notification', 'call']);
+
+/** The generic answer to a stanza nobody handled: an empty iq result or an ack. */
+function genericAnswer(node: BinaryNode): BinaryNode | undefined {
+  if (node.tag === 'iq') return node.attrs.type === 'get' || node.attrs.type === 'set' ? iqResult(node) : undefined;
+  if (!ACKED.has(node.tag) || !node.attrs.id) return undefined;
+  const attrs: Record<string, string> = { id: node.attrs.id, class: node.tag, from: node.attrs.to ?? 's.whatsapp.net' };
+  if (node.attrs.type && node.tag !== 'message') attrs.type = node.attrs.type;
+  if (node.attrs.participant) attrs.participant = node.attrs.participant;
+  return { tag: 'ack', attrs };
+}
+
+export async function startSimServer(opts: SimServerOptions = {}): Promise<SimServer> {
+  const log = opts.logger ?? pino({ level: 'silent' });
+  const now = opts.now ?? Date.now;
+  const nowS = (): number => Math.floor(now() / 1000);
+  const serverStatic = Curve.generateKeyPair();
+  const ca = createCertAuthority(serverStatic, nowS());
+  installRootKey(ca.root.public);
+
+  const hub = new Hub((err, where) => log.warn({ err }, `sim: error in ${where}`));
+  const sessions = new Map<string, SimConnection>();
+  const failNext = new Map<string, number>();
+  const connections = new Set<SimConnection>();
+  const endSession = (user: string, code: KickCode): void => {
+    const conn = sessions.get(user);
+    if (!conn) return;
+    sessions.delete(user);
+    hub.setOffline(user, conn);
+    conn.end(streamError(code));
+  };
+  // One companion per number: linking it again removes the old device.
+  const linker = new Linker({ hub, nowS, qrRefs: opts.qrRefs ?? 6, onRelink: (user) => endSession(user, 401) });
+  const login = new LoginFlow({ hub, nowS, sessions, failNext, endSession });
+
+  const events: ConnectionEvents = {
+    onHello(conn, payload) {
+      if (payload.devicePairingData) linker.begin(conn);
+      else if (payload.username) login.begin(conn, payload);
+      else conn.end(loginFailure(401));
+    },
+    async onNode(conn, node) {
+      const rec = conn.user !== undefined ? hub.record(conn.user) : undefined;
+      if (rec && sessions.get(rec.user) === conn) {
+        if (node.tag === 'iq' && (node.attrs.type === 'get' || node.attrs.type === 'set')) {
+          const first = Array.isArray(node.content) ? node.content[0]?.tag : undefined;
+          const key = `${node.attrs.xmlns ?? ''} ${node.attrs.type} ${first ?? ''}`;
+          rec.iqs[key] = (rec.iqs[key] ?? 0) + 1;
+        }
+        if (login.handle(conn, rec, node)) return;
+        if (await hub.dispatch(node, { companion: rec, send: (n) => conn.send(n) })) return;
+      } else if (linker.handle(conn, node)) {
+        return;
+      }
+      const answer = genericAnswer(node);
+      if (answer) conn.send(answer);
+    },
+    onClose(conn) {
+      connections.delete(conn);
+      linker.forget(conn);
+      if (conn.user !== undefined && sessions.get(conn.user) === conn) {
+        sessions.delete(conn.user);
+        hub.setOffline(conn.user, conn);
+      }
+    },
+    onError(err) {
+      log.warn({ err }, 'sim: connection error');
+    },
+  };
+
+  const http: Server = createServer((_req, res) => {
+    res.writeHead(426).end();
+  });
+  const wss = new WebSocketServer({ server: http });
+  wss.on('connection', (ws) => {
+    connections.add(new SimConnection(ws, serverStatic, ca.chain, events));
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = http.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  const session = (user: string): SimConnection => {
+    const conn = sessions.get(toUser(user));
+    if (!conn) throw new Error(`sim: ${user} has no live session`);
+    return conn;
+  };
+
+  return {
+    url: `ws://${host}:${port}/ws/chat`,
+    hub,
+    phone: (e164) => linker.phone(e164),
+    kick(user, code) {
+      session(user); // throws when the account is not connected
+      endSession(toUser(user), code);
+      if (code === 401) hub.removeCompanion(toUser(user));
+    },
+    drop(user) {
+      session(user).close();
+    },
+    stall(user) {
+      session(user).stalled = true;
+    },
+    failNextLogin(user, reason) {
+      failNext.set(toUser(user), reason);
+    },
+    async close() {
+      hub.close();
+      for (const conn of [...connections]) conn.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
