@@ -181,6 +181,17 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     return p;
   };
 
+  const finished = (req: RunRequest<unknown>, status: 'ok' | 'error', durationMs: number) =>
+    deps.bus.emit('agent.run.finished', {
+      accountId: req.accountId,
+      runId: req.runId,
+      origin: req.origin,
+      status,
+      durationMs,
+      messageId: req.chat?.messageId ?? null,
+      at: deps.now(),
+    });
+
   async function execute<T>(req: RunRequest<T>, turnTyping: { start(): void; done(): void } | null): Promise<T> {
     const signals = req.signal ? [life.signal, req.signal] : [life.signal];
     const stopped = () => signals.some((s) => s.aborted);
@@ -219,9 +230,10 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       if (stopped()) throw stoppingError();
       const outcome = await req.finish(result, store);
       if (outcome.append?.length) await store.append(req.sessionKey, ...outcome.append);
-      if (outcome.reply) deps.bus.emit('reply.requested', { ...outcome.reply, requestId: req.runId });
       counts.ok += 1;
       lastRun = { runId: req.runId, origin: req.origin, agentId: agent.id, sessionKey: req.sessionKey, status: 'ok', startedAt, durationMs: deps.now() - startedAt };
+      finished(req, 'ok', lastRun.durationMs);
+      if (outcome.reply) deps.bus.emit('reply.requested', { ...outcome.reply, requestId: req.runId });
       rlog.info({ agentId: agent.id, durationMs: lastRun.durationMs, replyChars: result.text.trim().length }, 'agent run finished');
       return outcome.value;
     } catch (err) {
@@ -237,6 +249,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
         durationMs: deps.now() - startedAt,
         error: message,
       };
+      finished(req, 'error', lastRun.durationMs);
       rlog.warn({ err: message }, 'agent run failed; nothing sent');
       throw err;
     } finally {

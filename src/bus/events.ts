@@ -115,6 +115,21 @@ export interface BusEvents {
   /** Fires: a reply could not be delivered (logged by reply delivery). */
   'reply.failed': { accountId: string; chatJid: string; requestId: string; error: ErrorInfo; at: number };
   /**
+   * Fires: an agent run ended (ok: the provider answered and its reply, if any, is
+   * about to be requested; error: nothing is sent). `durationMs` runs from its turn
+   * in the session queue to here; `messageId` is the inbound message a `message`
+   * run answers (null for heartbeat and control runs). Handled by the metrics.
+   */
+  'agent.run.finished': {
+    accountId: string;
+    runId: string;
+    origin: 'message' | 'control' | 'heartbeat';
+    status: 'ok' | 'error';
+    durationMs: number;
+    messageId: string | null;
+    at: number;
+  };
+  /**
    * Fires: the gateway finished starting (all actors up, control server listening).
    * Handled by no module of src/ (tests wait on it).
    */
@@ -141,29 +156,36 @@ export interface BusEventContract {
 export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } = {
   'account.state.changed': {
     producers: ['gateway/account-runtime'],
-    consumers: ['actors/web-reconnect', 'gateway/connection-history', 'gateway/login', 'gateway/supervisor'],
+    consumers: ['actors/web-reconnect', 'gateway/connection-history', 'gateway/login', 'gateway/metrics', 'gateway/supervisor'],
   },
   'account.qr.updated': { producers: ['gateway/account-runtime'], consumers: ['gateway/login', 'gateway/supervisor'] },
-  'account.connected': { producers: ['gateway/account-runtime'], consumers: ['gateway/connection-history', 'gateway/login'] },
-  'account.disconnected': { producers: ['gateway/account-runtime'], consumers: ['gateway/connection-history'] },
+  'account.connected': {
+    producers: ['gateway/account-runtime'],
+    consumers: ['gateway/connection-history', 'gateway/login', 'gateway/metrics'],
+  },
+  'account.disconnected': { producers: ['gateway/account-runtime'], consumers: ['gateway/connection-history', 'gateway/metrics'] },
   'account.heartbeat': { producers: ['actors/web-heartbeat'], consumers: ['gateway/connection-history'] },
-  'message.received': { producers: ['gateway/connection-actor'], consumers: ['actors/access-policy', 'actors/web-heartbeat'] },
+  'message.received': {
+    producers: ['gateway/connection-actor'],
+    consumers: ['actors/access-policy', 'actors/web-heartbeat', 'gateway/metrics'],
+  },
   'message.accepted': {
     producers: ['actors/access-policy'],
-    consumers: ['actors/ack-reaction', 'actors/agent-dispatch', 'actors/agent-heartbeat', 'actors/read-receipt'],
+    consumers: ['actors/ack-reaction', 'actors/agent-dispatch', 'actors/agent-heartbeat', 'actors/read-receipt', 'gateway/metrics'],
   },
-  'message.gated': { producers: ['actors/access-policy'], consumers: ['actors/read-receipt'] },
-  'message.dropped': { producers: ['actors/access-policy'], consumers: ['actors/read-receipt'] },
-  'pairing.needed': { producers: ['actors/access-policy'], consumers: ['actors/pairing'] },
+  'message.gated': { producers: ['actors/access-policy'], consumers: ['actors/read-receipt', 'gateway/metrics'] },
+  'message.dropped': { producers: ['actors/access-policy'], consumers: ['actors/read-receipt', 'gateway/metrics'] },
+  'pairing.needed': { producers: ['actors/access-policy'], consumers: ['actors/pairing', 'gateway/metrics'] },
   'reply.requested': {
     producers: ['actors/access-policy', 'actors/pairing', 'agents/runner', 'gateway/conversation'],
-    consumers: ['actors/reply-delivery'],
+    consumers: ['actors/reply-delivery', 'gateway/metrics'],
   },
   'reply.delivered': {
     producers: ['actors/reply-delivery'],
-    consumers: ['actors/access-policy', 'gateway/conversation'],
+    consumers: ['actors/access-policy', 'gateway/conversation', 'gateway/metrics'],
   },
-  'reply.failed': { producers: ['actors/reply-delivery'], consumers: ['gateway/conversation'] },
+  'reply.failed': { producers: ['actors/reply-delivery'], consumers: ['gateway/conversation', 'gateway/metrics'] },
+  'agent.run.finished': { producers: ['agents/runner'], consumers: ['gateway/metrics'] },
   'gateway.started': { producers: ['gateway/supervisor'], consumers: [] },
   'gateway.stopping': {
     producers: ['gateway/supervisor'],

@@ -4,9 +4,10 @@
  * `web.reconnect.maxMs ≥ initialMs`; mention patterns compile; agent ids are unique;
  * bindings name existing accounts and agents, at most one per account;
  * heartbeat target "whatsapp" needs `to`; a configured control token has at
- * least 16 characters when `gateway.bind` is not loopback.
+ * least 16 characters when `gateway.bind` is not loopback; `metrics.public`
+ * needs a loopback `gateway.bind`.
  */
-import { weakTokenProblem } from '../gateway/bind-policy.js';
+import { isLoopback, weakTokenProblem } from '../gateway/bind-policy.js';
 import { accountIds, mergeAccount } from './accounts.js';
 import { resolveAgents } from './agents.js';
 import type { ConfigProblem } from './format-error.js';
@@ -26,6 +27,7 @@ export function checkRules(config: WagateConfig): ConfigProblem[] {
     ...checkAgents(config),
     ...checkBindings(config),
     ...checkGatewayToken(config),
+    ...checkPublicMetrics(config),
   ];
 }
 
@@ -130,6 +132,18 @@ function checkGatewayToken(config: WagateConfig): ConfigProblem[] {
       path: ['gateway', 'auth', 'token'],
       found: `a token of ${auth.token?.length ?? 0} characters`,
       expected: `at least 16 characters because gateway.bind "${bind}" is not loopback (or bind 127.0.0.1)`,
+    },
+  ];
+}
+
+function checkPublicMetrics(config: WagateConfig): ConfigProblem[] {
+  const { bind } = config.gateway;
+  if (!config.metrics.public || isLoopback(bind)) return [];
+  return [
+    {
+      path: ['metrics', 'public'],
+      found: 'true',
+      expected: `false because gateway.bind "${bind}" is not loopback: beyond loopback /metrics needs the control token (or bind 127.0.0.1)`,
     },
   ];
 }

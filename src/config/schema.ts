@@ -62,6 +62,11 @@ export const LoggingSection = z.strictObject({
   file: nonEmptyStr().optional(),
 });
 
+export const MetricsSection = z.strictObject({
+  /** `GET /metrics` without the control token; only with a loopback `gateway.bind` (rules.ts). */
+  public: bool().default(false),
+});
+
 export const MediaSection = z.strictObject({
   /** ffmpeg binary; absent = `ffmpeg` on PATH, else the one `npm ci` brings (src/media/ffmpeg.ts). */
   ffmpegPath: nonEmptyStr().optional(),
@@ -81,6 +86,7 @@ export const ConfigSchema = z.strictObject(
     gateway: GatewaySection.prefault({}),
     logging: LoggingSection.prefault({}),
     media: MediaSection.prefault({}),
+    metrics: MetricsSection.prefault({}),
   },
   { error: exp('an object such as { channels: { whatsapp: { … } } }') },
 );

@@ -10,6 +10,9 @@
  * failed authentication: logged and answered only after the address's delay
  * (auth-guard.ts), then closed.
  *
+ * Plain HTTP requests go to the routes in `routes` (control-http.ts: /metrics,
+ * /healthz, /readyz, with their own token and Origin/Host checks).
+ *
  * After authentication, bad frames (non-JSON, not a request, unknown method,
  * invalid params, over 1 MiB) get an error response and the connection keeps
  * working; frames over MAX_PAYLOAD_BYTES close it (1009).
@@ -23,6 +26,7 @@ import { WagateError, toErrorInfo } from '../errors.js';
 import { createAuthGuard, type AuthGuard } from './auth-guard.js';
 import { allowedOrigins, isLoopback, weakTokenProblem } from './bind-policy.js';
 import { admit, refuseUpgrade, UNAUTHORIZED_MESSAGE } from './control-admission.js';
+import { createHttpHandler, type HttpRoutes } from './control-http.js';
 import { CONTROL_LIMITS, setFrameLimit, type ControlLimits } from './control-limits.js';
 import type { MethodDispatcher } from './methods.js';
 import { PROTOCOL_VERSION, connectParamsSchema, parseRequestFrame, type HelloOk, type ServerFrame } from './protocol.js';
@@ -43,6 +47,8 @@ export interface ControlServerOptions {
   tickMs?: number;
   now?: () => number;
   limits?: Partial<ControlLimits>;
+  /** Plain GET routes beside the WebSocket (path → route). */
+  routes?: HttpRoutes;
 }
 
 export interface ControlServer {
@@ -93,9 +99,15 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const unauthenticated = () => held.size + [...clients].filter((c) => !c.trusted).length;
   let origins: ReadonlySet<string> = new Set();
 
-  const httpServer = http.createServer((_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain' }).end('wagate control endpoint: WebSocket only\n');
+  const plain = createHttpHandler(opts.routes ?? new Map(), {
+    host: opts.host,
+    token: opts.token,
+    guard,
+    origins: () => origins,
+    maxHeld: limits.maxUnauthenticated,
+    onError: (err, path) => log.error({ err, path }, 'control HTTP request failed'),
   });
+  const httpServer = http.createServer((req, res) => plain.handle(req, res));
   httpServer.headersTimeout = 10_000;
   httpServer.requestTimeout = 10_000;
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: limits.preAuthMaxFrameBytes, perMessageDeflate: false });
@@ -253,6 +265,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       socket.destroy();
     }
     held.clear();
+    plain.release();
     for (const c of clients) {
       clearTimer(c);
       c.abort.abort();

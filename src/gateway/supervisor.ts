@@ -23,6 +23,7 @@ import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
 import { startWebReconnect } from '../actors/web-reconnect.js';
 import { health, presence, type Gateway } from './gateway.js';
+import { startOperatorRoutes, type OperatorRoutes } from './operator-routes.js';
 
 export type { Gateway } from './gateway.js';
 
@@ -93,6 +94,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 
   const history = new ConnectionHistory(opts.stateDir);
+  let operator: OperatorRoutes | null = null;
   let stopping: Promise<void> | null = null;
   function stop(reason = 'stop requested'): Promise<void> {
     stopping ??= (async () => {
@@ -104,6 +106,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       for (const a of accounts.values()) if (a.state === 'connected') void history.seen(a.accountId, now());
       await Promise.all([...accounts.values()].map((a) => a.stop()));
       await control?.close();
+      operator?.stop();
       await bus.idle();
       await history.flush();
       bus.clear();
@@ -146,6 +149,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     );
     registerCoreMethods(methods, gateway, { now });
     registerLoginMethods(methods, gateway);
+    operator = startOperatorRoutes({
+      bus,
+      config: opts.config,
+      accounts,
+      stateDir: opts.stateDir,
+      ...(opts.transport.webVersion !== undefined ? { webVersion: opts.transport.webVersion } : {}),
+      now,
+      logger: subLogger(opts.logger, 'control'),
+    });
     const token = await loadOrCreateToken(opts.stateDir, opts.config.gateway.auth.token);
     control = await startControlServer({
       host: opts.config.gateway.bind,
@@ -156,6 +168,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       methods,
       snapshot: () => ({ presence: presence(gateway), health: health(gateway, now) }),
       logger: subLogger(opts.logger, 'control'),
+      routes: operator.routes,
       tickMs: opts.tickMs,
       now,
     });

@@ -105,6 +105,8 @@ export interface AccountTransport {
 }
 
 export interface TransportFactory {
+  /** The WhatsApp Web version its connections announce (`2.3000.…`), when it knows one. */
+  readonly webVersion?: string;
   create(accountId: string): AccountTransport;
 }
 

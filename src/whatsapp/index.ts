@@ -9,6 +9,7 @@ import type { AccountTransport, TransportFactory } from '../ports/transport.js';
 import { resolveAuthDir } from './auth-store.js';
 import { BaileysAccountTransport } from './baileys-transport.js';
 import { routeLibsignalConsole } from './libsignal-console.js';
+import { bundledWebVersion } from './web-version.js';
 
 export interface BaileysFactoryOptions {
   config: WagateConfig;
@@ -22,6 +23,7 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
   const state = stateDir(opts.env);
   const def = defaultAccountId(opts.config);
   return {
+    webVersion: bundledWebVersion(),
     create(accountId: string): AccountTransport {
       const acc = resolveAccount(opts.config, accountId, { env: opts.env });
       const configuredDir = opts.config.channels.whatsapp.accounts?.[accountId]?.authDir;

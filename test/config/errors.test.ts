@@ -323,4 +323,10 @@ describe('cross-field rules', () => {
       'agents.defaults.heartbeat.to is missing; expected a recipient (E.164 or JID) because heartbeat.target is "whatsapp".',
     );
   });
+  it('refuses metrics.public beyond loopback (the token stays required there)', () => {
+    expect(messageOf('{ metrics: { public: true }, gateway: { bind: "0.0.0.0", auth: { token: "a-long-enough-token-1" } } }')).toBe(
+      'metrics.public is true; expected false because gateway.bind "0.0.0.0" is not loopback: beyond loopback /metrics needs the control token (or bind 127.0.0.1).',
+    );
+    expect(loadConfig({ path: configFile('{ metrics: { public: true } }'), env: {} }).config.metrics.public).toBe(true);
+  });
 });

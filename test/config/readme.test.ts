@@ -47,6 +47,7 @@ const sections: string[][] = [
   ['gateway', 'auth'],
   ['logging'],
   ['media'],
+  ['metrics'],
 ];
 
 const defaults = ConfigSchema.parse({}) as Record<string, unknown>;

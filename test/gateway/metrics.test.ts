@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createBus } from '../../src/bus/bus.js';
+import { DROP_REASONS, GATED_REASONS } from '../../src/gateway/metric-labels.js';
+import { createGatewayMetrics } from '../../src/gateway/metrics.js';
+import type { InboundMessage } from '../../src/ports/inbound.js';
+import { silentLogger } from '../../src/log.js';
+import { ROOT } from '../helpers/cli.js';
+import { parseProm, sample, seriesOf } from '../helpers/prom-text.js';
+
+const msg = (id: string) => ({ id, chatJid: '15557770001@s.whatsapp.net', chatId: '+15557770001' }) as InboundMessage;
+
+function setup() {
+  const bus = createBus(silentLogger());
+  const clock = { t: 1_000_000 };
+  const states = new Map([['work', 'connected']]);
+  const metrics = createGatewayMetrics({
+    bus,
+    accounts: () => [...states].map(([accountId, state]) => ({ accountId, state })),
+    pairingPending: async () => 2,
+    webVersion: '2.3000.1',
+    now: () => clock.t,
+  });
+  const scrape = async () => parseProm(await metrics.render());
+  return { bus, clock, states, metrics, scrape };
+}
+
+describe('gateway metrics from the bus (src/gateway/metrics.ts)', () => {
+  it('one state series per account and state, 1 for the current; zeroed counters before any traffic', async () => {
+    const { states, scrape } = setup();
+    let s = await scrape();
+    expect(seriesOf(s, 'wagate_account_state')).toHaveLength(8);
+    expect(sample(s, 'wagate_account_state', { account: 'work', state: 'connected' })).toBe(1);
+    expect(s.get('wagate_account_reconnect_attempts_total{account="work"}')).toBe(0);
+    expect(sample(s, 'wagate_pairing_requests_pending')).toBe(2);
+    expect(sample(s, 'wagate_whatsapp_web_version_info', { version: '2.3000.1' })).toBe(1);
+    states.set('work', 'backing-off');
+    s = await scrape();
+    expect(sample(s, 'wagate_account_state', { account: 'work', state: 'connected' })).toBe(0);
+    expect(sample(s, 'wagate_account_state', { account: 'work', state: 'backing-off' })).toBe(1);
+  });
+
+  it('connections, reconnect attempts and close codes, with unknown codes as "other"', async () => {
+    const { bus, scrape } = setup();
+    const identity = { jid: '1@s.whatsapp.net', e164: '+1' };
+    bus.emit('account.connected', { accountId: 'work', identity, at: 1 });
+    for (const code of [500, 999, null]) {
+      bus.emit('account.disconnected', { accountId: 'work', kind: 'retry', code, reason: 'x', error: null, at: 1 });
+    }
+    const change = (from: 'backing-off' | 'unlinked', to: 'connecting') =>
+      bus.emit('account.state.changed', { accountId: 'work', from, to, attempt: 1, nextRetryAt: null, lastClose: null, error: null, at: 1 });
+    change('unlinked', 'connecting'); // the first connection: not a reconnect
+    change('backing-off', 'connecting');
+    const s = await scrape();
+    expect(sample(s, 'wagate_account_connections_opened_total', { account: 'work' })).toBe(1);
+    for (const code of ['500', 'other', 'none']) {
+      expect(sample(s, 'wagate_account_connections_closed_total', { account: 'work', kind: 'retry', code }), code).toBe(1);
+    }
+    expect(sample(s, 'wagate_account_reconnect_attempts_total', { account: 'work' })).toBe(1);
+  });
+
+  it('inbound outcomes with bounded reasons; replies by source; run duration and received → delivered latency', async () => {
+    const { bus, clock, scrape } = setup();
+    bus.emit('message.received', { accountId: 'work', message: msg('m1') });
+    bus.emit('message.accepted', { accountId: 'work', message: msg('m1'), route: { agentId: 'main', sessionKey: 'k', wasMentioned: false, activation: null } });
+    bus.emit('message.dropped', { accountId: 'work', message: msg('m2'), reason: 'duplicate', markRead: false });
+    bus.emit('message.dropped', { accountId: 'work', message: msg('m3'), reason: 'something-new +15557770001', markRead: false });
+    bus.emit('message.gated', { accountId: 'work', message: msg('m4'), reason: 'not-mentioned' });
+    bus.emit('pairing.needed', { accountId: 'work', message: msg('m5'), sender: '+15557770001' });
+    clock.t += 1500;
+    bus.emit('agent.run.finished', { accountId: 'work', runId: 'r1', origin: 'message', status: 'ok', durationMs: 1200, messageId: 'm1', at: clock.t });
+    bus.emit('reply.requested', { accountId: 'work', chatJid: 'c', text: 'hi', source: 'agent', requestId: 'r1' });
+    bus.emit('reply.requested', { accountId: 'work', chatJid: 'c', text: 'code', source: 'pairing', requestId: 'p1' });
+    clock.t += 500;
+    bus.emit('reply.delivered', { accountId: 'work', chatJid: 'c', requestId: 'r1', messageIds: ['x'], at: clock.t });
+    bus.emit('reply.failed', { accountId: 'work', chatJid: 'c', requestId: 'p1', error: { code: 'WAGATE_ERR_INTERNAL', message: 'm' }, at: clock.t });
+    const s = await scrape();
+    const inbound = (outcome: string, reason: string) => sample(s, 'wagate_inbound_messages_total', { account: 'work', outcome, reason });
+    expect([inbound('accepted', 'none'), inbound('dropped', 'duplicate'), inbound('dropped', 'other'), inbound('gated', 'not-mentioned'), inbound('pairing', 'none')]).toEqual([1, 1, 1, 1, 1]);
+    expect(sample(s, 'wagate_replies_delivered_total', { account: 'work', source: 'agent' })).toBe(1);
+    expect(sample(s, 'wagate_replies_failed_total', { account: 'work', source: 'pairing' })).toBe(1);
+    expect(sample(s, 'wagate_agent_run_duration_seconds_sum', { account: 'work', origin: 'message', status: 'ok' })).toBe(1.2);
+    expect(sample(s, 'wagate_reply_latency_seconds_sum', { account: 'work' })).toBe(2);
+    expect(sample(s, 'wagate_reply_latency_seconds_bucket', { account: 'work', le: '2.5' })).toBe(1);
+    expect(sample(s, 'wagate_reply_latency_seconds_bucket', { account: 'work', le: '1' })).toBe(0);
+    expect([...s.keys()].join('\n')).not.toContain('1555777');
+  });
+
+  it('stop() detaches it from the bus', () => {
+    const { bus, metrics } = setup();
+    const before = bus.listenerCount();
+    metrics.stop();
+    expect(before).toBeGreaterThan(0);
+    expect(bus.listenerCount()).toBe(0);
+  });
+
+  it('knows every drop and gate reason the access policy gives (a new one would count as "other")', () => {
+    const files = ['src/actors/access-policy.ts', 'src/access/group-gate.ts', 'src/access/group-policy.ts', 'src/access/config-command.ts', 'src/pairing/dm-policy.ts'];
+    const found = new Set<string>();
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(ROOT, f), 'utf8');
+      for (const m of text.matchAll(/reason: '([a-z:-]+)'|drop\(accountId, message, '([a-z:-]+)'|'drop:([a-z-]+)'|`catch-up:\$\{verdict\}`/g)) {
+        if (m[0].startsWith('`')) ['catch-up:too-old', 'catch-up:before-window'].forEach((r) => found.add(r));
+        else found.add((m[1] ?? m[2] ?? m[3]) as string);
+      }
+    }
+    expect(found.size).toBeGreaterThan(10);
+    expect([...found].filter((r) => !DROP_REASONS.has(r) && !GATED_REASONS.has(r))).toEqual([]);
+  });
+});
