@@ -4,7 +4,7 @@
  * queue (`offline="1"` stanzas, upserted by Baileys as `append`), the real gateway —
  * in-process, and as a child process stopped with SIGTERM or killed with SIGKILL.
  */
-import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimContact } from '../../src/sim/index.js';
@@ -174,10 +174,16 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     await gus.send('first');
     await until(() => replies(gus).includes('echo: first'), 'the first reply');
     await h.stopGateway();
-    const authDir = path.join(h.home, 'credentials', 'whatsapp', 'default');
-    const sessions = fs.readdirSync(authDir).filter((f) => f.startsWith(`session-${gus.lidUser}_`) || f.startsWith(`session-${gus.pnUser}_`));
-    expect(sessions.length).toBeGreaterThan(0);
-    for (const f of sessions) fs.rmSync(path.join(authDir, f));
+    // The Signal sessions with Gus are gone from the store (the gateway is stopped: the file is ours).
+    const db = new Database(path.join(h.home, 'wagate.db'));
+    try {
+      const removed = db
+        .prepare("DELETE FROM wa_keys WHERE account_id = 'default' AND type = 'session' AND (id LIKE ? ESCAPE '!' OR id LIKE ? ESCAPE '!')")
+        .run(`${gus.lidUser}!_%`, `${gus.pnUser}!_%`);
+      expect(removed.changes).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
     await gus.send('second');
     await h.startGateway();
     await gatewayConnected(h);
