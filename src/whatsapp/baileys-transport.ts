@@ -307,6 +307,7 @@ export class BaileysAccountTransport implements AccountTransport {
   /** A sent message for Baileys' `getMessage` (a retry receipt), from the store. */
   private async sentMessage(id: string): Promise<proto.IMessage | undefined> {
     const kept = await this.opts.store.sent.get(this.accountId, id);
+    this.opts.logger.debug({ id, found: kept !== undefined }, 'a retry receipt asks for a sent message');
     return kept ? proto.Message.decode(Buffer.from(kept.message, 'base64')) : undefined;
   }
 
