@@ -5,8 +5,9 @@
 import type { Command } from 'commander';
 import { resolveAccounts } from '../config/index.js';
 import type { AccountStatus } from '../gateway/control-methods.js';
-import { hasCreds } from '../whatsapp/auth-store.js';
-import { connectGateway, loadContext, type CliContext } from './context.js';
+import { pino } from 'pino';
+import { createBaileysTransportFactory } from '../whatsapp/index.js';
+import { connectGateway, loadContext, withStore, type CliContext } from './context.js';
 import { printJson } from './io.js';
 import { action, type CommandDeps } from './command.js';
 import { formatStatusLine } from './status-text.js';
@@ -14,11 +15,12 @@ import { isWagateError } from '../errors.js';
 import { parsePositiveInt } from './args.js';
 import { runLogin, runLogout, type LoginOptions } from './login.js';
 
-/** Status without a gateway: what the config and the creds on disk say. */
+/** Status without a gateway: what the config and the store (or an auth dir not imported yet) say. */
 export async function offlineStatus(ctx: CliContext): Promise<AccountStatus[]> {
-  return Promise.all(
+  const factory = createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: pino({ level: 'silent' }) });
+  return withStore(ctx.stateDir, (store) => Promise.all(
     resolveAccounts(ctx.config, { env: ctx.io.env }).map(async (acc) => {
-      const linked = await hasCreds(acc.authDir).catch(() => false);
+      const linked = await factory.create(acc.accountId, { store }).hasCreds().catch(() => false);
       return {
         accountId: acc.accountId,
         name: acc.name,
@@ -35,7 +37,7 @@ export async function offlineStatus(ctx: CliContext): Promise<AccountStatus[]> {
         dmPolicy: acc.dmPolicy,
       } satisfies AccountStatus;
     }),
-  );
+  ));
 }
 
 export function registerChannelsCommands(program: Command, deps: CommandDeps): void {

@@ -7,6 +7,8 @@ import { loadConfig, stateDir as resolveStateDir, type WagateConfig } from '../c
 import { connectControl, type ControlClient } from '../gateway/control-client.js';
 import { readTokenFile } from '../gateway/token.js';
 import { createRootLogger, type RootLogger } from '../log.js';
+import type { Store } from '../store/port.js';
+import { openSqliteStore, storeFile } from '../store/sqlite.js';
 import type { CliIO } from './io.js';
 
 export interface GlobalOptions {
@@ -51,3 +53,17 @@ export function openLogger(ctx: CliContext, pretty?: boolean): RootLogger {
 }
 
 export type { Logger };
+
+/**
+ * Run `fn` with the state dir's store open (`<state>/wagate.db`), closed when it ends:
+ * the one way a command without a running gateway (in-process login and logout,
+ * offline status, doctor) opens the store, once per process.
+ */
+export async function withStore<T>(stateDir: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openSqliteStore({ file: storeFile(stateDir) });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}

@@ -41,6 +41,10 @@ export function registerDebugCommands(program: Command, deps: CommandDeps): void
         }
         deps.io.out('\nactors:');
         for (const [name, summary] of Object.entries(dump.actors)) deps.io.out(`  ${name}: ${JSON.stringify(summary)}`);
+        const st = dump.store;
+        const size = st.sizeBytes === null ? '' : `, ${(st.sizeBytes / 1024).toFixed(0)} KiB`;
+        deps.io.out(`\nstore: ${st.kind} ${st.location}${size}`);
+        for (const [table, n] of Object.entries(st.counts)) deps.io.out(`  ${table}: ${n}`);
         return 0;
       }),
     );

@@ -1,19 +1,24 @@
 /**
  * `wagate doctor`'s checks on disk: the config, the state dir, the token file,
- * each account's creds (and their modes), and the legacy creds layout with its
- * migration. Each check returns `ok | warn | fail`, a one-line message and,
- * when not ok, the fix. With `fix: true` the safe fixes are applied (chmod,
- * moving legacy files); nothing else is ever written.
+ * the store, each account's creds (in the store, or in an old auth dir not yet
+ * imported), and the old auth directories left after their import. Each check
+ * returns `ok | warn | fail`, a one-line message and, when not ok, the fix. With
+ * `fix: true` the safe fixes are applied (chmod); nothing else is ever written
+ * (opening an existing store applies its pending migrations, as the gateway would).
  */
-import { chmod, mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { chmod, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type AccountConfig, type Env, type WagateConfig } from '../config/index.js';
 import { isWagateError } from '../errors.js';
 import { tokenFilePath } from '../state-layout.js';
 import { ffmpegVersion, resolveFfmpeg } from '../media/ffmpeg.js';
-import { errnoCode, fsyncDir } from '../whatsapp/auth-files.js';
-import { isAuthFileName } from '../whatsapp/auth-layout.js';
-import { inspectCreds, resolveAuthDir } from '../whatsapp/auth-store.js';
+import type { Store } from '../store/port.js';
+import { openSqliteStore, storeFile } from '../store/sqlite.js';
+import { inspectCreds } from '../whatsapp/auth-creds.js';
+import { errnoCode } from '../whatsapp/auth-files.js';
+import { IMPORTED_SUFFIX } from '../whatsapp/auth-import.js';
+import { isAuthFileName, resolveAuthDir } from '../whatsapp/auth-layout.js';
+import { storedCredsLinked } from '../whatsapp/store-auth-state.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -108,11 +113,47 @@ export async function accountDirs(config: WagateConfig, accounts: AccountConfig[
   return out;
 }
 
-/** 3a. One account's creds: present, parsable, backed up, linked. */
-export async function checkCreds(info: AccountDirInfo): Promise<CheckResult> {
+/** 3. The store: integrity, schema version, file mode (`<state>/wagate.db`). */
+export async function checkStore(stateDir: string): Promise<{ result: CheckResult; store: Store | null }> {
+  const id = 'store';
+  const file = storeFile(stateDir);
+  if (!(await statOrNull(file))) return { result: ok(id, `no store yet at ${file} (the gateway or \`wagate channels login\` creates it)`), store: null };
+  let store: Store;
+  try {
+    store = await openSqliteStore({ file });
+  } catch (err) {
+    const message = isWagateError(err) ? `${err.code}: ${err.message}` : String(err);
+    const fix =
+      isWagateError(err) && err.code === 'WAGATE_ERR_STORE_VERSION'
+        ? 'run the newer wagate that wrote it, or restore a backup of the store'
+        : 'see the message; `wagate doctor` again once fixed';
+    return { result: fail(id, message, fix), store: null };
+  }
+  const [check, schema] = await Promise.all([store.check(), store.schema()]);
+  if (!check.ok) {
+    return {
+      result: fail(id, `${file}: ${check.problems.join('; ')}`, 'stop the gateway and restore a backup of the store, or move it away and link again'),
+      store,
+    };
+  }
+  return { result: ok(id, `${file}: integrity ok, schema version ${schema.version} (this build knows ${schema.known}), mode 600`), store };
+}
+
+/** 3a. One account's creds: in the store, or in an old auth dir not imported yet. */
+export async function checkCreds(info: AccountDirInfo, store: Store | null): Promise<CheckResult> {
   const acctId = info.account.accountId;
   const id = `creds:${acctId}`;
   const flag = acctId === 'default' ? '' : ` --account ${acctId}`;
+  const relink = `run \`wagate channels logout${flag}\` then \`wagate channels login${flag}\``;
+  if (store && (await store.creds.load(acctId))) {
+    try {
+      const linked = await storedCredsLinked(store, acctId);
+      if (!linked.linked) return warn(id, 'Not linked: the store holds creds that were never linked', `run \`wagate channels login${flag}\``);
+      return ok(id, `linked as ${linked.meId} (in the store)`);
+    } catch (err) {
+      return fail(id, isWagateError(err) ? err.message : String(err), relink);
+    }
+  }
   const where = `${info.dir}${info.legacy ? ' (legacy layout)' : ''}`;
   let c;
   try {
@@ -120,106 +161,59 @@ export async function checkCreds(info: AccountDirInfo): Promise<CheckResult> {
   } catch (err) {
     return fail(id, isWagateError(err) ? err.message : String(err), `fix the permissions of ${info.dir}`);
   }
-  const relink = `run \`wagate channels logout${flag}\` then \`wagate channels login${flag}\`, or restore a good creds.json into ${info.dir}`;
-  if (c.creds === 'missing' && c.backup === 'missing') {
-    return warn(id, `Not linked: no creds in ${where}`, `run \`wagate channels login${flag}\``);
-  }
+  if (c.creds === 'missing' && c.backup === 'missing') return warn(id, 'Not linked: no creds in the store', `run \`wagate channels login${flag}\``);
   if (c.creds !== 'ok' && c.backup !== 'ok') {
-    return fail(id, `creds.json is ${c.creds} and the backup is ${c.backup} in ${where}`, relink);
+    return fail(id, `not imported: creds.json is ${c.creds} and the backup is ${c.backup} in ${where}`, `${relink}, or restore a good creds.json into ${info.dir}`);
   }
-  if (c.creds !== 'ok') {
-    return warn(id, `creds.json is ${c.creds} in ${where}; creds.json.bak is good`, 'start the gateway: it restores creds.json from creds.json.bak');
-  }
+  const next = 'imported into the store when the gateway or `wagate channels login` next starts';
   if (!c.linked) return warn(id, `Not linked: ${where} holds creds that were never linked`, `run \`wagate channels login${flag}\``);
-  if (c.backup === 'empty' || c.backup === 'corrupt') {
-    return warn(id, `linked as ${c.meId} in ${where}, but creds.json.bak is ${c.backup}`, 'start the gateway: the next creds save rewrites the backup');
-  }
-  const bak = c.backup === 'ok' ? 'backup present' : 'no backup yet (written on the next creds save)';
-  return ok(id, `linked as ${c.meId} in ${where}, ${bak}`);
+  return ok(id, `linked as ${c.meId} in ${where}, ${c.creds === 'ok' ? '' : 'from creds.json.bak, '}${next}`);
 }
 
-/** 3b. The auth dir is 0700 and its Baileys files 0600. */
-export async function checkCredsModes(info: AccountDirInfo, fix: boolean): Promise<CheckResult> {
-  const id = `creds-mode:${info.account.accountId}`;
-  const dirSt = await statOrNull(info.dir).catch(() => null);
-  if (!dirSt?.isDirectory()) return ok(id, `no auth dir at ${info.dir} yet`);
-  const loose: { p: string; want: number; mode: number }[] = [];
-  if ((dirSt.mode & 0o077) !== 0 && !info.legacy) loose.push({ p: info.dir, want: 0o700, mode: dirSt.mode });
-  for (const name of (await readdir(info.dir)).filter(isAuthFileName).sort()) {
-    const p = path.join(info.dir, name);
-    const st = await statOrNull(p);
-    if (st?.isFile() && (st.mode & 0o077) !== 0) loose.push({ p, want: 0o600, mode: st.mode });
-  }
-  if (loose.length === 0) return ok(id, `auth files in ${info.dir} are private`);
-  const names = loose.map((l) => `${path.basename(l.p)} ${octal(l.mode)}`).slice(0, 3).join(', ') + (loose.length > 3 ? ', …' : '');
-  if (fix) {
-    for (const l of loose) await chmod(l.p, l.want);
-    return ok(id, `fixed: ${loose.length} auth file(s) in ${info.dir} made private (${names})`);
-  }
-  return warn(
-    id,
-    `${loose.length} auth file(s) in ${info.dir} are readable by others (${names})`,
-    `chmod 600 the files and 700 the dir (or run \`wagate doctor --fix\`)`,
-  );
-}
-
-/** The Baileys files of a legacy dir: creds, backup, key files (not `.…tmp` temps, stores or `whatsapp/`). */
-export async function legacyFiles(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch((err: unknown) => {
+/** A directory's entries, or none when it does not exist. */
+async function entries(dir: string): Promise<string[]> {
+  return readdir(dir).catch((err: unknown) => {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [] as string[];
     throw err;
   });
-  const out: string[] = [];
-  for (const name of names.filter((n) => isAuthFileName(n) && !n.startsWith('.'))) {
-    if ((await statOrNull(path.join(dir, name)))?.isFile()) out.push(name);
+}
+
+/**
+ * 4. Old auth files: the directories they were moved to after their import into the
+ * store (they can be removed), and Baileys files still in an auth dir whose account
+ * has creds in the store (not used; left by a crash between the import and the move,
+ * or copied there later).
+ */
+export async function checkImported(infos: AccountDirInfo[], stateDir: string, store: Store | null): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const parents = new Set([stateDir, path.join(stateDir, 'credentials', 'whatsapp'), ...infos.map((i) => path.dirname(path.resolve(i.dir)))]);
+  const moved: string[] = [];
+  for (const parent of parents) {
+    for (const name of await entries(parent)) if (name.includes(IMPORTED_SUFFIX)) moved.push(path.join(parent, name));
   }
-  // Key files first, the backup, creds.json last: until creds.json moves, the legacy dir stays in use.
-  const rank = (n: string) => (n === 'creds.json' ? 2 : n === 'creds.json.bak' ? 1 : 0);
-  return out.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-}
-
-export interface LegacyOptions {
-  /** `<state>/credentials`. */
-  legacyDir: string;
-  /** Where the default account's files belong. */
-  target: string;
-  fix: boolean;
-  /** Why a --fix must not move anything now (e.g. the gateway is running). */
-  blocked?: string;
-}
-
-/** 4. The legacy layout (`<state>/credentials/creds.json`) and its migration. */
-export async function checkLegacy(opts: LegacyOptions): Promise<CheckResult> {
-  const id = 'legacy-layout';
-  const files = await legacyFiles(opts.legacyDir);
-  if (!files.includes('creds.json') && !files.includes('creds.json.bak')) return ok(id, 'no legacy creds in ' + opts.legacyDir);
-  const target = await inspectCreds(opts.target).catch(() => null);
-  if (!target || target.creds !== 'missing' || target.backup !== 'missing') {
-    return warn(
-      id,
-      `legacy creds in ${opts.legacyDir} are not used: ${opts.target} has its own creds` + (opts.fix ? '; not moved' : ''),
-      `keep one: remove the Baileys files (creds.json, creds.json.bak, <type>-<id>.json) from ${opts.legacyDir} or from ${opts.target}`,
+  moved.sort();
+  out.push(
+    moved.length === 0
+      ? ok('imported', 'no old auth directories left over')
+      : ok(
+          'imported',
+          `${moved.length} old auth director${moved.length === 1 ? 'y was' : 'ies were'} imported into the store and can be removed ` +
+            `(nothing reads them any more): ${moved.join(', ')}`,
+        ),
+  );
+  for (const info of infos) {
+    if (!store || !(await store.creds.load(info.account.accountId))) continue;
+    const left = (await entries(info.dir)).filter((n) => isAuthFileName(n) && !n.startsWith('.'));
+    if (left.length === 0) continue;
+    out.push(
+      warn(
+        `old-auth:${info.account.accountId}`,
+        `${left.length} Baileys file(s) in ${info.dir} are not used: the store has this account's creds`,
+        `move them away (e.g. to ${info.dir}${IMPORTED_SUFFIX}old) or remove them`,
+      ),
     );
   }
-  const how =
-    `with the gateway stopped, run \`wagate doctor --fix\` to move creds.json, creds.json.bak and the ` +
-    `<type>-<id>.json key files into ${opts.target} (pairing stores and oauth.json stay)`;
-  if (!opts.fix) return warn(id, `legacy layout: ${files.length} Baileys file(s) directly in ${opts.legacyDir}`, how);
-  if (opts.blocked) return warn(id, `legacy layout not migrated: ${opts.blocked}`, how);
-  let moved = 0;
-  try {
-    await mkdir(opts.target, { recursive: true, mode: 0o700 });
-    for (const name of files) {
-      await rename(path.join(opts.legacyDir, name), path.join(opts.target, name));
-      moved += 1;
-    }
-    await fsyncDir(opts.target);
-    await fsyncDir(opts.legacyDir);
-  } catch (err) {
-    const code = errnoCode(err) ?? (err as Error).message;
-    return fail(id, `moving the legacy files failed after ${moved} of ${files.length} (${code})`, how.replace('run `wagate doctor --fix` to ', ''));
-  }
-  return ok(id, `fixed: moved ${files.length} Baileys file(s) from ${opts.legacyDir} to ${opts.target}`);
+  return out;
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * `wagate doctor [--json] [--fix]`: checks the config, the state dir and token
- * file, each enabled account's creds, the legacy creds layout, which ffmpeg is
+ * file, the store, each enabled account's creds, old auth dirs, which ffmpeg is
  * used (and where it came from), whether the gateway answers, and (when it does) each account's state. Every check says
  * `ok | warn | fail` and, when not ok, the fix. Exit 1 when any check fails.
  */
 import type { Command } from 'commander';
-import { defaultAccountId, legacyAuthDir, resolveAccounts, stateDir as resolveStateDir, type WagateConfig } from '../config/index.js';
+import { defaultAccountId, resolveAccounts, stateDir as resolveStateDir, type WagateConfig } from '../config/index.js';
 import { isWagateError } from '../errors.js';
+import type { Store } from '../store/port.js';
 import { connectControl } from '../gateway/control-client.js';
 import type { AccountStatus } from '../gateway/control-methods.js';
 import { readTokenFile } from '../gateway/token.js';
@@ -15,10 +16,10 @@ import {
   accountDirs,
   checkConfig,
   checkCreds,
-  checkCredsModes,
   checkFfmpeg,
-  checkLegacy,
+  checkImported,
   checkStateDir,
+  checkStore,
   checkTokenFile,
   type CheckResult,
 } from './doctor-checks.js';
@@ -116,18 +117,27 @@ export async function runDoctor(env: CliIO['env'], opts: DoctorOptions = {}): Pr
   const accounts = resolveAccounts(config, { env });
   const defaultId = defaultAccountId(config);
   const gateway = await probeGateway(config, state, opts.timeoutMs ?? 3000);
-  checks.push(
-    ...(await guarded('creds', async () => {
-      const out: CheckResult[] = [];
-      for (const info of await accountDirs(config, accounts, state, defaultId)) {
-        out.push(await checkCreds(info), await checkCredsModes(info, fix));
-      }
-      return out;
-    })),
-  );
-  const target = accounts.find((a) => a.accountId === defaultId)!.authDir;
-  const blocked = gateway.accounts ? 'the gateway is running; stop it first' : undefined;
-  checks.push(...(await guarded('legacy-layout', () => checkLegacy({ legacyDir: legacyAuthDir(env), target, fix, blocked }))));
+  let store: Store | null = null;
+  try {
+    checks.push(
+      ...(await guarded('store', async () => {
+        const r = await checkStore(state);
+        store = r.store;
+        return r.result;
+      })),
+    );
+    const infos = await accountDirs(config, accounts, state, defaultId).catch(() => null);
+    checks.push(
+      ...(await guarded('creds', async () => {
+        const out: CheckResult[] = [];
+        for (const info of infos ?? (await accountDirs(config, accounts, state, defaultId))) out.push(await checkCreds(info, store));
+        return out;
+      })),
+    );
+    checks.push(...(await guarded('imported', () => checkImported(infos ?? [], state, store))));
+  } finally {
+    await (store as Store | null)?.close().catch(() => undefined);
+  }
   checks.push(...(await guarded('ffmpeg', () => checkFfmpeg(config, env))));
   checks.push(gateway.result);
   for (const a of gateway.accounts ?? []) checks.push(accountCheck(a));
@@ -143,8 +153,8 @@ export function formatCheck(c: CheckResult): string {
 export function registerDoctorCommand(program: Command, deps: CommandDeps): void {
   program
     .command('doctor')
-    .description('check config, state dir, creds, legacy layout and the gateway; suggest (or --fix) fixes')
-    .option('--fix', 'apply safe fixes: file modes, moving legacy creds (with the gateway stopped)')
+    .description('check config, state dir, the store, creds, old auth dirs and the gateway; suggest (or --fix) fixes')
+    .option('--fix', 'apply safe fixes: file modes')
     .option('--json', 'machine-readable output: {ok, checks: [{id, status, message, fix?}]}')
     .action(
       action(deps, async (opts: { fix?: boolean; json?: boolean }, cmd: Command) => {

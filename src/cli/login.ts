@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { subLogger } from '../log.js';
 import type { AccountTransport, LinkedIdentity } from '../ports/transport.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
-import { connectGateway, openLogger, type CliContext } from './context.js';
+import { connectGateway, openLogger, withStore, type CliContext } from './context.js';
 import type { CliIO } from './io.js';
 
 export interface LoginOptions {
@@ -97,12 +97,14 @@ async function loginInProcess(
 ): Promise<{ identity: LinkedIdentity; already: boolean }> {
   const root = openLogger(ctx, false);
   try {
-    const transport = createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }).create(accountId);
-    // Already linked: say so without connecting. A connection here would take the
-    // messages WhatsApp queued for the gateway, acknowledge them and answer none.
-    const saved = await transport.savedIdentity();
-    if (saved) return { identity: saved, already: true };
-    return { identity: await linkInProcess(ctx, accountId, transport, root.logger, { timeoutMs, signal: ctx.io.signal, onQr }), already: false };
+    return await withStore(ctx.stateDir, async (store) => {
+      const transport = createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }).create(accountId, { store });
+      // Already linked: say so without connecting. A connection here would take the
+      // messages WhatsApp queued for the gateway, acknowledge them and answer none.
+      const saved = await transport.savedIdentity();
+      if (saved) return { identity: saved, already: true };
+      return { identity: await linkInProcess(ctx, accountId, transport, root.logger, { timeoutMs, signal: ctx.io.signal, onQr }), already: false };
+    });
   } finally {
     root.close();
   }
@@ -148,13 +150,15 @@ export async function runLogout(ctx: CliContext, opts: { account?: string; json?
   } else {
     const root = openLogger(ctx, false);
     try {
-      removed = await createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }).create(acc.accountId).logout();
+      removed = await withStore(ctx.stateDir, (store) =>
+        createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }).create(acc.accountId, { store }).logout(),
+      );
     } finally {
       root.close();
     }
   }
   if (opts.json) ctx.io.out(JSON.stringify({ accountId: acc.accountId, removed }));
   else if (removed.length === 0) ctx.io.out(`Account ${acc.accountId} had no WhatsApp auth state; nothing removed.`);
-  else ctx.io.out(`Logged out account ${acc.accountId}; removed ${removed.length} file(s):\n${removed.map((p) => `  ${p}`).join('\n')}`);
+  else ctx.io.out(`Logged out account ${acc.accountId}; removed:\n${removed.map((p) => `  ${p}`).join('\n')}`);
   return 0;
 }

@@ -34,7 +34,7 @@ export const CONTROL_METHODS = {
     params: optionalAccount.extend({ probe: z.boolean().optional() }),
   },
   'debug.dump': {
-    description: "Each account machine's state, context and last 50 transitions, plus each actor's summary.",
+    description: "Each account machine's state, context and last 50 transitions, each actor's summary, and the store (location, size, rows per table).",
     params: optionalAccount,
   },
   'login.start': {
@@ -120,6 +120,15 @@ export interface AccountDump {
   transitions: Transition[];
 }
 
+/** The store in `debug.dump`: where it is, how big (the file and its WAL), rows per table. */
+export interface StoreDump {
+  kind: string;
+  location: string;
+  /** Bytes on disk (database file plus write-ahead log); null when not a file. */
+  sizeBytes: number | null;
+  counts: Record<string, number>;
+}
+
 /** Each method's answer (the `payload` of its `res` frame). */
 export interface ControlResults {
   status: { health: GatewayHealth; accounts: AccountStatus[] };
@@ -129,6 +138,7 @@ export interface ControlResults {
     accounts: AccountDump[];
     actors: ReturnType<ActorRegistry['summaries']>;
     methods: string[];
+    store: StoreDump;
   };
   'login.start': LoginStart;
   'login.wait': { accountId: string; identity: LinkedIdentity };

@@ -2,9 +2,11 @@
  * The gateway's own control methods: `status` and `debug.dump`. Feature
  * modules register theirs beside these.
  */
+import fs from 'node:fs';
+import type { Store } from '../store/port.js';
 import { WagateError } from '../errors.js';
 import type { AccountRuntime } from './account-runtime.js';
-import type { AccountDump, AccountStatus } from './control-methods.js';
+import type { AccountDump, AccountStatus, StoreDump } from './control-methods.js';
 import type { ControlRegistry } from './methods.js';
 import { health, type Gateway } from './gateway.js';
 
@@ -57,7 +59,7 @@ export function registerCoreMethods(methods: ControlRegistry, gw: Gateway, deps:
     return { health: health(gw, deps.now), accounts };
   });
 
-  methods.register('debug.dump', ({ accountId }) => {
+  methods.register('debug.dump', async ({ accountId }) => {
     if (accountId && !gw.configured.some((a) => a.accountId === accountId)) throw unknownAccount(gw, accountId);
     const runtimes = [...gw.accounts.values()].filter((rt) => !accountId || rt.accountId === accountId);
     return {
@@ -66,6 +68,14 @@ export function registerCoreMethods(methods: ControlRegistry, gw: Gateway, deps:
       accounts: runtimes.map(accountDump),
       actors: gw.actors.summaries(),
       methods: gw.methods.names(),
+      store: await storeDump(gw.store),
     };
   });
+}
+
+/** Location, size on disk and rows per table of the store (`wagate debug dump`). */
+export async function storeDump(store: Store): Promise<StoreDump> {
+  const size = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.size ?? 0;
+  const sizeBytes = store.kind === 'sqlite' ? size(store.location) + size(`${store.location}-wal`) : null;
+  return { kind: store.kind, location: store.location, sizeBytes, counts: await store.counts() };
 }

@@ -9,6 +9,7 @@ import type { AccountRuntime } from './account-runtime.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { ControlServer } from './control-server.js';
 import type { ControlRegistry } from './methods.js';
+import type { Store } from '../store/port.js';
 
 export interface Gateway {
   readonly bus: Bus;
@@ -19,6 +20,8 @@ export interface Gateway {
   readonly actors: ActorRegistry;
   readonly methods: ControlRegistry;
   readonly startedAt: number;
+  /** The process's store (creds, keys, sent messages …). */
+  readonly store: Store;
   stop(reason?: string): Promise<void>;
 }
 

@@ -9,6 +9,8 @@ import { createBus, type Bus } from '../bus/bus.js';
 import { resolveAccounts, type WagateConfig } from '../config/index.js';
 import { subLogger } from '../log.js';
 import type { TransportFactory } from '../ports/transport.js';
+import type { Store } from '../store/port.js';
+import { openSqliteStore, storeFile } from '../store/sqlite.js';
 import { AccountRuntime, type Clock } from './account-runtime.js';
 import { ActorRegistry } from './actor-registry.js';
 import { startControlServer, type ControlServer } from './control-server.js';
@@ -34,6 +36,11 @@ export interface GatewayOptions {
   /** Environment for path resolution (WAGATE_HOME); default process.env. */
   env?: Record<string, string | undefined>;
   transport: TransportFactory;
+  /**
+   * The store; by default the gateway opens `<stateDir>/wagate.db` and closes it last in
+   * `stop()`. A store passed in is the caller's: the gateway does not close it.
+   */
+  store?: Store;
   logger: Logger;
   /** Override `gateway.port` (tests use 0). */
   port?: number;
@@ -53,6 +60,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const actors = new ActorRegistry();
   const methods = createControlRegistry();
   const web = opts.config.web;
+  // One store per process, opened before anything that reads it, closed after everything.
+  const store = opts.store ?? (await openSqliteStore({ file: storeFile(opts.stateDir) }));
+  const ownStore = !opts.store;
+  log.info({ store: store.location, kind: store.kind }, 'store opened');
 
   subLogger(opts.logger, 'config').info(
     { file: opts.configPath, accounts: configured.map((a) => ({ accountId: a.accountId, enabled: a.enabled })) },
@@ -65,7 +76,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       acc.accountId,
       new AccountRuntime({
         accountId: acc.accountId,
-        transport: opts.transport.create(acc.accountId),
+        transport: opts.transport.create(acc.accountId, { store }),
         bus,
         logger: subLogger(opts.logger, 'whatsapp', acc.accountId),
         heartbeatSeconds: web.heartbeatSeconds,
@@ -90,6 +101,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     actors,
     methods,
     startedAt,
+    store,
     stop,
   };
 
@@ -110,6 +122,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await bus.idle();
       await history.flush();
       bus.clear();
+      if (ownStore) await store.close().catch((err: unknown) => log.error({ err }, 'closing the store failed'));
       log.info('gateway stopped');
     })();
     return stopping;

@@ -9,6 +9,7 @@
  * Implementations: `src/whatsapp/` (Baileys) and `test/helpers/fake-transport.ts`.
  */
 
+import type { Store } from '../store/port.js';
 import type { Readable } from 'node:stream';
 import type { ConnectionClose, ConnectionMode, LinkedIdentity } from '../../machines/index.js';
 import type { InboundMessage } from './inbound.js';
@@ -100,14 +101,20 @@ export interface AccountTransport {
   savedIdentity(): Promise<LinkedIdentity | null>;
   /** Start one connection attempt; events go to `listener`. */
   connect(mode: ConnectionMode, listener: ConnectionListener): Connection;
-  /** Delete this account's auth state; returns the paths removed. */
+  /** Delete this account's auth state; returns what was removed, one line each (empty when nothing). */
   logout(): Promise<string[]>;
+}
+
+/** What the process gives every account transport. */
+export interface TransportDeps {
+  /** The process's store (one per process; the gateway or the CLI command opened it). */
+  store: Store;
 }
 
 export interface TransportFactory {
   /** The WhatsApp Web version its connections announce (`2.3000.…`), when it knows one. */
   readonly webVersion?: string;
-  create(accountId: string): AccountTransport;
+  create(accountId: string, deps: TransportDeps): AccountTransport;
 }
 
 /** Close code used when we closed the connection ourselves. */

@@ -1,25 +1,21 @@
 /**
- * `creds.json` and its backup `creds.json.bak` (SPEC §1, §4).
- *
- * - Load: a good `creds.json` is used; a missing, empty or unparsable one with a good
- *   `.bak` is restored from it (with a warning); fresh creds only when `creds.json` is
- *   genuinely absent (ENOENT) and no `.bak` exists. Any other read error, or a bad
- *   `creds.json` with no good backup, is `WAGATE_ERR_CREDS` — never "no creds".
- * - Save: a current `creds.json` that parses is copied to `.bak` first, then the new
- *   creds replace `creds.json`; both atomically, 0600.
+ * Baileys creds as text (parse, check, serialize: used by the store-backed auth state),
+ * and the `creds.json` / `creds.json.bak` files of an old auth directory (read by the
+ * importer, `wagate doctor` and offline status; SPEC §12). A read error other than
+ * ENOENT is `WAGATE_ERR_CREDS`, never "no creds".
  *
  * Nothing here logs or reports file contents: they are secrets.
  */
 import path from 'node:path';
 import type { AuthenticationCreds } from '@whiskeysockets/baileys';
-import { BufferJSON, initAuthCreds } from './baileys-auth.js';
+import { BufferJSON } from './baileys-auth.js';
 import { WagateError } from '../errors.js';
-import { errnoCode, readTextIfExists, writeFileAtomic, writeFilesAtomic } from './auth-files.js';
+import { errnoCode, readTextIfExists } from './auth-files.js';
 
 export const CREDS_FILE = 'creds.json';
 export const BACKUP_FILE = 'creds.json.bak';
 
-/** The subset of a pino logger the auth store uses. */
+/** The subset of a pino logger the auth state and the importer use. */
 export interface AuthLog {
   warn(obj: object, msg: string): void;
 }
@@ -30,8 +26,6 @@ export type CredsFileState =
   | { kind: 'empty' }
   | { kind: 'corrupt' }
   | { kind: 'ok'; text: string; creds: AuthenticationCreds };
-
-export type CredsSource = 'file' | 'backup' | 'fresh';
 
 function isBinary(v: unknown): boolean {
   return v instanceof Uint8Array;
@@ -96,64 +90,6 @@ export async function readCredsFile(file: string): Promise<CredsFileState> {
   if (text.trim() === '') return { kind: 'empty' };
   const creds = parseCreds(text);
   return creds ? { kind: 'ok', text, creds } : { kind: 'corrupt' };
-}
-
-export interface LoadedCreds {
-  creds: AuthenticationCreds;
-  source: CredsSource;
-}
-
-/** Load the creds of `dir`, restoring from `.bak` when needed (see the file comment). */
-export async function loadCreds(dir: string, log: AuthLog): Promise<LoadedCreds> {
-  const file = path.join(dir, CREDS_FILE);
-  const bakFile = path.join(dir, BACKUP_FILE);
-  const current = await readCredsFile(file);
-  if (current.kind === 'ok') return { creds: current.creds, source: 'file' };
-
-  const bak = await readCredsFile(bakFile);
-  if (bak.kind === 'ok') {
-    await writeFileAtomic(file, bak.text);
-    log.warn(
-      { dir, file, problem: current.kind },
-      `creds.json was ${current.kind}; restored it from creds.json.bak`,
-    );
-    return { creds: bak.creds, source: 'backup' };
-  }
-  if (current.kind === 'missing' && bak.kind === 'missing') {
-    return { creds: initAuthCreds(), source: 'fresh' };
-  }
-  const what =
-    current.kind === 'missing' ? `${file} is missing` : `${file} is ${current.kind === 'empty' ? 'empty' : 'not valid credentials JSON'}`;
-  const bakWhat = bak.kind === 'missing' ? 'there is no backup' : `the backup ${bakFile} is ${bak.kind} too`;
-  throw new WagateError(
-    'WAGATE_ERR_CREDS',
-    `${what} and ${bakWhat}. Run \`wagate channels logout\` then \`wagate channels login\` ` +
-      `to link again, or restore a good copy of creds.json into ${dir}.`,
-  );
-}
-
-/**
- * Save serialized creds (`serializeCreds`) as `dir/creds.json`: first copy a current `creds.json` that parses to
- * `.bak` (a corrupt one never overwrites a good backup), then replace `creds.json`.
- * Callers serialize saves per directory.
- */
-export async function saveCredsFile(dir: string, text: string): Promise<void> {
-  const file = path.join(dir, CREDS_FILE);
-  const current = await readCredsFile(file);
-  // One batch: both temp files written and fsynced together, then renamed in order
-  // (.bak first, so creds.json is never replaced before its backup exists), then one
-  // directory fsync. A crash at any point leaves each name old or new, never torn.
-  const files = current.kind === 'ok' ? [{ name: BACKUP_FILE, data: current.text }] : [];
-  files.push({ name: CREDS_FILE, data: text });
-  try {
-    await writeFilesAtomic(dir, files);
-  } catch (err) {
-    throw new WagateError(
-      'WAGATE_ERR_CREDS',
-      `Cannot save ${file} (${errnoCode(err) ?? 'error'}); check the disk and the directory's permissions.`,
-      { cause: err },
-    );
-  }
 }
 
 /** What `hasCreds` and `wagate doctor` want to know about a directory, without writing. */

@@ -1,6 +1,6 @@
 /**
- * Where an account's Baileys auth files live, whether they hold a linked identity,
- * and removing them on logout (SPEC §1, §4).
+ * Where an account's old Baileys auth files live (SPEC §1, §4): the directory the
+ * importer reads once into the store (`auth-import.ts`).
  *
  * Layout: `<state>/credentials/whatsapp/<accountId>/` (or the account's `authDir`),
  * `creds.json` + `creds.json.bak` + key files named `<type>-<id>.json` exactly as
@@ -9,13 +9,11 @@
  * directory holds no linked creds (absent, or fresh and never linked; a damaged
  * creds.json stays this account's) and `<state>/credentials/creds.json` exists.
  */
-import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { SignalDataTypeMap } from '@whiskeysockets/baileys';
 import { WagateError } from '../errors.js';
 import { BACKUP_FILE, CREDS_FILE, inspectCreds } from './auth-creds.js';
-import { errnoCode, tempTarget } from './auth-files.js';
-import { enqueue } from './auth-queue.js';
+import { tempTarget } from './auth-files.js';
 
 /** Every key type Baileys stores; the check below fails to compile if Baileys adds one. */
 export const KEY_TYPES = [
@@ -46,20 +44,10 @@ const KEY_FILE_RE = new RegExp(
   `^(${[...KEY_TYPES].sort((a, b) => b.length - a.length).join('|')})-.+\\.json$`,
 );
 
-/** True for a Signal key file (`session-….json`, `pre-key-….json` …), not its temp file. */
-export function isKeyFileName(name: string): boolean {
-  return KEY_FILE_RE.test(name);
-}
-
-/** True for the files logout removes: creds, its backup, key files, and their temp files. */
+/** True for Baileys' files: creds, its backup, key files, and an older wagate's temp files of them. */
 export function isAuthFileName(name: string): boolean {
   const target = tempTarget(name) ?? name;
   return target === CREDS_FILE || target === BACKUP_FILE || KEY_FILE_RE.test(target);
-}
-
-/** True when `dir` holds a linked identity (`creds.me` set) in creds.json or a restorable .bak. */
-export async function hasCreds(dir: string): Promise<boolean> {
-  return (await inspectCreds(dir)).linked;
 }
 
 export interface ResolveAuthDirInput {
@@ -97,39 +85,4 @@ export async function resolveAuthDir(input: ResolveAuthDirInput): Promise<Resolv
   if (own.linked || own.creds === 'empty' || own.creds === 'corrupt') return { dir, legacy: false };
   const legacy = (await inspectCreds(credentials)).creds !== 'missing';
   return legacy ? { dir: credentials, legacy: true } : { dir, legacy: false };
-}
-
-/**
- * Logout: delete the Baileys files of `dir` (creds.json, .bak, key files, stale temp
- * files), keeping anything else — a shared `oauth.json`, the pairing stores and the
- * `whatsapp/` subdirectory of a legacy dir. Returns the removed paths. Runs in the
- * directory's write queue, so it never interleaves with a save in this process.
- */
-export async function removeAuthState(dir: string): Promise<string[]> {
-  return enqueue(dir, async () => {
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return [];
-      throw new WagateError('WAGATE_ERR_CREDS', `Cannot list ${dir} (${errnoCode(err) ?? 'error'}).`, {
-        cause: err,
-      });
-    }
-    const removed: string[] = [];
-    for (const name of names.filter(isAuthFileName).sort()) {
-      const p = path.join(dir, name);
-      try {
-        await unlink(p);
-        removed.push(p);
-      } catch (err) {
-        if (errnoCode(err) !== 'ENOENT') {
-          throw new WagateError('WAGATE_ERR_CREDS', `Cannot remove ${p} (${errnoCode(err) ?? 'error'}).`, {
-            cause: err,
-          });
-        }
-      }
-    }
-    return removed;
-  });
 }

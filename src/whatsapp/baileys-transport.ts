@@ -3,7 +3,7 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DisconnectReason, makeCacheableSignalKeyStore, downloadMediaMessage, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage, type proto } from '@whiskeysockets/baileys';
+import makeWASocket, { DisconnectReason, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -18,14 +18,19 @@ import {
   type LinkedIdentity,
   type OutboundMedia,
 } from '../ports/transport.js';
-import { hasCreds, inspectCreds, openAuthStore, removeAuthState } from './auth-store.js';
-import { badChatMessage, jidToE164, toChatJid } from './address.js';
+import type { Store } from '../store/port.js';
+import { inspectCreds } from './auth-creds.js';
+import { importAuthDir } from './auth-import.js';
+import { storedCredsLinked, useStoreAuthState } from './store-auth-state.js';
+import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
 import type { InboundMessage } from '../ports/inbound.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
-  /** Resolves the account's auth dir (legacy layout aware). */
+  /** The process's store: creds, Signal keys, sent messages, LID map. */
+  store: Store;
+  /** Resolves the account's old auth dir (legacy layout aware), imported once into the store. */
   authDir: () => Promise<string>;
   /** `web.url`: the WhatsApp Web endpoint (the simulator sets it). */
   url: string;
@@ -37,16 +42,27 @@ export interface BaileysTransportOptions {
 /** The last event of a connection. */
 type ConnectionClosed = Extract<ConnectionEvent, { type: 'close' }>;
 
-/** Sent messages kept for Baileys' retry requests (`getMessage`). */
-const RETRY_CACHE = 500;
-/** After a close: how long the auth store must see no new write before the close is reported. */
+/** Sent messages kept in the store per account for Baileys' retry requests (`getMessage`). */
+export const SENT_KEEP = 1000;
+/** Received media messages kept in memory for `downloadMedia`. */
+const MEDIA_CACHE = 500;
+/** After a close: how long the auth state must see no new write before the close is reported. */
 const CLOSE_QUIET_MS = 50;
 
 export class BaileysAccountTransport implements AccountTransport {
   readonly accountId: string;
-  private readonly sent = new Map<string, proto.IMessage>();
-  /** LID → E.164 learned from messages that carried both addresses. */
+  /**
+   * LID JID → E.164, learned from messages that carried both addresses: kept in the
+   * store, and here what this process learned or looked up (normalizing is synchronous).
+   */
   private readonly lidToE164 = new Map<string, string>();
+  /** LIDs looked up in the store and not found there. */
+  private readonly lidUnknown = new Set<string>();
+  /** The inbound batch being prepared (LID lookups); later batches wait for it, in order. */
+  private inbound: Promise<void> = Promise.resolve();
+  private inboundBusy = 0;
+  /** The one-time import of the old auth dir (SPEC §12), once per transport. */
+  private imported: Promise<void> | undefined;
   /** Received media messages by id, for `downloadMedia` (bounded, oldest dropped). */
   private readonly received = new Map<string, WAMessage>();
 
@@ -54,17 +70,45 @@ export class BaileysAccountTransport implements AccountTransport {
     this.accountId = opts.accountId;
   }
 
+  /**
+   * The linked identity in the store; when the store has no creds for the account,
+   * what its old auth dir holds (imported at the next connect). Read only; a read
+   * error throws, it is never "not linked".
+   */
+  private async linkedId(): Promise<string | undefined> {
+    const { store } = this.opts;
+    if (await store.creds.load(this.accountId)) return (await storedCredsLinked(store, this.accountId)).meId;
+    return (await inspectCreds(await this.opts.authDir())).meId;
+  }
+
   async hasCreds(): Promise<boolean> {
-    return hasCreds(await this.opts.authDir());
+    return (await this.linkedId()) !== undefined;
   }
 
   async savedIdentity(): Promise<LinkedIdentity | null> {
-    const meId = (await inspectCreds(await this.opts.authDir())).meId;
+    const meId = await this.linkedId();
     return meId ? { jid: meId, e164: jidToE164(meId), lid: null, name: null } : null;
   }
 
+  /** Import the old auth dir into the store if it has not been (see auth-import.ts). */
+  private importOnce(): Promise<void> {
+    this.imported ??= (async () => {
+      await importAuthDir({ store: this.opts.store, accountId: this.accountId, dir: await this.opts.authDir(), log: this.opts.logger });
+    })();
+    // A failure is retried on the next call (the files are still there).
+    this.imported.catch(() => (this.imported = undefined));
+    return this.imported;
+  }
+
   async logout(): Promise<string[]> {
-    return removeAuthState(await this.opts.authDir());
+    // Old files not imported yet are imported (and so moved aside) first: logout leaves nothing that links again.
+    await this.importOnce();
+    const { store } = this.opts;
+    const had = await store.creds.load(this.accountId);
+    const keys = Object.values(await store.keys.count(this.accountId)).reduce((a, b) => a + b, 0);
+    if (!had && keys === 0) return [];
+    await store.creds.remove(this.accountId);
+    return [`${store.location}: the creds and ${keys} Signal key(s) of account ${this.accountId}`];
   }
 
   connect(mode: ConnectionMode, listener: ConnectionListener): Connection {
@@ -79,14 +123,15 @@ export class BaileysAccountTransport implements AccountTransport {
     };
 
     const ready = (async () => {
-      const dir = await this.opts.authDir();
-      let store = await openAuthStore({ dir, log });
+      const db = this.opts.store;
+      await this.importOnce();
+      let store = await useStoreAuthState({ store: db, accountId: this.accountId, log });
       if (mode === 'link' && store.state.creds.me) {
         // Re-linking (after a logout by WhatsApp, a conflict…): the old identity would
         // only log in again, not show a QR. A new link is a new device: start afresh.
-        const removed = await removeAuthState(dir);
-        log.warn({ removed: removed.length }, 're-linking: the previous device identity was removed');
-        store = await openAuthStore({ dir, log });
+        await db.creds.remove(this.accountId);
+        log.warn('re-linking: the previous device identity was removed');
+        store = await useStoreAuthState({ store: db, accountId: this.accountId, log });
       }
       if (mode === 'resume' && !store.state.creds.me) {
         throw new WagateError('WAGATE_ERR_NOT_LINKED', `Account ${this.accountId} has no saved creds; run \`wagate channels login\`.`);
@@ -109,7 +154,7 @@ export class BaileysAccountTransport implements AccountTransport {
         ...(this.opts.keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs: this.opts.keepAliveIntervalMs } : {}),
         // The simulator's media host is self-signed on loopback; real WhatsApp never is.
         ...(isLoopbackUrl(this.opts.url) ? { fetchAgent: new https.Agent({ rejectUnauthorized: false }) } : {}),
-        getMessage: async (key) => (key.id ? this.sent.get(key.id) : undefined),
+        getMessage: async (key) => (key.id ? this.sentMessage(key.id) : undefined),
       });
       const s = sock;
       persistPrivacyTokens(s, keys);
@@ -120,21 +165,37 @@ export class BaileysAccountTransport implements AccountTransport {
       s.ev.on('messages.upsert', ({ messages, type }) => {
         const self = s.user;
         if (!self) return;
-        const out: InboundMessage[] = [];
-        for (const m of messages) {
-          const res = normalizeMessage(m, {
-            accountId: this.accountId,
-            self: { jid: self.id, e164: jidToE164(self.id), lid: self.lid ?? null },
-            upsertType: type === 'notify' ? 'notify' : 'append',
-            lidToE164: (lid) => this.lidToE164.get(lid) ?? null,
-          });
-          if (res.ok) {
-            if (res.message.from.lid && res.message.from.e164) this.lidToE164.set(res.message.from.lid, res.message.from.e164);
-            out.push(res.message);
-            if (res.message.media) this.keepMedia(res.message.id, m);
-          } else log.debug({ reason: res.reason, detail: res.detail }, 'inbound message ignored');
-        }
-        if (out.length > 0) listener({ type: 'messages', messages: out });
+        const normalizeAll = (): InboundMessage[] => {
+          const out: InboundMessage[] = [];
+          for (const m of messages) {
+            const res = normalizeMessage(m, {
+              accountId: this.accountId,
+              self: { jid: self.id, e164: jidToE164(self.id), lid: self.lid ?? null },
+              upsertType: type === 'notify' ? 'notify' : 'append',
+              lidToE164: (lid) => this.lidToE164.get(lid) ?? null,
+            });
+            if (res.ok) {
+              const { lid, e164 } = res.message.from;
+              if (lid && e164 && this.lidToE164.get(lid) !== e164) this.learnLid(lid, e164);
+              out.push(res.message);
+              if (res.message.media) this.keepMedia(res.message.id, m);
+            } else log.debug({ reason: res.reason, detail: res.detail }, 'inbound message ignored');
+          }
+          return out;
+        };
+        const deliver = (out: InboundMessage[]) => {
+          if (out.length > 0) listener({ type: 'messages', messages: out });
+        };
+        // LIDs this batch needs that were never looked up in the store: look them up
+        // first (in order behind earlier batches); else deliver at once, as before.
+        const missing = this.unknownLids(messages, self, type);
+        if (missing.length === 0 && this.inboundBusy === 0) return deliver(normalizeAll());
+        this.inboundBusy += 1;
+        this.inbound = this.inbound
+          .then(() => this.lookUpLids(missing))
+          .then(() => deliver(normalizeAll()))
+          .catch((err: unknown) => log.error({ err }, 'handling inbound messages failed'))
+          .finally(() => (this.inboundBusy -= 1));
       });
       s.ev.on('connection.update', (u) => {
         if (u.qr) listener({ type: 'qr', qr: u.qr });
@@ -149,8 +210,9 @@ export class BaileysAccountTransport implements AccountTransport {
           const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
           const reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
-          // Work in flight may still commit key writes; let them land before reporting the close.
-          void store.flushQuietly(CLOSE_QUIET_MS).finally(() => finish({ type: 'close', code, reason }));
+          // Work in flight may still commit key writes (and inbound batches wait for LID
+          // look-ups); let them land before reporting the close.
+          void Promise.all([store.flushQuietly(CLOSE_QUIET_MS), this.inbound]).finally(() => finish({ type: 'close', code, reason }));
         }
       });
     })();
@@ -176,11 +238,11 @@ export class BaileysAccountTransport implements AccountTransport {
       },
       sendText: async (to, text) => {
         const msg = await live().sendMessage(requireJid(to), { text });
-        return { id: this.remember(msg) };
+        return { id: await this.remember(msg) };
       },
       sendMedia: async (to, item) => {
         const msg = await live().sendMessage(requireJid(to), mediaContent(item));
-        return { id: this.remember(msg) };
+        return { id: await this.remember(msg) };
       },
       react: async (ref, emoji) => {
         const key = { remoteJid: ref.chatJid, id: ref.id, fromMe: ref.fromMe ?? false, participant: ref.participant };
@@ -221,17 +283,71 @@ export class BaileysAccountTransport implements AccountTransport {
 
   private keepMedia(id: string, msg: WAMessage): void {
     this.received.set(id, msg);
-    if (this.received.size > RETRY_CACHE) this.received.delete(this.received.keys().next().value!);
+    if (this.received.size > MEDIA_CACHE) this.received.delete(this.received.keys().next().value!);
   }
 
-  private remember(msg: WAMessage | undefined): string {
+  /**
+   * Keep a sent message in the store (protobuf, base64) so a retry receipt is answered
+   * after a restart too. The message is sent whatever happens here: a failure to keep
+   * it is logged, never reported as a failed send (the caller would send it again).
+   */
+  private async remember(msg: WAMessage | undefined): Promise<string> {
     const id = msg?.key.id;
     if (!id) throw new WagateError('WAGATE_ERR_INTERNAL', 'WhatsApp did not return a message id.');
     if (msg.message) {
-      this.sent.set(id, msg.message);
-      if (this.sent.size > RETRY_CACHE) this.sent.delete(this.sent.keys().next().value!);
+      const message = Buffer.from(proto.Message.encode(msg.message).finish()).toString('base64');
+      const chatJid = msg.key.remoteJid ?? '';
+      await this.opts.store.sent
+        .put(this.accountId, { id, chatJid, message, at: Date.now() }, SENT_KEEP)
+        .catch((err: unknown) => this.opts.logger.error({ err, id }, 'keeping a sent message for retries failed'));
     }
     return id;
+  }
+
+  /** A sent message for Baileys' `getMessage` (a retry receipt), from the store. */
+  private async sentMessage(id: string): Promise<proto.IMessage | undefined> {
+    const kept = await this.opts.store.sent.get(this.accountId, id);
+    this.opts.logger.debug({ id, found: kept !== undefined }, 'a retry receipt asks for a sent message');
+    return kept ? proto.Message.decode(Buffer.from(kept.message, 'base64')) : undefined;
+  }
+
+  private learnLid(lidJid: string, e164: string): void {
+    this.lidToE164.set(lidJid, e164);
+    this.lidUnknown.delete(lidJid);
+    const lid = lidJid.split('@')[0]!;
+    void this.opts.store.lids
+      .put(this.accountId, lid, e164.replace(/^\+/, ''), Date.now())
+      .catch((err: unknown) => this.opts.logger.warn({ err }, 'keeping a LID mapping failed'));
+  }
+
+  /** LID JIDs of this batch's senders without a phone number that were never looked up. */
+  private unknownLids(messages: WAMessage[], self: { id: string; lid?: string }, type: string): string[] {
+    const lids = new Set<string>();
+    for (const m of messages) {
+      normalizeMessage(m, {
+        accountId: this.accountId,
+        self: { jid: self.id, e164: jidToE164(self.id), lid: self.lid ?? null },
+        upsertType: type === 'notify' ? 'notify' : 'append',
+        lidToE164: (lid) => {
+          const found = this.lidToE164.get(lid);
+          if (!found && !this.lidUnknown.has(lid)) lids.add(bareJid(lid));
+          return found ?? null;
+        },
+      });
+    }
+    return [...lids];
+  }
+
+  private async lookUpLids(lidJids: string[]): Promise<void> {
+    for (const lidJid of lidJids) {
+      if (this.lidToE164.has(lidJid)) continue;
+      const pn = await this.opts.store.lids.pnForLid(this.accountId, lidJid.split('@')[0]!).catch((err: unknown) => {
+        this.opts.logger.warn({ err }, 'reading a LID mapping failed');
+        return undefined;
+      });
+      if (pn) this.lidToE164.set(lidJid, `+${pn}`);
+      else this.lidUnknown.add(lidJid);
+    }
   }
 }
 

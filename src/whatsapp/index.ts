@@ -5,8 +5,8 @@
 import type { Logger } from 'pino';
 import { defaultAccountId, resolveAccount, stateDir, type WagateConfig } from '../config/index.js';
 import { subLogger } from '../log.js';
-import type { AccountTransport, TransportFactory } from '../ports/transport.js';
-import { resolveAuthDir } from './auth-store.js';
+import type { AccountTransport, TransportDeps, TransportFactory } from '../ports/transport.js';
+import { resolveAuthDir } from './auth-layout.js';
 import { BaileysAccountTransport } from './baileys-transport.js';
 import { routeLibsignalConsole } from './libsignal-console.js';
 import { bundledWebVersion } from './web-version.js';
@@ -24,11 +24,12 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
   const def = defaultAccountId(opts.config);
   return {
     webVersion: bundledWebVersion(),
-    create(accountId: string): AccountTransport {
+    create(accountId: string, deps: TransportDeps): AccountTransport {
       const acc = resolveAccount(opts.config, accountId, { env: opts.env });
       const configuredDir = opts.config.channels.whatsapp.accounts?.[accountId]?.authDir;
       return new BaileysAccountTransport({
         accountId,
+        store: deps.store,
         url: opts.config.web.url,
         logger: subLogger(opts.logger, 'whatsapp', accountId),
         keepAliveIntervalMs: opts.keepAliveIntervalMs,

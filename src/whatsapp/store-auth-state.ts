@@ -39,6 +39,13 @@ export interface StoreAuthState {
   /** Persist `state.creds` as it is now; call on every `creds.update`. */
   saveCreds(): Promise<void>;
   readonly source: StoreCredsSource;
+  /**
+   * Resolves once every write started so far has settled and none was started for
+   * `quietMs`: after a socket closed, work already in flight (a message being
+   * decrypted) may still commit key writes; a process exiting before them would
+   * start next time with a stale Signal session.
+   */
+  flushQuietly(quietMs: number): Promise<void>;
 }
 
 function badCreds(store: Store, accountId: string, hadPrevious: boolean): WagateError {
@@ -91,6 +98,20 @@ export async function useStoreAuthState(opts: StoreAuthOptions): Promise<StoreAu
   const { store, accountId, log } = opts;
   const { creds, source } = await loadCreds(opts);
 
+  // Writes in flight, for flushQuietly (a settled write leaves the set, failed or not).
+  const pending = new Set<Promise<unknown>>();
+  let started = 0;
+  const track = <T>(write: Promise<T>): Promise<T> => {
+    started += 1;
+    const settled = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    pending.add(settled);
+    void settled.then(() => pending.delete(settled));
+    return write;
+  };
+
   const revive = (type: keyof SignalDataTypeMap, id: string, text: string): unknown => {
     let value: unknown;
     try {
@@ -118,15 +139,24 @@ export async function useStoreAuthState(opts: StoreAuthOptions): Promise<StoreAu
     },
     set: async (data: SignalDataSet) => {
       const writes = keyWrites(data);
-      if (writes.length > 0) await store.keys.set(accountId, writes);
+      if (writes.length > 0) await track(store.keys.set(accountId, writes));
     },
-    clear: () => store.keys.clear(accountId),
+    clear: () => track(store.keys.clear(accountId)),
   };
 
   return {
     accountId,
     state: { creds, keys },
     source,
-    saveCreds: () => store.creds.save(accountId, serializeCreds(creds), { durable: true }), // creds as they are at the call
+    // The creds as they are at the call.
+    saveCreds: () => track(store.creds.save(accountId, serializeCreds(creds), { durable: true })),
+    flushQuietly: async (quietMs) => {
+      for (;;) {
+        const before = started;
+        await Promise.all([...pending]);
+        await new Promise((r) => setTimeout(r, quietMs));
+        if (started === before && pending.size === 0) return;
+      }
+    },
   };
 }

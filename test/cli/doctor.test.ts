@@ -8,6 +8,11 @@ import { startGateway, type Gateway } from '../../src/gateway/supervisor.js';
 import { silentLogger } from '../../src/log.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeTransportFactory } from '../helpers/fake-transport.js';
+import Database from 'better-sqlite3';
+import { openSqliteStore, storeFile } from '../../src/store/sqlite.js';
+import { importAuthDir } from '../../src/whatsapp/auth-import.js';
+import { serializeCreds } from '../../src/whatsapp/auth-creds.js';
+import { initAuthCreds } from '../../src/whatsapp/baileys-auth.js';
 import { makeLinkedDir } from '../whatsapp/helpers/auth-fixtures.js';
 import { freePort } from '../helpers/net.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -117,13 +122,30 @@ describe('wagate doctor: config and state dir', () => {
   });
 });
 
-describe('wagate doctor: creds', () => {
-  it('reports each enabled account: linked, not linked, corrupt without backup, restorable from backup', async () => {
+/** Put linked (or unusable) creds for `accountId` into the state dir's store, as the gateway would. */
+async function storeCreds(h: Home, accountId: string, json: string): Promise<void> {
+  const store = await openSqliteStore({ file: storeFile(h.dir) });
+  try {
+    await store.creds.save(accountId, json);
+  } finally {
+    await store.close();
+  }
+}
+
+function linkedCredsJson(me = '15550001111:7@s.whatsapp.net'): string {
+  const creds = initAuthCreds();
+  creds.me = { id: me, name: 'Test' };
+  return serializeCreds(creds);
+}
+
+describe('wagate doctor: the store and creds', () => {
+  it('reports each enabled account: linked in the store, not linked, damaged, an old dir not imported yet', async () => {
     const h = await home({
-      channels: { whatsapp: { accounts: { work: {}, home: {}, bad: {}, rest: {}, off: { enabled: false } } } },
+      channels: { whatsapp: { accounts: { work: {}, home: {}, bad: {}, rest: {}, torn: {}, off: { enabled: false } } } },
     });
     fs.chmodSync(h.dir, 0o700);
-    await makeLinkedDir(authDir(h, 'work'));
+    await storeCreds(h, 'work', linkedCredsJson());
+    await storeCreds(h, 'torn', '{"torn');
     fs.mkdirSync(authDir(h, 'bad'), { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(authDir(h, 'bad'), 'creds.json'), '{"torn', { mode: 0o600 });
     await makeLinkedDir(authDir(h, 'rest'));
@@ -131,42 +153,39 @@ describe('wagate doctor: creds', () => {
 
     const { code, report } = await doctor(h);
     expect(code).toBe(1);
-    expect(check(report, 'creds:work')).toMatchObject({ status: 'ok' });
-    expect(check(report, 'creds:work').message).toMatch(/linked as 15550001111:7@s\.whatsapp\.net .*backup present/);
+    expect(check(report, 'store')).toMatchObject({ status: 'ok', message: expect.stringMatching(/wagate\.db: integrity ok, schema version \d+ \(this build knows \d+\), mode 600/) });
+    expect(check(report, 'creds:work')).toEqual({ id: 'creds:work', status: 'ok', message: 'linked as 15550001111:7@s.whatsapp.net (in the store)' });
     expect(check(report, 'creds:home')).toMatchObject({
       status: 'warn',
-      message: expect.stringContaining('Not linked'),
+      message: 'Not linked: no creds in the store',
       fix: 'run `wagate channels login --account home`',
     });
-    expect(check(report, 'creds:bad')).toMatchObject({ status: 'fail', message: expect.stringContaining('creds.json is corrupt and the backup is missing') });
+    expect(check(report, 'creds:bad')).toMatchObject({ status: 'fail', message: expect.stringContaining('not imported: creds.json is corrupt and the backup is missing') });
     expect(check(report, 'creds:bad').fix).toContain('wagate channels logout --account bad');
-    expect(check(report, 'creds:rest')).toMatchObject({ status: 'warn', message: expect.stringContaining('creds.json is empty') });
+    expect(check(report, 'creds:torn')).toMatchObject({ status: 'fail', message: expect.stringContaining('are not valid credentials JSON') });
+    expect(check(report, 'creds:rest')).toMatchObject({ status: 'ok', message: expect.stringContaining('from creds.json.bak, imported into the store when') });
     expect(report.checks.some((c) => c.id.endsWith(':off'))).toBe(false);
-    for (const id of ['work', 'home', 'bad', 'rest']) expect(check(report, `creds-mode:${id}`).status).toBe('ok');
   });
 
-  it('auth files readable by others warn; --fix makes them 0600 and the dir 0700', async () => {
+  it('no store yet is fine; a file that is not a store fails with WAGATE_ERR_STORE; a newer schema with WAGATE_ERR_STORE_VERSION', async () => {
     const h = await home();
     fs.chmodSync(h.dir, 0o700);
-    const dir = authDir(h, 'default');
-    await makeLinkedDir(dir);
-    fs.writeFileSync(path.join(dir, 'pre-key-1.json'), '{}');
-    fs.chmodSync(path.join(dir, 'creds.json'), 0o644);
-    fs.chmodSync(path.join(dir, 'pre-key-1.json'), 0o664);
-    fs.chmodSync(dir, 0o755);
-    const before = await doctor(h);
-    expect(before.code).toBe(0);
-    const c = check(before.report, 'creds-mode:default');
-    expect(c).toMatchObject({ status: 'warn', message: expect.stringContaining('3 auth file(s)') });
-    expect(c.message).toContain('creds.json 644');
-    expect(c.fix).toContain('wagate doctor --fix');
+    expect(check((await doctor(h)).report, 'store')).toMatchObject({ status: 'ok', message: expect.stringContaining('no store yet') });
+    expect(fs.existsSync(storeFile(h.dir))).toBe(false); // doctor does not create it
 
-    const fixed = await doctor(h, '--fix');
-    expect(check(fixed.report, 'creds-mode:default')).toMatchObject({ status: 'ok', message: expect.stringContaining('fixed') });
-    expect(mode(path.join(dir, 'creds.json'))).toBe(0o600);
-    expect(mode(path.join(dir, 'pre-key-1.json'))).toBe(0o600);
-    expect(mode(dir)).toBe(0o700);
-    expect(check((await doctor(h)).report, 'creds-mode:default').message).toContain('are private');
+    fs.writeFileSync(storeFile(h.dir), 'not a database, but long enough to have a header of sorts…'.repeat(20), { mode: 0o600 });
+    const bad = await doctor(h);
+    expect(bad.code).toBe(1);
+    expect(check(bad.report, 'store')).toMatchObject({ status: 'fail', message: expect.stringContaining('WAGATE_ERR_STORE') });
+
+    fs.rmSync(storeFile(h.dir));
+    await storeCreds(h, 'default', linkedCredsJson());
+    const db = new Database(storeFile(h.dir));
+    db.prepare('INSERT INTO wagate_schema (version, name, applied_at) VALUES (999, ?, 0)').run('from the future');
+    db.close();
+    const newer = await doctor(h);
+    expect(check(newer.report, 'store')).toMatchObject({ status: 'fail', message: expect.stringContaining('WAGATE_ERR_STORE_VERSION') });
+    expect(check(newer.report, 'store').fix).toContain('newer wagate');
   });
 
   it('the human output is one line per check with a symbol and the fix', async () => {
@@ -175,7 +194,7 @@ describe('wagate doctor: creds', () => {
     const r = await runCli(['doctor'], h.env);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toContain('! creds:default: Not linked: no creds in ' + authDir(h, 'default') + ' — fix: run `wagate channels login`');
+    expect(lines).toContain('! creds:default: Not linked: no creds in the store — fix: run `wagate channels login`');
     expect(lines.find((l) => l.startsWith('✓ config:'))).toContain('is valid');
     expect(lines.find((l) => l.startsWith('! gateway:'))).toMatch(/gateway not running at ws:\/\/127\.0\.0\.1:\d+ — fix: start it with `wagate gateway`/);
     expect(lines.at(-1)).toMatch(/^0 failed, \d+ warning\(s\)\.$/);
@@ -235,61 +254,45 @@ describe('wagate doctor: ffmpeg', () => {
   });
 });
 
-describe('wagate doctor: legacy layout', () => {
+describe('wagate doctor: old auth dirs', () => {
   async function legacyHome(): Promise<{ h: Home; creds: string }> {
     const h = await home();
     fs.chmodSync(h.dir, 0o700);
     const creds = path.join(h.dir, 'credentials');
     await makeLinkedDir(creds);
     fs.writeFileSync(path.join(creds, 'pre-key-1.json'), '{}', { mode: 0o600 });
-    fs.writeFileSync(path.join(creds, 'session-123.0.json'), '{}', { mode: 0o600 });
-    fs.writeFileSync(path.join(creds, 'whatsapp-pairing.json'), '{}', { mode: 0o600 });
     fs.writeFileSync(path.join(creds, 'whatsapp-allowFrom.json'), '{}', { mode: 0o600 });
-    fs.writeFileSync(path.join(creds, 'oauth.json'), '{}', { mode: 0o600 });
-    fs.writeFileSync(path.join(creds, '.creds.json.999999.1.tmp'), '{}', { mode: 0o600 });
     return { h, creds };
   }
 
-  it('warns how to migrate; --fix moves only the Baileys files and the account keeps its identity', async () => {
+  it('legacy creds not imported yet belong to the default account and are imported at the next start', async () => {
     const { h, creds } = await legacyHome();
-    const before = await doctor(h);
-    expect(before.code).toBe(0);
-    const legacy = check(before.report, 'legacy-layout');
-    expect(legacy).toMatchObject({ status: 'warn', message: expect.stringContaining('4 Baileys file(s)') });
-    expect(legacy.fix).toContain(authDir(h, 'default'));
-    expect(legacy.fix).toContain('wagate doctor --fix');
-    expect(check(before.report, 'creds:default').message).toContain(`${creds} (legacy layout)`);
-
-    const fixed = await doctor(h, '--fix');
-    expect(check(fixed.report, 'legacy-layout')).toMatchObject({ status: 'ok', message: expect.stringContaining('moved 4') });
-    expect(fs.readdirSync(creds).sort()).toEqual(['.creds.json.999999.1.tmp', 'oauth.json', 'whatsapp', 'whatsapp-allowFrom.json', 'whatsapp-pairing.json']);
-    expect(fs.readdirSync(authDir(h, 'default')).sort()).toEqual(['creds.json', 'creds.json.bak', 'pre-key-1.json', 'session-123.0.json']);
-    const after = await doctor(h);
-    expect(check(after.report, 'legacy-layout').status).toBe('ok');
-    expect(check(after.report, 'creds:default')).toMatchObject({ status: 'ok' });
-    expect(check(after.report, 'creds:default').message).toContain(`linked as 15550001111:7@s.whatsapp.net in ${authDir(h, 'default')},`);
+    const { report } = await doctor(h);
+    expect(check(report, 'creds:default')).toMatchObject({ status: 'ok', message: expect.stringContaining(`in ${creds} (legacy layout), imported into the store when`) });
+    expect(check(report, 'imported')).toMatchObject({ status: 'ok', message: 'no old auth directories left over' });
   });
 
-  it('--fix refuses when the target already has creds', async () => {
+  it('lists the directories moved aside after an import (they can be removed), and warns about Baileys files the store made unused', async () => {
     const { h, creds } = await legacyHome();
-    await makeLinkedDir(authDir(h, 'default'), '15550002222:1@s.whatsapp.net');
-    const { report } = await doctor(h, '--fix');
-    const c = check(report, 'legacy-layout');
-    expect(c).toMatchObject({ status: 'warn', message: expect.stringContaining('not used') });
-    expect(c.message).toContain('not moved');
-    expect(fs.existsSync(path.join(creds, 'creds.json'))).toBe(true);
-    expect(fs.existsSync(path.join(creds, 'pre-key-1.json'))).toBe(true);
-    expect(check(report, 'creds:default').message).toContain('15550002222:1@s.whatsapp.net');
-  });
-
-  it('--fix does not move anything while the gateway runs', async () => {
-    const { h, creds } = await legacyHome();
-    await startTestGateway(h, new FakeTransportFactory());
-    const { report } = await doctor(h, '--fix');
-    expect(check(report, 'gateway').status).toBe('ok');
-    expect(check(report, 'legacy-layout')).toMatchObject({ status: 'warn', message: expect.stringContaining('the gateway is running') });
-    expect(fs.existsSync(path.join(creds, 'creds.json'))).toBe(true);
-    expect(fs.existsSync(authDir(h, 'default'))).toBe(false);
+    const store = await openSqliteStore({ file: storeFile(h.dir) });
+    try {
+      await importAuthDir({ store, accountId: 'default', dir: creds, log: silentLogger() });
+    } finally {
+      await store.close();
+    }
+    const moved = fs.readdirSync(h.dir).filter((n) => n.startsWith('credentials.imported-'));
+    expect(moved).toHaveLength(1);
+    expect(fs.readdirSync(creds)).toEqual(['whatsapp-allowFrom.json']);
+    // A copy of old files put back in the account's dir is not used: the store has the creds.
+    await makeLinkedDir(authDir(h, 'default'));
+    const { code, report } = await doctor(h);
+    expect(code).toBe(0);
+    const imported = check(report, 'imported');
+    expect(imported.status).toBe('ok');
+    expect(imported.message).toContain(path.join(h.dir, moved[0]!));
+    expect(imported.message).toContain('can be removed');
+    expect(check(report, 'creds:default')).toMatchObject({ status: 'ok', message: 'linked as 15550001111:7@s.whatsapp.net (in the store)' });
+    expect(check(report, 'old-auth:default')).toMatchObject({ status: 'warn', message: expect.stringContaining('2 Baileys file(s)') });
   });
 });
 
@@ -340,7 +343,7 @@ describe('wagate doctor: gateway and account states', () => {
   it('all connected and linked on disk: every check ok and exit 0', async () => {
     const h = await home();
     fs.chmodSync(h.dir, 0o700);
-    await makeLinkedDir(authDir(h, 'default'));
+    await storeCreds(h, 'default', linkedCredsJson());
     const t = new FakeTransportFactory({ default: true });
     await startTestGateway(h, t);
     t.get('default').current.open();

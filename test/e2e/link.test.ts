@@ -67,8 +67,9 @@ describe('linking through the gateway (real Baileys ↔ simulator)', () => {
     expect((await h.link('work', '+15550000002')).code).toBe(0);
     const out = await runCli(['channels', 'logout', '--account', 'work'], h.env);
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/Logged out account work; removed \d+ file\(s\)/);
-    expect(out.stdout).toContain('creds.json');
+    expect(out.stdout).toMatch(/Logged out account work; removed:\n {2}.*wagate\.db: the creds and \d+ Signal key\(s\) of account work/);
+    expect(await h.gateway!.store.creds.load('work')).toBeUndefined();
+    expect(await h.gateway!.store.keys.count('work')).toEqual({});
     // WhatsApp was told too: the phone no longer lists the device.
     expect(h.sim.hub.companions.has('15550000002')).toBe(false);
     const status = await runCli(['channels', 'status'], h.env);

@@ -1,16 +1,27 @@
-/** Shared helpers for the auth store tests: linked creds, a recording logger. */
-import { stat } from 'node:fs/promises';
-import { openAuthStore, type AuthLog } from '../../../src/whatsapp/auth-store.js';
+/** Shared helpers for the auth tests: an old auth dir with linked creds, a recording logger. */
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AuthLog } from '../../../src/whatsapp/auth-creds.js';
+import { serializeCreds } from '../../../src/whatsapp/auth-creds.js';
+import { initAuthCreds } from '../../../src/whatsapp/baileys-auth.js';
 
 export const ME = '15550001111:7@s.whatsapp.net';
 
 export interface RecordingLog extends AuthLog {
   warnings: Array<{ obj: object; msg: string }>;
+  infos: Array<{ obj: object; msg: string }>;
+  info(obj: object, msg: string): void;
 }
 
 export function recordingLog(): RecordingLog {
   const warnings: RecordingLog['warnings'] = [];
-  return { warnings, warn: (obj, msg) => void warnings.push({ obj, msg }) };
+  const infos: RecordingLog['infos'] = [];
+  return {
+    warnings,
+    infos,
+    warn: (obj: object, msg: string) => void warnings.push({ obj, msg }),
+    info: (obj: object, msg: string) => void infos.push({ obj, msg }),
+  };
 }
 
 /** Permission bits of a path, e.g. 0o600. */
@@ -19,18 +30,17 @@ export async function modeOf(p: string): Promise<number> {
 }
 
 /**
- * Make `dir` hold linked creds (`me` set) saved twice, so both creds.json and a good
- * creds.json.bak exist. Returns the identity key (base64) for comparisons.
+ * Make `dir` an old auth dir (Baileys' file layout) holding linked creds (`me` set) in
+ * both creds.json and creds.json.bak. Returns the identity key (base64) for comparisons.
  */
-export async function makeLinkedDir(
-  dir: string,
-  me: string = ME,
-): Promise<{ identityKey: string }> {
-  const store = await openAuthStore({ dir, log: recordingLog() });
-  store.state.creds.me = { id: me, name: 'Test' };
-  await store.saveCreds();
-  await store.saveCreds();
-  return { identityKey: identityKeyOf(store.state.creds) };
+export async function makeLinkedDir(dir: string, me: string = ME): Promise<{ identityKey: string }> {
+  const creds = initAuthCreds();
+  creds.me = { id: me, name: 'Test' };
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const text = serializeCreds(creds);
+  await writeFile(path.join(dir, 'creds.json.bak'), text, { mode: 0o600 });
+  await writeFile(path.join(dir, 'creds.json'), text, { mode: 0o600 });
+  return { identityKey: identityKeyOf(creds) };
 }
 
 export function identityKeyOf(creds: { signedIdentityKey: { public: Uint8Array } }): string {
