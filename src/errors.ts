@@ -28,6 +28,9 @@ export const ERRORS = {
     'The store (`<state>/wagate.db`) could not be opened, read or written; the message says why, see `wagate doctor`.',
   WAGATE_ERR_STORE_VERSION:
     'The store was written by a newer wagate (a newer schema version); upgrade wagate or use another state directory.',
+  WAGATE_ERR_UNKNOWN_SESSION: 'No session with this key; see `wagate sessions list`.',
+  WAGATE_ERR_IMPORT:
+    'The OpenClaw install could not be imported (not found, unreadable, or it would overwrite wagate.json keys without --force); nothing was changed.',
   WAGATE_ERR_UNKNOWN_CHANNEL: 'No such channel; the only channel is `whatsapp`.',
   WAGATE_ERR_MEDIA:
     'The media could not be sent (missing, unreachable, not a media file, or too large even after optimisation); check the named source.',

@@ -15,7 +15,7 @@
  *   <state>/whatsapp-dedupe/<accountId>.json     handled message keys
  *   <state>/whatsapp-activation.json             group activations (/activation)
  *   <state>/whatsapp-connections.json            connection history (offline catch-up)
- *   <state>/agents/<agentId>/sessions/           agent sessions (unless session.store)
+ *   <state>/agents/<agentId>/sessions/           old agent sessions (JSONL, unless session.store): imported into the store once, files renamed *.imported-YYYYMMDD
  *   <state>/media/                               agent media (the first media root)
  *   <state>/media/inbound/                       downloaded inbound media
  *   <state>/logs/                                log files when the log dir is refused

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { AccountConfig, WagateConfig } from '../config/index.js';
 import type { Connection, LinkedIdentity } from '../ports/transport.js';
+import type { Store } from '../store/port.js';
 
 /** A started actor, as the registry keeps it. */
 export interface RunningActor {
@@ -25,6 +26,8 @@ export interface ActorDeps {
   accounts: ReadonlyMap<string, AccountConfig>;
   /** `<state>` dir (stores live under it). */
   stateDir: string;
+  /** The process's store (opened once by the supervisor). */
+  store: Store;
   /** Config file path (for `/config set`). */
   configPath: string;
   logger: Logger;

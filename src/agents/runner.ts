@@ -25,7 +25,8 @@ import { subLogger } from '../log.js';
 import type { Connection } from '../ports/transport.js';
 import { createProvider, type AgentProvider, type ProviderResult } from './providers/index.js';
 import type { EnvelopeLike } from './providers/types.js';
-import { SessionStore, sessionsDirFor, type SessionEntry } from './session-store.js';
+import type { Store } from '../store/port.js';
+import { SessionStore, type SessionEntry } from './session-store.js';
 import { whatsappTools, type RunInputWithTools } from './tools.js';
 import { ChatTyping, startTyping } from './typing.js';
 
@@ -40,6 +41,8 @@ export interface AgentRunnerDeps {
   config: WagateConfig;
   accounts: ReadonlyMap<string, AccountConfig>;
   stateDir: string;
+  /** The process's store: sessions are `store.sessions`. */
+  store: Store;
   logger: Logger;
   now: () => number;
   connection(accountId: string): Connection;
@@ -154,7 +157,8 @@ const stoppingError = () => new Error('gateway stopping');
 export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOptions = {}): AgentRunner {
   const log = subLogger(deps.logger, 'agent');
   const queue = new KeyedQueue();
-  const stores = new Map<string, SessionStore>();
+  // Session keys name their agent (`agent:<agentId>:…`): one session store serves all agents.
+  const sessions = new SessionStore(deps.store.sessions);
   const providers = new Map<string, AgentProvider>();
   const life = new AbortController();
   const counts = { started: 0, ok: 0, failed: 0 };
@@ -169,11 +173,6 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
 
   const agentById = (agentId: string, accountId: string): AgentConfig =>
     resolveAgents(deps.config).find((a) => a.id === agentId) ?? agentForAccount(deps.config, accountId);
-  const storeFor = (agentId: string): SessionStore => {
-    let s = stores.get(agentId);
-    if (!s) stores.set(agentId, (s = new SessionStore(sessionsDirFor(deps.config, deps.stateDir, agentId))));
-    return s;
-  };
   const cachedProvider = (agent: AgentConfig, use: ModelUse): AgentProvider => {
     const key = `${agent.id}\u0000${use}`;
     let p = providers.get(key);
@@ -208,7 +207,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     for (const s of signals) s.addEventListener('abort', abort, { once: true });
     try {
       const agent = agentById(req.agentId, req.accountId);
-      const store = storeFor(agent.id);
+      const store = sessions;
       const turn = await req.prepare(store);
       if (turn.entries?.length) await store.append(req.sessionKey, ...turn.entries);
       turnTyping?.start();

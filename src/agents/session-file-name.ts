@@ -21,3 +21,31 @@ export function sessionFileName(sessionKey: string): string {
   }
   return `${stem}.jsonl`;
 }
+
+/**
+ * A session file name back to its key (the one-time import of the JSONL files).
+ * `hashed` when the key was too long and only a prefix survives in the name.
+ */
+export function sessionKeyFromFileName(name: string): { key: string; hashed: boolean } | undefined {
+  if (!name.endsWith('.jsonl')) return undefined;
+  let stem = name.slice(0, -'.jsonl'.length);
+  const tilde = stem.lastIndexOf('~');
+  const hashed = tilde >= 0 && /^[0-9a-f]{16}$/.test(stem.slice(tilde + 1));
+  if (hashed) stem = stem.slice(0, tilde);
+  if (!stem) return undefined;
+  const bytes: number[] = [];
+  for (let i = 0; i < stem.length; i++) {
+    const ch = stem[i] as string;
+    if (ch === '%' && /^[0-9A-F]{2}$/.test(stem.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(stem.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (SAFE.test(ch)) {
+      bytes.push(ch.charCodeAt(0));
+    } else {
+      return undefined;
+    }
+  }
+  const key = Buffer.from(bytes).toString('utf8');
+  if (!hashed && sessionFileName(key) !== name) return undefined;
+  return { key, hashed };
+}

@@ -12,6 +12,8 @@ import { registerSandboxCommand } from './sandbox.js';
 import { registerLogsCommand } from './logs.js';
 import { registerPairingCommands } from './pairing.js';
 import { registerMessageCommands } from './message.js';
+import { registerSessionsCommands } from './sessions.js';
+import { registerImportCommands } from './import-openclaw.js';
 import { processIO, reportError, type CliIO } from './io.js';
 
 export const VERSION = '0.1.0';
@@ -33,6 +35,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerLogsCommand(program, deps);
   registerPairingCommands(program, deps);
   registerMessageCommands(program, deps);
+  registerSessionsCommands(program, deps);
+  registerImportCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
 }

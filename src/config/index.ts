@@ -10,6 +10,7 @@ export {
   writeFileAtomic,
   setConfigValue,
   unsetConfigValue,
+  updateConfig,
   parseConfigValue,
   type AtomicFs,
   type EditOptions,

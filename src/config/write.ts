@@ -164,3 +164,19 @@ export function unsetConfigValue(
     return { ...(await commit(file, raw)), removed };
   });
 }
+
+/**
+ * Change the file's raw value with `update` (which returns false for "nothing to
+ * change"), validated like a load and written atomically, in the file's edit turn.
+ * `wagate import openclaw` merges keys this way.
+ */
+export function updateConfig(
+  file: string,
+  update: (raw: Record<string, unknown>) => boolean,
+): Promise<LoadedConfig & { changed: boolean }> {
+  return edits.run(file, async () => {
+    const raw = await readRaw(file);
+    if (!update(raw)) return { path: file, exists: readConfigText(file) !== null, config: validateConfig(raw, file), changed: false };
+    return { ...(await commit(file, raw)), changed: true };
+  });
+}

@@ -19,6 +19,7 @@ import { registerLoginMethods } from './login-methods.js';
 import { ConnectionHistory, recordConnectionHistory } from './connection-history.js';
 import { catchUpStart } from '../access/policy/catch-up.js';
 import { startConversation } from './conversation.js';
+import { importSessionFiles } from '../agents/session-import.js';
 import { WagateError } from '../errors.js';
 import { createControlRegistry, type ControlRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
@@ -132,6 +133,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     actors.add(startWebHeartbeat({ bus, accounts, logger: opts.logger, intervalMs: web.heartbeatSeconds * 1000, now }));
     actors.add(startWebReconnect({ bus, logger: opts.logger }));
     recordConnectionHistory(bus, history);
+    // Agent sessions kept as JSONL files before the store: imported once, files moved aside.
+    const agentLog = subLogger(opts.logger, 'agent');
+    await importSessionFiles({ store, config: opts.config, stateDir: opts.stateDir, log: agentLog, now }).catch((err: unknown) =>
+      agentLog.error({ err }, 'could not import the old session files into the store; they stay where they are'),
+    );
     const byId = new Map(configured.map((a) => [a.accountId, a]));
     const runtime = (id: string) => {
       const rt = accounts.get(id);
@@ -144,6 +150,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         config: opts.config,
         accounts: byId,
         stateDir: opts.stateDir,
+        store,
         configPath: opts.configPath,
         logger: opts.logger,
         now,

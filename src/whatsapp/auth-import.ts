@@ -40,6 +40,8 @@ export interface ImportResult {
   skipped: number;
   /** The directory the files were moved to. */
   movedTo?: string;
+  /** With `dryRun`: the dir would be imported (`imported` stays false). */
+  wouldImport?: boolean;
 }
 
 const TYPES_LONGEST_FIRST = [...KEY_TYPES].sort((a, b) => b.length - a.length);
@@ -108,6 +110,13 @@ export async function importAuthDir(opts: {
   dir: string;
   log: ImportLog;
   now?: () => number;
+  /**
+   * Leave the Baileys files where they are after the import (`wagate import openclaw`:
+   * another product's directory is never modified). Default: move them aside.
+   */
+  keepFiles?: boolean;
+  /** Read and check everything, write nothing (`--dry-run`). */
+  dryRun?: boolean;
 }): Promise<ImportResult> {
   const { store, accountId, dir, log } = opts;
   const none: ImportResult = { imported: false, keys: 0, skipped: 0 };
@@ -157,6 +166,8 @@ export async function importAuthDir(opts: {
     throw importError(dir, err);
   }
 
+  if (opts.dryRun) return { imported: false, wouldImport: true, ...(from ? { from } : {}), keys: writes.length, skipped };
+
   const importedHere = await store.transaction(
     async (tx) => {
       if (await tx.creds.load(accountId)) return false; // imported meanwhile by another process
@@ -167,6 +178,13 @@ export async function importAuthDir(opts: {
     { durable: true },
   );
   if (!importedHere) return none;
+  if (opts.keepFiles) {
+    log.info(
+      { accountId, dir, store: store.location, from, keys: writes.length, skipped },
+      `imported the WhatsApp auth files of ${dir} into the store (creds and ${writes.length} Signal keys); the files were left in place`,
+    );
+    return { imported: true, ...(from ? { from } : {}), keys: writes.length, skipped };
+  }
 
   // Committed: move the Baileys files aside so nothing imports them again.
   const target = await freshTarget(dir, (opts.now ?? Date.now)());

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import type { LinkedIdentity } from '../../src/ports/transport.js';
 import { FakeConnection } from '../helpers/fake-transport.js';
+import { lazyStore } from '../helpers/lazy-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 export const SELF_E164 = '+15550000001';
@@ -73,11 +74,14 @@ export function harness(whatsapp: Record<string, unknown> = {}, extra: Record<st
     },
     account: (id = 'default') => accounts.get(id) as AccountConfig,
   };
+  const store = lazyStore(stateDir);
+  cleanups.push(() => store.close());
   h.deps = {
     bus,
     config,
     accounts,
     stateDir,
+    store: store.store,
     configPath: path.join(stateDir, 'wagate.json'),
     logger: silentLogger(),
     now: () => h.clock.now,

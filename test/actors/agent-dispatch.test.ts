@@ -4,7 +4,7 @@ import { startAgentDispatch, type AgentDispatchOptions } from '../../src/actors/
 import { runControlAgent, type AgentRunEvent, type AgentRunParams } from '../../src/agents/control-run.js';
 import { createAgentRunner, type AgentRunnerOptions } from '../../src/agents/runner.js';
 import type { AgentProvider, ProviderResult, ProviderRunInput } from '../../src/agents/providers/types.js';
-import { SessionStore, sessionsDirFor } from '../../src/agents/session-store.js';
+import { SessionStore } from '../../src/agents/session-store.js';
 import type { MessageRoute } from '../../src/bus/events.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import { ALICE, BOB, GROUP, dm, gm, harness, selfChat, type Harness } from '../access/harness.js';
@@ -49,7 +49,7 @@ function setup(
   let n = 0;
   const runner = h.start(createAgentRunner(h.deps, { providerFor: () => provider, newRunId: () => `run-${++n}`, ...runnerOpts }));
   const actor = h.start(startAgentDispatch(h.deps, runner, { timeZone: 'UTC', ...opts }));
-  const store = new SessionStore(sessionsDirFor(h.deps.config, h.deps.stateDir, 'main'));
+  const store = new SessionStore(h.deps.store.sessions);
   /** The control method `agent` through the same runner. */
   const control = (params: AgentRunParams, emit: (e: AgentRunEvent) => void) => runControlAgent(runner, h.deps, params, emit);
   return { h, provider, actor, runner, store, control };
@@ -382,13 +382,13 @@ describe('runAgent (control method "agent")', () => {
   });
 });
 
-describe('session files', () => {
-  it('are written 0600 under <state>/agents/<agentId>/sessions', async () => {
-    const { h, provider, actor, store } = setup();
+describe('sessions', () => {
+  it('are kept in the store, readable by key (wagate sessions show)', async () => {
+    const { h, provider, actor } = setup();
     provider.auto = () => ({ text: 'r' });
     accept(h, dm(ALICE, 'hi'), route(MAIN));
     await actor.idle();
-    expect(store.dir).toBe(`${h.deps.stateDir}/agents/main/sessions`);
-    expect(fs.statSync(store.fileFor(MAIN)).mode & 0o777).toBe(0o600);
+    expect((await h.deps.store.sessions.list()).map((s) => [s.key, s.turns])).toEqual([[MAIN, 2]]);
+    expect(fs.existsSync(`${h.deps.stateDir}/agents`)).toBe(false);
   });
 });

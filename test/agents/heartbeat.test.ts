@@ -4,7 +4,7 @@ import { startAgentHeartbeat, type AgentHeartbeatActor } from '../../src/actors/
 import { isHeartbeatOk } from '../../src/agents/heartbeat.js';
 import type { AgentProvider, ProviderResult, ProviderRunInput } from '../../src/agents/providers/types.js';
 import { createAgentRunner, type AgentRunner } from '../../src/agents/runner.js';
-import { SessionStore, sessionsDirFor } from '../../src/agents/session-store.js';
+import { SessionStore } from '../../src/agents/session-store.js';
 import { HEARTBEAT_PROMPT } from '../../src/config/index.js';
 import { ALICE, dm, harness, type Harness } from '../access/harness.js';
 import { until } from '../helpers/until.js';
@@ -103,7 +103,7 @@ describe('agent heartbeat', () => {
     expect(h.of('reply.requested')).toEqual([
       { accountId: 'default', chatJid: msg.chatJid, text: 'Stand-up in 5 minutes.', source: 'heartbeat', requestId: 'hb-1' },
     ]);
-    const entries = await new SessionStore(sessionsDirFor(h.deps.config, h.deps.stateDir, 'main')).read(MAIN);
+    const entries = await new SessionStore(h.deps.store.sessions).read(MAIN);
     expect(entries.map((e) => [e.role, e.text])).toEqual([
       ['user', HEARTBEAT_PROMPT],
       ['assistant', 'Stand-up in 5 minutes.'],
@@ -118,7 +118,7 @@ describe('agent heartbeat', () => {
     expect(h.of('reply.requested')).toEqual([]);
     expect(actor.summary()).toMatchObject({ agents: [{ lastRun: { outcome: 'no-target' } }] });
 
-    await new SessionStore(sessionsDirFor(h.deps.config, h.deps.stateDir, 'main')).append(MAIN, {
+    await new SessionStore(h.deps.store.sessions).append(MAIN, {
       role: 'assistant',
       text: 'earlier',
       at: 1,
@@ -212,7 +212,7 @@ describe('agent heartbeat', () => {
       releaseDm({ text: 'answer' });
       expect((await beat).outcome).toBe('delivered');
       expect(hb.inputs[0]!.history.map((e) => e.text)).toEqual(['question', 'answer']);
-      const entries = await new SessionStore(sessionsDirFor(h.deps.config, h.deps.stateDir, 'main')).read(MAIN);
+      const entries = await new SessionStore(h.deps.store.sessions).read(MAIN);
       expect(entries.map((e) => e.text)).toEqual(['question', 'answer', HEARTBEAT_PROMPT, 'Reminder: stretch']);
     } finally {
       await dispatch.stop();

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/index.js';
 import { SessionStore, sessionsDirFor, type SessionEntry } from '../../src/agents/session-store.js';
-import { sessionFileName } from '../../src/agents/session-file-name.js';
+import { importSessionDir, importSessionFiles } from '../../src/agents/session-import.js';
+import { sessionFileName, sessionKeyFromFileName } from '../../src/agents/session-file-name.js';
 import { dmHistoryLimitFor, selectHistory } from '../../src/agents/session-history.js';
+import type { Store } from '../../src/store/port.js';
+import { openSqliteStore, storeFile } from '../../src/store/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const KEY = 'agent:main:whatsapp:group:120363000000000001@g.us';
@@ -12,76 +15,139 @@ const u = (text: string, at: number, messageId?: string): SessionEntry =>
   messageId ? { role: 'user', text, at, messageId } : { role: 'user', text, at };
 const a = (text: string, at: number): SessionEntry => ({ role: 'assistant', text, at });
 
-describe('SessionStore', () => {
-  it('appends JSONL lines, one file per session key, files 0600', async () => {
-    const store = new SessionStore(path.join(tmpDir('agents'), 'sessions'));
-    await store.append(KEY, u('hi', 1, 'M1'), a('hello', 2));
+const open: Store[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+async function tempStore(dir = tmpDir('agents')): Promise<Store> {
+  const s = await openSqliteStore({ file: storeFile(dir) });
+  open.push(s);
+  return s;
+}
+const quietLog = () => {
+  const lines: { level: string; obj: object; msg: string }[] = [];
+  return {
+    lines,
+    info: (obj: object, msg: string) => void lines.push({ level: 'info', obj, msg }),
+    warn: (obj: object, msg: string) => void lines.push({ level: 'warn', obj, msg }),
+  };
+};
+
+describe('SessionStore (on the store)', () => {
+  it('appends turns per session key and reads them back with their meta', async () => {
+    const store = new SessionStore((await tempStore()).sessions);
+    const full: SessionEntry = { role: 'user', text: 'hi', at: 1, messageId: 'M1', chatJid: 'c@g.us', sender: 'Ann (+1555)' };
+    await store.append(KEY, full, a('hello', 2));
     await store.append('agent:main:main', u('other', 3));
-    const file = store.fileFor(KEY);
-    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
-    expect(lines.map((l) => JSON.parse(l))).toEqual([u('hi', 1, 'M1'), a('hello', 2)]);
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    expect(fs.statSync(store.fileFor('agent:main:main')).mode & 0o777).toBe(0o600);
-    expect(fs.readdirSync(store.dir).sort()).toEqual(
-      ['agent%3Amain%3Amain.jsonl', 'agent%3Amain%3Awhatsapp%3Agroup%3A120363000000000001@g.us.jsonl'].sort(),
-    );
+    expect(await store.read(KEY)).toEqual([full, a('hello', 2)]);
     expect(await store.read('agent:main:main')).toEqual([u('other', 3)]);
   });
 
   it('reads a missing session as empty', async () => {
-    const store = new SessionStore(tmpDir('agents'));
+    const store = new SessionStore((await tempStore()).sessions);
     expect(await store.read(KEY)).toEqual([]);
     expect(await store.has(KEY, 'M1')).toBe(false);
   });
 
   it('keeps concurrent appends whole and in call order', async () => {
-    const store = new SessionStore(tmpDir('agents'));
+    const store = new SessionStore((await tempStore()).sessions);
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.append(KEY, u(`m${i}`, i))));
     expect((await store.read(KEY)).map((e) => e.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
 
-  it('skips a torn last line and does not glue the next entry to it', async () => {
-    const dir = tmpDir('agents');
-    const store = new SessionStore(dir);
-    fs.writeFileSync(store.fileFor(KEY), `${JSON.stringify(u('ok', 1))}\n{"role":"user","te`);
-    expect(await store.read(KEY)).toEqual([u('ok', 1)]);
-    await new SessionStore(dir).append(KEY, a('after crash', 2));
-    expect(await store.read(KEY)).toEqual([u('ok', 1), a('after crash', 2)]);
-  });
-
-  it('reads only what was added since: another writer\'s appends are seen, a half-written line once it is whole, a replaced file from the start', async () => {
-    const dir = tmpDir('agents');
-    const store = new SessionStore(dir);
+  it("another writer's appends (the heartbeat actor, another process) are seen at once", async () => {
+    const port = (await tempStore()).sessions;
+    const store = new SessionStore(port);
     await store.append(KEY, u('one', 1));
-    expect(await store.read(KEY)).toEqual([u('one', 1)]);
-    await new SessionStore(dir).append(KEY, u('two', 2)); // e.g. the heartbeat actor
+    await new SessionStore(port).append(KEY, u('two', 2));
     expect(await store.read(KEY)).toEqual([u('one', 1), u('two', 2)]);
-    const line = JSON.stringify(a('three', 3));
-    fs.appendFileSync(store.fileFor(KEY), line.slice(0, 10));
-    expect(await store.read(KEY)).toEqual([u('one', 1), u('two', 2)]);
-    fs.appendFileSync(store.fileFor(KEY), `${line.slice(10)}\n`);
-    expect(await store.read(KEY)).toEqual([u('one', 1), u('two', 2), a('three', 3)]);
-    fs.writeFileSync(store.fileFor(KEY), `${JSON.stringify(u('fresh', 9))}\n`);
-    expect(await store.read(KEY)).toEqual([u('fresh', 9)]);
-  });
-
-  it('skips lines that are JSON but not entries', async () => {
-    const store = new SessionStore(tmpDir('agents'));
-    fs.writeFileSync(store.fileFor(KEY), `[1]\n{"role":"bot","text":"x","at":1}\n${JSON.stringify(a('ok', 2))}\n`);
-    expect(await store.read(KEY)).toEqual([a('ok', 2)]);
   });
 
   it('has() finds user turns by WhatsApp message id', async () => {
-    const store = new SessionStore(tmpDir('agents'));
+    const store = new SessionStore((await tempStore()).sessions);
     await store.append(KEY, u('x', 1, 'ABC'));
     expect(await store.has(KEY, 'ABC')).toBe(true);
     expect(await store.has(KEY, 'XYZ')).toBe(false);
   });
 
   it('history() applies the limits to what is stored', async () => {
-    const store = new SessionStore(tmpDir('agents'));
+    const store = new SessionStore((await tempStore()).sessions);
     await store.append(KEY, u('1', 1), a('r1', 2), u('2', 3), a('r2', 4), u('3', 5), a('r3', 6));
     expect((await store.history(KEY, { userTurns: 2 })).map((e) => e.text)).toEqual(['2', 'r2', '3', 'r3']);
+  });
+
+  it('unreadable meta is dropped, never fatal', async () => {
+    const port = (await tempStore()).sessions;
+    await port.append(KEY, [{ role: 'user', text: 'x', at: 1, meta: '{not json' }]);
+    expect(await new SessionStore(port).read(KEY)).toEqual([u('x', 1)]);
+  });
+});
+
+describe('one-time import of the JSONL session files', () => {
+  const NOW = new Date(2025, 5, 7, 12).getTime();
+
+  it('imports each file into the store under its key and moves it aside, never deleting it', async () => {
+    const state = tmpDir('agents');
+    const store = await tempStore(state);
+    const dir = path.join(state, 'agents', 'main', 'sessions');
+    fs.mkdirSync(dir, { recursive: true });
+    const full: SessionEntry = { role: 'user', text: 'hi', at: 1, messageId: 'M1', chatJid: 'c@g.us', sender: '+1555' };
+    fs.writeFileSync(path.join(dir, sessionFileName(KEY)), `${JSON.stringify(full)}\n${JSON.stringify(a('hello', 2))}\n`);
+    fs.writeFileSync(path.join(dir, sessionFileName('agent:main:main')), `${JSON.stringify(u('m', 3))}\n`);
+    const log = quietLog();
+    const r = await importSessionFiles({ store, config: ConfigSchema.parse({}), stateDir: state, log, now: () => NOW });
+    expect(r).toEqual({ files: 2, turns: 3, skipped: 0 });
+    expect(await new SessionStore(store.sessions).read(KEY)).toEqual([full, a('hello', 2)]);
+    expect(await new SessionStore(store.sessions).read('agent:main:main')).toEqual([u('m', 3)]);
+    expect(fs.readdirSync(dir).sort()).toEqual(
+      [`${sessionFileName(KEY)}.imported-20250607`, `${sessionFileName('agent:main:main')}.imported-20250607`].sort(),
+    );
+    // never twice
+    expect(await importSessionFiles({ store, config: ConfigSchema.parse({}), stateDir: state, log, now: () => NOW })).toEqual({ files: 0, turns: 0, skipped: 0 });
+    expect((await store.sessions.turns(KEY)).length).toBe(2);
+  });
+
+  it('skips a torn last line with a warning', async () => {
+    const state = tmpDir('agents');
+    const store = await tempStore(state);
+    const dir = path.join(state, 'agents', 'main', 'sessions');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, sessionFileName(KEY)), `${JSON.stringify(u('ok', 1))}\n{"role":"user","te`);
+    const log = quietLog();
+    expect(await importSessionDir({ store, dir, log, now: () => NOW })).toEqual({ files: 1, turns: 1, skipped: 1 });
+    expect(await new SessionStore(store.sessions).read(KEY)).toEqual([u('ok', 1)]);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringContaining('skipped 1 unreadable line')]);
+  });
+
+  it('a file already imported before a crash (the store ends with its last turn) is only moved aside', async () => {
+    const state = tmpDir('agents');
+    const store = await tempStore(state);
+    const dir = tmpDir('sessions');
+    const file = path.join(dir, sessionFileName(KEY));
+    fs.writeFileSync(file, `${JSON.stringify(u('a', 1))}\n${JSON.stringify(a('b', 2))}\n`);
+    await new SessionStore(store.sessions).append(KEY, u('a', 1), a('b', 2));
+    await importSessionDir({ store, dir, log: quietLog(), now: () => NOW });
+    expect((await store.sessions.turns(KEY)).length).toBe(2);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(fs.existsSync(`${file}.imported-20250607`)).toBe(true);
+  });
+
+  it('a configured session.store dir is imported too', async () => {
+    const state = tmpDir('agents');
+    const store = await tempStore(state);
+    const config = ConfigSchema.parse({ session: { store: 'data/{agentId}' } });
+    const dir = sessionsDirFor(config, state, 'main');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, sessionFileName(KEY)), `${JSON.stringify(u('x', 1))}\n`);
+    expect((await importSessionFiles({ store, config, stateDir: state, log: quietLog() })).files).toBe(1);
+    expect(await store.sessions.turns(KEY)).toHaveLength(1);
+  });
+
+  it('file names go back to their keys', () => {
+    for (const key of [KEY, 'a:b', 'a%3Ab', '.hidden', 'ü:1', 'a/b']) expect(sessionKeyFromFileName(sessionFileName(key))).toEqual({ key, hashed: false });
+    const long = `agent:main:${'x'.repeat(400)}`;
+    expect(sessionKeyFromFileName(sessionFileName(long))).toMatchObject({ hashed: true });
+    expect(sessionKeyFromFileName('notes.txt')).toBeUndefined();
   });
 });
 

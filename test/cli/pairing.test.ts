@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { createPairingStore } from '../../src/pairing/store.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
+import { lazyStore } from '../helpers/lazy-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const actors: RunningActor[] = [];
@@ -112,6 +113,7 @@ describe('wagate pairing while the gateway runs', () => {
       config: validateConfig({}, path.join(dir, 'wagate.json')),
       accounts: new Map(),
       stateDir: dir,
+      store: lazyStore(dir).store,
       configPath: path.join(dir, 'wagate.json'),
       logger: silentLogger(),
       now: Date.now,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { SimulatedClock } from 'xstate';
 import type { Bus } from '../../src/bus/bus.js';
 import type { BusEventName, BusEvents } from '../../src/bus/events.js';
-import { validateConfig, type WagateConfigInput } from '../../src/config/index.js';
+import { loadConfig, validateConfig, type WagateConfigInput } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/supervisor.js';
 import { silentLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
@@ -58,7 +58,8 @@ export interface E2E {
    * after it, "nothing more was sent" is a meaningful check.
    */
   handled(id: string, timeoutMs?: number): Promise<Decision>;
-  startGateway(): Promise<Gateway>;
+  /** Start the gateway; `reloadConfig` reads wagate.json again (a command changed it). */
+  startGateway(opts?: { reloadConfig?: boolean }): Promise<Gateway>;
   stopGateway(): Promise<void>;
   /** `wagate channels login --json` for an account; the simulated phone scans the first QR. */
   link(accountId: string, e164: string): Promise<{ code: number; lines: any[] }>;
@@ -75,7 +76,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
   const raw: WagateConfigInput = { ...extra, web: { ...extra.web, url: sim.url }, gateway: { port } };
   const configPath = path.join(home, 'wagate.json');
   fs.writeFileSync(configPath, JSON.stringify(raw));
-  const config = validateConfig(raw, configPath);
+  let config = validateConfig(raw, configPath);
   const env = { WAGATE_HOME: home, HOME: home };
   const clock = new SimulatedClock();
   const logger = silentLogger();
@@ -103,7 +104,8 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
       await settled(gw);
       return decision;
     },
-    async startGateway() {
+    async startGateway(startOpts = {}) {
+      if (startOpts.reloadConfig) config = loadConfig({ path: configPath, env }).config;
       h.gateway = await startGateway({
         config,
         configPath,

@@ -8,6 +8,7 @@ import { WagateError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import { createPairingStore, PAIRING_TTL_MS } from '../../src/pairing/store.js';
+import { lazyStore } from '../helpers/lazy-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { scriptedRandom } from './random.js';
 
@@ -49,6 +50,7 @@ function setup(codes: string[]) {
     config,
     accounts: new Map(resolveAccounts(config, { env: { WAGATE_HOME: stateDir } }).map((a) => [a.accountId, a])),
     stateDir,
+    store: lazyStore(stateDir).store,
     configPath: `${stateDir}/wagate.json`,
     logger: silentLogger(),
     now: () => t,
