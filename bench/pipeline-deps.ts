@@ -1,7 +1,7 @@
 /**
  * The pipeline benchmark's world: a real bus, a config validated like a load
  * (dmPolicy open, allowFrom *, groupPolicy open, the default echo agent), a temp
- * state dir, a FakeConnection standing in for WhatsApp, and the conversation
+ * state dir with its store (`wagate.db`, as the gateway opens it), a FakeConnection standing in for WhatsApp, and the conversation
  * actors started exactly as the supervisor starts them (`startConversation`).
  */
 import fs from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { ActorRegistry } from '../src/gateway/actor-registry.js';
 import { startConversation } from '../src/gateway/conversation.js';
 import { createControlRegistry } from '../src/gateway/methods.js';
 import { silentLogger } from '../src/log.js';
+import { openSqliteStore, storeFile } from '../src/store/sqlite.js';
 import type { InboundMessage } from '../src/ports/inbound.js';
 import type { LinkedIdentity } from '../src/ports/transport.js';
 import { FakeConnection } from '../test/helpers/fake-transport.js';
@@ -45,11 +46,13 @@ export async function openPipeline(): Promise<Pipeline> {
   const bus = createBus(logger);
   const conn = new FakeConnection('resume', () => undefined);
   const started = Date.now();
+  const store = await openSqliteStore({ file: storeFile(stateDir) });
   const deps: ActorDeps = {
     bus,
     config,
     accounts,
     stateDir,
+    store,
     configPath,
     logger,
     now: () => Date.now(),
@@ -107,6 +110,7 @@ export async function openPipeline(): Promise<Pipeline> {
       await actors.stopAll();
       await bus.idle();
       bus.clear();
+      await store.close();
       await fs.rm(stateDir, { recursive: true, force: true });
     },
   };

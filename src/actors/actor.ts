@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { AccountConfig, WagateConfig } from '../config/index.js';
 import type { Connection, LinkedIdentity } from '../ports/transport.js';
+import type { Store } from '../store/port.js';
 
 /** A started actor, as the registry keeps it. */
 export interface RunningActor {
@@ -23,8 +24,10 @@ export interface ActorDeps {
   config: WagateConfig;
   /** Effective per-account settings (channels.whatsapp merged), by account id. */
   accounts: ReadonlyMap<string, AccountConfig>;
-  /** `<state>` dir (stores live under it). */
+  /** `<state>` dir (media, agent files live under it). */
   stateDir: string;
+  /** The process's store (SPEC §12): dedupe, pairing, activations … The supervisor owns and closes it. */
+  store: Store;
   /** Config file path (for `/config set`). */
   configPath: string;
   logger: Logger;

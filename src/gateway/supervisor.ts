@@ -20,6 +20,7 @@ import { ConnectionHistory, recordConnectionHistory } from './connection-history
 import { catchUpStart } from '../access/policy/catch-up.js';
 import { startConversation } from './conversation.js';
 import { WagateError } from '../errors.js';
+import { importStateFiles } from '../state-import.js';
 import { createControlRegistry, type ControlRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
@@ -64,6 +65,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const store = opts.store ?? (await openSqliteStore({ file: storeFile(opts.stateDir) }));
   const ownStore = !opts.store;
   log.info({ store: store.location, kind: store.kind }, 'store opened');
+  // The access-side files of the file layout, once (each one then moved aside).
+  await importStateFiles({ store, stateDir: opts.stateDir, log, now });
 
   subLogger(opts.logger, 'config').info(
     { file: opts.configPath, accounts: configured.map((a) => ({ accountId: a.accountId, enabled: a.enabled })) },
@@ -105,7 +108,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     stop,
   };
 
-  const history = new ConnectionHistory(opts.stateDir);
+  const history = await ConnectionHistory.load(
+    store,
+    configured.map((a) => a.accountId),
+    (err) => log.warn({ err }, 'connection history read/write failed'),
+  );
   let operator: OperatorRoutes | null = null;
   let stopping: Promise<void> | null = null;
   function stop(reason = 'stop requested'): Promise<void> {
@@ -144,6 +151,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         config: opts.config,
         accounts: byId,
         stateDir: opts.stateDir,
+        store,
         configPath: opts.configPath,
         logger: opts.logger,
         now,
@@ -167,6 +175,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       config: opts.config,
       accounts,
       stateDir: opts.stateDir,
+      store,
       ...(opts.transport.webVersion !== undefined ? { webVersion: opts.transport.webVersion } : {}),
       now,
       logger: subLogger(opts.logger, 'control'),

@@ -1,6 +1,7 @@
 /**
  * A harness for the access actors: a real Bus, a real config (validated like a
- * load), a FakeConnection per account, an injected clock and a temp state dir.
+ * load), a FakeConnection per account, an injected clock and a temp state dir with
+ * its store (opened on first use).
  * Records every bus event the actors emit.
  */
 import path from 'node:path';
@@ -14,6 +15,8 @@ import type { InboundMessage } from '../../src/ports/inbound.js';
 import type { LinkedIdentity } from '../../src/ports/transport.js';
 import { FakeConnection } from '../helpers/fake-transport.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { lazyStore } from '../helpers/test-store.js';
+import { storeFile } from '../../src/state-layout.js';
 
 export const SELF_E164 = '+15550000001';
 export const SELF: LinkedIdentity = { jid: '15550000001:1@s.whatsapp.net', e164: SELF_E164, lid: '999000111@lid' };
@@ -78,6 +81,7 @@ export function harness(whatsapp: Record<string, unknown> = {}, extra: Record<st
     config,
     accounts,
     stateDir,
+    store: lazyStore(storeFile(stateDir)),
     configPath: path.join(stateDir, 'wagate.json'),
     logger: silentLogger(),
     now: () => h.clock.now,
