@@ -18,14 +18,12 @@
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { WagateError } from '../errors.js';
-import { importedTarget, IMPORTED_SUFFIX } from '../store/moved-aside.js';
+import { importedTarget } from '../store/moved-aside.js';
 import type { KeyWrite, Store } from '../store/port.js';
 import { BACKUP_FILE, CREDS_FILE, readCredsFile, type AuthLog } from './auth-creds.js';
 import { errnoCode, readTextIfExists } from './auth-files.js';
 import { isAuthFileName, keyFileName, KEY_TYPES } from './auth-layout.js';
 
-/** The suffix of a directory the Baileys files were moved to after their import. */
-export { IMPORTED_SUFFIX };
 
 export interface ImportLog extends AuthLog {
   info(obj: object, msg: string): void;
