@@ -96,7 +96,7 @@ describe('gateway metrics from the bus (src/gateway/metrics.ts)', () => {
   });
 
   it('knows every drop and gate reason the access policy gives (a new one would count as "other")', () => {
-    const files = ['src/actors/access-policy.ts', 'src/access/group-gate.ts', 'src/access/group-policy.ts', 'src/access/config-command.ts', 'src/pairing/dm-policy.ts'];
+    const files = ['src/actors/access-policy.ts', 'src/access/policy/group-gate.ts', 'src/access/policy/group-policy.ts', 'src/access/commands/config-command.ts', 'src/pairing/dm-policy.ts'];
     const found = new Set<string>();
     for (const f of files) {
       const text = fs.readFileSync(path.join(ROOT, f), 'utf8');
