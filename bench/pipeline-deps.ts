@@ -1,7 +1,7 @@
 /**
  * The pipeline benchmark's world: a real bus, a config validated like a load
  * (dmPolicy open, allowFrom *, groupPolicy open, the default echo agent), a temp
- * state dir, a FakeConnection standing in for WhatsApp, and the conversation
+ * state dir with its store (`wagate.db`, as the gateway opens it), a FakeConnection standing in for WhatsApp, and the conversation
  * actors started exactly as the supervisor starts them (`startConversation`).
  */
 import fs from 'node:fs/promises';

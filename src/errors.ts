@@ -23,7 +23,7 @@ export const ERRORS = {
   WAGATE_ERR_LOGIN_TIMEOUT: 'The QR code was not scanned in time; run `wagate channels login` again.',
   WAGATE_ERR_PAIRING_CODE:
     'The pairing code is unknown, expired or malformed; see `wagate pairing list whatsapp` for pending codes.',
-  WAGATE_ERR_PAIRING_STORE: 'The pairing store could not be read or written; fix or remove the named file.',
+  WAGATE_ERR_PAIRING_STORE: 'An old pairing file could not be imported into the store; fix or move away the named file.',
   WAGATE_ERR_STORE:
     'The store (`<state>/wagate.db`) could not be opened, read or written; the message says why, see `wagate doctor`.',
   WAGATE_ERR_STORE_VERSION:

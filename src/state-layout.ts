@@ -4,18 +4,20 @@
  * Pure functions of the state dir (or of an auth dir); nothing here touches the disk.
  *
  *   <state>/wagate.json                          config (unless --config / $WAGATE_CONFIG)
- *   <state>/wagate.db (+ -wal, -shm)             the SQLite store
+ *   <state>/wagate.db (+ -wal, -shm)             the SQLite store (everything below marked
+ *                                                "old" is imported into it once, then moved
+ *                                                aside to `<name>.imported-<YYYYMMDD>`)
  *   <state>/gateway.token                        generated control token (0600)
  *   <state>/credentials/                         credentials; also the legacy auth dir
- *     creds.json (+ .bak)                        legacy single-account Baileys creds
- *     whatsapp/<accountId>/creds.json (+ .bak)   per-account Baileys auth dir
- *     whatsapp-pairing.json                      pending pairing requests
- *     whatsapp-allowFrom.json                    approved senders
- *     .whatsapp-pairing.lock                     the pairing files' lock
- *   <state>/whatsapp-dedupe/<accountId>.json     handled message keys
- *   <state>/whatsapp-activation.json             group activations (/activation)
- *   <state>/whatsapp-connections.json            connection history (offline catch-up)
- *   <state>/agents/<agentId>/sessions/           old agent sessions (JSONL, unless session.store): imported into the store once, files renamed *.imported-YYYYMMDD
+ *     creds.json (+ .bak)                        old: legacy single-account Baileys creds
+ *     whatsapp/<accountId>/creds.json (+ .bak)   old: per-account Baileys auth dir
+ *     whatsapp-pairing.json                      old: pending pairing requests
+ *     whatsapp-allowFrom.json                    old: approved senders
+ *     .whatsapp-pairing.lock                     old: the pairing files' lock (removed on import)
+ *   <state>/whatsapp-dedupe/<accountId>.json     old: handled message keys
+ *   <state>/whatsapp-activation.json             old: group activations (/activation)
+ *   <state>/whatsapp-connections.json            old: connection history (offline catch-up)
+ *   <state>/agents/<agentId>/sessions/           agent sessions (unless session.store)
  *   <state>/media/                               agent media (the first media root)
  *   <state>/media/inbound/                       downloaded inbound media
  *   <state>/logs/                                log files when the log dir is refused
@@ -90,17 +92,17 @@ export function legacyCredsFile(stateDir: string): string {
   return credsFile(legacyAuthDir(stateDir));
 }
 
-/** Pending pairing requests: `<state>/credentials/whatsapp-pairing.json`. */
+/** Old pending pairing requests: `<state>/credentials/whatsapp-pairing.json`. */
 export function pairingStorePath(stateDir: string): string {
   return path.join(credentialsDir(stateDir), PAIRING_FILE);
 }
 
-/** Approved senders: `<state>/credentials/whatsapp-allowFrom.json`. */
+/** Old approved senders: `<state>/credentials/whatsapp-allowFrom.json`. */
 export function allowFromStorePath(stateDir: string): string {
   return path.join(credentialsDir(stateDir), ALLOW_FROM_FILE);
 }
 
-/** The pairing files' lock: `<state>/credentials/.whatsapp-pairing.lock`. */
+/** The old pairing files' lock: `<state>/credentials/.whatsapp-pairing.lock`. */
 export function pairingLockFile(stateDir: string): string {
   return path.join(credentialsDir(stateDir), PAIRING_LOCK_FILE);
 }

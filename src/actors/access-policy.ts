@@ -1,7 +1,7 @@
 /**
  * The access policy actor (SPEC §5): every `message.received` goes through, in
  * order per account and chat (one queue each: chats do not wait for each other) —
- *   dedupe (persisted; our own sent ids too, so self-chat replies never loop)
+ *   dedupe (in the store, behind an in-memory front; our own sent ids too, so self-chat replies never loop)
  *   → status/broadcast guard → reactions/edits are not prompts
  *   → offline catch-up window (`web.catchUpMinutes`)
  *   → DMs: `decideDm` (pairing store) · groups: `decideGroup` (policy, activation)
@@ -31,20 +31,17 @@ import { DedupeStore, inboundKey, sentKey } from '../access/policy/dedupe-store.
 import { decideGroup } from '../access/policy/group-gate.js';
 import { GroupHistory } from '../access/policy/group-history.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import { activationStorePath, dedupeStorePath } from '../state-layout.js';
 
 export interface AccessPolicyOptions {
-  /** The approved-senders store (default: the pairing store under `deps.stateDir`). */
+  /** The approved-senders store (default: the pairing store on `deps.store`). */
   pairing?: Pick<PairingStore, 'isApproved'>;
 }
 
 export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {}): RunningActor {
   const log = subLogger(deps.logger, 'whatsapp/inbound');
-  const pairing = opts.pairing ?? createPairingStore({ stateDir: deps.stateDir, now: deps.now });
+  const pairing = opts.pairing ?? createPairingStore({ store: deps.store, now: deps.now });
   const history = new GroupHistory();
-  const activations = new ActivationStore(activationStorePath(deps.stateDir), (err) =>
-    log.warn({ err }, 'activation store unreadable; using config defaults'),
-  );
+  const activations = new ActivationStore(deps.store, deps.now);
   const dedupe = new Map<string, DedupeStore>();
   const patterns = new Map<string, RegExp[]>();
   const counts = { received: 0, accepted: 0, gated: 0, dropped: 0, pairing: 0, commands: 0 };
@@ -54,9 +51,7 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
   const storeFor = (accountId: string): DedupeStore => {
     let s = dedupe.get(accountId);
     if (!s) {
-      s = new DedupeStore(dedupeStorePath(deps.stateDir, accountId), undefined, (err) =>
-        log.warn({ err, accountId }, 'dedupe store read/write failed'),
-      );
+      s = new DedupeStore(deps.store, accountId, undefined, (err) => log.warn({ err, accountId }, 'dedupe store read/write failed'), deps.now);
       dedupe.set(accountId, s);
     }
     return s;
@@ -88,6 +83,7 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     if (!account) return drop(accountId, message, 'unknown-account', false);
     if (isBroadcastJid(message.chatJid)) return drop(accountId, message, 'broadcast', false);
     const store = storeFor(accountId);
+    await store.ready;
     if (store.has(sentKey(message.id))) return drop(accountId, message, 'own-message', false);
     const key = inboundKey(message.chatId, message.id);
     if (store.has(key)) return drop(accountId, message, 'duplicate', false);
@@ -155,7 +151,10 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
       account,
       message,
       identity: deps.identity(accountId),
-      stored: activations.get(accountId, message.chatJid),
+      stored: await activations.get(accountId, message.chatJid).catch((err: unknown) => {
+        log.warn({ err, accountId }, 'group activations unreadable; using config defaults');
+        return undefined;
+      }),
       patterns: patternsFor(accountId),
     });
     if (d.kind === 'drop') return drop(accountId, message, d.reason, d.markRead);

@@ -24,9 +24,9 @@ export interface ActorDeps {
   config: WagateConfig;
   /** Effective per-account settings (channels.whatsapp merged), by account id. */
   accounts: ReadonlyMap<string, AccountConfig>;
-  /** `<state>` dir (stores live under it). */
+  /** `<state>` dir (media, agent files live under it). */
   stateDir: string;
-  /** The process's store (opened once by the supervisor). */
+  /** The process's store (SPEC §12): dedupe, pairing, activations … The supervisor owns and closes it. */
   store: Store;
   /** Config file path (for `/config set`). */
   configPath: string;

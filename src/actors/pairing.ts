@@ -3,7 +3,7 @@
  * under dmPolicy "pairing"), ask the pairing store for a code; when a new one
  * was issued, ask reply-delivery to send it to the sender's chat. A sender who
  * already has a pending code, or a full store (3 pending), or a sender approved
- * meanwhile gets no reply (logged). Approval happens in the store files
+ * meanwhile gets no reply (logged). Approval happens in the store
  * (`wagate pairing approve`), which the access policy reads on every message.
  */
 import type { InboundMessage } from '../ports/inbound.js';
@@ -14,7 +14,7 @@ import { createPairingStore, PAIRING_TTL_MS, type PairingStore } from '../pairin
 import { toErrorInfo, type ErrorInfo } from '../errors.js';
 
 export interface PairingActorOptions {
-  /** The store to use (default: the one under `deps.stateDir`, with `deps.now`). */
+  /** The store to use (default: on `deps.store`, with `deps.now`). */
   store?: PairingStore;
   /** Random source for codes (tests); ignored when `store` is given. */
   random?: RandomBytes;
@@ -33,7 +33,7 @@ export function pairingReplyText(sender: string, code: string, ttlMs: number = P
 
 export function startPairing(deps: ActorDeps, opts: PairingActorOptions = {}): RunningActor {
   const log = subLogger(deps.logger, 'pairing');
-  const store = opts.store ?? createPairingStore({ stateDir: deps.stateDir, now: deps.now, random: opts.random });
+  const store = opts.store ?? createPairingStore({ store: deps.store, now: deps.now, random: opts.random });
   const inflight = new Set<Promise<void>>();
   let stopped = false;
   let pending: number | null = null;
@@ -91,7 +91,7 @@ export function startPairing(deps: ActorDeps, opts: PairingActorOptions = {}): R
 
   return {
     name: 'pairing',
-    summary: () => ({ pending, codesIssued, lastError, pendingFile: store.paths.pending }),
+    summary: () => ({ pending, codesIssued, lastError, store: store.location }),
     async stop() {
       stopped = true;
       off();

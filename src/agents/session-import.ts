@@ -13,7 +13,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { resolveAgents, type WagateConfig } from '../config/index.js';
 import type { Store } from '../store/port.js';
-import { IMPORTED_SUFFIX } from '../whatsapp/auth-import.js';
+import { moveAside } from '../store/moved-aside.js';
 import { sessionKeyFromFileName } from './session-file-name.js';
 import { entryToTurn, parseSessionLines, sessionsDirFor } from './session-store.js';
 
@@ -28,24 +28,6 @@ export interface SessionImportResult {
   turns: number;
   /** Lines skipped (torn or not a turn). */
   skipped: number;
-}
-
-function yyyymmdd(at: number): string {
-  const d = new Date(at);
-  return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
-}
-
-async function freshName(file: string, at: number): Promise<string> {
-  const base = `${file}${IMPORTED_SUFFIX}${yyyymmdd(at)}`;
-  for (let n = 1; ; n++) {
-    const candidate = n === 1 ? base : `${base}-${n}`;
-    try {
-      await fs.lstat(candidate);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return candidate;
-      throw err;
-    }
-  }
 }
 
 async function listJsonl(dir: string): Promise<string[]> {
@@ -100,8 +82,7 @@ export async function importSessionDir(opts: {
         await tx.sessions.append(key, turns);
       }
     });
-    const target = await freshName(file, now());
-    await fs.rename(file, target);
+    const target = await moveAside(file, now());
     result.files += 1;
     result.turns += turns.length;
     result.skipped += skipped;

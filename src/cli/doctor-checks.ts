@@ -10,13 +10,13 @@ import { chmod, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type AccountConfig, type Env, type WagateConfig } from '../config/index.js';
 import { isWagateError } from '../errors.js';
-import { tokenFilePath } from '../state-layout.js';
+import { credentialsDir, dedupeDir, tokenFilePath } from '../state-layout.js';
 import { ffmpegVersion, resolveFfmpeg } from '../media/ffmpeg.js';
 import type { Store } from '../store/port.js';
 import { openSqliteStore, storeFile } from '../store/sqlite.js';
 import { inspectCreds } from '../whatsapp/auth-creds.js';
 import { errnoCode } from '../whatsapp/auth-files.js';
-import { IMPORTED_SUFFIX } from '../whatsapp/auth-import.js';
+import { IMPORTED_SUFFIX } from '../store/moved-aside.js';
 import { isAuthFileName, resolveAuthDir } from '../whatsapp/auth-layout.js';
 import { storedCredsLinked } from '../whatsapp/store-auth-state.js';
 
@@ -179,14 +179,21 @@ async function entries(dir: string): Promise<string[]> {
 }
 
 /**
- * 4. Old auth files: the directories they were moved to after their import into the
- * store (they can be removed), and Baileys files still in an auth dir whose account
+ * 4. Old files: the auth directories and access-side files (pairing, allowFrom, dedupe,
+ * activation, connection history) moved aside after their import into the store (they
+ * can be removed), and Baileys files still in an auth dir whose account
  * has creds in the store (not used; left by a crash between the import and the move,
  * or copied there later).
  */
 export async function checkImported(infos: AccountDirInfo[], stateDir: string, store: Store | null): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const parents = new Set([stateDir, path.join(stateDir, 'credentials', 'whatsapp'), ...infos.map((i) => path.dirname(path.resolve(i.dir)))]);
+  const parents = new Set([
+    stateDir,
+    credentialsDir(stateDir),
+    path.join(credentialsDir(stateDir), 'whatsapp'),
+    dedupeDir(stateDir),
+    ...infos.map((i) => path.dirname(path.resolve(i.dir))),
+  ]);
   const moved: string[] = [];
   for (const parent of parents) {
     for (const name of await entries(parent)) if (name.includes(IMPORTED_SUFFIX)) moved.push(path.join(parent, name));
@@ -194,10 +201,10 @@ export async function checkImported(infos: AccountDirInfo[], stateDir: string, s
   moved.sort();
   out.push(
     moved.length === 0
-      ? ok('imported', 'no old auth directories left over')
+      ? ok('imported', 'no old auth directories or state files left over')
       : ok(
           'imported',
-          `${moved.length} old auth director${moved.length === 1 ? 'y was' : 'ies were'} imported into the store and can be removed ` +
+          `${moved.length} old auth director${moved.length === 1 ? 'y or file was' : 'ies or files were'} imported into the store and can be removed ` +
             `(nothing reads them any more): ${moved.join(', ')}`,
         ),
   );

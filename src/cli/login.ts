@@ -9,6 +9,8 @@ import { defaultAccountId, resolveAccount } from '../config/index.js';
 import { isWagateError, WagateError } from '../errors.js';
 import { AccountRuntime } from '../gateway/account-runtime.js';
 import { ConnectionHistory, recordConnectionHistory } from '../gateway/connection-history.js';
+import { importStateFiles } from '../state-import.js';
+import type { Store } from '../store/port.js';
 import type { ControlClient } from '../gateway/control-client.js';
 import { startLogin, waitForLink, type WaitOptions } from '../gateway/login.js';
 import type { Logger } from 'pino';
@@ -103,18 +105,33 @@ async function loginInProcess(
       // messages WhatsApp queued for the gateway, acknowledge them and answer none.
       const saved = await transport.savedIdentity();
       if (saved) return { identity: saved, already: true };
-      return { identity: await linkInProcess(ctx, accountId, transport, root.logger, { timeoutMs, signal: ctx.io.signal, onQr }), already: false };
+      return {
+        identity: await linkInProcess(ctx, accountId, transport, store, root.logger, { timeoutMs, signal: ctx.io.signal, onQr }),
+        already: false,
+      };
     });
   } finally {
     root.close();
   }
 }
 
-async function linkInProcess(ctx: CliContext, accountId: string, transport: AccountTransport, logger: Logger, wait: WaitOptions): Promise<LinkedIdentity> {
+/** How long the in-process login keeps the store open after closing its link connection. */
+const LINK_SETTLE_MS = 250;
+
+async function linkInProcess(
+  ctx: CliContext,
+  accountId: string,
+  transport: AccountTransport,
+  store: Store,
+  logger: Logger,
+  wait: WaitOptions,
+): Promise<LinkedIdentity> {
   const bus = createBus(logger);
   // The link moment and this connection start the gateway's next catch-up window:
   // a contact who writes before the gateway starts is still answered (SPEC §5).
-  const history = new ConnectionHistory(ctx.stateDir);
+  // An old connection-history file first, so the link recorded below is not overwritten by it.
+  await importStateFiles({ store, stateDir: ctx.stateDir, log: logger, only: ['connections'] });
+  const history = await ConnectionHistory.load(store, [accountId], (err) => logger.warn({ err, accountId }, 'connection history read/write failed'));
   recordConnectionHistory(bus, history);
   const rt = new AccountRuntime({
     accountId,
@@ -133,6 +150,11 @@ async function linkInProcess(ctx: CliContext, accountId: string, transport: Acco
     await rt.stop();
     await bus.idle();
     await history.flush();
+    // Baileys' post-link work (creating the own LID session) can outlive the socket by
+    // more than the transport's quiet window; the store must still be open when it writes,
+    // or the gateway cannot decrypt what contacts send to the LID. The socket is closed,
+    // so nothing queued for the gateway is taken meanwhile.
+    await new Promise((r) => setTimeout(r, LINK_SETTLE_MS));
     bus.clear();
   }
 }

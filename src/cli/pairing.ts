@@ -1,13 +1,17 @@
 /**
  * `wagate pairing list whatsapp` / `wagate pairing approve whatsapp <code>`:
- * read and edit the pairing store files directly, whether or not the gateway
- * runs (the gateway reads the files on every message; nothing is sent over the
- * network). Needs only the state dir, so a broken config does not block it.
+ * read and edit the pairing requests in the store (`<state>/wagate.db`) directly,
+ * whether or not the gateway runs (the gateway reads the store on every message; two
+ * processes share the database through WAL; nothing is sent over the network). Old
+ * pairing files not imported yet are imported first. Needs only the state dir, so a
+ * broken config does not block it.
  */
 import type { Command } from 'commander';
 import { stateDir as resolveStateDir } from '../config/index.js';
 import { WagateError } from '../errors.js';
-import { createPairingStore, type PairingRequest } from '../pairing/store.js';
+import { createPairingStore, type PairingRequest, type PairingStore } from '../pairing/store.js';
+import { importStateFiles } from '../state-import.js';
+import { withStore } from './context.js';
 import { printJson, type CliIO } from './io.js';
 import { action, type CommandDeps } from './command.js';
 
@@ -19,8 +23,19 @@ function checkChannel(channel: string): void {
   }
 }
 
-function storeFor(io: CliIO) {
-  return createPairingStore({ stateDir: resolveStateDir(io.env) });
+/** Run `fn` on the pairing store of the state dir's store, old pairing files imported first. */
+function withPairing<T>(io: CliIO, fn: (pairing: PairingStore) => Promise<T>): Promise<T> {
+  const stateDir = resolveStateDir(io.env);
+  return withStore(stateDir, async (store) => {
+    const log = { info: () => undefined, warn: (_: object, msg: string) => io.err(msg), error: (o: object, msg: string) => io.err(`${msg}: ${errorText(o)}`) };
+    await importStateFiles({ store, stateDir, log, only: ['pairing'] });
+    return fn(createPairingStore({ store }));
+  });
+}
+
+function errorText(o: object): string {
+  const err = (o as { err?: unknown }).err;
+  return err instanceof Error ? err.message : String(err);
 }
 
 function expiresIn(ms: number): string {
@@ -36,7 +51,7 @@ export function formatRequest(r: PairingRequest, now: number): string {
 
 export async function runPairingList(io: CliIO, channel: string, opts: { json?: boolean }): Promise<number> {
   checkChannel(channel);
-  const requests = await storeFor(io).list();
+  const requests = await withPairing(io, (p) => p.list());
   if (opts.json) {
     printJson(io, { channel, requests });
     return 0;
@@ -53,7 +68,7 @@ export async function runPairingList(io: CliIO, channel: string, opts: { json?: 
 
 export async function runPairingApprove(io: CliIO, channel: string, code: string, opts: { json?: boolean }): Promise<number> {
   checkChannel(channel);
-  const res = await storeFor(io).approve(code);
+  const res = await withPairing(io, (p) => p.approve(code));
   if (opts.json) printJson(io, { ok: true, channel, ...res });
   else io.out(`Approved ${res.sender} (code ${res.code}, account ${res.accountId}); their next message goes to the assistant.`);
   return 0;

@@ -85,16 +85,6 @@ export function credsBackupPath(authDir: string): string {
   return layout.credsBackupFile(authDir);
 }
 
-/** Pending pairing requests: `<state>/credentials/whatsapp-pairing.json`. */
-export function pairingStorePath(env: Env = process.env, homedir: string = os.homedir()): string {
-  return layout.pairingStorePath(stateDir(env, homedir));
-}
-
-/** Approved senders: `<state>/credentials/whatsapp-allowFrom.json`. */
-export function allowFromStorePath(env: Env = process.env, homedir: string = os.homedir()): string {
-  return layout.allowFromStorePath(stateDir(env, homedir));
-}
-
 /** An agent's session store: `<state>/agents/<agentId>/sessions`. */
 export function agentSessionsDir(
   agentId: string,

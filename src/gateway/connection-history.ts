@@ -1,52 +1,55 @@
 /**
  * When each account was linked and when it was last known connected, kept across
- * gateway runs in `<state>/whatsapp-connections.json` (0600, atomic). Offline
- * catch-up (SPEC §5) needs both: a message written while the gateway was stopped,
- * restarting, or not yet started after `wagate channels login` was sent after the
- * account was last connected and must still be answered.
+ * gateway runs in the store (`store.connections`, SPEC §12). Offline catch-up (SPEC §5)
+ * needs both: a message written while the gateway was stopped, restarting, or not yet
+ * started after `wagate channels login` was sent after the account was last connected
+ * and must still be answered.
  *
- * What an earlier run (or the in-process login) left is read once, at construction,
- * and never replaced by this run's own connections: this run's first connection must
- * not move its own catch-up window to "now".
+ * What an earlier run (or the in-process login) left is read once, by `load`, and never
+ * replaced by this run's own connections: this run's first connection must not move its
+ * own catch-up window to "now". Writes go to the store in order; `flush()` waits for them.
+ *
+ * The file layout's `<state>/whatsapp-connections.json` is imported once
+ * (`importConnectionsFile`, run by state-import.ts).
  */
-import fs from 'node:fs';
+import fs from 'node:fs/promises';
 import type { Bus } from '../bus/bus.js';
-import { writeFileAtomic } from '../config/index.js';
+import { moveAside } from '../store/moved-aside.js';
+import type { ConnectionRecord, Store } from '../store/port.js';
 import { connectionHistoryFile } from '../state-layout.js';
 
-interface Entry {
-  /** When the account was linked (the pair-success restart after a QR scan). */
-  linkedAt?: number | null;
-  /** The last moment the account was known connected (connect, every heartbeat, disconnect, clean stop). */
-  lastConnectedAt?: number | null;
-  /** Written by earlier versions: when the last connection closed. */
-  lastDisconnectedAt?: number | null;
-}
-
 export class ConnectionHistory {
-  private readonly file: string;
-  private data: Record<string, Entry> = {};
+  private readonly data = new Map<string, ConnectionRecord>();
   /** `lastConnectedAt` as the earlier run left it, per account. */
   private readonly previous = new Map<string, number>();
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(stateDir: string) {
-    this.file = connectionHistoryFile(stateDir);
-    try {
-      const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) this.data = parsed as Record<string, Entry>;
-    } catch {
-      this.data = {}; // absent or damaged: nothing known from an earlier run
+  private constructor(
+    private readonly store: Store,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /**
+   * Read what earlier runs left for `accountIds`. A store that cannot be read is
+   * reported and taken as "nothing known" (catch-up then falls back to this run).
+   */
+  static async load(store: Store, accountIds: Iterable<string>, onError: (err: unknown) => void = () => undefined): Promise<ConnectionHistory> {
+    const h = new ConnectionHistory(store, onError);
+    for (const id of accountIds) {
+      const rec = await store.connections.get(id).catch((err: unknown) => {
+        onError(err);
+        return undefined;
+      });
+      if (!rec) continue;
+      h.data.set(id, rec);
+      if (rec.lastConnectedAt !== null) h.previous.set(id, rec.lastConnectedAt);
     }
-    for (const [id, e] of Object.entries(this.data)) {
-      const last = latest(num(e?.lastConnectedAt), num(e?.lastDisconnectedAt));
-      if (last !== null) this.previous.set(id, last);
-    }
+    return h;
   }
 
   /** When the account was linked, if known. */
   linkedAt(accountId: string): number | null {
-    return num(this.data[accountId]?.linkedAt);
+    return this.data.get(accountId)?.linkedAt ?? null;
   }
 
   /** The last moment the account was known connected in an earlier run (or the login), if known. */
@@ -56,25 +59,24 @@ export class ConnectionHistory {
 
   /** The account was (re)linked now: nothing from before this moment is a catch-up message. */
   linked(accountId: string, at: number): Promise<void> {
-    this.data[accountId] = { linkedAt: at, lastConnectedAt: at };
+    const rec = { linkedAt: at, lastConnectedAt: at };
+    this.data.set(accountId, rec);
     this.previous.delete(accountId);
-    return this.save();
+    return this.save(accountId, rec);
   }
 
   /** The account is (or was, until `at`) connected. */
   seen(accountId: string, at: number): Promise<void> {
-    const prev = this.data[accountId];
-    this.data[accountId] = { linkedAt: num(prev?.linkedAt), lastConnectedAt: at };
-    return this.save();
+    this.data.set(accountId, { linkedAt: this.linkedAt(accountId), lastConnectedAt: at });
+    return this.save(accountId, { lastConnectedAt: at });
   }
 
   flush(): Promise<void> {
     return this.writing;
   }
 
-  private save(): Promise<void> {
-    const text = `${JSON.stringify(this.data)}\n`;
-    this.writing = this.writing.then(() => writeFileAtomic(this.file, text, 0o600)).catch(() => undefined);
+  private save(accountId: string, fields: Partial<ConnectionRecord>): Promise<void> {
+    this.writing = this.writing.then(() => this.store.connections.update(accountId, fields)).catch((err: unknown) => this.onError(err));
     return this.writing;
   }
 }
@@ -104,4 +106,53 @@ function latest(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
   return Math.max(a, b);
+}
+
+export interface ConnectionsImport {
+  file: string;
+  accounts: number;
+  movedTo?: string;
+  corrupt?: boolean;
+}
+
+/**
+ * Import `<state>/whatsapp-connections.json` (`{ <accountId>: { linkedAt,
+ * lastConnectedAt, lastDisconnectedAt? } }`) into `store.connections`: the last moment
+ * connected is the later of the two; an account the store already has is kept. Then the
+ * file is moved aside; one that does not parse too (the file layout took it for "nothing
+ * known"). Undefined when there is no file.
+ */
+export async function importConnectionsFile(store: Store, stateDir: string, now: () => number = Date.now): Promise<ConnectionsImport | undefined> {
+  const file = connectionHistoryFile(stateDir);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const rows: [string, ConnectionRecord][] = [];
+  let corrupt = false;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    for (const [id, e] of Object.entries(parsed as Record<string, Record<string, unknown> | null>)) {
+      const rec = { linkedAt: num(e?.linkedAt), lastConnectedAt: latest(num(e?.lastConnectedAt), num(e?.lastDisconnectedAt)) };
+      if (rec.linkedAt !== null || rec.lastConnectedAt !== null) rows.push([id, rec]);
+    }
+  } catch {
+    corrupt = true;
+  }
+  const accounts = await store.transaction(async (tx) => {
+    let n = 0;
+    for (const [id, rec] of rows) {
+      if (await tx.connections.get(id)) continue;
+      await tx.connections.update(id, rec);
+      n += 1;
+    }
+    return n;
+  });
+  const result: ConnectionsImport = { file, accounts, movedTo: await moveAside(file, now()) };
+  if (corrupt) result.corrupt = true;
+  return result;
 }

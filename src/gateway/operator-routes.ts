@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { WagateConfig } from '../config/index.js';
 import { createPairingStore } from '../pairing/store.js';
+import type { Store } from '../store/port.js';
 import type { AccountRuntime } from './account-runtime.js';
 import { isLoopback } from './bind-policy.js';
 import type { HttpAnswer, HttpRoute } from './control-http.js';
@@ -20,6 +21,8 @@ export interface OperatorRoutesOptions {
   /** The running (enabled) accounts. */
   accounts: ReadonlyMap<string, AccountRuntime>;
   stateDir: string;
+  /** The gateway's store (pairing requests for the metrics). */
+  store: Store;
   webVersion?: string;
   now: () => number;
   logger: Logger;
@@ -37,7 +40,7 @@ const json = (status: number, value: unknown): HttpAnswer => ({
 });
 
 export function startOperatorRoutes(opts: OperatorRoutesOptions): OperatorRoutes {
-  const pairing = createPairingStore({ stateDir: opts.stateDir, now: opts.now });
+  const pairing = createPairingStore({ store: opts.store, now: opts.now });
   const running = () => [...opts.accounts.values()];
   const metrics = createGatewayMetrics({
     bus: opts.bus,

@@ -21,6 +21,7 @@ import { catchUpStart } from '../access/policy/catch-up.js';
 import { startConversation } from './conversation.js';
 import { importSessionFiles } from '../agents/session-import.js';
 import { WagateError } from '../errors.js';
+import { importStateFiles } from '../state-import.js';
 import { createControlRegistry, type ControlRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
@@ -65,6 +66,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const store = opts.store ?? (await openSqliteStore({ file: storeFile(opts.stateDir) }));
   const ownStore = !opts.store;
   log.info({ store: store.location, kind: store.kind }, 'store opened');
+  // The access-side files of the file layout, once (each one then moved aside).
+  await importStateFiles({ store, stateDir: opts.stateDir, log, now });
 
   subLogger(opts.logger, 'config').info(
     { file: opts.configPath, accounts: configured.map((a) => ({ accountId: a.accountId, enabled: a.enabled })) },
@@ -106,7 +109,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     stop,
   };
 
-  const history = new ConnectionHistory(opts.stateDir);
+  const history = await ConnectionHistory.load(
+    store,
+    configured.map((a) => a.accountId),
+    (err) => log.warn({ err }, 'connection history read/write failed'),
+  );
   let operator: OperatorRoutes | null = null;
   let stopping: Promise<void> | null = null;
   function stop(reason = 'stop requested'): Promise<void> {
@@ -174,6 +181,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       config: opts.config,
       accounts,
       stateDir: opts.stateDir,
+      store,
       ...(opts.transport.webVersion !== undefined ? { webVersion: opts.transport.webVersion } : {}),
       now,
       logger: subLogger(opts.logger, 'control'),

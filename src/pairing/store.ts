@@ -1,46 +1,38 @@
 /**
- * The pairing store (SPEC §5): pending pairing requests and approved senders,
- * shared by the gateway (issues codes, checks approvals) and `wagate pairing`
- * (lists, approves) with no IPC: both read the files fresh on every call.
+ * The pairing store (SPEC §5): pending pairing requests and approved senders, kept in
+ * the store (`store.pairing`, SPEC §12) and shared by the gateway (issues codes, checks
+ * approvals) and `wagate pairing` (lists, approves) with no IPC: both read the store
+ * fresh on every call.
  *
  * Rules: codes expire after `ttlMs` (1 hour); at most `maxPending` (3) unexpired
  * requests for the channel, so a 4th unknown sender gets no code; a sender with
  * an unexpired request gets no second code; approving is case-insensitive and
  * moves the sender from the requests to the approved list.
  *
- * Concurrency: every read-modify-write runs under one lock file beside the store
- * (`file-lock.ts`: cross-process, queued within a process) and re-reads both files
- * inside the lock, so a CLI approval and a gateway request never lose each other's
- * update. Plain reads take no lock (files are replaced atomically).
+ * Concurrency: every read-modify-write is one store transaction. With SQLite that is
+ * `BEGIN IMMEDIATE` on the one `wagate.db` (WAL): a CLI approval and a gateway request
+ * in two processes are serialized by the database, never lost. No lock file.
+ *
+ * The file layout (`credentials/whatsapp-pairing.json`, `whatsapp-allowFrom.json`) is
+ * imported once (`import-files.ts`, run by state-import.ts).
  */
 import { WagateError } from '../errors.js';
+import type { PairingRequestRow, Store } from '../store/port.js';
 import { cryptoRandomBytes, generateCode, normalizeCode, type RandomBytes } from './code.js';
-import { withFileLock, type FileLockOptions } from './file-lock.js';
-import {
-  ensureDir,
-  readAllowFrom,
-  readPending,
-  storePaths,
-  writeAllowFrom,
-  writePending,
-  type PairingRequest,
-  type StorePaths,
-} from './files.js';
 import { normalizeSender } from '../whatsapp/address.js';
 
-export type { PairingRequest } from './files.js';
+/** A pending request: `sender` is E.164 (`+15551234567`) or a LID JID when unresolved. */
+export type PairingRequest = PairingRequestRow;
 
 export const PAIRING_TTL_MS = 60 * 60 * 1000;
 export const MAX_PENDING = 3;
 
 export interface PairingStoreOptions {
-  /** `<state>`: the files live in `<state>/credentials/`. */
-  stateDir: string;
+  store: Store;
   now?: () => number;
   random?: RandomBytes;
   ttlMs?: number;
   maxPending?: number;
-  lock?: FileLockOptions;
 }
 
 export type RequestCodeResult =
@@ -60,30 +52,24 @@ export interface ApproveResult {
 }
 
 export interface PairingStore {
-  readonly paths: StorePaths;
+  /** Where the requests live (the store's location), for summaries. */
+  readonly location: string;
   requestCode(sender: string, accountId: string, meta?: { name?: string | null }): Promise<RequestCodeResult>;
   /** Approve by code (any case); unknown, expired or malformed → WAGATE_ERR_PAIRING_CODE. */
   approve(code: string): Promise<ApproveResult>;
   /** Unexpired requests, oldest first. */
   list(): Promise<PairingRequest[]>;
-  /** Approved senders, normalized (`normalizeSender`). */
+  /** Approved senders, normalized (`normalizeSender`), in approval order. */
   approvedSenders(): Promise<string[]>;
   isApproved(sender: string): Promise<boolean>;
 }
 
 export function createPairingStore(opts: PairingStoreOptions): PairingStore {
-  const paths = storePaths(opts.stateDir);
+  const { store } = opts;
   const now = opts.now ?? Date.now;
   const random = opts.random ?? cryptoRandomBytes;
   const ttlMs = opts.ttlMs ?? PAIRING_TTL_MS;
   const maxPending = opts.maxPending ?? MAX_PENDING;
-
-  const live = (requests: PairingRequest[], at: number) => requests.filter((r) => r.expiresAt > at);
-
-  const locked = async <T>(job: () => Promise<T>): Promise<T> => {
-    await ensureDir(paths);
-    return withFileLock(paths.lock, job, opts.lock);
-  };
 
   const freshCode = (taken: Set<string>): string => {
     for (let i = 0; i < 100; i++) {
@@ -94,63 +80,60 @@ export function createPairingStore(opts: PairingStoreOptions): PairingStore {
   };
 
   return {
-    paths,
+    location: store.location,
 
     requestCode(rawSender, accountId, meta) {
       const sender = normalizeSender(rawSender);
-      return locked(async () => {
+      return store.transaction(async (tx): Promise<RequestCodeResult> => {
         const at = now();
-        if ((await readAllowFrom(paths)).map(normalizeSender).includes(sender)) return { status: 'approved' };
-        const all = await readPending(paths);
-        const pending = live(all, at);
+        if (await tx.pairing.isApproved(sender)) return { status: 'approved' };
+        await tx.pairing.removeExpired(at);
+        const pending = await tx.pairing.requests();
         const mine = pending.find((r) => r.sender === sender);
         if (mine) return { status: 'pending', code: mine.code, expiresAt: mine.expiresAt };
-        if (pending.length >= maxPending) {
-          if (pending.length !== all.length) await writePending(paths, pending);
-          return { status: 'full' };
-        }
-        const code = freshCode(new Set(all.map((r) => r.code)));
+        if (pending.length >= maxPending) return { status: 'full' };
+        const code = freshCode(new Set(pending.map((r) => r.code)));
         const request: PairingRequest = { code, sender, accountId, createdAt: at, expiresAt: at + ttlMs };
         if (meta?.name) request.name = meta.name;
-        await writePending(paths, [...pending, request]);
+        await tx.pairing.addRequest(request);
         return { status: 'created', code, expiresAt: request.expiresAt };
       });
     },
 
-    approve(input) {
+    async approve(input) {
       const code = normalizeCode(input);
       if (!code) {
-        return Promise.reject(
-          new WagateError('WAGATE_ERR_PAIRING_CODE', `"${input}" is not a pairing code (8 letters and digits, e.g. ABCD2345).`),
-        );
+        throw new WagateError('WAGATE_ERR_PAIRING_CODE', `"${input}" is not a pairing code (8 letters and digits, e.g. ABCD2345).`);
       }
-      return locked(async () => {
+      // The outcome is returned, not thrown, so that removing expired requests commits.
+      const out = await store.transaction(async (tx) => {
         const at = now();
-        const all = await readPending(paths);
-        const request = all.find((r) => r.code === code);
-        if (!request) throw new WagateError('WAGATE_ERR_PAIRING_CODE', `No pending pairing request has the code ${code}.`);
-        if (request.expiresAt <= at) {
-          await writePending(paths, live(all, at));
-          throw new WagateError('WAGATE_ERR_PAIRING_CODE', `The pairing code ${code} has expired; ask the sender to write again for a new one.`);
-        }
-        const allowFrom = await readAllowFrom(paths);
-        // Approved list first: a crash between the two writes leaves a harmless stale request.
-        if (!allowFrom.map(normalizeSender).includes(request.sender)) await writeAllowFrom(paths, [...allowFrom, request.sender]);
-        await writePending(paths, live(all, at).filter((r) => r.code !== code));
-        return { sender: request.sender, accountId: request.accountId, code };
+        const request = (await tx.pairing.requests()).find((r) => r.code === code);
+        await tx.pairing.removeExpired(at);
+        if (!request) return 'unknown' as const;
+        if (request.expiresAt <= at) return 'expired' as const;
+        await tx.pairing.approve(request.sender, at);
+        await tx.pairing.removeRequest(code);
+        return request;
       });
+      if (out === 'unknown') throw new WagateError('WAGATE_ERR_PAIRING_CODE', `No pending pairing request has the code ${code}.`);
+      if (out === 'expired') {
+        throw new WagateError('WAGATE_ERR_PAIRING_CODE', `The pairing code ${code} has expired; ask the sender to write again for a new one.`);
+      }
+      return { sender: out.sender, accountId: out.accountId, code };
     },
 
     async list() {
-      return live(await readPending(paths), now()).sort((a, b) => a.createdAt - b.createdAt);
+      const at = now();
+      return (await store.pairing.requests()).filter((r) => r.expiresAt > at).sort((a, b) => a.createdAt - b.createdAt);
     },
 
-    async approvedSenders() {
-      return (await readAllowFrom(paths)).map(normalizeSender);
+    approvedSenders() {
+      return store.pairing.approved();
     },
 
-    async isApproved(sender) {
-      return (await readAllowFrom(paths)).map(normalizeSender).includes(normalizeSender(sender));
+    isApproved(sender) {
+      return store.pairing.isApproved(normalizeSender(sender));
     },
   };
 }

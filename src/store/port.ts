@@ -75,7 +75,11 @@ export interface KeyStore {
 export interface HandledStore {
   /** Record the key; true when it was new, false when it was already handled. */
   add(accountId: string, key: string, at: number): Promise<boolean>;
+  /** Record several keys in one atomic write; returns how many were new. */
+  addMany(accountId: string, keys: readonly string[], at: number): Promise<number>;
   has(accountId: string, key: string): Promise<boolean>;
+  /** The newest `limit` keys of the account, oldest first (to warm an in-memory front). */
+  recent(accountId: string, limit: number): Promise<string[]>;
   /** Keep only the newest `keep` keys of the account; returns how many were removed. */
   trim(accountId: string, keep: number): Promise<number>;
 }

@@ -11,6 +11,22 @@ export function handled(r: SqlRunner): HandledStore {
           .run(accountId, key, at);
         return res.changes > 0;
       }),
+    addMany: (accountId, keys, at) =>
+      r.write('record handled messages', () => {
+        const insert = r.stmt('INSERT INTO handled_messages (account_id, key, at) VALUES (?, ?, ?) ON CONFLICT (account_id, key) DO NOTHING');
+        let added = 0;
+        for (const key of keys) added += insert.run(accountId, key, at).changes;
+        return added;
+      }),
+    recent: (accountId, limit) =>
+      r.read('read handled messages', () =>
+        (
+          r
+            .stmt('SELECT key FROM handled_messages WHERE account_id = ? ORDER BY seq DESC LIMIT ?')
+            .pluck()
+            .all(accountId, keepCount(limit)) as string[]
+        ).reverse(),
+      ),
     has: (accountId, key) =>
       r.read('look up a handled message', () =>
         r.stmt('SELECT 1 FROM handled_messages WHERE account_id = ? AND key = ?').get(accountId, key) !== undefined,

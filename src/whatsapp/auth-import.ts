@@ -15,16 +15,15 @@
  * A crash between the commit and the move leaves the files in place, but the store
  * then has creds and they are not imported again; `wagate doctor` lists them too.
  */
-import { mkdir, readdir, rename, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { WagateError } from '../errors.js';
+import { importedTarget } from '../store/moved-aside.js';
 import type { KeyWrite, Store } from '../store/port.js';
 import { BACKUP_FILE, CREDS_FILE, readCredsFile, type AuthLog } from './auth-creds.js';
 import { errnoCode, readTextIfExists } from './auth-files.js';
 import { isAuthFileName, keyFileName, KEY_TYPES } from './auth-layout.js';
 
-/** The suffix of a directory the Baileys files were moved to after their import. */
-export const IMPORTED_SUFFIX = '.imported-';
 
 export interface ImportLog extends AuthLog {
   info(obj: object, msg: string): void;
@@ -60,24 +59,6 @@ export function parseKeyFileName(name: string): { type: string; id: string } | u
   if (type === 'app-state-sync-key') id = id.replace(/__/g, '/');
   if (type === 'sender-key') id = id.replace(/--/g, '::');
   return id && keyFileName(type, id) === name ? { type, id } : undefined;
-}
-
-function yyyymmdd(at: number): string {
-  const d = new Date(at);
-  return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
-}
-
-/** `<dir>.imported-<YYYYMMDD>`, or with `-2`, `-3` … when that exists. */
-async function freshTarget(dir: string, at: number): Promise<string> {
-  const base = `${path.resolve(dir)}${IMPORTED_SUFFIX}${yyyymmdd(at)}`;
-  for (let n = 1; ; n++) {
-    const candidate = n === 1 ? base : `${base}-${n}`;
-    const st = await stat(candidate).catch((err: unknown) => {
-      if (errnoCode(err) === 'ENOENT') return null;
-      throw err;
-    });
-    if (!st) return candidate;
-  }
 }
 
 async function listDir(dir: string): Promise<string[]> {
@@ -187,7 +168,7 @@ export async function importAuthDir(opts: {
   }
 
   // Committed: move the Baileys files aside so nothing imports them again.
-  const target = await freshTarget(dir, (opts.now ?? Date.now)());
+  const target = await importedTarget(dir, (opts.now ?? Date.now)());
   let moved = 0;
   try {
     await mkdir(target, { recursive: true, mode: 0o700 });

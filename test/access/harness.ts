@@ -1,6 +1,7 @@
 /**
  * A harness for the access actors: a real Bus, a real config (validated like a
- * load), a FakeConnection per account, an injected clock and a temp state dir.
+ * load), a FakeConnection per account, an injected clock and a temp state dir with
+ * its store (opened on first use).
  * Records every bus event the actors emit.
  */
 import path from 'node:path';
@@ -13,7 +14,8 @@ import { silentLogger } from '../../src/log.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import type { LinkedIdentity } from '../../src/ports/transport.js';
 import { FakeConnection } from '../helpers/fake-transport.js';
-import { lazyStore } from '../helpers/lazy-store.js';
+import { lazyStore } from '../helpers/test-store.js';
+import { storeFile } from '../../src/state-layout.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 export const SELF_E164 = '+15550000001';
@@ -74,14 +76,12 @@ export function harness(whatsapp: Record<string, unknown> = {}, extra: Record<st
     },
     account: (id = 'default') => accounts.get(id) as AccountConfig,
   };
-  const store = lazyStore(stateDir);
-  cleanups.push(() => store.close());
   h.deps = {
     bus,
     config,
     accounts,
     stateDir,
-    store: store.store,
+    store: lazyStore(storeFile(stateDir)),
     configPath: path.join(stateDir, 'wagate.json'),
     logger: silentLogger(),
     now: () => h.clock.now,

@@ -1,13 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseActivationCommand } from '../../src/access/commands/activation-command.js';
-import { ActivationStore } from '../../src/access/policy/activation-store.js';
 import { CATCH_UP_GRACE_MS, catchUpStart, catchUpVerdict } from '../../src/access/policy/catch-up.js';
-import { DedupeStore } from '../../src/access/policy/dedupe-store.js';
 import { listAllows } from '../../src/access/policy/identity-match.js';
 import { normalizeSender } from '../../src/whatsapp/address.js';
-import { tmpDir } from '../helpers/tmp.js';
 
 const MIN = 60_000;
 
@@ -47,34 +42,6 @@ describe('catchUpStart (the window start, SPEC §5)', () => {
   it('nothing known (creds from an older version): this run\'s first connection, which answers nothing old; never connected: unknown', () => {
     expect(catchUpStart({ ...none, firstOpenThisRun: 61 * MIN })).toBe(61 * MIN);
     expect(catchUpStart(none)).toBeNull();
-  });
-});
-
-describe('DedupeStore', () => {
-  it('a corrupt file loses only dedupe memory and is rewritten', async () => {
-    const file = path.join(tmpDir('access'), 'whatsapp-dedupe', 'default.json');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, '{not json');
-    const errors: unknown[] = [];
-    const s = new DedupeStore(file, 3, (e) => errors.push(e));
-    expect(errors).toHaveLength(1);
-    s.remember('a', 'b', 'c', 'd', 'b');
-    await s.flush();
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ version: 1, keys: ['c', 'd', 'b'] });
-    expect(new DedupeStore(file, 3).has('a')).toBe(false);
-  });
-});
-
-describe('ActivationStore', () => {
-  it('ignores unknown modes in the file and keeps accounts apart', async () => {
-    const file = path.join(tmpDir('access'), 'whatsapp-activation.json');
-    fs.writeFileSync(file, JSON.stringify({ version: 1, accounts: { a: { 'g@g.us': 'always', 'h@g.us': 'loud' } } }));
-    const s = new ActivationStore(file);
-    expect(s.get('a', 'g@g.us')).toBe('always');
-    expect(s.get('a', 'h@g.us')).toBeUndefined();
-    expect(s.get('b', 'g@g.us')).toBeUndefined();
-    await s.set('b', 'g@g.us', 'mention');
-    expect(new ActivationStore(file).get('b', 'g@g.us')).toBe('mention');
   });
 });
 

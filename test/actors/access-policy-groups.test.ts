@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
-import { activationStorePath } from '../../src/state-layout.js';
+import { storeFile } from '../../src/state-layout.js';
 import { ALICE, BOB, GROUP, SELF_E164, gm, harness } from '../access/harness.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -78,8 +78,8 @@ describe('/activation command', () => {
     expect(h.of('reply.requested')[0]?.text).toMatch(/always/);
     expect(h.of('message.dropped').map((d) => [d.reason, d.markRead])).toEqual([['activation-command', true]]);
     expect(h.of('message.accepted').map((x) => x.route.activation)).toEqual(['always']);
-    const file = activationStorePath(stateDir);
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(await h.deps.store.activations.all('default')).toEqual({ [GROUP]: 'always' });
+    expect(fs.statSync(storeFile(stateDir)).mode & 0o777).toBe(0o600);
     await a.stop();
 
     // persisted: a new actor instance keeps the activation; then back to mention
@@ -100,7 +100,7 @@ describe('/activation command', () => {
     expect(h.of('reply.requested')).toEqual([]);
     expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['activation-not-owner']);
     expect(h.of('message.gated')).toHaveLength(1);
-    expect(fs.existsSync(activationStorePath(h.deps.stateDir))).toBe(false);
+    expect(await h.deps.store.activations.all('default')).toEqual({});
   });
 
   it('without allowFrom the owner is the linked number', async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
-import { dedupeStorePath } from '../../src/state-layout.js';
+import { storeFile } from '../../src/state-layout.js';
 import { createPairingStore } from '../../src/pairing/store.js';
 import { ALICE, BOB, SELF_E164, T0, dm, harness, selfChat } from '../access/harness.js';
 import { CATCH_UP_GRACE_MS } from '../../src/access/policy/catch-up.js';
@@ -31,7 +31,7 @@ describe('access policy: direct chats', () => {
     await h.receive(dm(BOB, 'hi'));
     expect(h.of('pairing.needed').map((p) => p.sender)).toEqual([BOB]);
 
-    const store = createPairingStore({ stateDir, now: () => T0 });
+    const store = createPairingStore({ store: h.deps.store, now: () => T0 });
     const req = await store.requestCode(BOB, 'default');
     if (req.status !== 'created') throw new Error(req.status);
     await store.approve(req.code);
@@ -99,8 +99,8 @@ describe('access policy: dedupe', () => {
     await h1.receive(m);
     await a1.stop();
     expect(h1.of('message.accepted')).toHaveLength(1);
-    const file = dedupeStorePath(stateDir, 'default');
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(await h1.deps.store.handled.has('default', `in|${ALICE}|${m.id}`)).toBe(true);
+    expect(fs.statSync(storeFile(stateDir)).mode & 0o777).toBe(0o600);
 
     const h2 = harness({ dmPolicy: 'open', allowFrom: ['*'] }, {}, stateDir);
     h2.start(startAccessPolicy(h2.deps));
@@ -131,8 +131,12 @@ describe('access policy: dedupe', () => {
     for (let i = 0; i < 5001; i++) h.bus.emit('message.received', { accountId: 'default', message: dm(ALICE, 'x', { id: `B${i}`, kind: 'reaction' }) });
     await h.bus.idle();
     await a.stop();
-    const keys = (JSON.parse(fs.readFileSync(dedupeStorePath(h.deps.stateDir, 'default'), 'utf8')) as { keys: string[] }).keys;
-    expect(keys).toHaveLength(5000);
+    expect((a.summary() as { dedupe: Record<string, number> }).dedupe).toEqual({ default: 5000 });
+    // the store is trimmed every 500 keys: at most 5000 + 500 rows, the newest 5000 in order
+    const all = await h.deps.store.handled.recent('default', 10_000);
+    expect(all.length).toBeGreaterThanOrEqual(5000);
+    expect(all.length).toBeLessThanOrEqual(5500);
+    const keys = await h.deps.store.handled.recent('default', 5000);
     expect(keys[0]).toBe(`in|${ALICE}|B1`);
     expect(keys.at(-1)).toBe(`in|${ALICE}|B5000`);
   });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkConfig, checkFfmpeg } from '../../src/cli/doctor-checks.js';
 import { defaultConfig, validateConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/supervisor.js';
+import { importStateFiles } from '../../src/state-import.js';
 import { silentLogger } from '../../src/log.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeTransportFactory } from '../helpers/fake-transport.js';
@@ -269,7 +270,7 @@ describe('wagate doctor: old auth dirs', () => {
     const { h, creds } = await legacyHome();
     const { report } = await doctor(h);
     expect(check(report, 'creds:default')).toMatchObject({ status: 'ok', message: expect.stringContaining(`in ${creds} (legacy layout), imported into the store when`) });
-    expect(check(report, 'imported')).toMatchObject({ status: 'ok', message: 'no old auth directories left over' });
+    expect(check(report, 'imported')).toMatchObject({ status: 'ok', message: 'no old auth directories or state files left over' });
   });
 
   it('lists the directories moved aside after an import (they can be removed), and warns about Baileys files the store made unused', async () => {
@@ -293,6 +294,33 @@ describe('wagate doctor: old auth dirs', () => {
     expect(imported.message).toContain('can be removed');
     expect(check(report, 'creds:default')).toMatchObject({ status: 'ok', message: 'linked as 15550001111:7@s.whatsapp.net (in the store)' });
     expect(check(report, 'old-auth:default')).toMatchObject({ status: 'warn', message: expect.stringContaining('2 Baileys file(s)') });
+  });
+
+  it('lists the access-side files moved aside after their import (pairing, allowFrom, dedupe, activation, connections)', async () => {
+    const h = await home();
+    fs.mkdirSync(path.join(h.dir, 'credentials'), { recursive: true });
+    fs.mkdirSync(path.join(h.dir, 'whatsapp-dedupe'), { recursive: true });
+    fs.writeFileSync(path.join(h.dir, 'credentials', 'whatsapp-allowFrom.json'), JSON.stringify({ version: 1, allowFrom: ['+15550002222'] }));
+    fs.writeFileSync(path.join(h.dir, 'credentials', 'whatsapp-pairing.json'), JSON.stringify({ version: 1, requests: [] }));
+    fs.writeFileSync(path.join(h.dir, 'whatsapp-dedupe', 'default.json'), JSON.stringify({ version: 1, keys: ['in|x|1'] }));
+    fs.writeFileSync(path.join(h.dir, 'whatsapp-activation.json'), JSON.stringify({ version: 1, accounts: { default: { 'g@g.us': 'always' } } }));
+    fs.writeFileSync(path.join(h.dir, 'whatsapp-connections.json'), JSON.stringify({ default: { linkedAt: 1, lastConnectedAt: 2 } }));
+    const store = await openSqliteStore({ file: storeFile(h.dir) });
+    try {
+      expect(await importStateFiles({ store, stateDir: h.dir, log: silentLogger() })).toBe(5);
+      expect(await store.pairing.approved()).toEqual(['+15550002222']);
+      expect(await store.handled.has('default', 'in|x|1')).toBe(true);
+      expect(await store.activations.get('default', 'g@g.us')).toBe('always');
+      expect(await store.connections.get('default')).toEqual({ linkedAt: 1, lastConnectedAt: 2 });
+      expect(await importStateFiles({ store, stateDir: h.dir, log: silentLogger() })).toBe(0); // once
+    } finally {
+      await store.close();
+    }
+    const imported = check((await doctor(h)).report, 'imported');
+    expect(imported.message).toContain('5 old auth directories or files were imported');
+    for (const f of ['credentials/whatsapp-allowFrom.json', 'credentials/whatsapp-pairing.json', 'whatsapp-dedupe/default.json', 'whatsapp-activation.json', 'whatsapp-connections.json']) {
+      expect(imported.message).toContain(`${path.join(h.dir, f)}.imported-`);
+    }
   });
 });
 

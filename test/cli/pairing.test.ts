@@ -7,10 +7,12 @@ import { createBus } from '../../src/bus/bus.js';
 import type { BusEvents } from '../../src/bus/events.js';
 import { validateConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log.js';
-import { createPairingStore } from '../../src/pairing/store.js';
+import { withStore } from '../../src/cli/context.js';
+import { createPairingStore, type PairingStore } from '../../src/pairing/store.js';
+import { storeFile } from '../../src/state-layout.js';
+import { lazyStore } from '../helpers/test-store.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
-import { lazyStore } from '../helpers/lazy-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const actors: RunningActor[] = [];
@@ -22,15 +24,21 @@ const tempHome = () => tmpDir('cli-pairing');
 
 const env = (dir: string) => ({ WAGATE_HOME: dir, HOME: dir });
 
+/** Run `fn` on the pairing store of `<dir>/wagate.db` (its own connection, closed after). */
+function pairingAt<T>(dir: string, fn: (p: PairingStore) => Promise<T>, now?: () => number): Promise<T> {
+  return withStore(dir, (store) => fn(createPairingStore({ store, ...(now ? { now } : {}) })));
+}
+
 async function seed(dir: string, senders: string[]): Promise<string[]> {
-  const store = createPairingStore({ stateDir: dir });
-  const codes: string[] = [];
-  for (const s of senders) {
-    const res = await store.requestCode(s, 'default', { name: 'Ann' });
-    if (res.status !== 'created') throw new Error(`seed: ${res.status}`);
-    codes.push(res.code);
-  }
-  return codes;
+  return pairingAt(dir, async (store) => {
+    const codes: string[] = [];
+    for (const s of senders) {
+      const res = await store.requestCode(s, 'default', { name: 'Ann' });
+      if (res.status !== 'created') throw new Error(`seed: ${res.status}`);
+      codes.push(res.code);
+    }
+    return codes;
+  });
 }
 
 describe('wagate pairing (no gateway running)', () => {
@@ -61,11 +69,12 @@ describe('wagate pairing (no gateway running)', () => {
       stdout: `Approved +15551234567 (code ${code}, account default); their next message goes to the assistant.\n`,
       stderr: '',
     });
-    const store = createPairingStore({ stateDir: dir });
-    expect(await store.isApproved('+15551234567')).toBe(true);
-    expect((await store.list()).map((r) => r.sender)).toEqual(['+15557654321']);
-    const allowFile = path.join(dir, 'credentials', 'whatsapp-allowFrom.json');
-    expect(fs.statSync(allowFile).mode & 0o777).toBe(0o600);
+    await pairingAt(dir, async (store) => {
+      expect(await store.isApproved('+15551234567')).toBe(true);
+      expect((await store.list()).map((r) => r.sender)).toEqual(['+15557654321']);
+    });
+    expect(fs.statSync(storeFile(dir)).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(path.join(dir, 'credentials'))).toBe(false); // no pairing files any more
   });
 
   it('approve --json prints the approved sender', async () => {
@@ -90,13 +99,12 @@ describe('wagate pairing (no gateway running)', () => {
     expect(JSON.parse(json.stdout)).toEqual({ ok: false, error: { code: 'WAGATE_ERR_UNKNOWN_CHANNEL', message: expect.any(String) } });
     const missing = await runCli(['pairing', 'approve', 'whatsapp'], env(dir));
     expect(missing.code).toBe(1);
-    await expect(createPairingStore({ stateDir: dir }).isApproved('+15551234567')).resolves.toBe(false);
+    await expect(pairingAt(dir, (p) => p.isApproved('+15551234567'))).resolves.toBe(false);
   });
 
   it('an expired code is refused with a message that says so', async () => {
     const dir = tempHome();
-    const old = createPairingStore({ stateDir: dir, now: () => Date.now() - 2 * 60 * 60 * 1000 });
-    const res = await old.requestCode('+15551234567', 'default');
+    const res = await pairingAt(dir, (old) => old.requestCode('+15551234567', 'default'), () => Date.now() - 2 * 60 * 60 * 1000);
     const code = (res as { code: string }).code;
     const cli = await runCli(['pairing', 'approve', 'whatsapp', code], env(dir));
     expect(cli.code).toBe(1);
@@ -113,7 +121,7 @@ describe('wagate pairing while the gateway runs', () => {
       config: validateConfig({}, path.join(dir, 'wagate.json')),
       accounts: new Map(),
       stateDir: dir,
-      store: lazyStore(dir).store,
+      store: lazyStore(storeFile(dir)),
       configPath: path.join(dir, 'wagate.json'),
       logger: silentLogger(),
       now: Date.now,
@@ -150,7 +158,7 @@ describe('wagate pairing while the gateway runs', () => {
     expect(await cli.exited).toBe(0);
     expect(cli.stdout()).toContain('Approved +15551234567');
 
-    const gatewayStore = createPairingStore({ stateDir: dir });
+    const gatewayStore = createPairingStore({ store: deps.store });
     expect(await gatewayStore.isApproved('+15551234567')).toBe(true);
     bus.emit('pairing.needed', { accountId: 'default', message: { ...message, id: 'M2' }, sender: '+15551234567' });
     await bus.idle();

@@ -2,12 +2,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   agentSessionsDir,
-  allowFromStorePath,
   credsBackupPath,
   credsPath,
   defaultLogFile,
   legacyCredsPath,
-  pairingStorePath,
   resolveConfigPath,
   stateDir,
   whatsappAuthDir,
@@ -38,8 +36,6 @@ describe('paths (SPEC §1)', () => {
     expect(credsPath(whatsappAuthDir('work', env, HOME))).toBe('/s/credentials/whatsapp/work/creds.json');
     expect(credsBackupPath('/a')).toBe('/a/creds.json.bak');
     expect(legacyCredsPath(env, HOME)).toBe('/s/credentials/creds.json');
-    expect(pairingStorePath(env, HOME)).toBe('/s/credentials/whatsapp-pairing.json');
-    expect(allowFromStorePath(env, HOME)).toBe('/s/credentials/whatsapp-allowFrom.json');
     expect(agentSessionsDir('main', env, HOME)).toBe('/s/agents/main/sessions');
   });
 

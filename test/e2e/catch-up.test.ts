@@ -164,6 +164,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     await gus.send('first');
     await until(() => replies(gus).includes('echo: first'), 'the first reply');
     await h.stopGateway();
+    await companionOffline(h); // else "second" may go to the closing socket
     // The Signal sessions with Gus are gone from the store (the gateway is stopped: the file is ours).
     const db = new Database(path.join(h.home, 'wagate.db'));
     try {

@@ -10,7 +10,7 @@ import type { ActorDeps, RunningActor } from '../../src/actors/actor.js';
 import { silentLogger } from '../../src/log.js';
 import { startReplyDelivery, type ReplyDeliveryOptions } from '../../src/actors/reply-delivery.js';
 import { FakeConnection } from './fake-transport.js';
-import { lazyStore } from './lazy-store.js';
+import { lazyStore } from './test-store.js';
 
 export interface ReplyHarness {
   actor: RunningActor;
@@ -35,7 +35,7 @@ export function replyHarness(raw: WagateConfigInput = {}, opts: ReplyHarnessOpti
     config,
     accounts: new Map(resolveAccounts(config, { env: { WAGATE_HOME: home } }).map((a) => [a.accountId, a])),
     stateDir: home,
-    store: lazyStore(home).store, // never opened: reply delivery does not use it
+    store: lazyStore(`${home}/wagate.db`),
     configPath: `${home}/wagate.json`,
     logger: silentLogger(),
     now: () => 1000,

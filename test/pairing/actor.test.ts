@@ -8,7 +8,8 @@ import { WagateError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import { createPairingStore, PAIRING_TTL_MS } from '../../src/pairing/store.js';
-import { lazyStore } from '../helpers/lazy-store.js';
+import { storeFile } from '../../src/state-layout.js';
+import { lazyStore } from '../helpers/test-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { scriptedRandom } from './random.js';
 
@@ -50,7 +51,7 @@ function setup(codes: string[]) {
     config,
     accounts: new Map(resolveAccounts(config, { env: { WAGATE_HOME: stateDir } }).map((a) => [a.accountId, a])),
     stateDir,
-    store: lazyStore(stateDir).store,
+    store: lazyStore(storeFile(stateDir)),
     configPath: `${stateDir}/wagate.json`,
     logger: silentLogger(),
     now: () => t,
@@ -67,12 +68,12 @@ function setup(codes: string[]) {
     bus.emit('pairing.needed', { accountId: message.accountId, message, sender: message.chatId });
     await bus.idle();
   };
-  return { bus, replies, needed, stateDir, advance: (ms: number) => (t += ms) };
+  return { bus, replies, needed, stateDir, deps, advance: (ms: number) => (t += ms) };
 }
 
 describe('pairing actor', () => {
   it('sends exactly one reply with the code to an unknown sender, naming the number and the approve command', async () => {
-    const { replies, needed, stateDir } = setup(['ABCD2345']);
+    const { replies, needed, deps } = setup(['ABCD2345']);
     await needed(dm('+15551234567', 'M1'));
     expect(replies).toEqual([
       {
@@ -85,7 +86,7 @@ describe('pairing actor', () => {
         requestId: 'pairing:M1',
       },
     ]);
-    const list = await createPairingStore({ stateDir, now: () => T0 }).list();
+    const list = await createPairingStore({ store: deps.store, now: () => T0 }).list();
     expect(list).toMatchObject([{ code: 'ABCD2345', sender: '+15551234567', name: 'Stranger', expiresAt: T0 + PAIRING_TTL_MS }]);
     expect(actor!.summary()).toMatchObject({ pending: 1, codesIssued: 1, lastError: null });
   });
@@ -110,9 +111,9 @@ describe('pairing actor', () => {
   });
 
   it('sends no code to a sender approved meanwhile, nor for our own messages', async () => {
-    const { replies, needed, stateDir } = setup(['ABCD2345']);
+    const { replies, needed, deps } = setup(['ABCD2345']);
     await needed(dm('+15551234567', 'M1'));
-    await createPairingStore({ stateDir, now: () => T0 }).approve('abcd2345');
+    await createPairingStore({ store: deps.store, now: () => T0 }).approve('abcd2345');
     await needed(dm('+15551234567', 'M2'));
     await needed(dm('+15559999999', 'M3', { fromMe: true }));
     expect(replies.map((r) => r.requestId)).toEqual(['pairing:M1']);
@@ -123,13 +124,11 @@ describe('pairing actor', () => {
   });
 
   it('records a store failure in its summary and replies nothing', async () => {
-    const { replies, needed, stateDir } = setup(['ABCD2345']);
-    const { mkdirSync, writeFileSync } = await import('node:fs');
-    mkdirSync(`${stateDir}/credentials`, { recursive: true });
-    writeFileSync(`${stateDir}/credentials/whatsapp-pairing.json`, 'not json');
+    const { replies, needed, deps } = setup(['ABCD2345']);
+    await deps.store.close(); // the store cannot be used
     await needed(dm('+15551234567', 'M1'));
     expect(replies).toEqual([]);
-    expect(actor!.summary()).toMatchObject({ lastError: { code: 'WAGATE_ERR_PAIRING_STORE' } });
+    expect(actor!.summary()).toMatchObject({ lastError: { code: 'WAGATE_ERR_STORE' } });
   });
 
   it('stop() detaches its listener', async () => {

@@ -1,20 +1,26 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CODE_ALPHABET, generateCode, normalizeCode } from '../../src/pairing/code.js';
 import { createPairingStore, PAIRING_TTL_MS, type PairingStoreOptions } from '../../src/pairing/store.js';
 import { WagateError } from '../../src/errors.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { tempSqliteStore } from '../store/helpers/temp.js';
 import { scriptedRandom } from './random.js';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
-function setup(extra: Partial<PairingStoreOptions> = {}) {
-  const stateDir = tmpDir('pairing');
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+/** A pairing store on a fresh temp store (`db`). */
+async function setup(extra: Partial<PairingStoreOptions> = {}) {
+  const db = await tempSqliteStore();
+  cleanups.push(() => db.cleanup());
   let t = T0;
   const clock = { now: () => t, advance: (ms: number) => (t += ms) };
-  const store = createPairingStore({ stateDir, now: clock.now, ...extra });
-  return { stateDir, clock, store };
+  const store = createPairingStore({ store: db.store, now: clock.now, ...extra });
+  return { db, clock, store };
 }
 
 async function codeError(p: Promise<unknown>): Promise<WagateError> {
@@ -55,7 +61,7 @@ describe('pairing codes', () => {
 
 describe('pairing store', () => {
   it('issues a code to an unknown sender and lists it with its expiry', async () => {
-    const { store } = setup({ random: scriptedRandom('ABCD2345') });
+    const { store } = await setup({ random: scriptedRandom('ABCD2345') });
     const res = await store.requestCode('+15551234567', 'default', { name: 'Ann' });
     expect(res).toEqual({ status: 'created', code: 'ABCD2345', expiresAt: T0 + PAIRING_TTL_MS });
     expect(await store.list()).toEqual([
@@ -64,7 +70,7 @@ describe('pairing store', () => {
   });
 
   it('does not give a sender with a pending code a second one', async () => {
-    const { store, clock } = setup({ random: scriptedRandom('ABCD2345', 'WXYZ6789') });
+    const { store, clock } = await setup({ random: scriptedRandom('ABCD2345', 'WXYZ6789') });
     await store.requestCode('+15551234567', 'default');
     clock.advance(PAIRING_TTL_MS - 1);
     expect(await store.requestCode('15551234567', 'default')).toEqual({ status: 'pending', code: 'ABCD2345', expiresAt: T0 + PAIRING_TTL_MS });
@@ -72,7 +78,7 @@ describe('pairing store', () => {
   });
 
   it('keeps at most 3 pending requests: a 4th sender gets nothing until one expires', async () => {
-    const { store, clock } = setup({ random: scriptedRandom('AAAA2222', 'BBBB3333', 'CCCC4444', 'DDDD5555') });
+    const { store, clock } = await setup({ random: scriptedRandom('AAAA2222', 'BBBB3333', 'CCCC4444', 'DDDD5555') });
     for (const n of ['+1555000001', '+1555000002', '+1555000003']) expect((await store.requestCode(n, 'default')).status).toBe('created');
     expect(await store.requestCode('+1555000004', 'work')).toEqual({ status: 'full' });
     expect((await store.list()).map((r) => r.sender)).toEqual(['+1555000001', '+1555000002', '+1555000003']);
@@ -82,7 +88,7 @@ describe('pairing store', () => {
   });
 
   it('codes expire after one hour: not listed, not approvable, and the sender may get a new one', async () => {
-    const { store, clock } = setup({ random: scriptedRandom('ABCD2345', 'WXYZ6789') });
+    const { store, clock } = await setup({ random: scriptedRandom('ABCD2345', 'WXYZ6789') });
     await store.requestCode('+15551234567', 'default');
     clock.advance(PAIRING_TTL_MS);
     expect(await store.list()).toEqual([]);
@@ -93,7 +99,7 @@ describe('pairing store', () => {
   });
 
   it('approves case-insensitively: the sender moves from pending to approved', async () => {
-    const { store } = setup({ random: scriptedRandom('ABCD2345') });
+    const { store } = await setup({ random: scriptedRandom('ABCD2345') });
     await store.requestCode('+15551234567', 'work');
     expect(await store.approve(' abcd2345')).toEqual({ sender: '+15551234567', accountId: 'work', code: 'ABCD2345' });
     expect(await store.list()).toEqual([]);
@@ -104,41 +110,48 @@ describe('pairing store', () => {
   });
 
   it('rejects unknown and malformed codes with a clear message', async () => {
-    const { store } = setup();
+    const { store } = await setup();
     expect((await codeError(store.approve('ABCD2345'))).message).toBe('No pending pairing request has the code ABCD2345.');
     expect((await codeError(store.approve('hello'))).message).toContain('"hello" is not a pairing code');
   });
 
-  it('writes both files with mode 0600 (dir 0700), atomically, leaving no temp files', async () => {
-    const { store, stateDir } = setup({ random: scriptedRandom('ABCD2345') });
+  it('requests and approvals survive a restart (the store reopened)', async () => {
+    const { store, db, clock } = await setup({ random: scriptedRandom('ABCD2345', 'WXYZ6789') });
     await store.requestCode('+15551234567', 'default');
+    await store.requestCode('+15557654321', 'work', { name: 'Bo' });
     await store.approve('ABCD2345');
-    const dir = path.join(stateDir, 'credentials');
-    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
-    expect(store.paths.pending).toBe(path.join(dir, 'whatsapp-pairing.json'));
-    expect(store.paths.allowFrom).toBe(path.join(dir, 'whatsapp-allowFrom.json'));
-    for (const f of [store.paths.pending, store.paths.allowFrom]) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
-    expect(fs.readdirSync(dir).sort()).toEqual(['whatsapp-allowFrom.json', 'whatsapp-pairing.json']);
-    expect(JSON.parse(fs.readFileSync(store.paths.allowFrom, 'utf8'))).toEqual({ version: 1, allowFrom: ['+15551234567'] });
+    const again = createPairingStore({ store: await db.reopen(), now: clock.now });
+    expect(await again.approvedSenders()).toEqual(['+15551234567']);
+    expect(await again.list()).toEqual([
+      { code: 'WXYZ6789', sender: '+15557654321', accountId: 'work', name: 'Bo', createdAt: T0, expiresAt: T0 + PAIRING_TTL_MS },
+    ]);
   });
 
-  it('sees changes made by another store instance (the CLI) on the next call, with no cache', async () => {
-    const { store, stateDir } = setup({ random: scriptedRandom('ABCD2345') });
-    const cli = createPairingStore({ stateDir, now: () => T0 });
+  it('an expired request is removed when codes are requested or approved (it never blocks a slot)', async () => {
+    const { store, db, clock } = await setup({ random: scriptedRandom('AAAA2222', 'BBBB3333') });
+    await store.requestCode('+1555000001', 'default');
+    clock.advance(PAIRING_TTL_MS);
+    await codeError(store.approve('AAAA2222'));
+    expect(await db.store.pairing.requests()).toEqual([]);
+  });
+
+  it('sees changes made through another connection to the same file (the CLI) on the next call, with no cache', async () => {
+    const { store, db } = await setup({ random: scriptedRandom('ABCD2345') });
+    const other = await openSqliteStore({ file: db.file });
+    cleanups.unshift(() => other.close());
+    const cli = createPairingStore({ store: other, now: () => T0 });
     await store.requestCode('+15551234567', 'default');
     expect(await cli.list()).toHaveLength(1);
     await cli.approve('ABCD2345');
     expect(await store.isApproved('+15551234567')).toBe(true);
   });
 
-  it('a corrupt store file is an error, never an empty store', async () => {
-    const { store } = setup();
-    fs.mkdirSync(path.dirname(store.paths.allowFrom), { recursive: true });
-    fs.writeFileSync(store.paths.allowFrom, '{"version":1,"allowFrom":[');
-    await expect(store.isApproved('+1555')).rejects.toMatchObject({ code: 'WAGATE_ERR_PAIRING_STORE' });
-    await expect(store.requestCode('+1555', 'default')).rejects.toMatchObject({ code: 'WAGATE_ERR_PAIRING_STORE' });
-    fs.writeFileSync(store.paths.pending, JSON.stringify({ version: 1, requests: [{ code: 1 }] }));
-    await expect(store.list()).rejects.toThrow(/unexpected shape at requests\.0\.code/);
-    expect(fs.readFileSync(store.paths.allowFrom, 'utf8')).toBe('{"version":1,"allowFrom":['); // untouched
+  it('a store that cannot be read is an error, never "not approved" or "no requests"', async () => {
+    const { store, db } = await setup();
+    await db.store.close();
+    await expect(store.isApproved('+1555')).rejects.toMatchObject({ code: 'WAGATE_ERR_STORE' });
+    await expect(store.requestCode('+1555', 'default')).rejects.toMatchObject({ code: 'WAGATE_ERR_STORE' });
+    await expect(store.list()).rejects.toMatchObject({ code: 'WAGATE_ERR_STORE' });
+    await db.reopen();
   });
 });

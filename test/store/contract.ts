@@ -242,6 +242,16 @@ export function storeContract(name: string, make: MakeStore): void {
         expect(await s.handled.trim('a', 10)).toBe(0);
       });
 
+      it('adds many at once and lists the newest, oldest first', async () => {
+        expect(await s.handled.addMany('a', ['k1', 'k2', 'k3'], 1)).toBe(3);
+        expect(await s.handled.addMany('a', ['k2', 'k4'], 2)).toBe(1);
+        expect(await s.handled.addMany('a', [], 3)).toBe(0);
+        await s.handled.add('b', 'other', 1);
+        expect(await s.handled.recent('a', 2)).toEqual(['k3', 'k4']);
+        expect(await s.handled.recent('a', 10)).toEqual(['k1', 'k2', 'k3', 'k4']);
+        expect(await s.handled.recent('c', 10)).toEqual([]);
+      });
+
       it('of many concurrent adds of one key, exactly one is new', async () => {
         const results = await Promise.all(Array.from({ length: 20 }, (_, i) => s.handled.add('a', 'same', i)));
         expect(results.filter(Boolean)).toHaveLength(1);

@@ -1,15 +1,24 @@
 /**
- * The per-account dedupe store (SPEC §5 "Each message is handled once"): remembers
- * the last `limit` message keys an account handled — inbound `chat|id` keys and the
- * ids of messages we sent ourselves — and persists them to
- * `<state>/whatsapp-dedupe/<accountId>.json` (atomic, 0600), so a redelivery after
- * a gateway restart produces no second reply.
+ * The per-account dedupe memory (SPEC §5 "Each message is handled once"): the last
+ * `limit` message keys an account handled — inbound `chat|id` keys and the ids of
+ * messages we sent ourselves — kept in the store (`store.handled`, SPEC §12), so a
+ * redelivery after a gateway restart produces no second reply.
  *
- * Writes are coalesced: `remember` schedules one save; `flush()` waits for it.
+ * The access policy asks on every message, so the answer comes from an in-memory front
+ * (the newest `limit` keys, read from the store once per account): `has` is a Set
+ * lookup. Writes go behind: `remember` queues the keys and one batched store write per
+ * turn of the event loop records them; the store is trimmed to the bound every
+ * `limit / 10` keys. `flush()` (awaited when the access policy stops) waits for every
+ * queued write. Only this process writes its accounts' keys, so the front stays true.
+ *
+ * The file layout's `<state>/whatsapp-dedupe/<accountId>.json` is imported once
+ * (`importDedupeFiles`, run by state-import.ts).
  */
-import fs from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../config/index.js';
+import { moveAside } from '../../store/moved-aside.js';
+import type { Store } from '../../store/port.js';
+import { dedupeDir } from '../../state-layout.js';
 
 export const DEDUPE_LIMIT = 5000;
 
@@ -23,44 +32,32 @@ export function sentKey(id: string): string {
   return `out|${id}`;
 }
 
-interface StoreFile {
-  version: 1;
-  keys: string[];
-}
-
 export class DedupeStore {
   /** Insertion-ordered: the oldest key is evicted first. */
-  private readonly keys = new Set<string>();
-  private saving: Promise<void> = Promise.resolve();
-  private dirty = false;
+  private keys = new Set<string>();
+  private queued: string[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private sinceTrim = 0;
   private saveFailures = 0;
-  /** The store's directory exists (made once per process, not on every save). */
-  private dirReady = false;
+  /** Resolves once the newest keys were read from the store (a read error is reported, not thrown). */
+  readonly ready: Promise<void>;
 
   constructor(
-    readonly file: string,
+    private readonly store: Store,
+    readonly accountId: string,
     private readonly limit = DEDUPE_LIMIT,
     private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly now: () => number = Date.now,
   ) {
-    this.load();
-  }
-
-  private load(): void {
-    let text: string;
-    try {
-      text = fs.readFileSync(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onError(err);
-      return;
-    }
-    try {
-      const parsed = JSON.parse(text) as Partial<StoreFile>;
-      const keys = Array.isArray(parsed.keys) ? parsed.keys : [];
-      for (const k of keys.slice(-this.limit)) if (typeof k === 'string') this.keys.add(k);
-    } catch (err) {
-      // A corrupt store loses only dedupe memory; it is rewritten on the next save.
-      this.onError(err);
-    }
+    this.ready = store.handled.recent(accountId, limit).then(
+      (stored) => {
+        // Keys remembered before the read finished are newer than the stored ones.
+        this.keys = new Set([...stored, ...this.keys]);
+        this.evict();
+      },
+      (err: unknown) => this.onError(err),
+    );
   }
 
   has(key: string): boolean {
@@ -75,47 +72,111 @@ export class DedupeStore {
     return this.saveFailures;
   }
 
-  /** Remember keys (already known ones move to the newest end) and schedule a save. */
+  /** Remember keys (already known ones move to the newest end) and queue their store write. */
   remember(...keys: string[]): void {
     for (const k of keys) {
       this.keys.delete(k);
       this.keys.add(k);
     }
+    this.evict();
+    this.queued.push(...keys);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.writing = this.writing.then(
+      () =>
+        new Promise<void>((resolve) => {
+          setImmediate(() => void this.write().then(resolve));
+        }),
+    );
+  }
+
+  private evict(): void {
     while (this.keys.size > this.limit) {
       const oldest = this.keys.values().next().value as string;
       this.keys.delete(oldest);
     }
-    this.scheduleSave();
   }
 
-  private scheduleSave(): void {
-    if (this.dirty) return;
-    this.dirty = true;
-    this.saving = this.saving.then(async () => {
-      this.dirty = false;
-      const data: StoreFile = { version: 1, keys: [...this.keys] };
-      try {
-        if (!this.dirReady) await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-        this.dirReady = true;
-        try {
-          await writeFileAtomic(this.file, JSON.stringify(data), 0o600);
-        } catch (err) {
-          this.dirReady = false; // removed under us? make it again on the next save
-          throw err;
-        }
-      } catch (err) {
-        this.saveFailures += 1;
-        this.onError(err);
+  private async write(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.queued;
+    this.queued = [];
+    try {
+      await this.store.handled.addMany(this.accountId, batch, this.now());
+      this.sinceTrim += batch.length;
+      if (this.sinceTrim >= Math.max(1, Math.floor(this.limit / 10))) {
+        this.sinceTrim = 0;
+        await this.store.handled.trim(this.accountId, this.limit);
       }
-    });
+    } catch (err) {
+      this.saveFailures += 1;
+      this.onError(err);
+    }
   }
 
-  /** Resolves when every scheduled save has finished. */
+  /** Resolves when every queued write has finished. */
   async flush(): Promise<void> {
     let last: Promise<void>;
     do {
-      last = this.saving;
+      last = this.writing;
       await last;
-    } while (last !== this.saving);
+    } while (last !== this.writing);
   }
+}
+
+export interface DedupeImport {
+  accountId: string;
+  file: string;
+  keys: number;
+  /** Where the file went; absent when it could not be moved. */
+  movedTo?: string;
+  /** The file did not parse: nothing was imported from it (dedupe memory only). */
+  corrupt?: boolean;
+}
+
+/**
+ * Import every `<state>/whatsapp-dedupe/<accountId>.json` of the file layout
+ * (`{version: 1, keys: [...]}`, oldest first) into `store.handled`, the newest `limit`
+ * of each, then move the file aside. A file that does not parse is moved aside too:
+ * it held only dedupe memory, which the file layout also dropped on a corrupt file.
+ */
+export async function importDedupeFiles(
+  store: Store,
+  stateDir: string,
+  opts: { now?: () => number; limit?: number } = {},
+): Promise<DedupeImport[]> {
+  const dir = dedupeDir(stateDir);
+  const now = opts.now ?? Date.now;
+  const limit = opts.limit ?? DEDUPE_LIMIT;
+  const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
+    throw err;
+  });
+  const out: DedupeImport[] = [];
+  for (const name of names.sort()) {
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    const file = path.join(dir, name);
+    const accountId = name.slice(0, -'.json'.length);
+    const text = await fs.readFile(file, 'utf8');
+    let keys: string[] | undefined;
+    try {
+      const parsed = JSON.parse(text) as { keys?: unknown };
+      keys = Array.isArray(parsed.keys) ? parsed.keys.filter((k): k is string => typeof k === 'string') : [];
+    } catch {
+      keys = undefined;
+    }
+    const at = now();
+    const kept = (keys ?? []).slice(-limit);
+    if (kept.length > 0) {
+      await store.transaction(async (tx) => {
+        await tx.handled.addMany(accountId, kept, at);
+        await tx.handled.trim(accountId, limit);
+      });
+    }
+    const result: DedupeImport = { accountId, file, keys: kept.length };
+    if (keys === undefined) result.corrupt = true;
+    result.movedTo = await moveAside(file, at);
+    out.push(result);
+  }
+  return out;
 }
