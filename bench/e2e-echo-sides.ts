@@ -1,6 +1,7 @@
 /**
- * The two receivers of the e2e-echo benchmark, on the same linked account (creds
- * in `<home>/credentials/whatsapp/a0/`), against the same simulator:
+ * The receivers of the e2e-echo benchmark, against the same simulator; the bare
+ * sides open an account's Baileys files in `<home>/credentials/whatsapp/<id>/`, the
+ * gateway an account already in `<home>/wagate.db` (see e2e-echo.ts):
  *
  *   bare     one `makeWASocket` (Baileys' multi-file auth state, the gateway's socket
  *            options); it only receives and decrypts (`messages.upsert`), like sim-inbound
