@@ -134,7 +134,10 @@ export async function benchE2eEcho({ contacts = 50, perContact = 20, rounds = 3 
     const [a0, a1] = await linkAccounts(sim, path.join(home, 'bare'), 2);
     const linkMs = Math.round(performance.now() - linkStart);
     await prepareGatewayHome(path.join(home, 'bare'), path.join(home, 'gateway'), [a1!.id]);
-    const bareAcc: EchoAccount = { home: path.join(home, 'bare'), id: a0!.id, user: a0!.e164.slice(1) };
+    // WAGATE_BENCH_BARE_AUTH=store: the bare sides on the store too (e2e-echo-sides.ts)
+    const bareOnStore = process.env.WAGATE_BENCH_BARE_AUTH === 'store';
+    if (bareOnStore) await prepareGatewayHome(path.join(home, 'bare'), path.join(home, 'bare-store'), [a0!.id]);
+    const bareAcc: EchoAccount = { home: path.join(home, bareOnStore ? 'bare-store' : 'bare'), id: a0!.id, user: a0!.e164.slice(1) };
     const gwAcc: EchoAccount = { home: path.join(home, 'gateway'), id: a1!.id, user: a1!.e164.slice(1) };
     await until(() => ![...sim.hub.companions.values()].some((c) => c.online), 'the linking session to go offline', 15_000);
     const people = Array.from({ length: contacts }, (_, i) => sim.contact(`+1555500${String(i).padStart(4, '0')}`, { name: `E${i}` }));
@@ -178,7 +181,8 @@ export function formatE2eEcho(r: E2eEchoResult): string {
   const lost = [...echo, ...gw].map((g) => `${g.side} ${g.missing}`);
   if ([...echo, ...gw].some((g) => g.missing > 0)) rows.push(['replies missing per round', lost.join(', '), '', '', '']);
   const title =
-    `e2e-echo: ${r.contacts} contacts x ${r.perContact} messages to one account, echo agent, median of ${bare.length} rounds ` +
+    `e2e-echo: ${r.contacts} contacts x ${r.perContact} messages to one account, echo agent, median of ${bare.length} rounds, ` +
+    `bare sides on ${process.env.WAGATE_BENCH_BARE_AUTH === 'store' ? "the gateway's store" : 'useMultiFileAuthState'} ` +
     `(linking took ${r.linkMs} ms)`;
   return formatTable(title, ['', 'time (ms)', 'msgs/s', 'vs bare receive-only', 'vs bare echo bot'], rows);
 }
