@@ -1,6 +1,7 @@
 /**
- * The two receivers of the e2e-echo benchmark, on the same linked account (creds
- * in `<home>/credentials/whatsapp/a0/`), against the same simulator:
+ * The receivers of the e2e-echo benchmark, against the same simulator; the bare
+ * sides open an account's Baileys files in `<home>/credentials/whatsapp/<id>/`, the
+ * gateway an account already in `<home>/wagate.db` (see e2e-echo.ts):
  *
  *   bare     one `makeWASocket` (Baileys' multi-file auth state, the gateway's socket
  *            options); it only receives and decrypts (`messages.upsert`), like sim-inbound
@@ -11,11 +12,13 @@
  */
 import { Agent } from 'node:https';
 import path from 'node:path';
-import makeWASocket, { useMultiFileAuthState } from '@whiskeysockets/baileys';
+import makeWASocket, { useMultiFileAuthState, type AuthenticationState } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { validateConfig } from '../src/config/index.js';
 import { startGateway } from '../src/gateway/supervisor.js';
 import { createRootLogger, silentLogger } from '../src/log.js';
+import { openSqliteStore, storeFile } from '../src/store/sqlite.js';
+import { useStoreAuthState } from '../src/whatsapp/store-auth-state.js';
 import { createBaileysTransportFactory } from '../src/whatsapp/index.js';
 import { authDirOf } from './link-accounts.js';
 
@@ -46,8 +49,31 @@ async function until(ok: () => boolean, what: string, timeoutMs = 60_000): Promi
   }
 }
 
+/**
+ * The bare sides' auth state: Baileys' own `useMultiFileAuthState` on
+ * `<home>/credentials/whatsapp/<id>/` (default), or with WAGATE_BENCH_BARE_AUTH=store
+ * the gateway's store-backed one on `<home>/wagate.db` — the same storage as the
+ * gateway, so the ratio is the gateway's own cost without the storage choice.
+ */
+async function bareAuth(home: string, id: string): Promise<{ state: AuthenticationState; saveCreds: () => Promise<void>; close: () => Promise<void> }> {
+  if (process.env.WAGATE_BENCH_BARE_AUTH !== 'store') {
+    const { state, saveCreds } = await useMultiFileAuthState(authDirOf(home, id));
+    return { state, saveCreds, close: async () => undefined };
+  }
+  const store = await openSqliteStore({ file: storeFile(home) });
+  const auth = await useStoreAuthState({ store, accountId: id, log: { warn: () => undefined } });
+  return {
+    state: auth.state,
+    saveCreds: auth.saveCreds,
+    close: async () => {
+      await auth.flushQuietly(50);
+      await store.close();
+    },
+  };
+}
+
 export async function openBare(home: string, id: string, url: string, echo = false): Promise<EchoSide> {
-  const { state, saveCreds } = await useMultiFileAuthState(authDirOf(home, id));
+  const { state, saveCreds, close } = await bareAuth(home, id);
   // Baileys' multi-file store has no flush: track its writes so stop() can wait for
   // them — a child that exits mid-write leaves the next round a stale Signal session.
   const pending = new Set<Promise<unknown>>();
@@ -102,6 +128,7 @@ export async function openBare(home: string, id: string, url: string, echo = fal
         }
         await sleep(10);
       }
+      await close();
     },
   };
 }

@@ -14,6 +14,13 @@
  * time until every message was `message.received`. Rounds alternate bare and
  * gateway (bare first); medians print.
  *
+ * Two accounts are linked at once, alike: a0 for the bare sides (Baileys' own
+ * multi-file auth state in `<home>/bare`), a1 for the gateway (imported into the
+ * store of its own home, `<home>/gateway`, before the first round). Each side's
+ * Signal sessions with the contacts stay its own from round to round; on one shared
+ * account, the sides' states would diverge (the gateway moves the files into its
+ * store) and the contacts' sessions would match only one of them.
+ *
  *   npx tsx bench/e2e-echo.ts [contacts=50] [perContact=20] [rounds=3]
  */
 import fs from 'node:fs/promises';
@@ -24,7 +31,7 @@ import { startSimulator, type SimContact, type Simulator } from '../src/sim/inde
 import { directStanza } from '../src/sim/world/messages.js';
 import type { EchoSideName } from './e2e-echo-sides.js';
 import { openRemote } from './e2e-echo-remote.js';
-import { linkAccounts } from './link-accounts.js';
+import { linkAccounts, prepareGatewayHome } from './link-accounts.js';
 import { median } from './pipeline-stats.js';
 import { formatTable, type Row } from './table.js';
 import { runIfMain } from './main.js';
@@ -59,17 +66,25 @@ async function until(ok: () => boolean, what: string, timeoutMs = 180_000, progr
 const textOf = (m: { message: { conversation?: string | null; extendedTextMessage?: { text?: string | null } | null } }): string =>
   m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
 
-async function round(sim: Simulator, home: string, user: string, people: SimContact[], side: EchoSideName, perContact: number, n: number): Promise<EchoRound> {
+interface EchoAccount {
+  home: string;
+  id: string;
+  /** The account's phone number without '+'. */
+  user: string;
+}
+
+async function round(sim: Simulator, acc: EchoAccount, people: SimContact[], side: EchoSideName, perContact: number, n: number): Promise<EchoRound> {
   // Each receiver runs in its own process: the simulator (here) must decrypt every
   // gateway reply, and that work is not the gateway's.
-  const s = await openRemote(side, home, 'a0', sim.url);
+  const s = await openRemote(side, acc.home, acc.id, sim.url);
+  const user = acc.user;
   try {
     const at = new Map<string, number>();
     s.onReceived((id) => void (at.has(id) || at.set(id, performance.now())));
     const companion = await sim.hub.waitOnline(user, 15_000);
     // warm-up: one message per contact, answered (bare: 'ok'; gateway: its echo)
     const before = people.map((p) => p.inbox.length);
-    const warm = await Promise.all(people.map((p) => p.send(`warm-up ${side} ${n}`)));
+    const warm = await Promise.all(people.map((p) => p.send(`warm-up ${side} ${n}`, { to: user })));
     await until(() => warm.every((id) => at.has(id)), `${side}: warm-up messages`);
     for (const p of people) await s.answer(p.jid);
     await until(() => people.every((p, i) => p.inbox.length > before[i]!), `${side}: warm-up answers`);
@@ -116,16 +131,21 @@ export async function benchE2eEcho({ contacts = 50, perContact = 20, rounds = 3 
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'wagate-bench-echo-'));
   try {
     const linkStart = performance.now();
-    const [acc] = await linkAccounts(sim, home, 1);
+    const [a0, a1] = await linkAccounts(sim, path.join(home, 'bare'), 2);
     const linkMs = Math.round(performance.now() - linkStart);
-    const user = acc!.e164.slice(1);
+    await prepareGatewayHome(path.join(home, 'bare'), path.join(home, 'gateway'), [a1!.id]);
+    // WAGATE_BENCH_BARE_AUTH=store: the bare sides on the store too (e2e-echo-sides.ts)
+    const bareOnStore = process.env.WAGATE_BENCH_BARE_AUTH === 'store';
+    if (bareOnStore) await prepareGatewayHome(path.join(home, 'bare'), path.join(home, 'bare-store'), [a0!.id]);
+    const bareAcc: EchoAccount = { home: path.join(home, bareOnStore ? 'bare-store' : 'bare'), id: a0!.id, user: a0!.e164.slice(1) };
+    const gwAcc: EchoAccount = { home: path.join(home, 'gateway'), id: a1!.id, user: a1!.e164.slice(1) };
     await until(() => ![...sim.hub.companions.values()].some((c) => c.online), 'the linking session to go offline', 15_000);
     const people = Array.from({ length: contacts }, (_, i) => sim.contact(`+1555500${String(i).padStart(4, '0')}`, { name: `E${i}` }));
     const out: EchoRound[] = [];
     for (let n = 0; n < rounds; n++) {
-      out.push(await round(sim, home, user, people, 'bare', perContact, n));
-      out.push(await round(sim, home, user, people, 'bare-echo', perContact, n));
-      out.push(await round(sim, home, user, people, 'gateway', perContact, n));
+      out.push(await round(sim, bareAcc, people, 'bare', perContact, n));
+      out.push(await round(sim, bareAcc, people, 'bare-echo', perContact, n));
+      out.push(await round(sim, gwAcc, people, 'gateway', perContact, n));
     }
     return { contacts, perContact, linkMs, rounds: out };
   } finally {
@@ -161,7 +181,8 @@ export function formatE2eEcho(r: E2eEchoResult): string {
   const lost = [...echo, ...gw].map((g) => `${g.side} ${g.missing}`);
   if ([...echo, ...gw].some((g) => g.missing > 0)) rows.push(['replies missing per round', lost.join(', '), '', '', '']);
   const title =
-    `e2e-echo: ${r.contacts} contacts x ${r.perContact} messages to one account, echo agent, median of ${bare.length} rounds ` +
+    `e2e-echo: ${r.contacts} contacts x ${r.perContact} messages to one account, echo agent, median of ${bare.length} rounds, ` +
+    `bare sides on ${process.env.WAGATE_BENCH_BARE_AUTH === 'store' ? "the gateway's store" : 'useMultiFileAuthState'} ` +
     `(linking took ${r.linkMs} ms)`;
   return formatTable(title, ['', 'time (ms)', 'msgs/s', 'vs bare receive-only', 'vs bare echo bot'], rows);
 }

@@ -4,7 +4,10 @@
  * simulator at WAGATE_BENCH_SIM_URL and reports time-to-connected and memory.
  *
  *   bare     N `makeWASocket` (Baileys' own multi-file auth state, the gateway's socket options)
- *   gateway  `startGateway` with N accounts and the Baileys transport factory
+ *   gateway  `startGateway` with N accounts and the Baileys transport factory, on its
+ *            own home whose store already holds the same creds and keys
+ *
+ * WAGATE_BENCH_HOME is the side's own home (gateway-accounts.ts prepares both).
  *
  * Memory is measured after a full GC once every account is connected and a settle
  * period has passed, minus the same measurement taken before the first connection.

@@ -3,7 +3,9 @@
  * gateway versus bare Baileys sockets, and resident memory per connected account.
  *
  * This process runs the simulator and links the accounts once (creds in
- * `<tmp home>/credentials/whatsapp/a<i>/`); each side is then measured in a fresh
+ * `<tmp home>/credentials/whatsapp/a<i>/`, the bare side's home) and imports a copy
+ * of them into a second home's store for the gateway side (the same creds and keys;
+ * the import is not measured); each side is then measured in a fresh
  * child process (gateway-accounts-child.ts) so the simulator's memory is not
  * counted. The child trusts the simulator through its root public key, passed in
  * WAGATE_BENCH_SIM_ROOT.
@@ -16,7 +18,7 @@ import path from 'node:path';
 import { simRootKey } from '../src/sim/server/certs.js';
 import { startSimulator } from '../src/sim/index.js';
 import type { SideResult } from './gateway-accounts-child.js';
-import { linkAccounts } from './link-accounts.js';
+import { benchAccountIds, linkAccounts, prepareGatewayHome } from './link-accounts.js';
 import { runTsChild } from './node-child.js';
 import { formatTable, mib, type Row } from './table.js';
 import { runIfMain } from './main.js';
@@ -34,15 +36,18 @@ export async function benchGatewayAccounts(n = 50, rounds = 3): Promise<GatewayA
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'wagate-bench-'));
   try {
     const linkStart = performance.now();
-    await linkAccounts(sim, home, n);
+    await linkAccounts(sim, path.join(home, 'bare'), n);
     const linkMs = Math.round(performance.now() - linkStart);
+    await prepareGatewayHome(path.join(home, 'bare'), path.join(home, 'gateway'), benchAccountIds(n));
     const env = {
       WAGATE_BENCH_SIM_URL: sim.url,
       WAGATE_BENCH_SIM_ROOT: Buffer.from(simRootKey().public).toString('base64'),
-      WAGATE_BENCH_HOME: home,
     };
     const side = async (name: 'bare' | 'gateway'): Promise<SideResult> => {
-      const { code, result } = await runTsChild('bench/gateway-accounts-child.ts', [name, String(n)], { env, timeoutMs: 300_000 });
+      const { code, result } = await runTsChild('bench/gateway-accounts-child.ts', [name, String(n)], {
+        env: { ...env, WAGATE_BENCH_HOME: path.join(home, name) },
+        timeoutMs: 300_000,
+      });
       if (code !== 0 || !result) throw new Error(`gateway-accounts: the ${name} child failed (exit ${code})`);
       await waitAllOffline(sim, 10_000);
       return result as SideResult;

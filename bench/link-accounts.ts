@@ -1,12 +1,19 @@
 /**
  * Links `n` accounts against a running simulator once and leaves their creds in
  * Baileys' own file layout, `<home>/credentials/whatsapp/<id>/` (written by
- * `useMultiFileAuthState`): the bare Baileys sides open them as they are; a gateway
- * started on `<home>` imports them into its store once (and moves them aside).
+ * `useMultiFileAuthState`): the bare Baileys sides open them there.
+ *
+ * The gateway side gets its own home (`prepareGatewayHome`): a copy of those dirs,
+ * imported into `<gwHome>/wagate.db` by the gateway's own importer before any round
+ * is measured. A gateway started on the bare side's home would import the dirs at its
+ * first start and move them aside, and the next bare round would find no creds.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { useMultiFileAuthState } from '@whiskeysockets/baileys';
 import type { SimServer } from '../src/sim/server/server.js';
+import { openSqliteStore, storeFile } from '../src/store/sqlite.js';
+import { importAuthDir } from '../src/whatsapp/auth-import.js';
 import { TestClient } from '../test/sim/helpers/client.js';
 
 export interface LinkedAccount {
@@ -41,4 +48,26 @@ export async function linkAccounts(sim: Pick<SimServer, 'url' | 'phone'>, home: 
     }),
   );
   return accounts;
+}
+
+const quiet = { info: () => undefined, warn: () => undefined };
+
+/**
+ * A gateway home holding the same creds and Signal keys as `<home>`'s auth dirs for
+ * `ids`, already in its store (as after a gateway's first start), so the first
+ * measured gateway round does not pay for the import. The dirs are copied first:
+ * the importer moves what it imported aside, and the bare side keeps the originals.
+ */
+export async function prepareGatewayHome(home: string, gwHome: string, ids: string[]): Promise<void> {
+  const store = await openSqliteStore({ file: storeFile(gwHome) });
+  try {
+    for (const id of ids) {
+      const dir = authDirOf(gwHome, id);
+      await fs.cp(authDirOf(home, id), dir, { recursive: true });
+      const r = await importAuthDir({ store, accountId: id, dir, log: quiet });
+      if (!r.imported) throw new Error(`prepareGatewayHome: nothing imported for ${id}`);
+    }
+  } finally {
+    await store.close();
+  }
 }
