@@ -77,16 +77,40 @@ export function turnToEntry(t: SessionTurn): SessionEntry {
   return e;
 }
 
-/** The sessions of the gateway, on the store's session port. */
+/** Sessions kept in memory (most recently used); older ones are read again from the store. */
+export const CACHED_SESSIONS = 500;
+
+/**
+ * The sessions of the gateway, on the store's session port. This process is the only
+ * writer of its sessions, so each session read is kept in memory (the `CACHED_SESSIONS`
+ * most recently used) and appends are written through: a message reads its session
+ * once, not every turn again (that made a long group session O(n²)).
+ */
 export class SessionStore {
   /** Per-key write chain: appends to one session keep their call order. */
   private readonly chains = new Map<string, Promise<void>>();
+  /** Cached sessions, least recently used first. */
+  private readonly cache = new Map<string, SessionEntry[]>();
+  /** Appends finished per key: a read that raced one is not cached. */
+  private readonly written = new Map<string, number>();
 
   constructor(readonly port: SessionStorePort) {}
 
   /** Every entry of a session, oldest first ([] when it does not exist). */
   async read(sessionKey: string): Promise<SessionEntry[]> {
-    return (await this.port.turns(sessionKey)).map(turnToEntry);
+    const cached = this.cache.get(sessionKey);
+    if (cached) {
+      this.cache.delete(sessionKey);
+      this.cache.set(sessionKey, cached);
+      return cached.slice();
+    }
+    const before = this.written.get(sessionKey) ?? 0;
+    const entries = (await this.port.turns(sessionKey)).map(turnToEntry);
+    if ((this.written.get(sessionKey) ?? 0) === before && !this.cache.has(sessionKey)) {
+      this.cache.set(sessionKey, entries.slice());
+      if (this.cache.size > CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return entries;
   }
 
   /** The entries given to the model (see session-history.ts). */
@@ -104,7 +128,12 @@ export class SessionStore {
     const prev = this.chains.get(sessionKey) ?? Promise.resolve();
     const next = prev
       .catch(() => undefined)
-      .then(() => (entries.length ? this.port.append(sessionKey, entries.map(entryToTurn)) : undefined));
+      .then(async () => {
+        if (!entries.length) return;
+        await this.port.append(sessionKey, entries.map(entryToTurn));
+        this.written.set(sessionKey, (this.written.get(sessionKey) ?? 0) + 1);
+        this.cache.get(sessionKey)?.push(...entries.map((e) => ({ ...e })));
+      });
     this.chains.set(sessionKey, next);
     void next
       .finally(() => {

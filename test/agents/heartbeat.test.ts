@@ -118,13 +118,19 @@ describe('agent heartbeat', () => {
     expect(h.of('reply.requested')).toEqual([]);
     expect(actor.summary()).toMatchObject({ agents: [{ lastRun: { outcome: 'no-target' } }] });
 
+    // What an earlier run of the gateway left in the store; this gateway restarts (a new
+    // runner reads its sessions from the store, not from the first one's memory).
     await new SessionStore(h.deps.store.sessions).append(MAIN, {
       role: 'assistant',
       text: 'earlier',
       at: 1,
       chatJid: '15551230009@s.whatsapp.net',
     });
-    await tick(actor, 10 * MIN);
+    await actor.stop();
+    const runner = createAgentRunner(h.deps, { providerFor: () => provider, newRunId: () => 'hb-restarted' });
+    const restarted = startAgentHeartbeat(h.deps, runner);
+    actors.push(restarted, runner);
+    await tick(restarted, 10 * MIN);
     expect(h.of('reply.requested').map((r) => r.chatJid)).toEqual(['15551230009@s.whatsapp.net']);
   });
 

@@ -223,3 +223,22 @@ describe('dmHistoryLimitFor', () => {
     expect(dmHistoryLimitFor({ dmHistoryLimit: undefined, dms: {} }, '+1555')).toBeUndefined();
   });
 });
+
+describe('SessionStore keeps the sessions it read in memory (this process is their only writer)', () => {
+  it('reads a session from the store once; later reads see every append, in order', async () => {
+    const store = await tempStore();
+    await store.sessions.append('agent:main:main', [{ role: 'user', text: 'before', at: 1, meta: null }]);
+    let reads = 0;
+    const port = { ...store.sessions, turns: (key: string, limit?: number) => (reads++, store.sessions.turns(key, limit)) };
+    const sessions = new SessionStore(port);
+    expect((await sessions.read('agent:main:main')).map((e) => e.text)).toEqual(['before']);
+    await sessions.append('agent:main:main', { role: 'assistant', text: 'a', at: 2 }, { role: 'user', text: 'b', at: 3, messageId: 'M3' });
+    const seen = await sessions.read('agent:main:main');
+    seen.push({ role: 'user', text: 'a caller mutating its copy', at: 4 });
+    expect((await sessions.read('agent:main:main')).map((e) => e.text)).toEqual(['before', 'a', 'b']);
+    expect(await sessions.has('agent:main:main', 'M3')).toBe(true);
+    expect(reads).toBe(1);
+    // The store has the same turns (write-through): a new process reads them back.
+    expect((await new SessionStore(store.sessions).read('agent:main:main')).map((e) => e.text)).toEqual(['before', 'a', 'b']);
+  });
+});
