@@ -12,9 +12,8 @@
  * The file layout's `<state>/whatsapp-connections.json` is imported once
  * (`importConnectionsFile`, run by state-import.ts).
  */
-import fs from 'node:fs/promises';
 import type { Bus } from '../bus/bus.js';
-import { moveAside } from '../store/moved-aside.js';
+import { moveAside, readOldFile } from '../store/moved-aside.js';
 import type { ConnectionRecord, Store } from '../store/port.js';
 import { connectionHistoryFile } from '../state-layout.js';
 
@@ -124,13 +123,8 @@ export interface ConnectionsImport {
  */
 export async function importConnectionsFile(store: Store, stateDir: string, now: () => number = Date.now): Promise<ConnectionsImport | undefined> {
   const file = connectionHistoryFile(stateDir);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readOldFile(file);
+  if (text === undefined) return undefined;
   const rows: [string, ConnectionRecord][] = [];
   let corrupt = false;
   try {

@@ -5,7 +5,7 @@
  * (`IMPORTED_SUFFIX`). Used for Baileys auth dirs (whatsapp/auth-import.ts) and the
  * access-side files (state-import.ts).
  */
-import { rename, stat } from 'node:fs/promises';
+import { readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The suffix of a file or directory moved aside after its import. */
@@ -30,6 +30,16 @@ export async function importedTarget(p: string, at: number): Promise<string> {
       throw err;
     });
     if (!st) return candidate;
+  }
+}
+
+/** An old state file's text, or undefined when there is none (any other read error is thrown). */
+export async function readOldFile(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
   }
 }
 

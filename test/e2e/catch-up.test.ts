@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimContact } from '../../src/sim/index.js';
 import { runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
-import { e2e, until, type E2E } from './harness.js';
+import { e2e, until, type E2E, textOf } from './harness.js';
 
 const BOT = '+15550009000';
 const BOT_USER = BOT.slice(1);
@@ -27,10 +27,6 @@ afterEach(async () => {
   await h?.close();
   h = null;
 });
-
-function textOf(m: { message: { conversation?: string | null; extendedTextMessage?: { text?: string | null } | null } }): string {
-  return m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
-}
 
 const replies = (c: SimContact) => c.inbox.map(textOf).filter((t) => t.startsWith('echo: '));
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimContact } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
-import { e2e, settled, until, type E2E } from './harness.js';
+import { e2e, settled, until, type E2E, textOf } from './harness.js';
 
 let h: E2E | null = null;
 afterEach(async () => {
@@ -12,10 +12,6 @@ afterEach(async () => {
 });
 
 const BOT = '+15550003000';
-
-function textOf(m: { message: { conversation?: string | null; extendedTextMessage?: { text?: string | null } | null } }): string {
-  return m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
-}
 
 /** Resolves with the texts a contact received after `from` once `n` have arrived. */
 async function texts(c: SimContact, from: number, n: number, timeoutMs = 10_000): Promise<string[]> {

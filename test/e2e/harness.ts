@@ -19,6 +19,11 @@ import { until } from '../helpers/until.js';
 
 export { freePort, until };
 
+/** The text of a message a simulated contact received ('' for media and other kinds). */
+export function textOf(m: { message: { conversation?: string | null; extendedTextMessage?: { text?: string | null } | null } }): string {
+  return m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
+}
+
 /** The bus events the e2e tests read outcomes from. */
 const RECORDED = [
   'message.received',

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { TestClient } from '../sim/helpers/client.js';
-import { e2e, until, type E2E } from './harness.js';
+import { e2e, until, type E2E, textOf } from './harness.js';
 
 const BOT = '+15550008100';
 const KIM = '+15557773001';
@@ -25,9 +25,6 @@ afterEach(async () => {
   await h?.close();
   h = null;
 });
-
-const textOf = (m: { message: { conversation?: string | null; extendedTextMessage?: { text?: string | null } | null } }) =>
-  m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
 
 /** Every file under `dir` with a hash of its content (to prove nothing changed). */
 function snapshot(dir: string): Record<string, string> {

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { retryReceipt } from '../../src/sim/world/usync.js';
 import { runCli } from '../helpers/cli.js';
 import { TestClient } from '../sim/helpers/client.js';
-import { e2e, until, type E2E } from './harness.js';
+import { e2e, until, type E2E, textOf } from './harness.js';
 
 const BOT = '+15550008000';
 const BOT_USER = BOT.slice(1);
@@ -24,9 +24,6 @@ afterEach(async () => {
   await h?.close();
   h = null;
 });
-
-const textOf = (m: { message: { conversation?: string | null; extendedTextMessage?: { text?: string | null } | null } }) =>
-  m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
 
 describe('the WhatsApp side on the store', () => {
   it('imports an auth dir Baileys wrote: connects without a QR, answers, moves the files aside; logout does not bring them back', async () => {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimContact } from '../../src/sim/index.js';
-import { e2e, until, type E2E } from '../e2e/harness.js';
+import { e2e, until, type E2E, textOf } from '../e2e/harness.js';
 
 let h: E2E | null = null;
 afterEach(async () => {
@@ -23,10 +23,6 @@ const REPORTER = [
   'const e=JSON.parse(s).envelope;',
   "process.stdout.write([e.MediaPath||'',e.MediaType||'',e.MediaFileName||'',e.RawBody].join('|'));});",
 ].join('');
-
-function textOf(m: { message: { conversation?: string | null; extendedTextMessage?: { text?: string | null } | null } }): string {
-  return m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
-}
 
 async function nextText(c: SimContact, from: number): Promise<string> {
   await until(() => c.inbox.filter((m) => textOf(m)).length > from, `a reply for ${c.jid}`, 20_000);

@@ -8,8 +8,7 @@
  * (`{ version: 1, accounts: { <accountId>: { <groupJid>: "mention" | "always" } } }`)
  * is imported once (`importActivationFile`, run by state-import.ts).
  */
-import fs from 'node:fs/promises';
-import { moveAside } from '../../store/moved-aside.js';
+import { moveAside, readOldFile } from '../../store/moved-aside.js';
 import type { ActivationMode, Store } from '../../store/port.js';
 import { activationStorePath } from '../../state-layout.js';
 
@@ -74,13 +73,8 @@ export interface ActivationImport {
  */
 export async function importActivationFile(store: Store, stateDir: string, now: () => number = Date.now): Promise<ActivationImport | undefined> {
   const file = activationStorePath(stateDir);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readOldFile(file);
+  if (text === undefined) return undefined;
   const rows: [string, string, Activation][] = [];
   let corrupt = false;
   try {
