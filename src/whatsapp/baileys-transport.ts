@@ -34,6 +34,8 @@ export interface BaileysTransportOptions {
   authDir: () => Promise<string>;
   /** `web.url`: the WhatsApp Web endpoint (the simulator sets it). */
   url: string;
+  /** `web.deviceName`: the name the phone's Linked Devices shows (DeviceProps `os`). */
+  deviceName?: string;
   logger: Logger;
   /** Baileys keep-alive period; tests shorten it. */
   keepAliveIntervalMs?: number;
@@ -144,6 +146,8 @@ export class BaileysAccountTransport implements AccountTransport {
         auth: { creds: store.state.creds, keys },
         logger: baileysLogger(log) as never,
         markOnlineOnConnect: false,
+        // [os, browser, version]: the phone lists the device by `os`.
+        browser: [this.opts.deviceName ?? 'wagate', 'Chrome', '14.4.1'],
         // Our own sends are not news: without this Baileys upserts them back as
         // messages, and a self-chat reply would be taken for a new prompt.
         emitOwnEvents: false,

@@ -31,6 +31,7 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
         accountId,
         store: deps.store,
         url: opts.config.web.url,
+        deviceName: opts.config.web.deviceName,
         logger: subLogger(opts.logger, 'whatsapp', accountId),
         keepAliveIntervalMs: opts.keepAliveIntervalMs,
         authDir: async () =>
