@@ -23,6 +23,8 @@ describe('loading', () => {
     expect(wa.chunkMode).toBe('length');
     expect(wa.actions.reactions).toBe(true);
     expect(wa.configWrites).toBe(true);
+    expect(wa.rejectCalls).toBe(false);
+    expect(wa.rejectCallMessage).toBeUndefined();
     expect(wa.ackReaction).toEqual({ direct: true, group: 'mentions' });
     expect(c.agents.defaults.mediaMaxMb).toBe(5);
     expect(c.agents.defaults.heartbeat).toEqual({ target: 'last', prompt: HEARTBEAT_PROMPT });
