@@ -47,6 +47,10 @@ export interface AccountConfig {
   textChunkLimit: number;
   chunkMode: (typeof CHUNK_MODES)[number];
   messagePrefix: string | undefined;
+  /** Reject incoming WhatsApp calls. */
+  rejectCalls: boolean;
+  /** Sent once to the caller of each rejected call; absent = none. */
+  rejectCallMessage: string | undefined;
   actions: { reactions: boolean };
 }
 
@@ -103,6 +107,8 @@ export function mergeAccount(
     textChunkLimit: a.textChunkLimit ?? root.textChunkLimit,
     chunkMode: a.chunkMode ?? root.chunkMode,
     messagePrefix: a.messagePrefix ?? root.messagePrefix,
+    rejectCalls: a.rejectCalls ?? root.rejectCalls,
+    rejectCallMessage: a.rejectCallMessage ?? root.rejectCallMessage,
     actions: { reactions: a.actions?.reactions ?? root.actions.reactions },
   };
 }

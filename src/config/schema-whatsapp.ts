@@ -60,6 +60,8 @@ export const perAccountShape = {
   chunkMode: z.enum(CHUNK_MODES),
   messagePrefix: str(),
   actions: z.strictObject({ reactions: bool().optional() }),
+  rejectCalls: bool(),
+  rejectCallMessage: str(),
 };
 
 export const PER_ACCOUNT_KEYS = Object.keys(perAccountShape) as (keyof typeof perAccountShape)[];
@@ -94,6 +96,9 @@ export const WhatsAppSection = z.strictObject({
   chunkMode: perAccountShape.chunkMode.default('length'),
   messagePrefix: str().optional(),
   actions: z.strictObject({ reactions: bool().default(true) }).prefault({}),
+  /** Reject incoming calls; `rejectCallMessage` (if set) is sent once per call to the caller. */
+  rejectCalls: bool().default(false),
+  rejectCallMessage: str().optional(),
   /** `/config set|unset` from chat (also needs `commands.config: true`). Root only. */
   configWrites: bool().default(true),
   accounts: z.record(z.string(), AccountEntry, { error: exp('an object keyed by account id') }).optional(),

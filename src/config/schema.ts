@@ -40,6 +40,8 @@ export const WebSection = z.strictObject({
   /** Up to 365 days (src/timers.ts chains timers past Node's 24.8-day limit). */
   heartbeatSeconds: int(1, MAX_DURATION_MS / 1000).default(60),
   catchUpMinutes: int(0).default(30),
+  /** The device name announced at linking: the phone's Linked Devices lists it. */
+  deviceName: nonEmptyStr().default('wagate'),
   reconnect: ReconnectSection.prefault({}),
 });
 

@@ -47,6 +47,8 @@ export interface SimCompanion {
   lid: string;
   /** Filled after the first prekey upload; undefined before. */
   keys?: UploadedKeys;
+  /** The device name the client announced at linking (DeviceProps `os`): what Linked Devices shows. */
+  deviceName?: string;
   /** True while a logged-in connection is open. */
   online: boolean;
   /**

@@ -3,7 +3,7 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DisconnectReason, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
+import makeWASocket, { DisconnectReason, type WACallEvent, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -34,6 +34,10 @@ export interface BaileysTransportOptions {
   authDir: () => Promise<string>;
   /** `web.url`: the WhatsApp Web endpoint (the simulator sets it). */
   url: string;
+  /** `web.deviceName`: the name the phone's Linked Devices shows (DeviceProps `os`). */
+  deviceName?: string;
+  /** `rejectCalls`: reject incoming calls; `message` (`rejectCallMessage`) goes once to each caller. */
+  rejectCalls?: { message?: string };
   logger: Logger;
   /** Baileys keep-alive period; tests shorten it. */
   keepAliveIntervalMs?: number;
@@ -65,6 +69,8 @@ export class BaileysAccountTransport implements AccountTransport {
   private imported: Promise<void> | undefined;
   /** Received media messages by id, for `downloadMedia` (bounded, oldest dropped). */
   private readonly received = new Map<string, WAMessage>();
+  /** Call ids already rejected (an offer can come twice: live and as offer_notice). */
+  private readonly rejected = new Set<string>();
 
   constructor(private readonly opts: BaileysTransportOptions) {
     this.accountId = opts.accountId;
@@ -144,6 +150,8 @@ export class BaileysAccountTransport implements AccountTransport {
         auth: { creds: store.state.creds, keys },
         logger: baileysLogger(log) as never,
         markOnlineOnConnect: false,
+        // [os, browser, version]: the phone lists the device by `os`.
+        browser: [this.opts.deviceName ?? 'wagate', 'Chrome', '14.4.1'],
         // Our own sends are not news: without this Baileys upserts them back as
         // messages, and a self-chat reply would be taken for a new prompt.
         emitOwnEvents: false,
@@ -197,6 +205,7 @@ export class BaileysAccountTransport implements AccountTransport {
           .catch((err: unknown) => log.error({ err }, 'handling inbound messages failed'))
           .finally(() => (this.inboundBusy -= 1));
       });
+      s.ev.on('call', (calls) => this.rejectCalls(s, calls));
       s.ev.on('connection.update', (u) => {
         if (u.qr) listener({ type: 'qr', qr: u.qr });
         if (u.connection === 'open' && s.user) listener({ type: 'open', identity: identityOf(s.user) });
@@ -305,6 +314,22 @@ export class BaileysAccountTransport implements AccountTransport {
   }
 
   /** A sent message for Baileys' `getMessage` (a retry receipt), from the store. */
+  /** `rejectCalls`: each new call offer is rejected and its caller gets `rejectCallMessage` once. */
+  private rejectCalls(s: ReturnType<typeof makeWASocket>, calls: WACallEvent[]): void {
+    const opt = this.opts.rejectCalls;
+    if (!opt) return;
+    for (const call of calls) {
+      if (call.status !== 'offer' || this.rejected.has(call.id)) continue;
+      this.rejected.add(call.id);
+      if (this.rejected.size > MEDIA_CACHE) this.rejected.delete(this.rejected.values().next().value!);
+      void (async () => {
+        await s.rejectCall(call.id, call.from);
+        this.opts.logger.info({ callId: call.id, from: call.from }, 'incoming call rejected');
+        if (opt.message) await this.remember(await s.sendMessage(call.from, { text: opt.message }));
+      })().catch((err: unknown) => this.opts.logger.warn({ err, callId: call.id }, 'rejecting a call failed'));
+    }
+  }
+
   private async sentMessage(id: string): Promise<proto.IMessage | undefined> {
     const kept = await this.opts.store.sent.get(this.accountId, id);
     this.opts.logger.debug({ id, found: kept !== undefined }, 'a retry receipt asks for a sent message');

@@ -31,6 +31,8 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
         accountId,
         store: deps.store,
         url: opts.config.web.url,
+        deviceName: opts.config.web.deviceName,
+        ...(acc.rejectCalls ? { rejectCalls: acc.rejectCallMessage ? { message: acc.rejectCallMessage } : {} } : {}),
         logger: subLogger(opts.logger, 'whatsapp', accountId),
         keepAliveIntervalMs: opts.keepAliveIntervalMs,
         authDir: async () =>

@@ -39,6 +39,8 @@ describe('accounts (SPEC §2)', () => {
       textChunkLimit: 4000,
       chunkMode: 'length',
       messagePrefix: undefined,
+      rejectCalls: false,
+      rejectCallMessage: undefined,
       actions: { reactions: true },
     });
     expect(resolveAccounts(cfg({ channels: { whatsapp: { accounts: {} } } }), opts).map((a) => a.accountId)).toEqual([

@@ -23,6 +23,8 @@ describe('loading', () => {
     expect(wa.chunkMode).toBe('length');
     expect(wa.actions.reactions).toBe(true);
     expect(wa.configWrites).toBe(true);
+    expect(wa.rejectCalls).toBe(false);
+    expect(wa.rejectCallMessage).toBeUndefined();
     expect(wa.ackReaction).toEqual({ direct: true, group: 'mentions' });
     expect(c.agents.defaults.mediaMaxMb).toBe(5);
     expect(c.agents.defaults.heartbeat).toEqual({ target: 'last', prompt: HEARTBEAT_PROMPT });
@@ -35,6 +37,7 @@ describe('loading', () => {
       url: WHATSAPP_WEB_URL,
       heartbeatSeconds: 60,
       catchUpMinutes: 30,
+      deviceName: 'wagate',
       reconnect: { initialMs: 2000, maxMs: 30000, factor: 1.8, jitter: 0.25, maxAttempts: 12 },
     });
     expect(WHATSAPP_WEB_URL).toBe('wss://web.whatsapp.com/ws/chat');

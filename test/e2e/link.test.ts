@@ -36,6 +36,18 @@ describe('linking through the gateway (real Baileys ↔ simulator)', () => {
     expect((await runCli(['channels', 'status', '--probe'], h.env)).stdout).toMatch(/probe: WhatsApp answered in \d+ ms/);
   });
 
+  it('web.deviceName is the name the companion registers with (what Linked Devices shows); default "wagate"', async () => {
+    h = await e2e({ web: { deviceName: 'Office bot' } });
+    await h.startGateway();
+    expect((await h.link('default', '+15550000007')).code).toBe(0);
+    expect(h.sim.hub.companions.get('15550000007')!.deviceName).toBe('Office bot');
+    await h.close();
+    h = await e2e();
+    await h.startGateway();
+    expect((await h.link('default', '+15550000008')).code).toBe(0);
+    expect(h.sim.hub.companions.get('15550000008')!.deviceName).toBe('wagate');
+  });
+
   it('channels login --json through the gateway prints each QR once; another control client also gets each login.qr once', async () => {
     h = await e2e();
     const gw = await h.startGateway();

@@ -60,6 +60,8 @@ export class Linker {
   private readonly phones = new Map<string, SimPhone>();
   private lidCounter = 0;
   private readonly nextDevice = new Map<string, number>();
+  /** The device name (DeviceProps `os`) each linking client announced in its hello. */
+  private readonly deviceNames = new WeakMap<SimConnection, string>();
 
   private readonly codes: PairingCodeFlow;
 
@@ -77,7 +79,9 @@ export class Linker {
   }
 
   /** A new client (no creds) connected: hand it its refs. */
-  begin(conn: SimConnection): void {
+  begin(conn: SimConnection, pairing?: proto.ClientPayload.IDevicePairingRegistrationData | null): void {
+    const props = pairing?.deviceProps ? proto.DeviceProps.decode(pairing.deviceProps) : undefined;
+    if (props?.os) this.deviceNames.set(conn, props.os);
     const refs = Array.from({ length: this.deps.qrRefs }, () => `2@${randomBytes(24).toString('base64')}`);
     for (const ref of refs) this.byRef.set(ref, conn);
     conn.send({
@@ -189,6 +193,7 @@ export class Linker {
       noiseKey: conn.clientStatic,
       identityKey: client.identityKey,
       firstLoginPending: true,
+      ...(this.deviceNames.has(conn) ? { deviceName: this.deviceNames.get(conn) } : {}),
     };
     if (this.deps.hub.record(phone.user)) this.deps.onRelink(phone.user);
     this.deps.hub.addCompanion(rec);

@@ -110,7 +110,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
 
   const events: ConnectionEvents = {
     onHello(conn, payload) {
-      if (payload.devicePairingData) linker.begin(conn);
+      if (payload.devicePairingData) linker.begin(conn, payload.devicePairingData);
       else if (payload.username) login.begin(conn, payload);
       else conn.end(loginFailure(401));
     },

@@ -82,6 +82,8 @@ export class SimContact implements Party {
   readonly receipts: Receipt[] = [];
   readonly reactions: Reaction[] = [];
   readonly presence: Presence[] = [];
+  /** Ids of the calls this contact placed that the account rejected (`<call><reject call-id>`). */
+  readonly rejectedCalls: string[] = [];
   /** Messages this contact sent, by id (for quoting and resending). */
   private readonly sent = new Map<string, proto.IMessage>();
   /** Resends per message id after retry receipts. */
@@ -133,6 +135,31 @@ export class SimContact implements Party {
     this.sent.set(id, message);
     this.deps.hub.deliver(companion.user, stanza);
     return id;
+  }
+
+  /**
+   * Places a voice call to the account (the `<call><offer>` stanza a phone's call sends);
+   * returns the call id (`callId` offers the same call again). A reject the account sends back lands in `rejectedCalls`.
+   */
+  call(opts: { to?: string; video?: boolean; callId?: string } = {}): string {
+    const companion = this.deps.target(opts.to ?? this.defaultTo);
+    const callId = opts.callId ?? this.deps.hub.nextId().replace(/[^0-9A-Z]/gi, '').toUpperCase().padEnd(32, '0').slice(0, 32);
+    const t = String(Math.floor(this.deps.now() / 1000));
+    this.deps.hub.deliver(companion.user, {
+      tag: 'call',
+      attrs: { from: this.jid, id: this.deps.hub.nextId(), t },
+      content: [
+        {
+          tag: 'offer',
+          attrs: { 'call-id': callId, 'call-creator': this.jid },
+          content: [
+            { tag: 'audio', attrs: { enc: 'opus', rate: '16000' } },
+            ...(opts.video ? [{ tag: 'video', attrs: { enc: 'vp8' } }] : []),
+          ],
+        },
+      ],
+    });
+    return callId;
   }
 
   send(text: string, opts?: { to?: string }): Promise<string> {

@@ -195,6 +195,15 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
     contact.resendAfterRetry(id, ctx.companion, keys).catch((err: unknown) => log.warn({ err, id }, 'sim world: resending after a retry receipt failed'));
   }
 
+  /** The account answered a call: a `<reject call-id>` is recorded on the caller. */
+  function onCall(node: BinaryNode, ctx: StanzaContext): boolean {
+    const party = dir.get(splitJid(node.attrs.to ?? '').user);
+    const reject = getBinaryNodeChild(node, 'reject');
+    if (party instanceof SimContact && reject?.attrs['call-id']) party.rejectedCalls.push(reject.attrs['call-id']);
+    ctx.send({ tag: 'ack', attrs: { id: node.attrs.id ?? '', class: 'call', from: node.attrs.to ?? '', t: String(Math.floor(now() / 1000)) } });
+    return true;
+  }
+
   function onChatstate(node: BinaryNode): boolean {
     const party = dir.get(splitJid(node.attrs.to ?? '').user);
     const state = Array.isArray(node.content) ? node.content[0] : undefined;
@@ -251,6 +260,7 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
   hub.onStanza('message', onMessage);
   hub.onStanza('receipt', onReceipt);
   hub.onStanza('chatstate', onChatstate);
+  hub.onStanza('call', onCall);
   hub.onCompanionLogin(async (companion, { firstLogin }) => {
     const phone = phoneOf(companion);
     phone.attach(hub, companion);
