@@ -86,13 +86,16 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
       resetAttempts: assign({ attempt: 0 }),
       markLinked: assign({ linked: true }),
       markUnlinked: assign({ linked: false }),
-      beginLink: assign({ linked: false, identity: null, qrCount: 0, error: null, attempt: 0 }),
+      beginLink: assign(({ event }) => {
+        assertEvent(event, 'LOGIN');
+        return { linked: false, identity: null, qrCount: 0, error: null, attempt: 0, linkPhone: event.phone ?? null };
+      }),
       beginReconnect: assign({ attempt: 0, error: null }),
       countQr: assign({ qrCount: ({ context }) => context.qrCount + 1 }),
       markOpen: assign(({ context, event }) => {
         assertEvent(event, 'OPEN');
         const at = now();
-        return { linked: true, error: null, connectedSince: at, firstConnectedAt: context.firstConnectedAt ?? at, identity: event.identity };
+        return { linked: true, error: null, linkPhone: null, connectedSince: at, firstConnectedAt: context.firstConnectedAt ?? at, identity: event.identity };
       }),
       clearConnectedSince: assign({ connectedSince: null }),
       scheduleRetry: assign(({ context }) => {
@@ -100,7 +103,7 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
         return { retryDelayMs: delay, nextRetryAt: now() + delay };
       }),
       clearRetry: assign({ retryDelayMs: null, nextRetryAt: null }),
-      forgetLink: assign({ linked: false, identity: null, error: null, attempt: 0, qrCount: 0 }),
+      forgetLink: assign({ linked: false, identity: null, error: null, attempt: 0, qrCount: 0, linkPhone: null }),
     },
     guards: {
       isLinked: ({ context }) => context.linked,
@@ -130,6 +133,7 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
       firstConnectedAt: null,
       identity: null,
       qrCount: 0,
+      linkPhone: null,
       error: null,
       policy: normalizeReconnectPolicy(input.reconnect),
       heartbeatSeconds:
@@ -161,7 +165,8 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
         invoke: {
           id: 'connection',
           src: 'connection',
-          input: ({ context }) => ({ accountId: context.accountId, mode: context.linked ? 'resume' : 'link' }),
+          input: ({ context }) =>
+            context.linked ? { accountId: context.accountId, mode: 'resume' as const } : { accountId: context.accountId, mode: 'link' as const, phone: context.linkPhone },
         },
         initial: 'connecting',
         on: { CLOSE: [...SOCKET_CLOSE] },

@@ -85,6 +85,8 @@ export interface AccountContext {
   identity: LinkedIdentity | null;
   /** QR references seen during the current link attempt. */
   qrCount: number;
+  /** The current link attempt is by pairing code for this E.164 number; null for QR. */
+  linkPhone: string | null;
   /** Why the account stopped (logged-out, degraded, failed link or start); null when healthy. */
   error: ErrorInfo | null;
   policy: ReconnectPolicy;
@@ -95,12 +97,16 @@ export interface AccountContext {
 export interface ConnectionInput {
   accountId: string;
   mode: ConnectionMode;
+  /** In `link` mode: ask for a pairing code for this E.164 number instead of showing QR codes. */
+  phone?: string | null;
 }
 
 /** What the connection actor reports to the machine. */
 export type ConnectionActorEvent =
   /** WhatsApp handed out a QR reference while linking. */
   | { type: 'QR'; qr: string }
+  /** WhatsApp handed out the pairing code asked for (`login --phone`). */
+  | { type: 'CODE'; code: string }
   /** The socket opened and is logged in. */
   | { type: 'OPEN'; identity: LinkedIdentity }
   /** The connection ended: WhatsApp's code, a local failure, or a stall. */
@@ -114,8 +120,8 @@ export type AccountMachineEvent =
    */
   | { type: 'START'; linked: boolean }
   | { type: 'START'; error: ErrorInfo }
-  /** User asked to link (`wagate channels login`). */
-  | { type: 'LOGIN' }
+  /** User asked to link (`wagate channels login`; `phone`: by pairing code for that E.164 number). */
+  | { type: 'LOGIN'; phone?: string }
   | ConnectionActorEvent
   /** User fixed what degraded the account; try again with attempts reset. */
   | { type: 'RECONNECT' }

@@ -36,6 +36,11 @@ export interface BusEvents {
    */
   'account.qr.updated': { accountId: string; qr: string; count: number; at: number };
   /**
+   * Fires: WhatsApp handed out the pairing code asked for (`login --phone`), as
+   * `ABCD-EFGH`. The supervisor broadcasts it as the `login.code` event.
+   */
+  'account.pairing.code': { accountId: string; code: string; phone: string | null; at: number };
+  /**
    * Fires: a connection opened and the account is now usable (after the first link
    * too); `login.wait` completes on it.
    */
@@ -159,6 +164,7 @@ export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } =
     consumers: ['actors/web-reconnect', 'gateway/connection-history', 'gateway/login', 'gateway/metrics', 'gateway/supervisor'],
   },
   'account.qr.updated': { producers: ['gateway/account-runtime'], consumers: ['gateway/login', 'gateway/supervisor'] },
+  'account.pairing.code': { producers: ['gateway/account-runtime'], consumers: ['gateway/login', 'gateway/supervisor'] },
   'account.connected': {
     producers: ['gateway/account-runtime'],
     consumers: ['gateway/connection-history', 'gateway/login', 'gateway/metrics'],

@@ -12,7 +12,7 @@ import { printJson } from './io.js';
 import { action, type CommandDeps } from './command.js';
 import { formatStatusLine } from './status-text.js';
 import { isWagateError } from '../errors.js';
-import { parsePositiveInt } from './args.js';
+import { parsePhone, parsePositiveInt } from './args.js';
 import { runLogin, runLogout, type LoginOptions } from './login.js';
 
 /** Status without a gateway: what the config and the store (or an auth dir not imported yet) say. */
@@ -44,10 +44,11 @@ export function registerChannelsCommands(program: Command, deps: CommandDeps): v
   const channels = program.command('channels').description('WhatsApp accounts: link, unlink, status');
   channels
     .command('login')
-    .description('link an account by QR (through the running gateway, or in-process)')
+    .description('link an account by QR, or by pairing code with --phone (through the running gateway, or in-process)')
     .option('--account <id>', 'the account (default: the default account)')
-    .option('--timeout <seconds>', 'give up when no QR was scanned by then', parsePositiveInt, 180)
-    .option('--json', 'one JSON line per event: {"event":"qr",…} … {"event":"linked",…}')
+    .option('--phone <e164>', "link by pairing code: WhatsApp's 8-character code to enter on the phone with this number", parsePhone)
+    .option('--timeout <seconds>', 'give up when no QR was scanned (or no code entered) by then', parsePositiveInt, 180)
+    .option('--json', 'one JSON line per event: {"event":"qr",…} (or {"event":"code",…}) … {"event":"linked",…}')
     .action(
       action(deps, async (opts: LoginOptions, cmd: Command) => runLogin(await loadContext(deps.io, cmd.optsWithGlobals()), opts)),
     );

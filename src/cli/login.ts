@@ -1,7 +1,8 @@
 /**
  * `wagate channels login` and `logout`: through the running gateway when there
  * is one, in-process otherwise. The QR is drawn in the terminal and redrawn as
- * WhatsApp rotates it; `--json` prints one JSON line per event for scripts.
+ * WhatsApp rotates it; with `--phone` the pairing code is printed instead, with
+ * what to tap on the phone. `--json` prints one JSON line per event for scripts.
  */
 import qrcode from 'qrcode-terminal';
 import { createBus } from '../bus/bus.js';
@@ -22,6 +23,8 @@ import type { CliIO } from './io.js';
 
 export interface LoginOptions {
   account?: string;
+  /** E.164 (already validated by `parsePhone`): link by pairing code instead of QR. */
+  phone?: string;
   json?: boolean;
   timeout: number;
 }
@@ -44,16 +47,35 @@ export function drawQr(io: CliIO, qr: string, count: number): void {
   });
 }
 
+/** What to tap on the phone for a pairing code (SPEC §4). */
+export function pairingCodeHelp(code: string, phone: string | null): string[] {
+  return [
+    `Pairing code: ${code}`,
+    `On the phone${phone ? ` with ${phone}` : ''}: WhatsApp → Settings → Linked devices → Link a device → Link with phone number instead, then enter the code.`,
+  ];
+}
+
 export async function runLogin(ctx: CliContext, opts: LoginOptions): Promise<number> {
   const accountId = resolveAccount(ctx.config, opts.account ?? defaultAccountId(ctx.config), { env: ctx.io.env }).accountId;
-  const onQr = (qr: string, count: number) => {
-    if (opts.json) ctx.io.out(JSON.stringify({ event: 'qr', qr }));
-    else drawQr(ctx.io, qr, count);
+  const phone = opts.phone;
+  const show: Shown = {
+    // By pairing code the QR codes Baileys still rotates are not shown.
+    onQr: (qr, count) => {
+      if (phone) return;
+      if (opts.json) ctx.io.out(JSON.stringify({ event: 'qr', qr }));
+      else drawQr(ctx.io, qr, count);
+    },
+    onCode: (code) => {
+      if (opts.json) ctx.io.out(JSON.stringify({ event: 'code', code }));
+      else for (const line of pairingCodeHelp(code, phone ?? null)) ctx.io.out(line);
+    },
   };
   const timeoutMs = opts.timeout * 1000;
   try {
     const client = await gatewayOrNull(ctx);
-    const { identity, already } = client ? await loginViaGateway(client, accountId, timeoutMs, onQr) : await loginInProcess(ctx, accountId, timeoutMs, onQr);
+    const { identity, already } = client
+      ? await loginViaGateway(client, accountId, timeoutMs, phone, show)
+      : await loginInProcess(ctx, accountId, timeoutMs, phone, show);
     const who = identity.e164 ?? identity.jid;
     if (opts.json) ctx.io.out(JSON.stringify({ event: 'linked', accountId, e164: identity.e164, jid: identity.jid, ...(already ? { alreadyLinked: true } : {}) }));
     else if (already && !client) {
@@ -71,18 +93,26 @@ export async function runLogin(ctx: CliContext, opts: LoginOptions): Promise<num
   }
 }
 
+interface Shown {
+  onQr(qr: string, count: number): void;
+  onCode(code: string): void;
+}
+
 async function loginViaGateway(
   client: ControlClient,
   accountId: string,
   timeoutMs: number,
-  onQr: (qr: string, count: number) => void,
+  phone: string | undefined,
+  show: Shown,
 ): Promise<{ identity: LinkedIdentity; already: boolean }> {
   try {
     client.onEvent((f) => {
-      const p = f.payload as { accountId?: string; qr?: string; count?: number };
-      if (f.event === 'login.qr' && p.accountId === accountId && p.qr) onQr(p.qr, p.count ?? 1);
+      const p = f.payload as { accountId?: string; qr?: string; count?: number; code?: string };
+      if (p.accountId !== accountId) return;
+      if (f.event === 'login.qr' && p.qr) show.onQr(p.qr, p.count ?? 1);
+      if (f.event === 'login.code' && p.code) show.onCode(p.code);
     });
-    const start = await client.request('login.start', { accountId });
+    const start = await client.request('login.start', phone ? { accountId, phone } : { accountId });
     if (start.status === 'already-linked' && start.identity) return { identity: start.identity, already: true };
     const res = await client.request('login.wait', { accountId, timeoutMs });
     return { identity: res.identity, already: start.status === 'already-linked' };
@@ -95,7 +125,8 @@ async function loginInProcess(
   ctx: CliContext,
   accountId: string,
   timeoutMs: number,
-  onQr: (qr: string, count: number) => void,
+  phone: string | undefined,
+  show: Shown,
 ): Promise<{ identity: LinkedIdentity; already: boolean }> {
   const root = openLogger(ctx, false);
   try {
@@ -106,7 +137,7 @@ async function loginInProcess(
       const saved = await transport.savedIdentity();
       if (saved) return { identity: saved, already: true };
       return {
-        identity: await linkInProcess(ctx, accountId, transport, store, root.logger, { timeoutMs, signal: ctx.io.signal, onQr }),
+        identity: await linkInProcess(ctx, accountId, transport, store, root.logger, phone, { timeoutMs, signal: ctx.io.signal, ...show }),
         already: false,
       };
     });
@@ -124,6 +155,7 @@ async function linkInProcess(
   transport: AccountTransport,
   store: Store,
   logger: Logger,
+  phone: string | undefined,
   wait: WaitOptions,
 ): Promise<LinkedIdentity> {
   const bus = createBus(logger);
@@ -143,7 +175,7 @@ async function linkInProcess(
   });
   try {
     await rt.start();
-    startLogin(rt);
+    startLogin(rt, phone ? { phone } : {});
     return await waitForLink(rt, bus, wait);
   } finally {
     if (rt.state === 'connected') void history.seen(accountId, Date.now());

@@ -15,10 +15,10 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Command } from 'commander';
 import { createRootLogger } from '../log.js';
-import { HELP, Sandbox, type SandboxEvent } from '../sandbox/session.js';
+import { HELP, SANDBOX_PHONE, Sandbox, type SandboxEvent } from '../sandbox/session.js';
 import { parsePositiveInt } from './args.js';
 import type { CliIO } from './io.js';
-import { drawQr } from './login.js';
+import { drawQr, pairingCodeHelp } from './login.js';
 import { action, type CommandDeps } from './command.js';
 
 interface SandboxOptions {
@@ -32,6 +32,8 @@ function describe(ev: SandboxEvent): string {
   switch (ev.type) {
     case 'qr':
       return '';
+    case 'code':
+      return pairingCodeHelp(ev.code, SANDBOX_PHONE).join('\n');
     case 'linked':
       return `✓ linked the sandbox account as ${ev.e164}. ${HELP.split('\n')[0]}`;
     case 'sent':

@@ -127,9 +127,9 @@ export class AccountRuntime {
     return this.actor.getSnapshot().context;
   }
 
-  /** Ask for a QR link (`wagate channels login`). */
-  login(): void {
-    this.actor.send({ type: 'LOGIN' });
+  /** Ask for a QR link (`wagate channels login`), or a pairing-code link for `phone` (E.164). */
+  login(phone?: string): void {
+    this.actor.send(phone ? { type: 'LOGIN', phone } : { type: 'LOGIN' });
   }
 
   /** Give up a QR link nobody scanned: close its connection and go back to unlinked. */
@@ -201,6 +201,9 @@ export class AccountRuntime {
     if (event.type === 'QR' && from === 'linking') {
       this.opts.bus.emit('account.qr.updated', { accountId: this.accountId, qr: event.qr, count: this.context.qrCount, at });
     }
+    if (event.type === 'CODE' && from === 'linking') {
+      this.opts.bus.emit('account.pairing.code', { accountId: this.accountId, code: formatPairingCode(event.code), phone: this.context.linkPhone, at });
+    }
     if (event.type === 'CLOSE' && ONLINE.has(from)) {
       const { kind, error } = classifyEnd(event);
       this.opts.bus.emit('account.disconnected', { accountId: this.accountId, kind, code: event.code, reason: event.reason, error: error ?? null, at });
@@ -226,4 +229,10 @@ export class AccountRuntime {
     });
     if (to === 'connected' && ctx.identity) this.opts.bus.emit('account.connected', { accountId: this.accountId, identity: ctx.identity, at });
   }
+}
+
+/** `ABCD1234` → `ABCD-EFGH` style, as the phone shows its eight boxes in two groups. */
+export function formatPairingCode(code: string): string {
+  const c = code.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
+  return c.length === 8 ? `${c.slice(0, 4)}-${c.slice(4)}` : c;
 }

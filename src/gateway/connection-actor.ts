@@ -61,8 +61,26 @@ export function connectionActor(deps: ConnectionActorDeps) {
       },
       deps.clock,
     );
-    log.info({ mode: input.mode }, input.mode === 'link' ? 'opening a connection to link by QR' : 'connecting with saved creds');
-    const conn = deps.transport.connect(input.mode, (ev) => {
+    const phone = input.mode === 'link' ? (input.phone ?? null) : null;
+    log.info({ mode: input.mode }, input.mode === 'link' ? `opening a connection to link by ${phone ? 'pairing code' : 'QR'}` : 'connecting with saved creds');
+    let codeAsked = false;
+    // Baileys rc14 can ask for a pairing code once the socket shows its first QR.
+    const askCode = (c: Connection, e164: string) => {
+      codeAsked = true;
+      c.requestPairingCode(e164.slice(1)).then(
+        (code) => {
+          if (running) sendBack({ type: 'CODE', code });
+        },
+        (err: unknown) => {
+          if (!running) return;
+          const cause = (err as Error).message;
+          const message = `WhatsApp gave no pairing code for ${e164}; check the number and run \`wagate channels login --phone ${e164}\` again.`;
+          log.warn({ err }, message);
+          sendBack({ type: 'CLOSE', code: null, reason: message, error: { code: 'WAGATE_ERR_NOT_LINKED', message, cause } });
+        },
+      );
+    };
+    const conn: Connection = deps.transport.connect(input.mode, (ev) => {
       if (ev.type === 'messages') {
         // Never dropped, even once this connection is being closed or replaced:
         // WhatsApp already has our delivery receipt and will not send them again.
@@ -77,6 +95,7 @@ export function connectionActor(deps: ConnectionActorDeps) {
           return;
         case 'qr':
           sendBack({ type: 'QR', qr: ev.qr });
+          if (phone && !codeAsked) askCode(conn, phone);
           return;
         case 'open':
           track.lastFrameAt = deps.now();

@@ -16,6 +16,7 @@ import type { LinkedIdentity } from '../ports/transport.js';
 import type { Transition } from './account-runtime.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { LoginStart } from './login.js';
+import { E164_PATTERN } from '../whatsapp/address.js';
 
 /** What a method table entry holds at runtime. */
 export interface MethodSpec {
@@ -38,8 +39,14 @@ export const CONTROL_METHODS = {
     params: optionalAccount,
   },
   'login.start': {
-    description: 'Start linking an account by QR; every client then gets its `login.qr` events.',
-    params: requiredAccount,
+    description:
+      'Start linking an account by QR (every client then gets its `login.qr` events), or with `phone` (E.164) by pairing code (a `login.code` event).',
+    params: requiredAccount.extend({
+      phone: z
+        .string()
+        .refine((p) => E164_PATTERN.test(p), { message: 'phone must be an E.164 number like +15551234567' })
+        .optional(),
+    }),
   },
   'login.wait': {
     description: 'Wait until the account linked by `login.start` is connected; answers its identity.',

@@ -24,7 +24,8 @@ function runtimeFor(gw: Gateway, accountId: string): AccountRuntime {
 export function registerLoginMethods(methods: ControlRegistry, gw: Gateway): void {
   // No per-caller stream: the supervisor broadcasts each `account.qr.updated` as
   // `login.qr` to every client, the caller included, so one event per QR.
-  methods.register('login.start', ({ accountId }) => startLogin(runtimeFor(gw, accountId)));
+  // Likewise each pairing code (`phone`) as `login.code`.
+  methods.register('login.start', ({ accountId, phone }) => startLogin(runtimeFor(gw, accountId), phone ? { phone } : {}));
 
   methods.register('login.wait', async ({ accountId, timeoutMs }, ctx) => {
     const rt = runtimeFor(gw, accountId);

@@ -1,7 +1,7 @@
 /**
- * Linking an account by QR (SPEC §4), shared by the gateway's `login.start` /
- * `login.wait` control methods and the CLI's in-process login: ask the account
- * machine to link, report every QR, and settle when the account is connected
+ * Linking an account by QR or pairing code (SPEC §4), shared by the gateway's
+ * `login.start` / `login.wait` control methods and the CLI's in-process login: ask
+ * the account machine to link, report every QR (or the pairing code), and settle when the account is connected
  * (after the 515 restart) or when linking failed (QR expired, logged out…).
  */
 import type { Bus } from '../bus/bus.js';
@@ -19,10 +19,18 @@ export interface LoginStart {
   identity: LinkedIdentity | null;
 }
 
-export function startLogin(rt: AccountRuntime): LoginStart {
-  if (rt.state === 'linking') return { accountId: rt.accountId, status: 'linking', identity: null };
+/** `phone` (E.164): link by pairing code for that number instead of QR. */
+export function startLogin(rt: AccountRuntime, opts: { phone?: string } = {}): LoginStart {
+  if (rt.state === 'linking') {
+    // Linking the other way (QR vs pairing code, or another number): start that link afresh.
+    if ((rt.context.linkPhone ?? undefined) !== opts.phone) {
+      rt.cancelLogin();
+      rt.login(opts.phone);
+    }
+    return { accountId: rt.accountId, status: 'linking', identity: null };
+  }
   if (!LINKABLE.has(rt.state)) return { accountId: rt.accountId, status: 'already-linked', identity: rt.context.identity };
-  rt.login();
+  rt.login(opts.phone);
   return { accountId: rt.accountId, status: 'linking', identity: null };
 }
 
@@ -30,6 +38,8 @@ export interface WaitOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   onQr?(qr: string, count: number): void;
+  /** The pairing code (`ABCD-EFGH`) of a `--phone` link. */
+  onCode?(code: string): void;
 }
 
 /** Resolve with the linked identity once the account is connected; reject when linking ends otherwise. */
@@ -42,10 +52,14 @@ export function waitForLink(rt: AccountRuntime, bus: Bus, opts: WaitOptions): Pr
       clearTimeout(timer);
       fn();
     };
-    const timer = setTimeout(
-      () => done(() => reject(new WagateError('WAGATE_ERR_LOGIN_TIMEOUT', `No QR code was scanned within ${Math.round(opts.timeoutMs / 1000)} s; run \`wagate channels login\` again.`))),
-      opts.timeoutMs,
-    );
+    const timedOut = () => {
+      const s = Math.round(opts.timeoutMs / 1000);
+      const phone = rt.context.linkPhone;
+      return phone
+        ? `The pairing code was not entered on ${phone} within ${s} s; run \`wagate channels login --phone ${phone}\` again.`
+        : `No QR code was scanned within ${s} s; run \`wagate channels login\` again.`;
+    };
+    const timer = setTimeout(() => done(() => reject(new WagateError('WAGATE_ERR_LOGIN_TIMEOUT', timedOut()))), opts.timeoutMs);
     const onAbort = () => done(() => reject(new WagateError('WAGATE_ERR_LOGIN_TIMEOUT', 'Login cancelled.')));
     if (opts.signal) {
       if (opts.signal.aborted) return onAbort();
@@ -55,6 +69,9 @@ export function waitForLink(rt: AccountRuntime, bus: Bus, opts: WaitOptions): Pr
     offs.push(
       bus.on('account.qr.updated', (ev) => {
         if (ev.accountId === rt.accountId) opts.onQr?.(ev.qr, ev.count);
+      }),
+      bus.on('account.pairing.code', (ev) => {
+        if (ev.accountId === rt.accountId) opts.onCode?.(ev.code);
       }),
       bus.on('account.connected', (ev) => {
         if (ev.accountId === rt.accountId) done(() => resolve(ev.identity));

@@ -204,6 +204,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     bus.on('account.state.changed', (ev) => ctl.broadcast('account', ev));
     // The only source of `login.qr`: `login.start` does not stream its own copy.
     bus.on('account.qr.updated', (ev) => ctl.broadcast('login.qr', ev));
+    bus.on('account.pairing.code', (ev) => ctl.broadcast('login.code', ev));
     // One account's trouble (unreadable creds…) is that account's state, never the gateway's.
     await Promise.all([...accounts.values()].map((a) => a.start()));
     bus.emit('gateway.started', { accountId: null, port: ctl.port, at: now() });

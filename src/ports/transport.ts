@@ -86,6 +86,11 @@ export interface Connection {
   /** Ask WhatsApp to remove this linked device (the phone's list drops it), then close. */
   unlink(): Promise<void>;
   /**
+   * While linking, after the first `qr` event: ask WhatsApp for the 8-character
+   * pairing code the phone with this number (digits, no `+`) enters instead of scanning.
+   */
+  requestPairingCode(phoneDigits: string): Promise<string>;
+  /**
    * The decrypted media of a message received on this connection, as a stream
    * (the caller bounds it; src/media/inbound.ts). Rejects when the message is
    * unknown or has no media. Optional: fakes may not download.

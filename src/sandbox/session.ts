@@ -36,6 +36,8 @@ export const SANDBOX_CONFIG: WagateConfigInput = {
 
 export type SandboxEvent =
   | { type: 'qr'; qr: string }
+  /** `/login-code`: the pairing code the simulated phone is about to enter. */
+  | { type: 'code'; code: string }
   | { type: 'linked'; e164: string | null }
   /** A contact wrote: `to` is the gateway's linked number for a DM, the group's name in a group. */
   | { type: 'sent'; from: string; to: string; chat: string; text: string; id: string }
@@ -109,6 +111,27 @@ export class Sandbox {
     this.opts.onEvent({ type: 'linked', e164: identity.e164 });
   }
 
+  /**
+   * `/login-code`: unlink the sandbox account, then link it again by pairing code
+   * (as `wagate channels login --phone`); the simulated phone enters the code.
+   */
+  async linkByCode(): Promise<void> {
+    const [accountId] = this.gateway.accounts.keys();
+    const rt = this.gateway.accounts.get(accountId!)!;
+    await rt.logout();
+    let entered: Promise<unknown> | null = null;
+    startLogin(rt, { phone: SANDBOX_PHONE });
+    const identity = await waitForLink(rt, this.gateway.bus, {
+      timeoutMs: 30_000,
+      onCode: (code) => {
+        this.opts.onEvent({ type: 'code', code });
+        entered ??= this.sim.phone(SANDBOX_PHONE).enterPairingCode(code.replace('-', ''));
+      },
+    });
+    await entered;
+    this.opts.onEvent({ type: 'linked', e164: identity.e164 });
+  }
+
   contact(e164: string): SimContact {
     let c = this.contacts.get(e164);
     if (!c) {
@@ -138,6 +161,7 @@ export class Sandbox {
     const grp = /^\/group\s+(\S+)\s+([\s\S]+)$/.exec(text);
     if (as && asNumber) return this.say(asNumber, as[2]!);
     if (grp) return this.sayInGroup(grp[1]!, grp[2]!);
+    if (text === '/login-code') return this.linkByCode();
     if (text.startsWith('/')) {
       this.opts.onEvent({ type: 'info', text: `unknown sandbox command: ${text.split(/\s/)[0]} (try /help)` });
       return;
@@ -205,5 +229,6 @@ export const HELP = [
   'Type a message and press Enter: Alice (+15551234567) sends it to the gateway.',
   '  /as +15557654321 hi        another contact writes',
   '  /group team @bot question  Alice writes in group "team" (@bot mentions the gateway)',
+  '  /login-code                link the account again by pairing code (the phone enters it)',
   '  /help                      this text;   /quit  leave',
 ].join('\n');

@@ -272,6 +272,7 @@ export class BaileysAccountTransport implements AccountTransport {
         const ctx = { logger: baileysLogger(log) as never, reuploadRequest: s.updateMediaMessage };
         return (await downloadMediaMessage(raw, 'stream', {}, ctx)) as Readable;
       },
+      requestPairingCode: (phoneDigits) => live().requestPairingCode(phoneDigits),
       unlink: async () => {
         const s = live();
         closedByUs = true; // the close that follows is ours, not WhatsApp logging us out

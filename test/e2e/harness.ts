@@ -68,6 +68,8 @@ export interface E2E {
   stopGateway(): Promise<void>;
   /** `wagate channels login --json` for an account; the simulated phone scans the first QR. */
   link(accountId: string, e164: string): Promise<{ code: number; lines: any[] }>;
+  /** `wagate channels login --phone <e164> --json`; the simulated phone enters the printed pairing code. */
+  linkByCode(accountId: string, e164: string): Promise<{ code: number; lines: any[] }>;
   close(): Promise<void>;
 }
 
@@ -145,6 +147,22 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
           }
         },
       });
+      return { code: res.code, lines };
+    },
+    async linkByCode(accountId, e164) {
+      const lines: any[] = [];
+      let entered: Promise<unknown> | null = null;
+      const res = await runCli(['channels', 'login', '--json', '--account', accountId, '--phone', e164, '--timeout', '20'], env, {
+        onOut: (t) => {
+          for (const l of t.trim().split('\n')) {
+            const ev = JSON.parse(l);
+            lines.push(ev);
+            // The phone shows eight boxes: the code is typed without the dash.
+            if (ev.event === 'code' && !entered) entered = sim.phone(e164).enterPairingCode(String(ev.code).replace('-', ''));
+          }
+        },
+      });
+      await entered;
       return { code: res.code, lines };
     },
     async close() {

@@ -31,4 +31,17 @@ describe('wagate sandbox', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`${file}:2: "expect something that never comes" not met within 2 s`);
   });
+
+  it('/login-code links the account again by pairing code (the simulated phone enters it), and replies still arrive', async () => {
+    const fs = await import('node:fs');
+    const file = path.join(tmpDir('sb'), 'code.txt');
+    fs.writeFileSync(file, '/login-code\nhello again\nexpect echo: hello again\n');
+    const res = await runCli(['sandbox', '--script', file, '--timeout', '15'], { HOME: process.env.HOME });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^Pairing code: [A-Z0-9]{4}-[A-Z0-9]{4}$/m);
+    expect(res.stdout).toContain('Link with phone number instead');
+    expect(res.stdout.match(/✓ linked the sandbox account as \+15550000001/g)).toHaveLength(2);
+    expect(res.stdout).toContain('wagate → +15551234567: echo: hello again');
+  });
 });

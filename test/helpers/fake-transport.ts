@@ -29,6 +29,13 @@ export class FakeConnection implements Connection {
   open(e164 = '+15550000001'): void {
     this.emit({ type: 'open', identity: { jid: `${e164.slice(1)}:1@s.whatsapp.net`, e164 } });
   }
+  /** Numbers a pairing code was asked for; the code answered is `pairingCode`. */
+  readonly pairingRequests: string[] = [];
+  pairingCode = 'ABCD1234';
+  async requestPairingCode(phoneDigits: string): Promise<string> {
+    this.pairingRequests.push(phoneDigits);
+    return this.pairingCode;
+  }
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
