@@ -36,7 +36,7 @@ import {
 } from '../config/index.js';
 import { getAt, setAt } from '../config/key-path.js';
 import { WagateError } from '../errors.js';
-import type { Store } from '../store/port.js';
+import type { PairingRequestRow, Store } from '../store/port.js';
 import { storeFile } from '../state-layout.js';
 import { importAuthDir, type ImportResult } from '../whatsapp/auth-import.js';
 import { action, type CommandDeps } from './command.js';
@@ -235,14 +235,8 @@ async function importAccounts(store: Store, dirs: { accountId: string; dir: stri
 
 // ---- pairing ----
 
-interface OcRequest {
-  code: string;
-  sender: string;
-  accountId: string;
-  name?: string;
-  createdAt: number;
-  expiresAt: number;
-}
+/** OpenClaw's pairing request has the store's row shape. */
+type OcRequest = PairingRequestRow;
 
 function readRequests(v: unknown): OcRequest[] {
   const list = Array.isArray(v) ? v : isObject(v) && Array.isArray(v.requests) ? v.requests : [];
