@@ -106,6 +106,38 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 2,
+    name: 'inbound ledger: every inbound message and what became of it',
+    sql: {
+      // (account, chat, WhatsApp id) is the message: a second arrival is a duplicate.
+      // `seq` is the arrival order (resume goes per chat in that order); times are ms.
+      sqlite: `
+        CREATE TABLE inbound_ledger (
+          seq INTEGER PRIMARY KEY,
+          account_id TEXT NOT NULL,
+          chat_jid TEXT NOT NULL,
+          message_id TEXT NOT NULL,
+          sender TEXT NOT NULL,
+          wa_timestamp BIGINT NOT NULL,
+          upsert_type TEXT NOT NULL,
+          message TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('received', 'accepted', 'gated', 'dropped', 'pairing', 'running', 'replied', 'failed')),
+          reason TEXT,
+          request_id TEXT,
+          reply_text TEXT,
+          reply_ids TEXT,
+          error TEXT,
+          received_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL,
+          UNIQUE (account_id, chat_jid, message_id)
+        );
+        CREATE INDEX inbound_ledger_state ON inbound_ledger (state, seq);
+        CREATE INDEX inbound_ledger_request ON inbound_ledger (account_id, request_id);
+        CREATE INDEX inbound_ledger_received ON inbound_ledger (received_at);
+      `,
+    },
+  },
 ];
 
 /** The schema version this build writes. */

@@ -71,7 +71,12 @@ export interface KeyStore {
   count(accountId: string): Promise<Record<string, number>>;
 }
 
-/** The inbound ledger's "handled once" memory: message keys an account handled. */
+/**
+ * Message keys handled before the inbound ledger existed: the old file layout's
+ * `whatsapp-dedupe/<accountId>.json` is imported here once (`in|<chatId>|<id>`), and
+ * the ledger still treats a message with such a key as a duplicate. Nothing new is
+ * written here: the ledger (`LedgerStore`) is the dedupe memory now.
+ */
 export interface HandledStore {
   /** Record the key; true when it was new, false when it was already handled. */
   add(accountId: string, key: string, at: number): Promise<boolean>;
@@ -82,6 +87,87 @@ export interface HandledStore {
   recent(accountId: string, limit: number): Promise<string[]>;
   /** Keep only the newest `keep` keys of the account; returns how many were removed. */
   trim(accountId: string, keep: number): Promise<number>;
+}
+
+/** What became of an inbound message (SPEC §5 "the inbound ledger"). */
+export type LedgerState = 'received' | 'accepted' | 'gated' | 'dropped' | 'pairing' | 'running' | 'replied' | 'failed';
+
+export const LEDGER_STATES: readonly LedgerState[] = ['received', 'accepted', 'gated', 'dropped', 'pairing', 'running', 'replied', 'failed'];
+
+/** States a message is finished in: nothing more will happen to it. */
+export const FINAL_LEDGER_STATES: readonly LedgerState[] = ['gated', 'dropped', 'pairing', 'replied', 'failed'];
+
+/** Same account + chat + WhatsApp id = same message. */
+export interface LedgerKey {
+  accountId: string;
+  chatJid: string;
+  messageId: string;
+}
+
+/** A message as it arrived: what `record` writes (state `received`). */
+export interface LedgerArrival extends LedgerKey {
+  /** The sender's JID (the peer in a direct chat, the participant in a group). */
+  sender: string;
+  /** WhatsApp's timestamp, ms (0 when absent). */
+  waTimestamp: number;
+  upsertType: 'notify' | 'append';
+  /** The normalized message, opaque JSON text. */
+  message: string;
+  receivedAt: number;
+}
+
+export interface LedgerEntry extends LedgerArrival {
+  /** Arrival order across the store. */
+  seq: number;
+  state: LedgerState;
+  /** Why it was dropped or gated (`duplicate` is never written: a duplicate has no entry of its own). */
+  reason: string | null;
+  /** The agent run / reply request answering it (deterministic per entry). */
+  requestId: string | null;
+  /** The agent's answer, kept once produced: a resumed entry is not sent to the agent again. */
+  replyText: string | null;
+  /** The reply's WhatsApp ids, written before the first send. */
+  replyIds: string[];
+  /** Why it failed. */
+  error: string | null;
+  updatedAt: number;
+}
+
+/** Fields a state move may set; absent ones keep their value. */
+export interface LedgerUpdate {
+  state?: LedgerState;
+  reason?: string | null;
+  requestId?: string | null;
+  replyText?: string | null;
+  replyIds?: string[];
+  error?: string | null;
+  at: number;
+}
+
+export interface LedgerQuery {
+  accountId?: string;
+  chatJid?: string;
+  states?: readonly LedgerState[];
+  /** Received at or after (ms). */
+  since?: number;
+  /** At most this many, the newest (default 1000); returned oldest first. */
+  limit?: number;
+}
+
+export interface LedgerStore {
+  /** Record arrivals (state `received`); per arrival, true when new, false when the key was already there (a duplicate). */
+  record(arrivals: readonly LedgerArrival[]): Promise<boolean[]>;
+  get(key: LedgerKey): Promise<LedgerEntry | undefined>;
+  /** Apply a state move; false when there is no such entry. */
+  update(key: LedgerKey, fields: LedgerUpdate): Promise<boolean>;
+  /** The entry answered by a request id, if any. */
+  byRequest(accountId: string, requestId: string): Promise<LedgerEntry | undefined>;
+  /** Entries matching the query, oldest first (by arrival). */
+  list(query?: LedgerQuery): Promise<LedgerEntry[]>;
+  /** Entries per state (all accounts, or one); every state is present. */
+  counts(accountId?: string): Promise<Record<LedgerState, number>>;
+  /** Remove entries received before `before` (retention); returns how many. */
+  prune(before: number): Promise<number>;
 }
 
 /** A message we sent, kept so a retry receipt can be answered after a restart. */
@@ -185,6 +271,7 @@ export interface StoreTables {
   readonly creds: CredsStore;
   readonly keys: KeyStore;
   readonly handled: HandledStore;
+  readonly ledger: LedgerStore;
   readonly sent: SentStore;
   readonly lids: LidStore;
   readonly pairing: PairingStorePort;

@@ -7,6 +7,7 @@
 import type { StoreTables } from './port.js';
 import { creds, keys } from './sqlite-auth.js';
 import { handled, lids, sent } from './sqlite-ledger.js';
+import { ledger } from './sqlite-inbound-ledger.js';
 import { activations, connections, pairing } from './sqlite-people.js';
 import type { SqlRunner } from './sqlite-runner.js';
 import { sessions } from './sqlite-sessions.js';
@@ -18,6 +19,7 @@ export function sqliteTables(r: SqlRunner): StoreTables {
     creds: creds(r),
     keys: keys(r),
     handled: handled(r),
+    ledger: ledger(r),
     sent: sent(r),
     lids: lids(r),
     pairing: pairing(r),

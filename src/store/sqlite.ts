@@ -44,6 +44,7 @@ export const TABLES = [
   'group_activations',
   'connections',
   'session_turns',
+  'inbound_ledger',
 ] as const;
 
 export interface OpenSqliteStoreOptions {
@@ -66,6 +67,7 @@ export class SqliteStore implements Store, StoreTables {
   readonly creds;
   readonly keys;
   readonly handled;
+  readonly ledger;
   readonly sent;
   readonly lids;
   readonly pairing;
@@ -88,6 +90,7 @@ export class SqliteStore implements Store, StoreTables {
     this.creds = tables.creds;
     this.keys = tables.keys;
     this.handled = tables.handled;
+    this.ledger = tables.ledger;
     this.sent = tables.sent;
     this.lids = tables.lids;
     this.pairing = tables.pairing;

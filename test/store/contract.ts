@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/store/migrations.js';
-import type { KeyWrite, Store } from '../../src/store/port.js';
+import type { KeyWrite, LedgerArrival, LedgerKey, Store } from '../../src/store/port.js';
 
 export interface StoreHandle {
   store: Store;
@@ -259,6 +259,88 @@ export function storeContract(name: string, make: MakeStore): void {
 
       it('refuses a negative bound', async () => {
         await expect(s.handled.trim('a', -1)).rejects.toBeInstanceOf(RangeError);
+      });
+    });
+
+    describe('inbound ledger', () => {
+      const arrival = (accountId: string, chatJid: string, messageId: string, receivedAt: number): LedgerArrival => ({
+        accountId,
+        chatJid,
+        messageId,
+        sender: `${chatJid}`,
+        waTimestamp: receivedAt - 1,
+        upsertType: 'notify',
+        message: JSON.stringify({ id: messageId, text: `hi ${messageId}` }),
+        receivedAt,
+      });
+      const key = (a: LedgerArrival): LedgerKey => ({ accountId: a.accountId, chatJid: a.chatJid, messageId: a.messageId });
+
+      it('records an arrival once per account + chat + id, as received, with what it was given', async () => {
+        const a = arrival('acc', 'x@s.whatsapp.net', 'M1', 1000);
+        expect(await s.ledger.record([a, arrival('acc', 'y@s.whatsapp.net', 'M1', 1001), arrival('other', 'x@s.whatsapp.net', 'M1', 1002)])).toEqual([
+          true,
+          true,
+          true,
+        ]);
+        expect(await s.ledger.record([a, arrival('acc', 'x@s.whatsapp.net', 'M2', 1003), a])).toEqual([false, true, false]);
+        const e = await s.ledger.get(key(a));
+        expect(e).toMatchObject({ ...a, state: 'received', reason: null, requestId: null, replyText: null, replyIds: [], error: null, updatedAt: 1000 });
+        expect(await s.ledger.get({ ...key(a), messageId: 'nope' })).toBeUndefined();
+      });
+
+      it('moves through states, keeping the fields not given, and finds an entry by its request id', async () => {
+        const a = arrival('acc', 'x@s.whatsapp.net', 'M1', 1000);
+        await s.ledger.record([a]);
+        expect(await s.ledger.update(key(a), { state: 'accepted', at: 1001 })).toBe(true);
+        expect(await s.ledger.update(key(a), { state: 'running', requestId: 'r1', at: 1002 })).toBe(true);
+        expect(await s.ledger.update(key(a), { replyText: 'hello', at: 1003 })).toBe(true);
+        expect(await s.ledger.update(key(a), { replyIds: ['3EB0A', '3EB0B'], at: 1004 })).toBe(true);
+        expect(await s.ledger.get(key(a))).toMatchObject({ state: 'running', requestId: 'r1', replyText: 'hello', replyIds: ['3EB0A', '3EB0B'], updatedAt: 1004 });
+        expect(await s.ledger.byRequest('acc', 'r1')).toMatchObject({ messageId: 'M1' });
+        expect(await s.ledger.byRequest('other', 'r1')).toBeUndefined();
+        expect(await s.ledger.update(key(a), { state: 'failed', error: 'boom', at: 1005 })).toBe(true);
+        expect(await s.ledger.get(key(a))).toMatchObject({ state: 'failed', error: 'boom', replyText: 'hello' });
+        expect(await s.ledger.update({ ...key(a), messageId: 'nope' }, { state: 'dropped', at: 1 })).toBe(false);
+      });
+
+      it('lists by account, chat, states and time, oldest first, bounded to the newest; counts every state; prunes by age', async () => {
+        const all = [
+          arrival('acc', 'x@s.whatsapp.net', 'M1', 1000),
+          arrival('acc', 'y@s.whatsapp.net', 'M2', 2000),
+          arrival('acc', 'x@s.whatsapp.net', 'M3', 3000),
+          arrival('other', 'x@s.whatsapp.net', 'M4', 4000),
+        ];
+        await s.ledger.record(all);
+        await s.ledger.update(key(all[1]!), { state: 'dropped', reason: 'expired', at: 2500 });
+        expect((await s.ledger.list()).map((e) => e.messageId)).toEqual(['M1', 'M2', 'M3', 'M4']);
+        expect((await s.ledger.list({ accountId: 'acc', chatJid: 'x@s.whatsapp.net' })).map((e) => e.messageId)).toEqual(['M1', 'M3']);
+        expect((await s.ledger.list({ states: ['received'] })).map((e) => e.messageId)).toEqual(['M1', 'M3', 'M4']);
+        expect(await s.ledger.list({ states: [] })).toEqual([]);
+        expect((await s.ledger.list({ since: 2000, limit: 2 })).map((e) => e.messageId)).toEqual(['M3', 'M4']);
+        const seqs = (await s.ledger.list()).map((e) => e.seq);
+        expect([...seqs].sort((p, q) => p - q)).toEqual(seqs);
+        expect(await s.ledger.counts()).toEqual({ received: 3, accepted: 0, gated: 0, dropped: 1, pairing: 0, running: 0, replied: 0, failed: 0 });
+        expect((await s.ledger.counts('other')).received).toBe(1);
+        expect(await s.ledger.prune(3000)).toBe(2);
+        expect((await s.ledger.list()).map((e) => e.messageId)).toEqual(['M3', 'M4']);
+        expect((await s.counts()).inbound_ledger).toBe(2);
+      });
+
+      it('keeps its entries across a restart, and rolls back with its transaction', async () => {
+        const a = arrival('acc', 'x@s.whatsapp.net', 'M1', 1000);
+        await expect(
+          s.transaction(async (tx) => {
+            await tx.ledger.record([a]);
+            throw new Error('undo');
+          }),
+        ).rejects.toThrow('undo');
+        expect(await s.ledger.get(key(a))).toBeUndefined();
+        await s.transaction(async (tx) => {
+          await tx.ledger.record([a]);
+          await tx.ledger.update(key(a), { state: 'accepted', at: 1001 });
+        });
+        s = await h.reopen();
+        expect(await s.ledger.get(key(a))).toMatchObject({ state: 'accepted' });
       });
     });
 

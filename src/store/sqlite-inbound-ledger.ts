@@ -1,0 +1,124 @@
+/** SQLite: the inbound ledger (every inbound message and what became of it). */
+import { LEDGER_STATES, type LedgerEntry, type LedgerState, type LedgerStore, type LedgerUpdate } from './port.js';
+import { keepCount, type Row, type SqlRunner } from './sqlite-runner.js';
+
+const COLUMNS = `seq, account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, reason,
+  request_id, reply_text, reply_ids, error, received_at, updated_at`;
+
+const DEFAULT_LIMIT = 1000;
+
+function toEntry(row: Row): LedgerEntry {
+  return {
+    seq: Number(row.seq),
+    accountId: row.account_id as string,
+    chatJid: row.chat_jid as string,
+    messageId: row.message_id as string,
+    sender: row.sender as string,
+    waTimestamp: Number(row.wa_timestamp),
+    upsertType: row.upsert_type === 'append' ? 'append' : 'notify',
+    message: row.message as string,
+    state: row.state as LedgerState,
+    reason: (row.reason as string | null) ?? null,
+    requestId: (row.request_id as string | null) ?? null,
+    replyText: (row.reply_text as string | null) ?? null,
+    replyIds: row.reply_ids ? (JSON.parse(row.reply_ids as string) as string[]) : [],
+    error: (row.error as string | null) ?? null,
+    receivedAt: Number(row.received_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** `SET …` for the fields given (in a fixed order, so the statement is cached per shape). */
+function setClause(f: LedgerUpdate): { sql: string; values: unknown[] } {
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  const put = (col: string, v: unknown) => {
+    parts.push(`${col} = ?`);
+    values.push(v);
+  };
+  if (f.state !== undefined) put('state', f.state);
+  if (f.reason !== undefined) put('reason', f.reason);
+  if (f.requestId !== undefined) put('request_id', f.requestId);
+  if (f.replyText !== undefined) put('reply_text', f.replyText);
+  if (f.replyIds !== undefined) put('reply_ids', JSON.stringify(f.replyIds));
+  if (f.error !== undefined) put('error', f.error);
+  put('updated_at', f.at);
+  return { sql: parts.join(', '), values };
+}
+
+export function ledger(r: SqlRunner): LedgerStore {
+  return {
+    record: (arrivals) =>
+      r.write('record inbound messages', () => {
+        const insert = r.stmt(
+          `INSERT INTO inbound_ledger (account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, received_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?)
+           ON CONFLICT (account_id, chat_jid, message_id) DO NOTHING`,
+        );
+        return arrivals.map(
+          (a) =>
+            insert.run(a.accountId, a.chatJid, a.messageId, a.sender, a.waTimestamp, a.upsertType, a.message, a.receivedAt, a.receivedAt).changes > 0,
+        );
+      }),
+    get: (key) =>
+      r.read('read an inbound message', () => {
+        const row = r
+          .stmt(`SELECT ${COLUMNS} FROM inbound_ledger WHERE account_id = ? AND chat_jid = ? AND message_id = ?`)
+          .get(key.accountId, key.chatJid, key.messageId) as Row | undefined;
+        return row ? toEntry(row) : undefined;
+      }),
+    update: (key, fields) =>
+      r.write('update an inbound message', () => {
+        const { sql, values } = setClause(fields);
+        return (
+          r
+            .stmt(`UPDATE inbound_ledger SET ${sql} WHERE account_id = ? AND chat_jid = ? AND message_id = ?`)
+            .run(...values, key.accountId, key.chatJid, key.messageId).changes > 0
+        );
+      }),
+    byRequest: (accountId, requestId) =>
+      r.read('find an inbound message by request', () => {
+        const row = r
+          .stmt(`SELECT ${COLUMNS} FROM inbound_ledger WHERE account_id = ? AND request_id = ? ORDER BY seq LIMIT 1`)
+          .get(accountId, requestId) as Row | undefined;
+        return row ? toEntry(row) : undefined;
+      }),
+    list: (q = {}) =>
+      r.read('list inbound messages', () => {
+        const where: string[] = [];
+        const values: unknown[] = [];
+        if (q.accountId !== undefined) {
+          where.push('account_id = ?');
+          values.push(q.accountId);
+        }
+        if (q.chatJid !== undefined) {
+          where.push('chat_jid = ?');
+          values.push(q.chatJid);
+        }
+        if (q.states !== undefined) {
+          where.push(q.states.length === 0 ? '1 = 0' : `state IN (${q.states.map(() => '?').join(', ')})`);
+          values.push(...q.states);
+        }
+        if (q.since !== undefined) {
+          where.push('received_at >= ?');
+          values.push(q.since);
+        }
+        const sql = `SELECT ${COLUMNS} FROM inbound_ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+        const rows = r.stmt(sql).all(...values, keepCount(q.limit ?? DEFAULT_LIMIT)) as Row[];
+        return rows.map(toEntry).reverse();
+      }),
+    counts: (accountId) =>
+      r.read('count inbound messages', () => {
+        const rows = (
+          accountId === undefined
+            ? r.stmt('SELECT state, COUNT(*) AS n FROM inbound_ledger GROUP BY state').all()
+            : r.stmt('SELECT state, COUNT(*) AS n FROM inbound_ledger WHERE account_id = ? GROUP BY state').all(accountId)
+        ) as Row[];
+        const out = Object.fromEntries(LEDGER_STATES.map((s) => [s, 0])) as Record<LedgerState, number>;
+        for (const row of rows) out[row.state as LedgerState] = Number(row.n);
+        return out;
+      }),
+    prune: (before) =>
+      r.write('prune the inbound ledger', () => r.stmt('DELETE FROM inbound_ledger WHERE received_at < ?').run(before).changes),
+  };
+}
