@@ -1,7 +1,8 @@
 /**
- * The access policy actor (SPEC §5): every `message.received` goes through, in
+ * The access policy actor (SPEC §5): every `message.received` is recorded in the
+ * inbound ledger at once (src/ledger/inbound-ledger.ts) and goes through, in
  * order per account and chat (one queue each: chats do not wait for each other) —
- *   dedupe (in the store, behind an in-memory front; our own sent ids too, so self-chat replies never loop)
+ *   dedupe (the ledger: a second arrival of a key is a duplicate; our own sent ids too, so self-chat replies never loop)
  *   → status/broadcast guard → reactions/edits are not prompts
  *   → offline catch-up window (`web.catchUpMinutes`)
  *   → DMs: `decideDm` (pairing store) · groups: `decideGroup` (policy, activation)
@@ -13,6 +14,12 @@
  * reaches the group (`reply.delivered`). `/activation mention|always` from the owner is stored and
  * answered with a `reply.requested` (source 'command'); so is `/config set|unset`
  * (src/access/commands/config-command.ts), in DMs and allowed groups, before the DM/group policy.
+ *
+ * Resume (src/ledger/resume.ts): at start, the ledger's unfinished entries still inside
+ * the catch-up window are queued in their chats before any new message of that chat,
+ * and handled once their account is connected: an entry whose agent reply text is kept
+ * asks for that reply again (same request id, so the same message ids); the others
+ * go through the policy again (no dedupe, no catch-up check: they passed it).
  */
 import { randomUUID } from 'node:crypto';
 import { compileMentionPatterns, agentForAccount, type AccountConfig } from '../config/index.js';
@@ -27,10 +34,13 @@ import { activationConfirmation } from '../access/commands/activation-command.js
 import { configCommandFor, runConfigCommand, type ConfigCommand } from '../access/commands/config-command.js';
 import { ActivationStore } from '../access/policy/activation-store.js';
 import { catchUpVerdict } from '../access/policy/catch-up.js';
-import { DedupeStore, inboundKey, sentKey } from '../access/policy/dedupe-store.js';
 import { decideGroup } from '../access/policy/group-gate.js';
 import { GroupHistory } from '../access/policy/group-history.js';
 import { KeyedQueue } from '../keyed-queue.js';
+import { ledgerRequestId, type ArrivalVerdict } from '../ledger/inbound-ledger.js';
+import { loadResumable } from '../ledger/resume.js';
+import type { LedgerEntry } from '../store/port.js';
+import { ledgerOf } from './actor.js';
 
 export interface AccessPolicyOptions {
   /** The approved-senders store (default: the pairing store on `deps.store`). */
@@ -42,19 +52,28 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
   const pairing = opts.pairing ?? createPairingStore({ store: deps.store, now: deps.now });
   const history = new GroupHistory();
   const activations = new ActivationStore(deps.store, deps.now);
-  const dedupe = new Map<string, DedupeStore>();
+  const ledger = ledgerOf(deps);
   const patterns = new Map<string, RegExp[]>();
-  const counts = { received: 0, accepted: 0, gated: 0, dropped: 0, pairing: 0, commands: 0 };
+  const counts = { received: 0, accepted: 0, gated: 0, dropped: 0, pairing: 0, commands: 0, resumed: 0, expired: 0 };
   const chats = new KeyedQueue();
   let stopped = false;
 
-  const storeFor = (accountId: string): DedupeStore => {
-    let s = dedupe.get(accountId);
-    if (!s) {
-      s = new DedupeStore(deps.store, accountId, undefined, (err) => log.warn({ err, accountId }, 'dedupe store read/write failed'), deps.now);
-      dedupe.set(accountId, s);
+  // Resumed entries wait for their account's first connection (their reply needs it).
+  const connected = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  const connectedOnce = (accountId: string): Promise<void> => {
+    let c = connected.get(accountId);
+    if (!c) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      connected.set(accountId, (c = { promise, resolve }));
+      try {
+        deps.connection(accountId);
+        resolve();
+      } catch {
+        // not connected yet: account.connected resolves it
+      }
     }
-    return s;
+    return c.promise;
   };
 
   const patternsFor = (accountId: string): RegExp[] => {
@@ -77,23 +96,53 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     deps.bus.emit('message.dropped', { accountId, message, reason, markRead });
   };
 
-  const handle = async (accountId: string, message: InboundMessage): Promise<void> => {
+  const handle = async (accountId: string, message: InboundMessage, recorded: Promise<ArrivalVerdict>): Promise<void> => {
     counts.received += 1;
+    const arrival = await recorded.catch((err: unknown) => {
+      // Better answered without a record than lost: the message is handled as new.
+      log.error({ err, accountId, id: message.id }, 'could not record the message in the inbound ledger; handling it anyway');
+      return 'new' as const;
+    });
+    // A duplicate has no entry of its own: its drop is not recorded (the first arrival's entry stays as it is).
+    if (arrival === 'duplicate') return drop(accountId, message, 'duplicate', false);
+    if (arrival !== 'new') return drop(accountId, message, arrival, false);
     const account = deps.accounts.get(accountId);
     if (!account) return drop(accountId, message, 'unknown-account', false);
     if (isBroadcastJid(message.chatJid)) return drop(accountId, message, 'broadcast', false);
-    const store = storeFor(accountId);
-    await store.ready;
-    if (store.has(sentKey(message.id))) return drop(accountId, message, 'own-message', false);
-    const key = inboundKey(message.chatId, message.id);
-    if (store.has(key)) return drop(accountId, message, 'duplicate', false);
-    store.remember(key);
     if (message.kind === 'reaction' || message.kind === 'edit') return drop(accountId, message, message.kind, false);
 
     const since = deps.catchUpStart(accountId);
     const verdict = catchUpVerdict(message, { now: deps.now(), since, catchUpMinutes: deps.config.web.catchUpMinutes });
     if (verdict === 'too-old' || verdict === 'before-window') return drop(accountId, message, `catch-up:${verdict}`, true);
+    return decide(accountId, account, message);
+  };
 
+  /** A resumed entry (see the header): its kept reply again, or the policy again. */
+  const resume = async (entry: LedgerEntry): Promise<void> => {
+    await connectedOnce(entry.accountId);
+    if (stopped) return;
+    ledger.markOpen(entry, 'resumed after a restart');
+    counts.resumed += 1;
+    const message = JSON.parse(entry.message) as InboundMessage;
+    if (entry.state === 'running' && entry.replyText !== null) {
+      log.info({ accountId: entry.accountId, id: entry.messageId }, 'resumed: the kept agent reply is sent again (same request id)');
+      deps.bus.emit('reply.requested', {
+        accountId: entry.accountId,
+        chatJid: entry.chatJid,
+        text: entry.replyText,
+        source: 'agent',
+        requestId: entry.requestId ?? ledgerRequestId(entry),
+        ...(message.isSelfChat ? { selfChat: true } : {}),
+      });
+      return;
+    }
+    const account = deps.accounts.get(entry.accountId);
+    if (!account) return drop(entry.accountId, message, 'unknown-account', false);
+    log.info({ accountId: entry.accountId, id: entry.messageId, state: entry.state }, 'resumed: handled again after a restart');
+    return decide(entry.accountId, account, message);
+  };
+
+  const decide = async (accountId: string, account: AccountConfig, message: InboundMessage): Promise<void> => {
     const configCommand = configCommandFor(account, message);
     if (configCommand) return handleConfig(accountId, account, message, configCommand);
     if (message.chatType === 'direct') return handleDirect(accountId, account, message);
@@ -193,14 +242,41 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     deps.bus.emit('message.accepted', { accountId, message, route });
   };
 
+  const chatKey = (accountId: string, chatJid: string) => `${accountId}\u0000${chatJid}`;
+  // Unfinished entries of the last run go first in their chats' queues (src/ledger/resume.ts).
+  const resumeQueued = loadResumable(ledger, {
+    accounts: [...deps.accounts.keys()],
+    now: deps.now(),
+    catchUpMinutes: deps.config.web.catchUpMinutes,
+  }).then(
+    ({ resume: entries, expired }) => {
+      counts.expired += expired;
+      for (const e of entries) {
+        ledger.markOpen(e, 'waiting for its account to connect');
+        void chats
+          .run(chatKey(e.accountId, e.chatJid), () => resume(e))
+          .catch((err: unknown) => log.error({ err, accountId: e.accountId, id: e.messageId }, 'resuming a message failed'));
+      }
+      if (entries.length + expired > 0) log.info({ resumed: entries.length, expired }, 'inbound ledger: unfinished messages of the last run');
+    },
+    (err: unknown) => log.error({ err }, 'could not read the inbound ledger to resume unfinished messages'),
+  );
+
   const offReceived = deps.bus.on('message.received', ({ accountId, message }) => {
     if (stopped) return;
-    return chats
-      .run(`${accountId}\u0000${message.chatJid}`, () => handle(accountId, message))
+    // Recorded now, before anything else (one store commit per event-loop turn).
+    const recorded = ledger.arrive(accountId, message);
+    return resumeQueued
+      .then(() => chats.run(chatKey(accountId, message.chatJid), () => handle(accountId, message, recorded)))
       .catch((err: unknown) => log.error({ err, accountId, id: message.id }, 'access policy failed'));
   });
+  const offConnected = deps.bus.on('account.connected', ({ accountId }) => {
+    const c = connected.get(accountId);
+    if (c) c.resolve();
+    else connected.set(accountId, { promise: Promise.resolve(), resolve: () => undefined });
+  });
   const offDelivered = deps.bus.on('reply.delivered', ({ accountId, chatJid, messageIds }) => {
-    if (messageIds.length > 0) storeFor(accountId).remember(...messageIds.map(sentKey));
+    if (messageIds.length > 0) ledger.rememberSent(accountId, messageIds);
     history.clearDelivered(accountId, chatJid);
   });
   const offStopping = deps.bus.on('gateway.stopping', () => {
@@ -211,17 +287,20 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     name: 'access-policy',
     summary: () => ({
       ...counts,
-      dedupe: Object.fromEntries([...dedupe].map(([id, s]) => [id, s.size])),
+      ledger: ledger.summary(),
       activations: activations.count(),
       history: history.summary(),
     }),
     stop: async () => {
       stopped = true;
       offReceived();
+      offConnected();
       offDelivered();
       offStopping();
+      // Resumed entries still waiting for a connection stay unfinished, for the next start.
+      for (const c of connected.values()) c.resolve();
       await chats.idle();
-      await Promise.all([...dedupe.values()].map((s) => s.flush()));
+      await ledger.flush();
     },
   };
 }

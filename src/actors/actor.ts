@@ -9,6 +9,7 @@ import type { Bus } from '../bus/bus.js';
 import type { AccountConfig, WagateConfig } from '../config/index.js';
 import type { Connection, LinkedIdentity } from '../ports/transport.js';
 import type { Store } from '../store/port.js';
+import { ledgerFor, type InboundLedger } from '../ledger/inbound-ledger.js';
 
 /** A started actor, as the registry keeps it. */
 export interface RunningActor {
@@ -28,6 +29,11 @@ export interface ActorDeps {
   stateDir: string;
   /** The process's store (SPEC §12): dedupe, pairing, activations … The supervisor owns and closes it. */
   store: Store;
+  /**
+   * The inbound ledger over `store` (src/ledger/inbound-ledger.ts); the supervisor
+   * passes one. Absent (tests): one shared per store, see `ledgerOf`.
+   */
+  ledger?: InboundLedger;
   /** Config file path (for `/config set`). */
   configPath: string;
   logger: Logger;
@@ -41,6 +47,11 @@ export interface ActorDeps {
   identity(accountId: string): LinkedIdentity | null;
   /** The account's offline catch-up window start (`catchUpStart`, SPEC §5); null = unknown. */
   catchUpStart(accountId: string): number | null;
+}
+
+/** The ledger of `deps`: the one given, else the one shared by every actor on the same store. */
+export function ledgerOf(deps: Pick<ActorDeps, 'ledger' | 'store' | 'now'>): InboundLedger {
+  return deps.ledger ?? ledgerFor(deps.store, deps.now);
 }
 
 /** An actor module's shape: `start(deps)` returns the running actor. */

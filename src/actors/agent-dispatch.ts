@@ -7,10 +7,18 @@
  * the user turn(s) are appended first, the reply after, and a non-empty reply goes
  * out as `reply.requested` (source 'agent', requestId = runId). A provider error is
  * logged and nothing is sent (no apology: the config has no key for one).
+ *
+ * The inbound ledger (src/ledger/): the run's id is the message's ledger request id, the
+ * same on every resume (so the reply's message ids are too); its turn moves the entry to
+ * `running`, and the agent's answer is kept in the entry before the reply is asked for,
+ * so a resume after a crash sends that answer without asking the agent again. A run
+ * with nothing to say ends the entry as `replied` with reason `no-reply`.
  */
 import { GroupMetadataCache } from '../access/policy/group-metadata.js';
 import type { MessageRoute } from '../bus/events.js';
 import type { ActorDeps, RunningActor } from './actor.js';
+import { ledgerOf } from './actor.js';
+import { keyOf, ledgerRequestId } from '../ledger/inbound-ledger.js';
 import { subLogger } from '../log.js';
 import { saveInboundMedia } from '../media/inbound.js';
 import type { InboundMessage } from '../ports/inbound.js';
@@ -41,6 +49,7 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
   });
   const life = new AbortController();
   const pending = new Set<Promise<unknown>>();
+  const ledger = ledgerOf(deps);
   let taken = 0;
   let stopping = false;
 
@@ -48,8 +57,11 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
     if (stopping || life.signal.aborted) return;
     taken += 1;
     const isGroup = message.chatType === 'group';
+    const key = keyOf(accountId, message);
+    const runId = ledgerRequestId(key);
+    const noted = (what: string) => (err: unknown) => log.error({ err, accountId, id: message.id }, `inbound ledger: could not ${what}`);
     const run = runner.run({
-      runId: runner.newRunId(),
+      runId,
       origin: 'message',
       accountId,
       agentId: route.agentId,
@@ -58,6 +70,7 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
       typing: true,
       tools: true,
       signal: life.signal,
+      onStart: () => void ledger.move(key, { state: 'running', requestId: runId }).catch(noted('record a running message')),
       prepare: async (store) => {
         const subject = isGroup ? await groups.subject(accountId, message.chatJid).catch(() => null) : null;
         // Inbound media is fetched here, inside the session's turn: one chat's messages keep their order.
@@ -78,8 +91,14 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
         });
         return { ...turn, envelope: { ...turn.envelope, MessageId: message.id, ChatJid: message.chatJid } };
       },
-      finish: async (result) =>
-        replyOutcome(result, { accountId, chatJid: message.chatJid, selfChat: message.isSelfChat === true }, deps.now()),
+      finish: async (result) => {
+        const outcome = replyOutcome(result, { accountId, chatJid: message.chatJid, selfChat: message.isSelfChat === true }, deps.now());
+        // Kept before the reply is asked for: a crash from here on resends it, the agent is not asked again.
+        // (A reply with media is not kept: its resume asks the agent again.)
+        if (outcome.reply && !outcome.reply.media) await ledger.move(key, { replyText: outcome.reply.text }).catch(noted('keep the reply text'));
+        else await ledger.move(key, { state: 'replied', reason: 'no-reply' }).catch(noted('record a run without reply'));
+        return outcome;
+      },
     });
     const settled = run.catch(() => undefined); // the runner logged it; nothing is sent
     pending.add(settled);

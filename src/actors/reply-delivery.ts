@@ -46,6 +46,12 @@ export interface ReplyDeliveryOptions {
   prepareMedia?: (req: MediaRequest, opts: PrepareOptions) => Promise<PreparedMedia>;
   /** Changes to the media access policies (tests: DNS, address ranges). */
   mediaAccess?: Partial<MediaAccess>;
+  /**
+   * Awaited before the first chunk of every request is sent (the gateway writes the
+   * reply's message ids into the inbound ledger there); if it throws, nothing is sent
+   * and the reply fails.
+   */
+  beforeSend?: (plan: { accountId: string; chatJid: string; requestId: string; messageIds: string[]; at: number }) => Promise<void>;
 }
 
 export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions = {}): RunningActor {
@@ -91,6 +97,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     const ids: string[] = [];
     inFlight += 1;
     try {
+      await opts.beforeSend?.({ accountId: req.accountId, chatJid: req.chatJid, requestId: req.requestId, messageIds: [], at: deps.now() });
       if (req.media?.length) {
         await deliverWithMedia(req, req.text.trim() ? text : '', chunk, ids);
       } else {

@@ -81,7 +81,11 @@ export async function prepareTurn(opts: {
   now: number;
 }): Promise<PreparedTurn> {
   const { store, sessionKey, message } = opts;
-  const history = await store.history(sessionKey, historyOptions(opts.config, opts.account, message, opts.now));
+  // A message resumed after a restart may already be in the session (its user turn was
+  // appended before the crash): it is not appended twice, nor shown twice to the agent.
+  const resumed = await store.has(sessionKey, message.id);
+  const stored = await store.history(sessionKey, historyOptions(opts.config, opts.account, message, opts.now));
+  const history = resumed ? stored.filter((e) => !(e.role === 'user' && e.messageId === message.id)) : stored;
   const fresh: InboundMessage[] = [];
   for (const m of opts.injected) {
     if (m.id === message.id || (await store.has(sessionKey, m.id))) continue;
@@ -92,6 +96,6 @@ export async function prepareTurn(opts: {
     history: fresh,
     groupSubject: opts.groupSubject,
   });
-  const entries = [...fresh.map((m) => userEntry(m, m.timestamp || opts.now)), userEntry(message, opts.now)];
+  const entries = [...fresh.map((m) => userEntry(m, m.timestamp || opts.now)), ...(resumed ? [] : [userEntry(message, opts.now)])];
   return { envelope, history, entries };
 }

@@ -167,7 +167,7 @@ export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } =
   'account.pairing.code': { producers: ['gateway/account-runtime'], consumers: ['gateway/login', 'gateway/supervisor'] },
   'account.connected': {
     producers: ['gateway/account-runtime'],
-    consumers: ['gateway/connection-history', 'gateway/login', 'gateway/metrics'],
+    consumers: ['actors/access-policy', 'gateway/connection-history', 'gateway/login', 'gateway/metrics'],
   },
   'account.disconnected': { producers: ['gateway/account-runtime'], consumers: ['gateway/connection-history', 'gateway/metrics'] },
   'account.heartbeat': { producers: ['actors/web-heartbeat'], consumers: ['gateway/connection-history'] },
@@ -177,25 +177,25 @@ export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } =
   },
   'message.accepted': {
     producers: ['actors/access-policy'],
-    consumers: ['actors/ack-reaction', 'actors/agent-dispatch', 'actors/agent-heartbeat', 'actors/read-receipt', 'gateway/metrics'],
+    consumers: ['actors/ack-reaction', 'actors/agent-dispatch', 'actors/agent-heartbeat', 'actors/inbound-ledger', 'actors/read-receipt', 'gateway/metrics'],
   },
-  'message.gated': { producers: ['actors/access-policy'], consumers: ['actors/read-receipt', 'gateway/metrics'] },
-  'message.dropped': { producers: ['actors/access-policy'], consumers: ['actors/read-receipt', 'gateway/metrics'] },
-  'pairing.needed': { producers: ['actors/access-policy'], consumers: ['actors/pairing', 'gateway/metrics'] },
+  'message.gated': { producers: ['actors/access-policy'], consumers: ['actors/inbound-ledger', 'actors/read-receipt', 'gateway/metrics'] },
+  'message.dropped': { producers: ['actors/access-policy'], consumers: ['actors/inbound-ledger', 'actors/read-receipt', 'gateway/metrics'] },
+  'pairing.needed': { producers: ['actors/access-policy'], consumers: ['actors/inbound-ledger', 'actors/pairing', 'gateway/metrics'] },
   'reply.requested': {
     producers: ['actors/access-policy', 'actors/pairing', 'agents/runner', 'gateway/conversation'],
     consumers: ['actors/reply-delivery', 'gateway/metrics'],
   },
   'reply.delivered': {
     producers: ['actors/reply-delivery'],
-    consumers: ['actors/access-policy', 'gateway/conversation', 'gateway/metrics'],
+    consumers: ['actors/access-policy', 'actors/inbound-ledger', 'gateway/conversation', 'gateway/metrics'],
   },
-  'reply.failed': { producers: ['actors/reply-delivery'], consumers: ['gateway/conversation', 'gateway/metrics'] },
-  'agent.run.finished': { producers: ['agents/runner'], consumers: ['gateway/metrics'] },
+  'reply.failed': { producers: ['actors/reply-delivery'], consumers: ['actors/inbound-ledger', 'gateway/conversation', 'gateway/metrics'] },
+  'agent.run.finished': { producers: ['agents/runner'], consumers: ['actors/inbound-ledger', 'gateway/metrics'] },
   'gateway.started': { producers: ['gateway/supervisor'], consumers: [] },
   'gateway.stopping': {
     producers: ['gateway/supervisor'],
-    consumers: ['actors/access-policy', 'actors/agent-dispatch', 'actors/agent-heartbeat'],
+    consumers: ['actors/access-policy', 'actors/agent-dispatch', 'actors/agent-heartbeat', 'actors/inbound-ledger'],
   },
 };
 

@@ -34,6 +34,11 @@ export const ReconnectSection = z.strictObject({
   maxAttempts: int(0).default(12),
 });
 
+export const LedgerSection = z.strictObject({
+  /** Inbound ledger entries older than this are pruned in the background (1 to 3650 days). */
+  retentionDays: int(1, 3650).default(7),
+});
+
 export const WebSection = z.strictObject({
   enabled: bool().default(true),
   url: urlWith(['ws:', 'wss:'], WS_URL).default(WHATSAPP_WEB_URL),
@@ -43,6 +48,7 @@ export const WebSection = z.strictObject({
   /** The device name announced at linking: the phone's Linked Devices lists it. */
   deviceName: nonEmptyStr().default('wagate'),
   reconnect: ReconnectSection.prefault({}),
+  ledger: LedgerSection.prefault({}),
 });
 
 const ORIGIN_PATTERN = /^https?:\/\/[^/\s?#]+\/?$/i;

@@ -10,7 +10,8 @@ import { startAccessPolicy } from '../actors/access-policy.js';
 import { startAckReaction } from '../actors/ack-reaction.js';
 import { startAgentDispatch } from '../actors/agent-dispatch.js';
 import { startAgentHeartbeat } from '../actors/agent-heartbeat.js';
-import type { ActorDeps } from '../actors/actor.js';
+import { ledgerOf, type ActorDeps } from '../actors/actor.js';
+import { startInboundLedger } from '../actors/inbound-ledger.js';
 import { startPairing } from '../actors/pairing.js';
 import { startReadReceipt } from '../actors/read-receipt.js';
 import { startReplyDelivery } from '../actors/reply-delivery.js';
@@ -26,7 +27,18 @@ import type { ActorRegistry } from './actor-registry.js';
 import type { ControlRegistry } from './methods.js';
 
 export function startConversation(deps: ActorDeps, actors: ActorRegistry, methods: ControlRegistry): void {
-  actors.add(startReplyDelivery(deps));
+  // The inbound ledger first: it records what the others decide (src/actors/inbound-ledger.ts).
+  const ledger = ledgerOf(deps);
+  actors.add(startInboundLedger({ ...deps, ledger }));
+  actors.add(
+    startReplyDelivery(deps, {
+      // A reply's message ids are in its message's ledger entry before anything is sent
+      // (only replies answering a ledger entry have one; others pass through).
+      beforeSend: async ({ accountId, requestId, messageIds }) => {
+        if (messageIds.length > 0) await ledger.moveByRequest(accountId, requestId, { replyIds: messageIds });
+      },
+    }),
+  );
   actors.add(startAccessPolicy(deps));
   actors.add(startPairing(deps));
   actors.add(startReadReceipt(deps));

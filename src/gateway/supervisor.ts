@@ -22,6 +22,7 @@ import { startConversation } from './conversation.js';
 import { importSessionFiles } from '../agents/session-import.js';
 import { WagateError } from '../errors.js';
 import { importStateFiles } from '../state-import.js';
+import { InboundLedger } from '../ledger/inbound-ledger.js';
 import { createControlRegistry, type ControlRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
@@ -158,6 +159,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         accounts: byId,
         stateDir: opts.stateDir,
         store,
+        ledger: new InboundLedger(store, { now }),
         configPath: opts.configPath,
         logger: opts.logger,
         now,

@@ -1,9 +1,9 @@
-/** The access-side stores on the store (SPEC §12): dedupe memory, group activations, and their one-time import. */
+/** The access-side stores on the store (SPEC §12): the old dedupe files' import, group activations, and their one-time import. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ActivationStore, importActivationFile } from '../../src/access/policy/activation-store.js';
-import { DedupeStore, importDedupeFiles } from '../../src/access/policy/dedupe-store.js';
+import { importDedupeFiles } from '../../src/access/policy/dedupe-store.js';
 import { activationStorePath, dedupeStorePath } from '../../src/state-layout.js';
 import { IMPORTED_SUFFIX } from '../../src/store/moved-aside.js';
 import type { Store } from '../../src/store/port.js';
@@ -19,53 +19,6 @@ afterEach(() => h.cleanup());
 
 const T = Date.UTC(2025, 2, 4, 12);
 const leftovers = (dir: string, name: string) => fs.readdirSync(dir).filter((n) => n.startsWith(`${name}${IMPORTED_SUFFIX}`));
-
-describe('DedupeStore', () => {
-  it('answers from memory, writes behind in one batch per turn, and the next run knows the keys', async () => {
-    const addMany = vi.spyOn(h.store.handled, 'addMany');
-    const s = new DedupeStore(h.store, 'default', 3);
-    await s.ready;
-    s.remember('a', 'b');
-    s.remember('c', 'd', 'b');
-    expect(s.has('a')).toBe(false); // evicted: the newest 3 are c, d, b
-    expect(s.has('b') && s.has('c') && s.has('d')).toBe(true);
-    await s.flush();
-    expect(addMany).toHaveBeenCalledTimes(1);
-    const store = await h.reopen();
-    const next = new DedupeStore(store, 'default', 3);
-    await next.ready;
-    expect(['b', 'c', 'd'].every((k) => next.has(k))).toBe(true);
-    expect(next.has('a')).toBe(false);
-    expect(await store.handled.has('other', 'b')).toBe(false);
-  });
-
-  it('keeps the store bounded per account', async () => {
-    const s = new DedupeStore(h.store, 'default', 20);
-    for (let i = 0; i < 100; i++) {
-      s.remember(`k${i}`);
-      if (i % 7 === 0) await s.flush();
-    }
-    await s.flush();
-    // trimmed to the bound every limit/10 keys: never more than limit + limit/10 rows
-    const rows = await h.store.handled.recent('default', 1000);
-    expect(rows.length).toBeGreaterThanOrEqual(20);
-    expect(rows.length).toBeLessThanOrEqual(22);
-    expect(rows.at(-1)).toBe('k99');
-  });
-
-  it('a failed write is counted and reported; memory still answers', async () => {
-    const errors: unknown[] = [];
-    const s = new DedupeStore(h.store, 'default', 10, (e) => errors.push(e));
-    await s.ready;
-    await h.store.close();
-    s.remember('x');
-    await s.flush();
-    expect(s.failures).toBe(1);
-    expect(errors[0]).toMatchObject({ code: 'WAGATE_ERR_STORE' });
-    expect(s.has('x')).toBe(true);
-    await h.reopen();
-  });
-});
 
 describe('importDedupeFiles', () => {
   it('imports each account file (newest keys), moves it aside, and does nothing the second time', async () => {

@@ -1,0 +1,210 @@
+/**
+ * The inbound ledger (SPEC §5, issue 13): every inbound message is recorded in the
+ * store when it arrives, and each step that decides its fate moves its entry —
+ * `received → accepted | gated | dropped(reason) | pairing → running → replied | failed`.
+ * Dedupe is the ledger: a second arrival of the same account + chat + WhatsApp id is a
+ * duplicate. A crash leaves an entry unfinished; the next start resumes it
+ * (src/ledger/resume.ts).
+ *
+ * Group commit: the writes asked for in one turn of the event loop (arrivals and state
+ * moves, in the order asked) go to the store in ONE transaction, at `setImmediate`; each
+ * caller's promise settles when its batch committed (or failed). So a message waits at
+ * most one tick for its record, and a burst costs one commit per tick, not one per
+ * message. Writes are ordered: a move asked after an arrival is applied after it.
+ *
+ * Our own messages (self-chat loop protection) are recognized by id: the ids of replies
+ * delivered in this process (in memory, bounded) and every message the transport kept
+ * in `store.sent`. Keys handled before the ledger existed (the old dedupe files,
+ * imported into `store.handled`) still count as handled.
+ */
+import { createHash } from 'node:crypto';
+import type { InboundMessage } from '../ports/inbound.js';
+import { FINAL_LEDGER_STATES, type LedgerEntry, type LedgerKey, type LedgerQuery, type LedgerState, type LedgerUpdate, type Store, type StoreTables } from '../store/port.js';
+import { inboundKey } from '../access/policy/dedupe-store.js';
+
+/** What an arrival turned out to be. */
+export type ArrivalVerdict = 'new' | 'duplicate' | 'own-message' | 'handled-before-ledger';
+
+/** How many of our own sent ids are remembered in memory (the store's `sent` keeps more). */
+export const OWN_IDS_LIMIT = 5000;
+
+/** The request id of the agent run (and reply) answering a ledger entry: the same on every resume. */
+export function ledgerRequestId(key: LedgerKey): string {
+  const h = createHash('sha256').update(`${key.accountId}\u0000${key.chatJid}\u0000${key.messageId}`).digest('hex');
+  return `in-${h.slice(0, 24)}`;
+}
+
+function keyString(k: LedgerKey): string {
+  return `${k.accountId}\u0000${k.chatJid}\u0000${k.messageId}`;
+}
+
+export function keyOf(accountId: string, message: Pick<InboundMessage, 'chatJid' | 'id'>): LedgerKey {
+  return { accountId, chatJid: message.chatJid, messageId: message.id };
+}
+
+type Op = (tx: StoreTables) => Promise<unknown>;
+
+interface Pending {
+  op: Op;
+  resolve(v: unknown): void;
+  reject(err: unknown): void;
+}
+
+export interface InboundLedgerOptions {
+  now?: () => number;
+}
+
+export class InboundLedger {
+  private queued: Pending[] = [];
+  private scheduled = false;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly own = new Map<string, Set<string>>();
+  private readonly now: () => number;
+  private commits = 0;
+  private failures = 0;
+  /** Entries this process is handling (or holding for a reconnect), by key: what `audit` explains. */
+  private readonly open = new Map<string, { key: LedgerKey; note: string }>();
+
+  constructor(
+    private readonly store: Store,
+    opts: InboundLedgerOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Record a message as it arrives; resolves once the record is committed. */
+  arrive(accountId: string, message: InboundMessage): Promise<ArrivalVerdict> {
+    const at = this.now();
+    const own = this.own.get(accountId)?.has(message.id) === true;
+    return this.enqueue(async (tx) => {
+      const [isNew] = await tx.ledger.record([
+        {
+          accountId,
+          chatJid: message.chatJid,
+          messageId: message.id,
+          sender: message.from.jid,
+          waTimestamp: message.timestamp,
+          upsertType: message.upsertType,
+          message: JSON.stringify(message),
+          receivedAt: at,
+        },
+      ]);
+      if (!isNew) return 'duplicate';
+      this.markOpen(keyOf(accountId, message), 'being handled');
+      if (own || (await tx.sent.get(accountId, message.id)) !== undefined) return 'own-message';
+      if (await tx.handled.has(accountId, inboundKey(message.chatId, message.id))) return 'handled-before-ledger';
+      return 'new';
+    }) as Promise<ArrivalVerdict>;
+  }
+
+  /** Move an entry (fields not given keep their value); resolves once committed. */
+  move(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
+    const at = this.now();
+    return this.enqueue(async (tx) => {
+      const done = await tx.ledger.update(key, { ...fields, at });
+      if (fields.state && FINAL_LEDGER_STATES.includes(fields.state)) this.markClosed(key);
+      return done;
+    }) as Promise<boolean>;
+  }
+
+  /** Move the entry a request id answers, if there is one (replies to other requests are no entry's). */
+  moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
+    const at = this.now();
+    return this.enqueue(async (tx) => {
+      const e = await tx.ledger.byRequest(accountId, requestId);
+      if (!e) return false;
+      if (fields.state && FINAL_LEDGER_STATES.includes(fields.state)) this.markClosed(e);
+      return tx.ledger.update(e, { ...fields, at });
+    }) as Promise<boolean>;
+  }
+
+  /** This process holds the entry (handling it, or waiting to): `note` says why, for the audit. */
+  markOpen(key: LedgerKey, note: string): void {
+    this.open.set(keyString(key), { key, note });
+  }
+
+  markClosed(key: LedgerKey): void {
+    this.open.delete(keyString(key));
+  }
+
+  /** Why this process holds the entry, or undefined when it does not. */
+  openNote(key: LedgerKey): string | undefined {
+    return this.open.get(keyString(key))?.note;
+  }
+
+  /** Remember ids we sent (their echo is not a prompt). */
+  rememberSent(accountId: string, ids: readonly string[]): void {
+    let set = this.own.get(accountId);
+    if (!set) this.own.set(accountId, (set = new Set()));
+    for (const id of ids) set.add(id);
+    while (set.size > OWN_IDS_LIMIT) set.delete(set.values().next().value as string);
+  }
+
+  get(key: LedgerKey): Promise<LedgerEntry | undefined> {
+    return this.store.ledger.get(key);
+  }
+
+  list(query?: LedgerQuery): Promise<LedgerEntry[]> {
+    return this.store.ledger.list(query);
+  }
+
+  counts(accountId?: string): Promise<Record<LedgerState, number>> {
+    return this.store.ledger.counts(accountId);
+  }
+
+  /** Remove entries received before `before`; returns how many. */
+  prune(before: number): Promise<number> {
+    return this.enqueue((tx) => tx.ledger.prune(before)) as Promise<number>;
+  }
+
+  summary(): { commits: number; failedCommits: number; queued: number; open: number } {
+    return { commits: this.commits, failedCommits: this.failures, queued: this.queued.length, open: this.open.size };
+  }
+
+  /** Resolves when every write asked for so far has been committed (or failed). */
+  async flush(): Promise<void> {
+    let last: Promise<void>;
+    do {
+      last = this.writing;
+      await last;
+    } while (last !== this.writing || this.queued.length > 0);
+  }
+
+  private enqueue(op: Op): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ op, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      this.writing = this.writing.then(() => new Promise<void>((done) => setImmediate(() => void this.commit().then(done))));
+    });
+  }
+
+  /** One transaction for the batch; each op's result is handed out only once it committed. */
+  private async commit(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    try {
+      const results = await this.store.transaction(async (tx) => {
+        const out: unknown[] = [];
+        for (const p of batch) out.push(await p.op(tx));
+        return out;
+      });
+      this.commits += 1;
+      batch.forEach((p, i) => p.resolve(results[i]));
+    } catch (err) {
+      this.failures += 1;
+      for (const p of batch) p.reject(err);
+    }
+  }
+}
+
+/** Ledgers by store: every actor given the same store shares one (tests build deps without one). */
+const byStore = new WeakMap<Store, InboundLedger>();
+
+export function ledgerFor(store: Store, now?: () => number): InboundLedger {
+  let l = byStore.get(store);
+  if (!l) byStore.set(store, (l = new InboundLedger(store, now ? { now } : {})));
+  return l;
+}
