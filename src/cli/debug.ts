@@ -45,6 +45,7 @@ export function registerDebugCommands(program: Command, deps: CommandDeps): void
         const size = st.sizeBytes === null ? '' : `, ${(st.sizeBytes / 1024).toFixed(0)} KiB`;
         deps.io.out(`\nstore: ${st.kind} ${st.location}${size}`);
         for (const [table, n] of Object.entries(st.counts)) deps.io.out(`  ${table}: ${n}`);
+        deps.io.out(`inbound ledger: ${Object.entries(st.ledger).map(([state, n]) => `${state} ${n}`).join(', ')}`);
         return 0;
       }),
     );

@@ -17,6 +17,8 @@ import type { Transition } from './account-runtime.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { LoginStart } from './login.js';
 import { E164_PATTERN } from '../whatsapp/address.js';
+import type { LedgerAudit, LedgerEntryView } from '../ledger/audit.js';
+import { LEDGER_STATES, type LedgerState } from '../store/port.js';
 
 /** What a method table entry holds at runtime. */
 export interface MethodSpec {
@@ -35,7 +37,8 @@ export const CONTROL_METHODS = {
     params: optionalAccount.extend({ probe: z.boolean().optional() }),
   },
   'debug.dump': {
-    description: "Each account machine's state, context and last 50 transitions, each actor's summary, and the store (location, size, rows per table).",
+    description:
+      "Each account machine's state, context and last 50 transitions, each actor's summary, and the store (location, size, rows per table, inbound ledger entries per state).",
     params: optionalAccount,
   },
   'login.start': {
@@ -86,6 +89,21 @@ export const CONTROL_METHODS = {
       to: z.string().min(1).optional(),
     }) satisfies z.ZodType<AgentRunParams>,
   },
+  'messages.list': {
+    description:
+      'Inbound ledger entries (newest `limit`, default 200, oldest first): account, chat, sender, text, state, reason, request and reply ids; filters by account, chat (JID or E.164), state, received since (ms).',
+    params: z.object({
+      account: z.string().min(1).optional(),
+      chat: z.string().min(1).optional(),
+      state: z.enum(LEDGER_STATES as [LedgerState, ...LedgerState[]]).optional(),
+      since: z.number().int().nonnegative().optional(),
+      limit: z.number().int().positive().max(10_000).optional(),
+    }),
+  },
+  'messages.audit': {
+    description: 'Inbound ledger entries per state, and every entry that is not finished and not held by the gateway (0 on a healthy gateway).',
+    params: z.object({}),
+  },
 } as const satisfies MethodTable;
 
 export type ControlMethodTable = typeof CONTROL_METHODS;
@@ -134,6 +152,8 @@ export interface StoreDump {
   /** Bytes on disk (database file plus write-ahead log); null when not a file. */
   sizeBytes: number | null;
   counts: Record<string, number>;
+  /** Inbound ledger entries per state. */
+  ledger: Record<LedgerState, number>;
 }
 
 /** Each method's answer (the `payload` of its `res` frame). */
@@ -153,6 +173,8 @@ export interface ControlResults {
   send: { accountId: string; to: string; messageIds: string[] };
   react: ReactResult;
   agent: { runId: string; status: 'accepted' };
+  'messages.list': { entries: LedgerEntryView[] };
+  'messages.audit': LedgerAudit;
 }
 
 /** What the caller sends (defaults still absent). */

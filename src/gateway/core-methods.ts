@@ -77,5 +77,5 @@ export function registerCoreMethods(methods: ControlRegistry, gw: Gateway, deps:
 export async function storeDump(store: Store): Promise<StoreDump> {
   const size = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.size ?? 0;
   const sizeBytes = store.kind === 'sqlite' ? size(store.location) + size(`${store.location}-wal`) : null;
-  return { kind: store.kind, location: store.location, sizeBytes, counts: await store.counts() };
+  return { kind: store.kind, location: store.location, sizeBytes, counts: await store.counts(), ledger: await store.ledger.counts() };
 }

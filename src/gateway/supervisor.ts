@@ -23,6 +23,7 @@ import { importSessionFiles } from '../agents/session-import.js';
 import { WagateError } from '../errors.js';
 import { importStateFiles } from '../state-import.js';
 import { InboundLedger } from '../ledger/inbound-ledger.js';
+import { registerLedgerMethods } from './ledger-methods.js';
 import { createControlRegistry, type ControlRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
@@ -147,6 +148,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       agentLog.error({ err }, 'could not import the old session files into the store; they stay where they are'),
     );
     const byId = new Map(configured.map((a) => [a.accountId, a]));
+    const ledger = new InboundLedger(store, { now });
     const runtime = (id: string) => {
       const rt = accounts.get(id);
       if (!rt) throw new WagateError('WAGATE_ERR_NO_LISTENER', `No active WhatsApp listener for account ${id} (not running); enable it and start the gateway.`);
@@ -159,7 +161,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         accounts: byId,
         stateDir: opts.stateDir,
         store,
-        ledger: new InboundLedger(store, { now }),
+        ledger,
         configPath: opts.configPath,
         logger: opts.logger,
         now,
@@ -177,6 +179,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       methods,
     );
     registerCoreMethods(methods, gateway, { now });
+    registerLedgerMethods(methods, ledger, () => new Set(accounts.keys()));
     registerLoginMethods(methods, gateway);
     operator = startOperatorRoutes({
       bus,

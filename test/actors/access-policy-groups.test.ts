@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
 import { storeFile } from '../../src/state-layout.js';
-import { ALICE, BOB, GROUP, SELF_E164, gm, harness } from '../access/harness.js';
+import { ALICE, BOB, GROUP, SELF_E164, T0, gm, harness } from '../access/harness.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 type Outcome = 'accepted' | 'gated' | `dropped:${string}`;
@@ -81,6 +81,8 @@ describe('/activation command', () => {
     expect(await h.deps.store.activations.all('default')).toEqual({ [GROUP]: 'always' });
     expect(fs.statSync(storeFile(stateDir)).mode & 0o777).toBe(0o600);
     await a.stop();
+    // the agent answered them (it does not run here): nothing is left for the next start to resume
+    for (const e of await h.deps.store.ledger.list()) await h.deps.store.ledger.update(e, { state: 'replied', at: T0 });
 
     // persisted: a new actor instance keeps the activation; then back to mention
     const h2 = harness({ groupPolicy: 'open', allowFrom: [ALICE] }, {}, stateDir);

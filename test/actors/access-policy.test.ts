@@ -3,9 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { startAccessPolicy } from '../../src/actors/access-policy.js';
 import { storeFile } from '../../src/state-layout.js';
 import { createPairingStore } from '../../src/pairing/store.js';
-import { ALICE, BOB, SELF_E164, T0, dm, harness, selfChat } from '../access/harness.js';
+import { ALICE, BOB, SELF, SELF_E164, T0, dm, harness, selfChat } from '../access/harness.js';
 import { CATCH_UP_GRACE_MS } from '../../src/access/policy/catch-up.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { until } from '../helpers/until.js';
+import { startInboundLedger } from '../../src/actors/inbound-ledger.js';
+import { ledgerOf } from '../../src/actors/actor.js';
+import { keyOf, ledgerRequestId } from '../../src/ledger/inbound-ledger.js';
 
 describe('access policy: direct chats', () => {
   it('accepts an allowlisted sender with the route from routeMessage', async () => {
@@ -91,32 +95,43 @@ describe('access policy: dedupe', () => {
     expect(h.of('message.accepted')).toHaveLength(2);
   });
 
-  it('remembers across a restart (new actor, same state dir), written 0600', async () => {
+  it('remembers across a restart (new actor, same state dir), written 0600: the ledger entry is the memory', async () => {
     const stateDir = tmpDir('access');
     const m = dm(ALICE, 'hi');
     const h1 = harness({ dmPolicy: 'open', allowFrom: ['*'] }, {}, stateDir);
+    const l1 = startInboundLedger(h1.deps);
     const a1 = startAccessPolicy(h1.deps);
     await h1.receive(m);
-    await a1.stop();
     expect(h1.of('message.accepted')).toHaveLength(1);
-    expect(await h1.deps.store.handled.has('default', `in|${ALICE}|${m.id}`)).toBe(true);
+    // what a delivered reply does (agent dispatch and reply delivery are not running here)
+    await ledgerOf(h1.deps).move(keyOf('default', m), { state: 'replied' });
+    await a1.stop();
+    await l1.stop();
+    expect(await h1.deps.store.ledger.get(keyOf('default', m))).toMatchObject({ state: 'replied', sender: m.from.jid });
     expect(fs.statSync(storeFile(stateDir)).mode & 0o777).toBe(0o600);
 
     const h2 = harness({ dmPolicy: 'open', allowFrom: ['*'] }, {}, stateDir);
+    h2.start(startInboundLedger(h2.deps));
     h2.start(startAccessPolicy(h2.deps));
     await h2.receive({ ...m });
     expect(h2.of('message.accepted')).toHaveLength(0);
     expect(h2.of('message.dropped').map((d) => d.reason)).toEqual(['duplicate']);
+    expect(await h2.deps.store.ledger.get(keyOf('default', m))).toMatchObject({ state: 'replied' });
   });
 
-  it('our own delivered replies are never processed as inbound in self-chat (no loop), across restarts too', async () => {
+  it('our own sent messages are never processed as inbound in self-chat (no loop), across restarts too', async () => {
     const stateDir = tmpDir('access');
     const h = harness({ selfChatMode: true }, {}, stateDir);
+    const l = startInboundLedger(h.deps);
     const a = startAccessPolicy(h.deps);
     h.bus.emit('reply.delivered', { accountId: 'default', chatJid: '15550000001@s.whatsapp.net', requestId: 'r1', messageIds: ['OUT1', 'OUT2'], at: T0 });
     await h.receive(selfChat('[wagate] the answer', { id: 'OUT1' }));
+    // the transport keeps every message it sent in store.sent (for retry receipts): a new process knows them there
+    await h.deps.store.sent.put('default', { id: 'OUT2', chatJid: '15550000001@s.whatsapp.net', message: 'proto', at: T0 }, 100);
     await a.stop();
+    await l.stop();
     const h2 = harness({ selfChatMode: true }, {}, stateDir);
+    h2.start(startInboundLedger(h2.deps));
     h2.start(startAccessPolicy(h2.deps));
     await h2.receive(selfChat('[wagate] part two', { id: 'OUT2' }));
     await h2.receive(selfChat('a real question', { id: 'IN1' }));
@@ -125,20 +140,91 @@ describe('access policy: dedupe', () => {
     expect(h2.of('message.accepted').map((x) => x.message.id)).toEqual(['IN1']);
   });
 
-  it('keeps at most the newest 5000 keys per account', async () => {
+  it('a key handled before the ledger (an imported dedupe file) is not handled again', async () => {
     const h = harness({ dmPolicy: 'open', allowFrom: ['*'] });
+    h.start(startInboundLedger(h.deps));
+    h.start(startAccessPolicy(h.deps));
+    const m = dm(ALICE, 'old');
+    await h.deps.store.handled.add('default', `in|${ALICE}|${m.id}`, T0);
+    await h.receive(m);
+    expect(h.of('message.accepted')).toEqual([]);
+    await ledgerOf(h.deps).flush();
+    expect(await h.deps.store.ledger.get(keyOf('default', m))).toMatchObject({ state: 'dropped', reason: 'handled-before-ledger' });
+  });
+});
+
+describe('access policy: resume after a restart (inbound ledger)', () => {
+  const MIN = 60_000;
+  async function firstRun(stateDir: string, msgs: ReturnType<typeof dm>[], after?: (h: ReturnType<typeof harness>) => Promise<void>) {
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] }, { web: { catchUpMinutes: 30 } }, stateDir);
+    const l = startInboundLedger(h.deps);
     const a = startAccessPolicy(h.deps);
-    for (let i = 0; i < 5001; i++) h.bus.emit('message.received', { accountId: 'default', message: dm(ALICE, 'x', { id: `B${i}`, kind: 'reaction' }) });
-    await h.bus.idle();
+    for (const m of msgs) await h.receive(m);
+    await after?.(h);
     await a.stop();
-    expect((a.summary() as { dedupe: Record<string, number> }).dedupe).toEqual({ default: 5000 });
-    // the store is trimmed every 500 keys: at most 5000 + 500 rows, the newest 5000 in order
-    const all = await h.deps.store.handled.recent('default', 10_000);
-    expect(all.length).toBeGreaterThanOrEqual(5000);
-    expect(all.length).toBeLessThanOrEqual(5500);
-    const keys = await h.deps.store.handled.recent('default', 5000);
-    expect(keys[0]).toBe(`in|${ALICE}|B1`);
-    expect(keys.at(-1)).toBe(`in|${ALICE}|B5000`);
+    await l.stop(); // a crash: nobody answered
+  }
+  function secondRun(stateDir: string, now: number) {
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] }, { web: { catchUpMinutes: 30 } }, stateDir);
+    h.clock.now = now;
+    h.connected = false;
+    h.start(startInboundLedger(h.deps));
+    h.start(startAccessPolicy(h.deps));
+    return h;
+  }
+
+  it('handles unanswered entries again once the account is connected, in order per chat, before new messages of the chat', async () => {
+    const stateDir = tmpDir('access');
+    const m1 = dm(ALICE, 'one');
+    const m2 = dm(ALICE, 'two');
+    const other = dm(BOB, 'bob');
+    await firstRun(stateDir, [m1, m2, other]);
+    const h = secondRun(stateDir, T0 + 5 * MIN);
+    const m3 = dm(ALICE, 'three', { timestamp: T0 + 5 * MIN });
+    h.bus.emit('message.received', { accountId: 'default', message: m3 });
+    await until(async () => (await h.deps.store.ledger.get(keyOf('default', m3))) !== undefined, 'm3 recorded');
+    expect(h.of('message.accepted')).toEqual([]); // waiting: the account is not connected yet
+    h.connected = true;
+    h.bus.emit('account.connected', { accountId: 'default', identity: SELF, at: h.clock.now });
+    await until(() => h.of('message.accepted').length === 4, 'four accepted');
+    const alice = h.of('message.accepted').filter((x) => x.message.chatId === ALICE).map((x) => x.message.text);
+    expect(alice).toEqual(['one', 'two', 'three']);
+    await ledgerOf(h.deps).flush();
+    expect((await h.deps.store.ledger.list()).map((e) => [e.messageId, e.state])).toEqual([
+      [m1.id, 'accepted'],
+      [m2.id, 'accepted'],
+      [other.id, 'accepted'],
+      [m3.id, 'accepted'],
+    ]);
+    // WhatsApp delivering one again is still a duplicate
+    await h.receive({ ...m1 });
+    expect(h.of('message.dropped').map((d) => d.reason)).toEqual(['duplicate']);
+  });
+
+  it('drops as expired what is older than the catch-up window, visible in the ledger', async () => {
+    const stateDir = tmpDir('access');
+    const old = dm(ALICE, 'old');
+    await firstRun(stateDir, [old]);
+    const h = secondRun(stateDir, T0 + 31 * MIN);
+    h.connected = true;
+    await until(async () => (await h.deps.store.ledger.get(keyOf('default', old)))?.state === 'dropped', 'expired');
+    expect(await h.deps.store.ledger.get(keyOf('default', old))).toMatchObject({ reason: 'expired' });
+    await h.bus.idle();
+    expect(h.of('message.accepted')).toEqual([]);
+  });
+
+  it('an entry whose agent reply was kept asks for that reply again, with the same request id, without the agent', async () => {
+    const stateDir = tmpDir('access');
+    const m = dm(ALICE, 'question');
+    const requestId = ledgerRequestId(keyOf('default', m));
+    await firstRun(stateDir, [m], async (h) => {
+      await ledgerOf(h.deps).move(keyOf('default', m), { state: 'running', requestId, replyText: 'the answer' });
+    });
+    const h = secondRun(stateDir, T0 + MIN);
+    h.connected = true;
+    await until(() => h.of('reply.requested').length === 1, 'the kept reply');
+    expect(h.of('reply.requested')[0]).toMatchObject({ chatJid: m.chatJid, text: 'the answer', source: 'agent', requestId });
+    expect(h.of('message.accepted')).toEqual([]);
   });
 });
 

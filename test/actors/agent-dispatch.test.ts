@@ -1,3 +1,4 @@
+import { keyOf, ledgerRequestId } from '../../src/ledger/inbound-ledger.js';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startAgentDispatch, type AgentDispatchOptions } from '../../src/actors/agent-dispatch.js';
@@ -68,7 +69,8 @@ describe('agent dispatch', () => {
     await actor.idle();
 
     expect(h.of('reply.requested')).toEqual([
-      { accountId: 'default', chatJid: msg.chatJid, text: 'pong', source: 'agent', requestId: 'run-1' },
+      // the run id is the message's ledger request id: the same on a resume after a restart
+      { accountId: 'default', chatJid: msg.chatJid, text: 'pong', source: 'agent', requestId: ledgerRequestId(keyOf('default', msg)) },
     ]);
     expect(h.conn.presence).toEqual([
       { chatJid: msg.chatJid, state: 'composing' },
@@ -80,7 +82,7 @@ describe('agent dispatch', () => {
       ['assistant', 'pong'],
     ]);
     expect(entries[0]).toMatchObject({ messageId: msg.id, chatJid: msg.chatJid, sender: `Someone (${ALICE})` });
-    expect(runner.summary()).toMatchObject({ inFlight: 0, queued: 0, runs: { started: 1, ok: 1, failed: 0 }, lastRun: { runId: 'run-1', origin: 'message', status: 'ok' } });
+    expect(runner.summary()).toMatchObject({ inFlight: 0, queued: 0, runs: { started: 1, ok: 1, failed: 0 }, lastRun: { runId: ledgerRequestId(keyOf('default', msg)), origin: 'message', status: 'ok' } });
     expect(actor.summary()).toMatchObject({ messages: 1, running: 0 });
   });
 

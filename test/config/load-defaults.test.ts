@@ -38,6 +38,7 @@ describe('loading', () => {
       heartbeatSeconds: 60,
       catchUpMinutes: 30,
       deviceName: 'wagate',
+      ledger: { retentionDays: 7 },
       reconnect: { initialMs: 2000, maxMs: 30000, factor: 1.8, jitter: 0.25, maxAttempts: 12 },
     });
     expect(WHATSAPP_WEB_URL).toBe('wss://web.whatsapp.com/ws/chat');
