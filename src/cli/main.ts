@@ -13,6 +13,7 @@ import { registerLogsCommand } from './logs.js';
 import { registerPairingCommands } from './pairing.js';
 import { registerMessageCommands } from './message.js';
 import { registerSessionsCommands } from './sessions.js';
+import { registerMessagesCommands } from './messages.js';
 import { registerImportCommands } from './import-openclaw.js';
 import { processIO, reportError, type CliIO } from './io.js';
 
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerPairingCommands(program, deps);
   registerMessageCommands(program, deps);
   registerSessionsCommands(program, deps);
+  registerMessagesCommands(program, deps);
   registerImportCommands(program, deps);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   return program;
