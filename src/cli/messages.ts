@@ -149,7 +149,7 @@ export function registerMessagesCommands(program: Command, deps: CommandDeps): v
     .action(
       // `messages audit --json`: commander may hand `--json` to the parent command; read both.
       action(deps, async (_opts: { json?: boolean }, cmd: Command) => {
-        const all = cmd.optsWithGlobals<{ json?: boolean }>();
+        const all = cmd.optsWithGlobals<{ json?: boolean; config?: string }>();
         return runMessagesAudit(await loadContext(deps.io, all), { json: all.json === true });
       }),
     );
