@@ -37,7 +37,7 @@ import { catchUpVerdict } from '../access/policy/catch-up.js';
 import { decideGroup } from '../access/policy/group-gate.js';
 import { GroupHistory } from '../access/policy/group-history.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import { ledgerRequestId, type ArrivalVerdict } from '../ledger/inbound-ledger.js';
+import { keyOf, ledgerRequestId, type ArrivalVerdict } from '../ledger/inbound-ledger.js';
 import { loadResumable } from '../ledger/resume.js';
 import type { LedgerEntry } from '../store/port.js';
 import { ledgerOf } from './actor.js';
@@ -263,9 +263,16 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
   );
 
   const offReceived = deps.bus.on('message.received', ({ accountId, message }) => {
-    if (stopped) return;
-    // Recorded now, before anything else (one store commit per event-loop turn).
+    // Recorded now, before anything else (one store commit per event-loop turn); while
+    // the gateway stops it is only recorded, for the next start to handle.
     const recorded = ledger.arrive(accountId, message);
+    if (stopped) {
+      ledger.markClosed(keyOf(accountId, message));
+      return recorded.then(
+        () => undefined,
+        (err: unknown) => log.error({ err, accountId, id: message.id }, 'could not record a message arriving during the stop'),
+      );
+    }
     return resumeQueued
       .then(() => chats.run(chatKey(accountId, message.chatJid), () => handle(accountId, message, recorded)))
       .catch((err: unknown) => log.error({ err, accountId, id: message.id }, 'access policy failed'));

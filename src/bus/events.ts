@@ -173,7 +173,7 @@ export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } =
   'account.heartbeat': { producers: ['actors/web-heartbeat'], consumers: ['gateway/connection-history'] },
   'message.received': {
     producers: ['gateway/connection-actor'],
-    consumers: ['actors/access-policy', 'actors/web-heartbeat', 'gateway/metrics'],
+    consumers: ['actors/access-policy', 'actors/web-heartbeat', 'gateway/metrics', 'gateway/supervisor'],
   },
   'message.accepted': {
     producers: ['actors/access-policy'],

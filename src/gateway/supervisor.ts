@@ -117,12 +117,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     (err) => log.warn({ err }, 'connection history read/write failed'),
   );
   let operator: OperatorRoutes | null = null;
+  let ledger: InboundLedger | null = null;
   let stopping: Promise<void> | null = null;
   function stop(reason = 'stop requested'): Promise<void> {
     stopping ??= (async () => {
       log.info({ reason }, 'gateway stopping');
       bus.emit('gateway.stopping', { accountId: null, reason, at: now() });
       await actors.stopAll();
+      // Messages Baileys still releases while the sockets close (already acknowledged to
+      // WhatsApp) are only recorded in the inbound ledger: the next start handles them.
+      const offLate = ledger
+        ? bus.on('message.received', ({ accountId, message }) =>
+            ledger!.arrive(accountId, message).then(
+              () => undefined,
+              (err: unknown) => log.error({ err, accountId, id: message.id }, 'could not record a message arriving during the stop'),
+            ),
+          )
+        : () => undefined;
       // A clean stop is the last moment the connected accounts were known connected
       // (their sockets close below, before any close event could say so).
       for (const a of accounts.values()) if (a.state === 'connected') void history.seen(a.accountId, now());
@@ -130,6 +141,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await control?.close();
       operator?.stop();
       await bus.idle();
+      offLate();
+      await ledger?.flush();
       await history.flush();
       bus.clear();
       if (ownStore) await store.close().catch((err: unknown) => log.error({ err }, 'closing the store failed'));
@@ -148,7 +161,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       agentLog.error({ err }, 'could not import the old session files into the store; they stay where they are'),
     );
     const byId = new Map(configured.map((a) => [a.accountId, a]));
-    const ledger = new InboundLedger(store, { now });
+    ledger = new InboundLedger(store, { now });
     const runtime = (id: string) => {
       const rt = accounts.get(id);
       if (!rt) throw new WagateError('WAGATE_ERR_NO_LISTENER', `No active WhatsApp listener for account ${id} (not running); enable it and start the gateway.`);
