@@ -7,7 +7,8 @@
  * (src/ledger/resume.ts).
  *
  * Group commit: the writes asked for in one turn of the event loop (arrivals and state
- * moves, in the order asked) go to the store in ONE transaction, at `setImmediate`; each
+ * moves, in the order asked) go to the store in ONE transaction (`store.ledger.apply`),
+ * at `setImmediate`; each
  * caller's promise settles when its batch committed (or failed). So a message waits at
  * most one tick for its record, and a burst costs one commit per tick, not one per
  * message. Writes are ordered: a move asked after an arrival is applied after it.
@@ -19,7 +20,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { InboundMessage } from '../ports/inbound.js';
-import { FINAL_LEDGER_STATES, type LedgerEntry, type LedgerKey, type LedgerQuery, type LedgerState, type LedgerUpdate, type Store, type StoreTables } from '../store/port.js';
+import {
+  FINAL_LEDGER_STATES,
+  type LedgerEntry,
+  type LedgerKey,
+  type LedgerQuery,
+  type LedgerState,
+  type LedgerUpdate,
+  type LedgerWrite,
+  type LedgerWriteResult,
+  type Store,
+} from '../store/port.js';
 import { inboundKey } from '../access/policy/dedupe-store.js';
 
 /** What an arrival turned out to be. */
@@ -42,11 +53,9 @@ export function keyOf(accountId: string, message: Pick<InboundMessage, 'chatJid'
   return { accountId, chatJid: message.chatJid, messageId: message.id };
 }
 
-type Op = (tx: StoreTables) => Promise<unknown>;
-
 interface Pending {
-  op: Op;
-  resolve(v: unknown): void;
+  write: LedgerWrite;
+  resolve(r: LedgerWriteResult): void;
   reject(err: unknown): void;
 }
 
@@ -73,49 +82,40 @@ export class InboundLedger {
   }
 
   /** Record a message as it arrives; resolves once the record is committed. */
-  arrive(accountId: string, message: InboundMessage): Promise<ArrivalVerdict> {
-    const at = this.now();
+  async arrive(accountId: string, message: InboundMessage): Promise<ArrivalVerdict> {
     const own = this.own.get(accountId)?.has(message.id) === true;
-    return this.enqueue(async (tx) => {
-      const [isNew] = await tx.ledger.record([
-        {
-          accountId,
-          chatJid: message.chatJid,
-          messageId: message.id,
-          sender: message.from.jid,
-          waTimestamp: message.timestamp,
-          upsertType: message.upsertType,
-          message: JSON.stringify(message),
-          receivedAt: at,
-        },
-      ]);
-      if (!isNew) return 'duplicate';
-      this.markOpen(keyOf(accountId, message), 'being handled');
-      if (own || (await tx.sent.get(accountId, message.id)) !== undefined) return 'own-message';
-      if (await tx.handled.has(accountId, inboundKey(message.chatId, message.id))) return 'handled-before-ledger';
-      return 'new';
-    }) as Promise<ArrivalVerdict>;
+    const { changed } = await this.enqueue({
+      op: 'record',
+      arrival: {
+        accountId,
+        chatJid: message.chatJid,
+        messageId: message.id,
+        sender: message.from.jid,
+        waTimestamp: message.timestamp,
+        upsertType: message.upsertType,
+        message: JSON.stringify(message),
+        receivedAt: this.now(),
+      },
+    });
+    if (!changed) return 'duplicate';
+    this.markOpen(keyOf(accountId, message), 'being handled');
+    if (own || (await this.store.sent.get(accountId, message.id)) !== undefined) return 'own-message';
+    if (await this.store.handled.has(accountId, inboundKey(message.chatId, message.id))) return 'handled-before-ledger';
+    return 'new';
   }
 
   /** Move an entry (fields not given keep their value); resolves once committed. */
-  move(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
-    const at = this.now();
-    return this.enqueue(async (tx) => {
-      const done = await tx.ledger.update(key, { ...fields, at });
-      if (fields.state && FINAL_LEDGER_STATES.includes(fields.state)) this.markClosed(key);
-      return done;
-    }) as Promise<boolean>;
+  async move(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
+    const r = await this.enqueue({ op: 'update', key, fields: { ...fields, at: this.now() } });
+    if (fields.state && FINAL_LEDGER_STATES.includes(fields.state)) this.markClosed(key);
+    return r.changed;
   }
 
   /** Move the entry a request id answers, if there is one (replies to other requests are no entry's). */
-  moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
-    const at = this.now();
-    return this.enqueue(async (tx) => {
-      const e = await tx.ledger.byRequest(accountId, requestId);
-      if (!e) return false;
-      if (fields.state && FINAL_LEDGER_STATES.includes(fields.state)) this.markClosed(e);
-      return tx.ledger.update(e, { ...fields, at });
-    }) as Promise<boolean>;
+  async moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
+    const r = await this.enqueue({ op: 'update-by-request', accountId, requestId, fields: { ...fields, at: this.now() } });
+    if (r.key && fields.state && FINAL_LEDGER_STATES.includes(fields.state)) this.markClosed(r.key);
+    return r.changed;
   }
 
   /** This process holds the entry (handling it, or waiting to): `note` says why, for the audit. */
@@ -154,7 +154,7 @@ export class InboundLedger {
 
   /** Remove entries received before `before`; returns how many. */
   prune(before: number): Promise<number> {
-    return this.enqueue((tx) => tx.ledger.prune(before)) as Promise<number>;
+    return this.store.ledger.prune(before);
   }
 
   summary(): { commits: number; failedCommits: number; queued: number; open: number } {
@@ -170,29 +170,25 @@ export class InboundLedger {
     } while (last !== this.writing || this.queued.length > 0);
   }
 
-  private enqueue(op: Op): Promise<unknown> {
+  private enqueue(write: LedgerWrite): Promise<LedgerWriteResult> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ op, resolve, reject });
+      this.queued.push({ write, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
       this.writing = this.writing.then(() => new Promise<void>((done) => setImmediate(() => void this.commit().then(done))));
     });
   }
 
-  /** One transaction for the batch; each op's result is handed out only once it committed. */
+  /** One transaction for the batch; each write's result is handed out only once it committed. */
   private async commit(): Promise<void> {
     this.scheduled = false;
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
     try {
-      const results = await this.store.transaction(async (tx) => {
-        const out: unknown[] = [];
-        for (const p of batch) out.push(await p.op(tx));
-        return out;
-      });
+      const results = await this.store.ledger.apply(batch.map((p) => p.write));
       this.commits += 1;
-      batch.forEach((p, i) => p.resolve(results[i]));
+      batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (err) {
       this.failures += 1;
       for (const p of batch) p.reject(err);

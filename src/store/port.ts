@@ -154,7 +154,22 @@ export interface LedgerQuery {
   limit?: number;
 }
 
+/** One write of a batch (`LedgerStore.apply`). */
+export type LedgerWrite =
+  | { op: 'record'; arrival: LedgerArrival }
+  | { op: 'update'; key: LedgerKey; fields: LedgerUpdate }
+  /** Update the entry a request id answers (none: nothing changes). */
+  | { op: 'update-by-request'; accountId: string; requestId: string; fields: LedgerUpdate };
+
+/** Per write: `changed` (record: the arrival was new; update: an entry was updated) and the entry's key when one was found. */
+export interface LedgerWriteResult {
+  changed: boolean;
+  key: LedgerKey | null;
+}
+
 export interface LedgerStore {
+  /** Apply the writes in order, in one transaction (the ledger's group commit): all or none. */
+  apply(writes: readonly LedgerWrite[]): Promise<LedgerWriteResult[]>;
   /** Record arrivals (state `received`); per arrival, true when new, false when the key was already there (a duplicate). */
   record(arrivals: readonly LedgerArrival[]): Promise<boolean[]>;
   get(key: LedgerKey): Promise<LedgerEntry | undefined>;

@@ -1,5 +1,15 @@
 /** SQLite: the inbound ledger (every inbound message and what became of it). */
-import { LEDGER_STATES, type LedgerEntry, type LedgerState, type LedgerStore, type LedgerUpdate } from './port.js';
+import {
+  LEDGER_STATES,
+  type LedgerArrival,
+  type LedgerEntry,
+  type LedgerKey,
+  type LedgerState,
+  type LedgerStore,
+  type LedgerUpdate,
+  type LedgerWrite,
+  type LedgerWriteResult,
+} from './port.js';
 import { keepCount, type Row, type SqlRunner } from './sqlite-runner.js';
 
 const COLUMNS = `seq, account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, reason,
@@ -46,20 +56,41 @@ function setClause(f: LedgerUpdate): { sql: string; values: unknown[] } {
   return { sql: parts.join(', '), values };
 }
 
+const INSERT = `INSERT INTO inbound_ledger (account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, received_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?)
+  ON CONFLICT (account_id, chat_jid, message_id) DO NOTHING`;
+
 export function ledger(r: SqlRunner): LedgerStore {
+  const insert = (a: LedgerArrival): boolean =>
+    r.stmt(INSERT).run(a.accountId, a.chatJid, a.messageId, a.sender, a.waTimestamp, a.upsertType, a.message, a.receivedAt, a.receivedAt).changes > 0;
+  const update = (key: LedgerKey, fields: LedgerUpdate): boolean => {
+    const { sql, values } = setClause(fields);
+    return (
+      r.stmt(`UPDATE inbound_ledger SET ${sql} WHERE account_id = ? AND chat_jid = ? AND message_id = ?`).run(...values, key.accountId, key.chatJid, key.messageId)
+        .changes > 0
+    );
+  };
+  const keyByRequest = (accountId: string, requestId: string): LedgerKey | null => {
+    const row = r
+      .stmt('SELECT account_id, chat_jid, message_id FROM inbound_ledger WHERE account_id = ? AND request_id = ? ORDER BY seq LIMIT 1')
+      .get(accountId, requestId) as Row | undefined;
+    return row ? { accountId: row.account_id as string, chatJid: row.chat_jid as string, messageId: row.message_id as string } : null;
+  };
+  const applyOne = (w: LedgerWrite): LedgerWriteResult => {
+    switch (w.op) {
+      case 'record':
+        return { changed: insert(w.arrival), key: { accountId: w.arrival.accountId, chatJid: w.arrival.chatJid, messageId: w.arrival.messageId } };
+      case 'update':
+        return { changed: update(w.key, w.fields), key: w.key };
+      case 'update-by-request': {
+        const key = keyByRequest(w.accountId, w.requestId);
+        return { changed: key !== null && update(key, w.fields), key };
+      }
+    }
+  };
   return {
-    record: (arrivals) =>
-      r.write('record inbound messages', () => {
-        const insert = r.stmt(
-          `INSERT INTO inbound_ledger (account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, received_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?)
-           ON CONFLICT (account_id, chat_jid, message_id) DO NOTHING`,
-        );
-        return arrivals.map(
-          (a) =>
-            insert.run(a.accountId, a.chatJid, a.messageId, a.sender, a.waTimestamp, a.upsertType, a.message, a.receivedAt, a.receivedAt).changes > 0,
-        );
-      }),
+    apply: (writes) => r.write('write the inbound ledger', () => writes.map(applyOne)),
+    record: (arrivals) => r.write('record inbound messages', () => arrivals.map(insert)),
     get: (key) =>
       r.read('read an inbound message', () => {
         const row = r
@@ -67,15 +98,7 @@ export function ledger(r: SqlRunner): LedgerStore {
           .get(key.accountId, key.chatJid, key.messageId) as Row | undefined;
         return row ? toEntry(row) : undefined;
       }),
-    update: (key, fields) =>
-      r.write('update an inbound message', () => {
-        const { sql, values } = setClause(fields);
-        return (
-          r
-            .stmt(`UPDATE inbound_ledger SET ${sql} WHERE account_id = ? AND chat_jid = ? AND message_id = ?`)
-            .run(...values, key.accountId, key.chatJid, key.messageId).changes > 0
-        );
-      }),
+    update: (key, fields) => r.write('update an inbound message', () => update(key, fields)),
     byRequest: (accountId, requestId) =>
       r.read('find an inbound message by request', () => {
         const row = r

@@ -326,6 +326,32 @@ export function storeContract(name: string, make: MakeStore): void {
         expect((await s.counts()).inbound_ledger).toBe(2);
       });
 
+      it('applies a batch of writes in order, in one transaction, with a result per write', async () => {
+        const a = arrival('acc', 'x@s.whatsapp.net', 'M1', 1000);
+        const b = arrival('acc', 'y@s.whatsapp.net', 'M2', 1001);
+        const results = await s.ledger.apply([
+          { op: 'record', arrival: a },
+          { op: 'record', arrival: b },
+          { op: 'record', arrival: a },
+          { op: 'update', key: key(a), fields: { state: 'running', requestId: 'r1', at: 1002 } },
+          { op: 'update-by-request', accountId: 'acc', requestId: 'r1', fields: { state: 'replied', replyIds: ['O1'], at: 1003 } },
+          { op: 'update-by-request', accountId: 'acc', requestId: 'nobody', fields: { state: 'failed', at: 1003 } },
+          { op: 'update', key: { ...key(b), messageId: 'nope' }, fields: { state: 'dropped', at: 1003 } },
+        ]);
+        expect(results).toEqual([
+          { changed: true, key: key(a) },
+          { changed: true, key: key(b) },
+          { changed: false, key: key(a) },
+          { changed: true, key: key(a) },
+          { changed: true, key: key(a) },
+          { changed: false, key: null },
+          { changed: false, key: { ...key(b), messageId: 'nope' } },
+        ]);
+        expect(await s.ledger.get(key(a))).toMatchObject({ state: 'replied', requestId: 'r1', replyIds: ['O1'], updatedAt: 1003 });
+        expect(await s.ledger.get(key(b))).toMatchObject({ state: 'received' });
+        expect(await s.ledger.apply([])).toEqual([]);
+      });
+
       it('keeps its entries across a restart, and rolls back with its transaction', async () => {
         const a = arrival('acc', 'x@s.whatsapp.net', 'M1', 1000);
         await expect(
