@@ -8,7 +8,7 @@
  *
  * Group commit: the writes asked for in one turn of the event loop (arrivals and state
  * moves, in the order asked) go to the store in ONE transaction (`store.ledger.apply`),
- * at `setImmediate`; each
+ * once the current run and the microtasks queued before have finished; each
  * caller's promise settles when its batch committed (or failed). So a message waits at
  * most one tick for its record, and a burst costs one commit per tick, not one per
  * message. Writes are ordered: a move asked after an arrival is applied after it.
@@ -175,7 +175,8 @@ export class InboundLedger {
       this.queued.push({ write, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
-      this.writing = this.writing.then(() => new Promise<void>((done) => setImmediate(() => void this.commit().then(done))));
+      // After the current synchronous run and its microtasks: what one event-loop turn asked for.
+      this.writing = this.writing.then(() => new Promise<void>((done) => queueMicrotask(() => void this.commit().then(done))));
     });
   }
 

@@ -112,6 +112,9 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: {
       // (account, chat, WhatsApp id) is the message: a second arrival is a duplicate.
       // `seq` is the arrival order (resume goes per chat in that order); times are ms.
+      // Few indexes on purpose: every state move rewrites the pages of each index it
+      // touches, several times per message; the reads that would use one (resume at
+      // start, the audit, hourly pruning) scan a table bounded by the retention.
       sqlite: `
         CREATE TABLE inbound_ledger (
           seq INTEGER PRIMARY KEY,
@@ -132,9 +135,7 @@ export const MIGRATIONS: readonly Migration[] = [
           updated_at BIGINT NOT NULL,
           UNIQUE (account_id, chat_jid, message_id)
         );
-        CREATE INDEX inbound_ledger_state ON inbound_ledger (state, seq);
         CREATE INDEX inbound_ledger_request ON inbound_ledger (account_id, request_id);
-        CREATE INDEX inbound_ledger_received ON inbound_ledger (received_at);
       `,
     },
   },
