@@ -15,7 +15,7 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import { connectControl } from '../../src/gateway/control-client.js';
 import type { Gateway } from '../../src/gateway/supervisor.js';
 import { readTokenFile } from '../../src/gateway/token.js';
-import { spawnCli, type SpawnedCli } from '../helpers/cli.js';
+import { runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
 import { e2e, until, type E2E, textOf } from './harness.js';
 
 const BOT = '+15550009100';
@@ -119,8 +119,12 @@ describe('inbound ledger end to end (real Baileys ↔ simulator, a SIGKILLed chi
         await store.close();
       }
       const client = await control(h, gw);
-      const audit = await client.request('messages.audit', {}).finally(() => client.close());
+      const [audit, dump] = await Promise.all([client.request('messages.audit', {}), client.request('debug.dump', {})]).finally(() => client.close());
       expect(audit).toMatchObject({ counts: { replied: 1, running: 0, received: 0, accepted: 0 }, unexplained: [] });
+      expect(dump.store.ledger).toMatchObject({ replied: 1, running: 0 });
+      // the CLI asks the running gateway
+      const cli = await runCli(['messages', '--json'], h.env);
+      expect(JSON.parse(cli.stdout)).toMatchObject({ gatewayRunning: true, entries: [{ messageId: id, state: 'replied', text: 'what is the answer?' }] });
     },
     CHILD_PROCESS_TIMEOUT_MS,
   );
