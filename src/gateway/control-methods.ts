@@ -12,7 +12,7 @@ import type { AgentRunParams } from '../agents/control-run.js';
 import type { ReactResult } from '../agents/tools.js';
 import { ReactParams } from '../agents/tools.js';
 import type { ErrorInfo } from '../errors.js';
-import type { LinkedIdentity } from '../ports/transport.js';
+import type { LinkedIdentity, WebVersionInUse } from '../ports/transport.js';
 import type { Transition } from './account-runtime.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { LoginStart } from './login.js';
@@ -115,6 +115,12 @@ export interface AccountStatus {
   /** Why the account stopped: stable code, message with the fix, and the underlying cause. */
   error: ErrorInfo | null;
   dmPolicy: string;
+  /**
+   * The WhatsApp Web version the account's latest connection announced and where it came
+   * from (`config | fetched | cache | bundled`); without a gateway, what the next connect
+   * starts from (config, else the cached one, else the bundled one). Null when unknown.
+   */
+  webVersion: WebVersionInUse | null;
   /** With `probe`: a live round trip to WhatsApp (connected accounts only). */
   probe?: { ok: true; ms: number } | { ok: false; error: string };
 }

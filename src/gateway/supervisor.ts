@@ -182,7 +182,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       accounts,
       stateDir: opts.stateDir,
       store,
-      ...(opts.transport.webVersion !== undefined ? { webVersion: opts.transport.webVersion } : {}),
       now,
       logger: subLogger(opts.logger, 'control'),
     });
