@@ -56,5 +56,5 @@ export function webVersionResolver(opts: Pick<BaileysFactoryOptions, 'config' | 
   return new WebVersionResolver({ configured: version, url: versionUrl, store, logger: subLogger(opts.logger, 'whatsapp') });
 }
 
-export { versionInUse } from './web-version.js';
+export { bundledWebVersion, versionInUse } from './web-version.js';
 export { jidToE164, toChatJid, parseAddress, parseChat, isGroupJid, isLidJid, isBroadcastJid, isSelf } from './address.js';
