@@ -47,7 +47,7 @@ export async function checkWebVersion(config: WagateConfig, store: Store | null,
       ? versionInUse(await webVersionResolver({ config, logger: pino({ level: 'silent' }) }, store).peek())
       : { version: bundledWebVersion(), source: 'bundled' };
   const fetchNote = config.web.version
-    ? ' (web.version)'
+    ? ', pinned by web.version'
     : `; at connect the gateway fetches the current one from ${config.web.versionUrl} when that is older than a day`;
   return { id: ID, status: 'ok', message: `next connect starts from ${describeWebVersion(next, now)}${fetchNote}` };
 }
