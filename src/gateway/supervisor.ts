@@ -3,6 +3,7 @@
  * the bus, the actor registry and the control server. `stop()` shuts it all
  * down in order and leaves no listener, timer or socket behind.
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 
 import { createBus, type Bus } from '../bus/bus.js';
@@ -205,7 +206,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       logTap: opts.logTap ?? null,
       now,
     });
-    const routes = new Map([...operator.routes, ...pageRoutes({ sessions, token })]);
+    const routes = new Map([...operator.routes, ...pageRoutes({
+        sessions,
+        token,
+        uploadDir: path.join(opts.stateDir, 'uploads'),
+        maxUploadBytes: opts.config.channels.whatsapp.mediaMaxMb * 1024 * 1024,
+        now,
+      })]);
     control = await startControlServer({
       host: opts.config.gateway.bind,
       port: opts.port ?? opts.config.gateway.port,

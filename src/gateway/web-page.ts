@@ -15,6 +15,7 @@
  *   (logged, slowed). control-http.ts refuses a POST without this gateway's Origin.
  * - `GET /ui/session` tells the page whether it is signed in; `POST /ui/logout` ends the session.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -110,6 +111,10 @@ export function loadPageFiles(root = packageRoot()): Map<string, { type: string;
 export interface WebPageOptions {
   sessions: WebSessions;
   token: string;
+  /** Where `POST /ui/upload` keeps a file for the Send view (`<state>/uploads`); none: no uploads. */
+  uploadDir?: string;
+  maxUploadBytes?: number;
+  now?: () => number;
   /** Test hook: files already loaded. */
   files?: Map<string, { type: string; body: Buffer }>;
 }
@@ -174,5 +179,50 @@ export function pageRoutes(opts: WebPageOptions): Map<string, HttpRoute> {
       return json(200, { ok: true }, { 'set-cookie': sessions.clearCookie() });
     },
   });
+  if (opts.uploadDir) routes.set('/ui/upload', uploadRoute(opts.uploadDir, opts.maxUploadBytes ?? 16 * 1024 * 1024, opts.now ?? Date.now));
   return routes;
+}
+
+/** Uploads older than this are removed at the next upload. */
+export const UPLOAD_KEEP_MS = 60 * 60_000;
+
+/** A file name that is only a name: no directories, no dot files, tame characters. */
+export function safeFileName(name: string | undefined): string {
+  const base = (name ?? '').split(/[\\/]/).pop() ?? '';
+  const tame = base.replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '').slice(0, 100);
+  return tame || 'upload.bin';
+}
+
+/**
+ * `POST /ui/upload` (session): the body is the file, `x-file-name` its name; it is
+ * kept (mode 0600) as `<uploadDir>/<random>-<name>` and the answer is `{path}`
+ * for the `send` method. Old uploads are swept on each upload.
+ */
+function uploadRoute(dir: string, max: number, now: () => number): HttpRoute {
+  return {
+    auth: 'session',
+    methods: ['POST'],
+    maxBodyBytes: max,
+    answer: async (req) => {
+      if (req.body.length === 0) return json(400, { error: 'Empty file.' });
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+      for (const f of await fs.promises.readdir(dir)) {
+        const p = path.join(dir, f);
+        const st = await fs.promises.stat(p).catch(() => null);
+        if (st && now() - st.mtimeMs > UPLOAD_KEEP_MS) await fs.promises.rm(p, { force: true });
+      }
+      const header = req.headers['x-file-name'];
+      const raw = Array.isArray(header) ? (header[0] ?? '') : (header ?? '');
+      let decoded = raw;
+      try {
+        decoded = decodeURIComponent(raw);
+      } catch {
+        // keep it as sent
+      }
+      const name = safeFileName(decoded);
+      const file = path.join(dir, `${crypto.randomBytes(8).toString('hex')}-${name}`);
+      await fs.promises.writeFile(file, req.body, { mode: 0o600 });
+      return json(200, { path: file, bytes: req.body.length });
+    },
+  };
 }
