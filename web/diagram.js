@@ -3,15 +3,29 @@
 // state lit.
 import { html } from '/ui/lib.js';
 
-const W = 640;
-const H = 380;
+const W = 760;
+const H = 360;
+
+// Where the known states sit (the happy path along the top, failures below);
+// a state this table does not know yet gets the next free slot on the bottom row.
+const PLACES = {
+  unlinked: [90, 60],
+  linking: [320, 60],
+  connected: [600, 60],
+  connecting: [460, 180],
+  'backing-off': [660, 300],
+  'logged-out': [90, 300],
+  degraded: [320, 300],
+  stopped: [90, 180],
+};
 
 function layout(states) {
   const pos = {};
-  states.forEach((s, i) => {
-    const a = (2 * Math.PI * i) / states.length - Math.PI / 2;
-    pos[s] = { x: W / 2 + (W / 2 - 80) * Math.cos(a), y: H / 2 + (H / 2 - 40) * Math.sin(a) };
-  });
+  let spare = 0;
+  for (const s of states) {
+    const p = PLACES[s] ?? [90 + 140 * spare++, H - 20];
+    pos[s] = { x: p[0], y: p[1] };
+  }
   return pos;
 }
 
