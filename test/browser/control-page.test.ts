@@ -56,6 +56,7 @@ describe('the control page in a real browser (Chromium ↔ gateway ↔ simulator
     await qr.waitFor();
     const text = await qr.getAttribute('data-qr');
     expect(text).toContain(',');
+    await page.screenshot({ path: path.join(SHOTS, 'link-qr-desktop.png') });
     await h.sim.phone(BOT).scanQr(text!);
     await page.locator('[data-testid="link-done"]').waitFor();
     expect(await page.locator('[data-testid="link-done"]').textContent()).toContain(BOT);
