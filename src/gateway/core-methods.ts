@@ -57,7 +57,7 @@ export function registerCoreMethods(methods: ControlRegistry, gw: Gateway, deps:
         }),
       );
     }
-    return { health: health(gw, deps.now), accounts };
+    return { health: health(gw, deps.now), accounts, webVersion: gw.webVersion };
   });
 
   methods.register('debug.dump', async ({ accountId }) => {
