@@ -22,7 +22,7 @@ export function Accounts({ rpc }) {
   useLive(rpc, () => rpc.call('account.graph').then(setGraph, setError), []);
   if (!status) return html`<p>Loading…</p><${ErrorLine} error=${error} />`;
   return html`<section>
-    <p class="muted">WhatsApp Web version in use: <span data-testid="web-version">${status.webVersion ?? 'unknown'}</span> · up ${duration(status.health.uptimeMs)}</p>
+    <p class="muted">Gateway up ${duration(status.health.uptimeMs)}</p>
     <${ErrorLine} error=${error} />
     ${status.accounts.map((a) => html`<${Account} key=${a.accountId} a=${a} rpc=${rpc} now=${now} graph=${graph}
       transitions=${dump?.accounts.find((d) => d.accountId === a.accountId)?.transitions ?? []} onError=${setError} />`)}
@@ -48,6 +48,7 @@ function Account({ a, rpc, now, graph, transitions, onError }) {
       <dt>Account</dt><dd>${a.accountId}${a.enabled ? '' : ' (disabled)'}</dd>
       <dt>Identity</dt><dd data-testid="identity">${who}</dd>
       <dt>DM policy</dt><dd>${a.dmPolicy}</dd>
+      <dt>WhatsApp Web</dt><dd data-testid="web-version">${a.webVersion ? `${a.webVersion.version} (${a.webVersion.source})` : 'not connected yet'}</dd>
       <dt>Last close</dt><dd>${a.lastClose ? `${a.lastClose.code ?? '—'} ${a.lastClose.kind} at ${time(a.lastClose.at)}` : '—'}</dd>
       <dt>Attempts</dt><dd>${a.attempt}</dd>
       <dt>Next retry</dt><dd data-testid="next-retry">${a.nextRetryAt ? `in ${duration(a.nextRetryAt - now)}` : '—'}</dd>

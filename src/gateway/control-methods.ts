@@ -185,7 +185,7 @@ export interface StoreDump {
 
 /** Each method's answer (the `payload` of its `res` frame). */
 export interface ControlResults {
-  status: { health: GatewayHealth; accounts: AccountStatus[]; webVersion: string | null };
+  status: { health: GatewayHealth; accounts: AccountStatus[] };
   'debug.dump': {
     at: number;
     uptimeMs: number;

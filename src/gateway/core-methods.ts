@@ -57,7 +57,7 @@ export function registerCoreMethods(methods: ControlRegistry, gw: Gateway, deps:
         }),
       );
     }
-    return { health: health(gw, deps.now), accounts, webVersion: gw.webVersion };
+    return { health: health(gw, deps.now), accounts };
   });
 
   methods.register('debug.dump', async ({ accountId }) => {

@@ -22,8 +22,6 @@ export interface Gateway {
   readonly startedAt: number;
   /** The process's store (creds, keys, sent messages …). */
   readonly store: Store;
-  /** The WhatsApp Web version the transport presents (null when it does not say). */
-  readonly webVersion: string | null;
   stop(reason?: string): Promise<void>;
 }
 

@@ -113,7 +113,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     methods,
     startedAt,
     store,
-    webVersion: opts.transport.webVersion ?? null,
     stop,
   };
 

@@ -59,7 +59,7 @@ describe('the control page served by the gateway', () => {
 
     const client = await connectControl({ url: gw.control.url, token: readTokenFile(h.home) });
     try {
-      expect((await client.request('status', {})).webVersion).toMatch(/^\d+\.\d+\.\d+$/);
+      expect((await client.request('status', {})).accounts[0]).toHaveProperty('webVersion');
       expect((await client.request('account.graph', {})).states).toContain('connected');
       expect(await client.request('pairing.list', {})).toEqual({ requests: [] });
       expect(await client.request('logs.tail', {})).toEqual({ available: false, lines: [] });
