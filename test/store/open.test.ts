@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/index.js';
+import { isChatWritable, validateConfig } from '../../src/config/index.js';
 import { storeTarget, targetLocation } from '../../src/store/open.js';
 
 const STATE = '/state';
@@ -65,5 +65,11 @@ describe('the store section of the config', () => {
     const mixed = errorOf(() => validateConfig({ store: { kind: 'sqlite', url: URL_A } }, 'x.json'));
     expect(mixed).toMatchObject({ code: 'WAGATE_ERR_CONFIG', message: expect.stringMatching(/store\.url .*store\.kind "postgres"/) });
     expect(mixed.message).not.toContain('hunter2');
+  });
+
+  it('cannot be changed from chat (/config)', () => {
+    expect(isChatWritable(['store', 'url'])).toBe(false);
+    expect(isChatWritable(['store', 'kind'])).toBe(false);
+    expect(isChatWritable(['store'])).toBe(false);
   });
 });

@@ -213,6 +213,16 @@ describe('the PostgreSQL store', () => {
     });
   });
 
+  it('works in the schema named by the URL (options=-c search_path=…), leaving public empty', async () => {
+    const url = await server.createDatabase();
+    await query(url, 'CREATE SCHEMA wagate');
+    const s = await openStore({ url: `${url}?options=${encodeURIComponent('-c search_path=wagate')}` });
+    await s.creds.save('a', '{"v":1}');
+    expect(await s.check()).toEqual({ ok: true, problems: [] });
+    expect(await query(url, "SELECT COUNT(*)::int AS n FROM pg_tables WHERE schemaname = 'wagate' AND tablename = 'wa_creds'")).toEqual([{ n: 1 }]);
+    expect(await query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).toEqual([]);
+  });
+
   it('counts, checks and closes', async () => {
     const s = await openStore({ url: await server.createDatabase() });
     await s.handled.addMany('a', ['1', '2'], 1);
