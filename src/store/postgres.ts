@@ -32,7 +32,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { WagateError } from '../errors.js';
-import { migrate, MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE_SQL, type Migration, type MigrationTarget } from './migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.js';
+import { migrateUnderLock } from './postgres-migrate.js';
+import { isDriverFailure, txRunner, type TxContext } from './postgres-tx.js';
 import type { SchemaInfo, Store, StoreCheck, StoreTables } from './port.js';
 import { pgStoreError, redactUrl, urlSecrets } from './postgres-errors.js';
 import type { PgRunner, PgWriteOptions, Queryable } from './postgres-runner.js';
@@ -40,9 +42,6 @@ import { postgresTables } from './postgres-tables.js';
 import { TABLES } from './sqlite.js';
 
 export { redactUrl } from './postgres-errors.js';
-
-/** The advisory lock key pair held while migrating ("wagate", "schema" as two int4). */
-const MIGRATION_LOCK = [0x77616761, 0x73636865] as const;
 
 const BEGIN_FAST = 'BEGIN; SET LOCAL synchronous_commit = off';
 const BEGIN_DURABLE = 'BEGIN; SET LOCAL synchronous_commit = on';
@@ -62,20 +61,6 @@ export interface OpenPostgresStoreOptions {
    * (the lease fencing of several nodes goes here); throwing refuses the write.
    */
   fence?: (q: Queryable, accountId: string) => Promise<void>;
-}
-
-interface TxContext {
-  live: boolean;
-  durable: boolean;
-  /** A statement failed outside a savepoint: PostgreSQL aborted the transaction. */
-  failed: unknown;
-  /** The calls on this handle, one after the other. */
-  chain: Promise<void>;
-}
-
-/** True for a failure of the driver or server (not a caller's RangeError or our own error). */
-function isDriverFailure(err: unknown): boolean {
-  return !(err instanceof RangeError) && !(err instanceof WagateError);
 }
 
 export class PostgresStore implements Store, StoreTables {
@@ -221,54 +206,6 @@ export class PostgresStore implements Store, StoreTables {
     };
   }
 
-  private txRunner(client: pg.PoolClient, ctx: TxContext): PgRunner {
-    const run = <T>(what: string, work: () => Promise<T>, savepoint: boolean): Promise<T> => {
-      if (!ctx.live) return Promise.reject(new WagateError('WAGATE_ERR_INTERNAL', 'A transaction handle was used after its transaction ended.'));
-      const p = ctx.chain.then(async () => {
-        if (ctx.failed) throw ctx.failed;
-        if (savepoint) await client.query('SAVEPOINT wagate_call');
-        try {
-          const result = await work();
-          if (savepoint) await client.query('RELEASE SAVEPOINT wagate_call');
-          return result;
-        } catch (err) {
-          if (savepoint) {
-            try {
-              await client.query('ROLLBACK TO SAVEPOINT wagate_call');
-              await client.query('RELEASE SAVEPOINT wagate_call');
-            } catch (inner) {
-              ctx.failed ??= inner;
-            }
-          } else if (isDriverFailure(err)) {
-            ctx.failed ??= err;
-          }
-          throw this.error(what, err);
-        }
-      });
-      ctx.chain = p.then(
-        () => undefined,
-        () => undefined,
-      );
-      return p;
-    };
-    return {
-      now: () => this.now(),
-      // A read is not a savepoint (two round trips saved); a failed one marks the
-      // transaction failed, and it is then rolled back, not committed.
-      read: (what, work) => run(what, () => work(client), false),
-      write: (what, work, opts) =>
-        run(
-          what,
-          async () => {
-            if (opts?.durable) ctx.durable = true;
-            await this.guard(client, opts);
-            return work(client);
-          },
-          true,
-        ),
-    };
-  }
-
   async transaction<T>(fn: (tx: StoreTables) => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
     // Not waitTurn(): with nothing running, `busy` must be set before this call first
     // yields, so that a close() or a call made right after it waits for it.
@@ -291,7 +228,7 @@ export class PostgresStore implements Store, StoreTables {
       const c = client;
       let result: T;
       try {
-        result = await this.txScope.run(ctx, () => fn(postgresTables(this.txRunner(c, ctx))));
+        result = await this.txScope.run(ctx, () => fn(postgresTables(txRunner(c, ctx, { now: () => this.now(), error: (w, e) => this.error(w, e), guard: (q, o) => this.guard(q, o) }))));
       } catch (err) {
         ctx.live = false;
         await ctx.chain;
@@ -327,40 +264,10 @@ export class PostgresStore implements Store, StoreTables {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
-      try {
-        await migrate(this.migrationTarget(client), migrations, this.now);
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1, $2)', [...MIGRATION_LOCK]).catch((e: unknown) => {
-          // Closing the connection releases the lock.
-          broken = e instanceof Error ? e : new Error(String(e));
-        });
-      }
+      broken = await migrateUnderLock(client, this.location, migrations, this.now);
     } finally {
       client.release(broken);
     }
-  }
-
-  private migrationTarget(client: pg.PoolClient): MigrationTarget {
-    return {
-      dialect: 'postgres',
-      location: this.location,
-      currentVersion: async () => {
-        await client.query(VERSION_TABLE_SQL);
-        return Number((await client.query('SELECT COALESCE(MAX(version), 0) AS v FROM wagate_schema')).rows[0].v);
-      },
-      apply: async (version, name, sql, appliedAt) => {
-        await client.query('BEGIN');
-        try {
-          await client.query(sql);
-          await client.query('INSERT INTO wagate_schema (version, name, applied_at) VALUES ($1, $2, $3)', [version, name, appliedAt]);
-          await this.commit(client);
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      },
-    };
   }
 
   async schema(): Promise<SchemaInfo> {
