@@ -1,9 +1,9 @@
 /**
  * A `transaction(fn)` handle of the PostgreSQL store: the runner its sub-stores use
  * while one connection is between BEGIN and COMMIT. Calls on the handle run one after
- * the other; each write is a savepoint (a failed one is rolled back alone, the rest can
- * commit, as in SQLite); a read is not (two round trips saved), so a read the server
- * refuses marks the transaction failed and postgres.ts rolls it back instead of
+ * the other; each write starts at a savepoint (a failed one is rolled back alone, the
+ * rest can commit, as in SQLite); a read is not (a round trip saved), so a read the
+ * server refuses marks the transaction failed and postgres.ts rolls it back instead of
  * committing it. A handle used after its transaction ended is refused.
  */
 import type pg from 'pg';
@@ -18,6 +18,8 @@ export interface TxContext {
   failed: unknown;
   /** The calls on this handle, one after the other. */
   chain: Promise<void>;
+  /** The savepoint `wagate_call` is open (set before the last write). */
+  savepoint: boolean;
 }
 
 /** What the handle needs from its store. */
@@ -38,17 +40,20 @@ export function txRunner(client: pg.PoolClient, ctx: TxContext, store: TxStore):
   const run = <T>(what: string, work: () => Promise<T>, savepoint: boolean): Promise<T> => {
     if (!ctx.live) return Promise.reject(new WagateError('WAGATE_ERR_INTERNAL', 'A transaction handle was used after its transaction ended.'));
     const p = ctx.chain.then(async () => {
-      if (ctx.failed) throw ctx.failed;
-      if (savepoint) await client.query('SAVEPOINT wagate_call');
+      if (ctx.failed) throw store.error(what, ctx.failed);
+      // One round trip: the savepoint of the write before is released (it is part of
+      // the transaction now) and a new one marks where this write starts. COMMIT
+      // releases the last one.
+      if (savepoint) {
+        await client.query(ctx.savepoint ? 'RELEASE SAVEPOINT wagate_call; SAVEPOINT wagate_call' : 'SAVEPOINT wagate_call');
+        ctx.savepoint = true;
+      }
       try {
-        const result = await work();
-        if (savepoint) await client.query('RELEASE SAVEPOINT wagate_call');
-        return result;
+        return await work();
       } catch (err) {
         if (savepoint) {
           try {
             await client.query('ROLLBACK TO SAVEPOINT wagate_call');
-            await client.query('RELEASE SAVEPOINT wagate_call');
           } catch (inner) {
             ctx.failed ??= inner;
           }
@@ -66,7 +71,7 @@ export function txRunner(client: pg.PoolClient, ctx: TxContext, store: TxStore):
   };
   return {
     now: store.now,
-    // A read is not a savepoint (two round trips saved); a failed one marks the
+    // A read is not a savepoint (a round trip saved); a failed one marks the
     // transaction failed, and it is then rolled back, not committed.
     read: (what, work) => run(what, () => work(client), false),
     write: (what, work, opts) =>

@@ -214,7 +214,7 @@ export class PostgresStore implements Store, StoreTables {
     this.checkOpen();
     let release!: () => void;
     this.busy = new Promise<void>((resolve) => (release = resolve));
-    const ctx: TxContext = { live: true, durable: false, failed: undefined, chain: Promise.resolve() };
+    const ctx: TxContext = { live: true, durable: false, failed: undefined, chain: Promise.resolve(), savepoint: false };
     let client: pg.PoolClient | undefined;
     let broken: Error | undefined;
     try {

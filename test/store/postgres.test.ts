@@ -131,8 +131,12 @@ describe('the PostgreSQL store', () => {
     await s.transaction(async (tx) => {
       await tx.creds.save('a', '{"v":2}');
       await expect(tx.handled.add('a', 'bad\u0000key', 1)).rejects.toMatchObject({ code: 'WAGATE_ERR_STORE', message: /22021/ });
+      await tx.handled.add('a', 'after', 1);
+      await expect(tx.keys.set('a', [{ type: 'session', id: 'x', value: 'bad\u0000' }])).rejects.toMatchObject({ code: 'WAGATE_ERR_STORE' });
     });
     expect(await s.creds.load('a')).toMatchObject({ current: '{"v":2}' });
+    expect(await s.handled.has('a', 'after')).toBe(true);
+    expect(await s.keys.count('a')).toEqual({});
     // and the store goes on after both
     expect(await s.handled.add('a', 'good', 1)).toBe(true);
   });
