@@ -73,6 +73,14 @@ describe('the gateway on PostgreSQL', () => {
     expect(st).toMatchObject({ kind: 'postgres', location: gw.store.location });
     expect(st.counts.wa_creds).toBe(1);
     for (const text of [JSON.stringify(doctor), dump.stdout]) expect(text).not.toContain(encodeURIComponent(server.password));
+    // The commands that open the store themselves read PostgreSQL too.
+    const sessions = await runCli(['sessions', 'list', '--json'], h.env);
+    expect(sessions.code).toBe(0);
+    const keys = (JSON.parse(sessions.stdout) as { sessions: Array<{ key: string }> }).sessions.map((x) => x.key);
+    expect(keys).toEqual((await again.store.sessions.list()).map((x) => x.key));
+    const pairing = await runCli(['pairing', 'list', 'whatsapp', '--json'], h.env);
+    expect(pairing.code).toBe(0);
+    expect(JSON.parse(pairing.stdout)).toEqual({ channel: 'whatsapp', requests: [] });
     expect(fs.existsSync(path.join(h.home, 'wagate.db'))).toBe(false);
   });
 });

@@ -2,8 +2,11 @@
  * Which store a process opens: `store.kind` / `store.url` in the config and
  * `$WAGATE_STORE_URL`, and the config errors, none of which shows the URL.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lenientStoreTarget } from '../../src/cli/context.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { isChatWritable, validateConfig } from '../../src/config/index.js';
 import { storeTarget, targetLocation } from '../../src/store/open.js';
 
@@ -71,5 +74,17 @@ describe('the store section of the config', () => {
     expect(isChatWritable(['store', 'url'])).toBe(false);
     expect(isChatWritable(['store', 'kind'])).toBe(false);
     expect(isChatWritable(['store'])).toBe(false);
+  });
+});
+
+describe('lenientStoreTarget (commands that work with a broken config, e.g. `wagate pairing`)', () => {
+  it('reads the store section of a config that is otherwise invalid, and falls back to SQLite when nothing parses', () => {
+    const dir = tmpDir('store-open');
+    const file = path.join(dir, 'wagate.json');
+    fs.writeFileSync(file, JSON.stringify({ store: { url: URL_A }, channels: 42 }));
+    expect(lenientStoreTarget({ WAGATE_CONFIG: file }, dir)).toEqual({ kind: 'postgres', url: URL_A });
+    expect(lenientStoreTarget({ WAGATE_CONFIG: file, WAGATE_STORE_URL: URL_B }, dir)).toEqual({ kind: 'postgres', url: URL_B });
+    fs.writeFileSync(file, '{ not json5');
+    expect(lenientStoreTarget({ WAGATE_CONFIG: file }, dir)).toEqual({ kind: 'sqlite', file: path.join(dir, 'wagate.db') });
   });
 });
