@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { defaultAccountId, resolveAccounts, stateDir as resolveStateDir, type WagateConfig } from '../config/index.js';
 import { isWagateError } from '../errors.js';
 import type { Store } from '../store/port.js';
+import { storeTarget } from '../store/open.js';
 import { connectControl } from '../gateway/control-client.js';
 import type { AccountStatus } from '../gateway/control-methods.js';
 import { readTokenFile } from '../gateway/token.js';
@@ -122,7 +123,7 @@ export async function runDoctor(env: CliIO['env'], opts: DoctorOptions = {}): Pr
   try {
     checks.push(
       ...(await guarded('store', async () => {
-        const r = await checkStore(state);
+        const r = await checkStore(storeTarget(config.store, state, env));
         store = r.store;
         return r.result;
       })),
