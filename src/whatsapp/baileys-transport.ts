@@ -24,6 +24,7 @@ import { importAuthDir } from './auth-import.js';
 import { storedCredsLinked, useStoreAuthState } from './store-auth-state.js';
 import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
+import { RetryCounterCache } from './retry-counter-cache.js';
 import type { InboundMessage } from '../ports/inbound.js';
 
 export interface BaileysTransportOptions {
@@ -71,6 +72,8 @@ export class BaileysAccountTransport implements AccountTransport {
   private readonly received = new Map<string, WAMessage>();
   /** Call ids already rejected (an offer can come twice: live and as offer_notice). */
   private readonly rejected = new Set<string>();
+  /** Re-sends per message and device after retry receipts: kept across this account's sockets. */
+  private readonly retryCounts = new RetryCounterCache();
 
   constructor(private readonly opts: BaileysTransportOptions) {
     this.accountId = opts.accountId;
@@ -163,6 +166,7 @@ export class BaileysAccountTransport implements AccountTransport {
         // The simulator's media host is self-signed on loopback; real WhatsApp never is.
         ...(isLoopbackUrl(this.opts.url) ? { fetchAgent: new https.Agent({ rejectUnauthorized: false }) } : {}),
         getMessage: async (key) => (key.id ? this.sentMessage(key.id) : undefined),
+        msgRetryCounterCache: this.retryCounts,
       });
       const s = sock;
       persistPrivacyTokens(s, keys);

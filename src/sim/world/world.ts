@@ -256,7 +256,16 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
   const isAccountIn = (g: SimGroup, c: SimCompanion): boolean =>
     (g.metadataNode().content as BinaryNode[]).some((p) => p.attrs.jid === `${c.user}@s.whatsapp.net`);
 
+  /** The account acknowledged a stanza; retry receipts are recorded on the contact that sent them. */
+  function onAck(node: BinaryNode): boolean {
+    const { class: cls, type, to, id } = node.attrs;
+    const party = dir.get(splitJid(to ?? '').user);
+    if (cls === 'receipt' && type === 'retry' && party instanceof SimContact && id) party.retryAcks.push(id);
+    return false;
+  }
+
   hub.onStanza('iq', onIq);
+  hub.onStanza('ack', onAck);
   hub.onStanza('message', onMessage);
   hub.onStanza('receipt', onReceipt);
   hub.onStanza('chatstate', onChatstate);
