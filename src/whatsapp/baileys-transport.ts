@@ -25,6 +25,7 @@ import { storedCredsLinked, useStoreAuthState } from './store-auth-state.js';
 import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
 import { RetryCounterCache } from './retry-counter-cache.js';
+import { SocketGroupCache } from './group-metadata-cache.js';
 import type { InboundMessage } from '../ports/inbound.js';
 
 export interface BaileysTransportOptions {
@@ -124,6 +125,8 @@ export class BaileysAccountTransport implements AccountTransport {
     const log = this.opts.logger;
     let sock: ReturnType<typeof makeWASocket> | null = null;
     let closedByUs = false;
+    const groups = new SocketGroupCache();
+    const groupMetadata = (jid: string) => groups.get(jid, (j) => live().groupMetadata(j));
     let done = false;
     const finish = (close: ConnectionClosed) => {
       if (done) return;
@@ -167,6 +170,8 @@ export class BaileysAccountTransport implements AccountTransport {
         ...(isLoopbackUrl(this.opts.url) ? { fetchAgent: new https.Agent({ rejectUnauthorized: false }) } : {}),
         getMessage: async (key) => (key.id ? this.sentMessage(key.id) : undefined),
         msgRetryCounterCache: this.retryCounts,
+        // Group sends read the members from here instead of asking WhatsApp every time.
+        cachedGroupMetadata: (jid) => groupMetadata(jid).catch(() => undefined),
       });
       const s = sock;
       persistPrivacyTokens(s, keys);
@@ -210,6 +215,8 @@ export class BaileysAccountTransport implements AccountTransport {
           .finally(() => (this.inboundBusy -= 1));
       });
       s.ev.on('call', (calls) => this.rejectCalls(s, calls));
+      s.ev.on('group-participants.update', ({ id }) => groups.invalidate(id));
+      s.ev.on('groups.update', (updates) => updates.forEach((u) => u.id && groups.invalidate(u.id)));
       s.ev.on('connection.update', (u) => {
         if (u.qr) listener({ type: 'qr', qr: u.qr });
         if (u.connection === 'open' && s.user) listener({ type: 'open', identity: identityOf(s.user) });
@@ -288,7 +295,7 @@ export class BaileysAccountTransport implements AccountTransport {
         return Date.now() - started;
       },
       groupMetadata: async (groupJid) => {
-        const md = await live().groupMetadata(groupJid);
+        const md = await groupMetadata(groupJid);
         return { jid: md.id, subject: md.subject, participants: md.participants.map((p) => ({ jid: p.id, admin: Boolean(p.admin) })) };
       },
     };
