@@ -142,11 +142,14 @@ export class SimContact implements Party {
     this.deps.hub.deliver(companion.user, retryReceipt(this, this.jid, id, opts.count ?? 1, Math.floor(this.deps.now() / 1000)));
   }
 
-  /** Sends any message; returns its stanza id. Queued while the account is offline. */
-  async sendMessage(message: proto.IMessage, opts: { to?: string; id?: string } = {}): Promise<string> {
+  /**
+   * Sends any message; returns its stanza id. Queued while the account is offline.
+   * `as: 'lid'` addresses it from the contact's LID only (no phone number in the stanza).
+   */
+  async sendMessage(message: proto.IMessage, opts: { to?: string; id?: string; as?: 'pn' | 'lid' } = {}): Promise<string> {
     const companion = this.deps.target(opts.to ?? this.defaultTo);
     const id = opts.id ?? this.deps.hub.nextId();
-    const stanza = await directStanza(this, companion, message, { id, t: Math.floor(this.deps.now() / 1000) });
+    const stanza = await directStanza(this, companion, message, { id, t: Math.floor(this.deps.now() / 1000), as: opts.as });
     this.sent.set(id, message);
     this.deps.hub.deliver(companion.user, stanza);
     return id;
@@ -177,7 +180,7 @@ export class SimContact implements Party {
     return callId;
   }
 
-  send(text: string, opts?: { to?: string }): Promise<string> {
+  send(text: string, opts?: { to?: string; as?: 'pn' | 'lid' }): Promise<string> {
     return this.sendMessage(out.text(text), opts);
   }
 
