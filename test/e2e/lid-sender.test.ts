@@ -1,3 +1,5 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { e2e, textOf, until, type E2E } from './harness.js';
@@ -31,8 +33,12 @@ describe('a sender WhatsApp addresses by LID only (real Baileys ↔ simulator)',
     const reply1 = await ivan.nextMessage(10_000);
     expect(textOf(reply1)).not.toBe('');
 
-    // The gateway restarts; Ivan writes again, still by LID only.
+    // The gateway restarts; Ivan writes again, still by LID only. The store's own LID
+    // map (a mirror) is emptied meanwhile: Baileys' mapping, kept in the auth state, suffices.
     await h.stopGateway();
+    const db = new Database(path.join(h.home, 'wagate.db'));
+    expect(db.prepare('DELETE FROM lid_map').run().changes).toBe(1);
+    db.close();
     gw = await h.startGateway();
     await until(() => gw.accounts.get('default')!.state === 'connected', 'connected again');
     const second = await ivan.send('me again', { as: 'lid' });
@@ -54,5 +60,26 @@ describe('a sender WhatsApp addresses by LID only (real Baileys ↔ simulator)',
     const id = await mallory.send('let me in', { as: 'lid' });
     const d = await h.handled(id);
     expect(d.type).not.toBe('message.accepted');
+  });
+
+  it('pairing approved by phone number lets the same person in when, after a restart, they write by LID only', async () => {
+    h = await e2e({});
+    let gw = await h.startGateway();
+    expect((await h.link('default', BOT)).code).toBe(0);
+    await until(() => gw.accounts.get('default')!.state === 'connected', 'connected');
+    const eve = h.sim.contact('+15557779103', { name: 'Eve' });
+    const hello = await eve.send('hello?'); // by phone number, with her LID beside it
+    expect((await h.handled(hello)).type).toBe('pairing.needed');
+    const code = /wagate pairing approve whatsapp ([A-Z2-9]{8})/.exec(textOf(await eve.nextMessage(10_000)))![1]!;
+    expect((await runCli(['pairing', 'approve', 'whatsapp', code], h.env)).code).toBe(0);
+
+    await h.stopGateway();
+    gw = await h.startGateway();
+    await until(() => gw.accounts.get('default')!.state === 'connected', 'connected again');
+    const now = await eve.send('now?', { as: 'lid' });
+    const d = await h.handled(now);
+    expect(d.type).toBe('message.accepted');
+    expect(d.payload.message.from).toMatchObject({ lid: `${eve.lidUser}@lid`, e164: '+15557779103' });
+    expect(textOf(await eve.nextMessage(10_000))).toBe('echo: now?');
   });
 });
