@@ -26,7 +26,7 @@ import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
 import { RetryCounterCache } from './retry-counter-cache.js';
 import { SocketGroupCache } from './group-metadata-cache.js';
-import { proxyAgents, type ProxyAgents } from './proxy.js';
+import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
 import type { InboundMessage } from '../ports/inbound.js';
 
 export interface BaileysTransportOptions {
@@ -314,7 +314,12 @@ export class BaileysAccountTransport implements AccountTransport {
   private proxy(): ProxyAgents | undefined {
     if (!this.opts.proxy) return undefined;
     if (!this.proxyAgentsMade) {
-      this.proxyAgentsMade = proxyAgents(this.opts.proxy, { insecureTls: isLoopbackUrl(this.opts.url) });
+      try {
+        this.proxyAgentsMade = proxyAgents(this.opts.proxy, { insecureTls: isLoopbackUrl(this.opts.url) });
+      } catch (err) {
+        const msg = `channels.whatsapp proxy ${redactProxyUrl(this.opts.proxy)} of account ${this.accountId} cannot be used: ${(err as Error).message}.`;
+        throw new WagateError('WAGATE_ERR_CONFIG', msg);
+      }
       this.opts.logger.info({ proxy: this.proxyAgentsMade.shown }, 'WhatsApp traffic goes through a proxy');
     }
     return this.proxyAgentsMade;
