@@ -17,6 +17,7 @@ import {
   type ConnectionMode,
   type LinkedIdentity,
   type OutboundMedia,
+  type WebVersionInUse,
 } from '../ports/transport.js';
 import type { Store } from '../store/port.js';
 import { inspectCreds } from './auth-creds.js';
@@ -28,6 +29,8 @@ import { RetryCounterCache } from './retry-counter-cache.js';
 import { SocketGroupCache } from './group-metadata-cache.js';
 import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
 import type { InboundMessage } from '../ports/inbound.js';
+import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from './web-version.js';
+import { connectRetryingOutdated } from './web-version-retry.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
@@ -39,6 +42,8 @@ export interface BaileysTransportOptions {
   url: string;
   /** `web.deviceName`: the name the phone's Linked Devices shows (DeviceProps `os`). */
   deviceName?: string;
+  /** The process's WhatsApp Web version (web-version.ts); absent = Baileys' bundled one. */
+  webVersions?: Pick<WebVersionResolver, 'resolve' | 'pinned'>;
   /** `rejectCalls`: reject incoming calls; `message` (`rejectCallMessage`) goes once to each caller. */
   rejectCalls?: { message?: string };
   /** `proxy`: carries the WebSocket and media transfers (may hold credentials: never logged as is). */
@@ -57,6 +62,8 @@ export const SENT_KEEP = 1000;
 const MEDIA_CACHE = 500;
 /** After a close: how long the auth state must see no new write before the close is reported. */
 const CLOSE_QUIET_MS = 50;
+/** WhatsApp's close code for a client it thinks too old (Baileys has no name for it). */
+const CLIENT_OUTDATED = 405;
 
 export class BaileysAccountTransport implements AccountTransport {
   readonly accountId: string;
@@ -81,6 +88,8 @@ export class BaileysAccountTransport implements AccountTransport {
   private readonly retryCounts = new RetryCounterCache();
   /** The proxy's agents (WebSocket + uploads, downloads), made once per transport. */
   private proxyAgentsMade: ProxyAgents | undefined;
+  /** The WhatsApp Web version the latest connection announced. */
+  private version: WebVersionInUse | null = null;
 
   constructor(private readonly opts: BaileysTransportOptions) {
     this.accountId = opts.accountId;
@@ -127,7 +136,24 @@ export class BaileysAccountTransport implements AccountTransport {
     return [`${store.location}: the creds and ${keys} Signal key(s) of account ${this.accountId}`];
   }
 
+  webVersion(): WebVersionInUse | null {
+    return this.version;
+  }
+
+  /** One connection; a 405 fetches the WhatsApp Web version again and retries once (web-version-retry.ts). */
   connect(mode: ConnectionMode, listener: ConnectionListener): Connection {
+    const versions = this.opts.webVersions;
+    if (!versions) return this.open(mode, listener);
+    return connectRetryingOutdated<ResolvedWebVersion>({
+      open: (l, refreshed) => this.open(mode, l, refreshed),
+      refresh: () => versions.resolve({ refresh: true }),
+      pinned: versions.pinned,
+      listener,
+      onRetry: (code, reason) => this.opts.logger.warn({ code, reason }, 'WhatsApp says this client is outdated; fetching the current WhatsApp Web version and retrying once'),
+    });
+  }
+
+  private open(mode: ConnectionMode, listener: ConnectionListener, refreshed?: ResolvedWebVersion): Connection {
     const log = this.opts.logger;
     let sock: ReturnType<typeof makeWASocket> | null = null;
     let closedByUs = false;
@@ -154,6 +180,8 @@ export class BaileysAccountTransport implements AccountTransport {
       if (mode === 'resume' && !store.state.creds.me) {
         throw new WagateError('WAGATE_ERR_NOT_LINKED', `Account ${this.accountId} has no saved creds; run \`wagate channels login\`.`);
       }
+      const version = refreshed ?? (await this.opts.webVersions?.resolve());
+      if (version) this.version = versionInUse(version);
       if (closedByUs) return;
       // Signal keys are read on every message: serve them from memory, write through to the store.
       const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
@@ -168,6 +196,7 @@ export class BaileysAccountTransport implements AccountTransport {
         // messages, and a self-chat reply would be taken for a new prompt.
         emitOwnEvents: false,
         syncFullHistory: false,
+        ...(version ? { version: version.value } : {}),
         // Baileys spreads these over its defaults, so a key present with `undefined`
         // replaces the default: an undefined keepAliveIntervalMs became a 1 ms
         // ping interval. Options we do not set are left out, never undefined.
@@ -237,7 +266,8 @@ export class BaileysAccountTransport implements AccountTransport {
           releaseHeldEvents(s, log, 'connection closing');
           const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
-          const reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
+          let reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
+          if (code === CLIENT_OUTDATED && version) reason += ` (WhatsApp Web version ${version.version}, ${version.source})`;
           // Work in flight may still commit key writes (and inbound batches wait for LID
           // look-ups); let them land before reporting the close.
           void Promise.all([store.flushQuietly(CLOSE_QUIET_MS), this.inbound]).finally(() => finish({ type: 'close', code, reason }));
