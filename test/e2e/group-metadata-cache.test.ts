@@ -36,5 +36,11 @@ describe('group metadata comes from our cache (real Baileys ↔ simulator)', () 
     await until(() => erin.inbox.length > before, 'Erin gets the group message');
     expect(textOf(erin.inbox.at(-1)!)).toBe('welcome Erin');
     expect(team.metadataQueries).toBe(2);
+
+    // A new subject: WhatsApp notifies the account (groups.update); the next look-up asks again.
+    team.rename('Team Rocket');
+    await until(() => team.notificationAcks.length === 2, 'the subject notification handled');
+    expect((await conn().groupMetadata(team.jid)).subject).toBe('Team Rocket');
+    expect(team.metadataQueries).toBe(3);
   });
 });

@@ -71,13 +71,25 @@ export class SimGroup {
   add(contact: SimContact): void {
     if (this.participants.includes(contact)) return;
     this.participants.push(contact);
+    this.notify({ tag: 'add', attrs: {}, content: [{ tag: 'participant', attrs: { jid: pnJid(contact.pnUser), lid: lidJid(contact.lidUser) } }] });
+  }
+
+  /** The group gets a new subject (set by its first member); member accounts are notified (`w:gp2` `<subject>`). */
+  rename(subject: string): void {
+    this.subject = subject;
+    const by = pnJid(this.participants[0]!.pnUser);
+    this.notify({ tag: 'subject', attrs: { subject, s_o: by, s_t: String(Math.floor(this.deps.now() / 1000)) } });
+  }
+
+  /** A `w:gp2` notification about this group, from its first member, to every member account. */
+  private notify(change: BinaryNode): void {
     const t = String(Math.floor(this.deps.now() / 1000));
     const by = this.participants[0]!;
     for (const companion of this.deps.accounts()) {
       this.deps.hub.deliver(companion.user, {
         tag: 'notification',
         attrs: { from: this.jid, type: 'w:gp2', id: this.deps.hub.nextId(), t, participant: pnJid(by.pnUser) },
-        content: [{ tag: 'add', attrs: {}, content: [{ tag: 'participant', attrs: { jid: pnJid(contact.pnUser), lid: lidJid(contact.lidUser) } }] }],
+        content: [change],
       });
     }
   }
