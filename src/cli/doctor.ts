@@ -24,6 +24,7 @@ import {
   checkTokenFile,
   type CheckResult,
 } from './doctor-checks.js';
+import { checkProxies } from './doctor-proxy.js';
 import { checkWebVersion } from './doctor-web-version.js';
 import { printJson, type CliIO } from './io.js';
 import { action, type CommandDeps } from './command.js';
@@ -142,6 +143,7 @@ export async function runDoctor(env: CliIO['env'], opts: DoctorOptions = {}): Pr
     await (store as Store | null)?.close().catch(() => undefined);
   }
   checks.push(...(await guarded('ffmpeg', () => checkFfmpeg(config, env))));
+  checks.push(...(await guarded('proxy', () => checkProxies(accounts))));
   checks.push(gateway.result);
   for (const a of gateway.accounts ?? []) checks.push(accountCheck(a));
   return { ok: checks.every((c) => c.status !== 'fail'), checks };
