@@ -95,7 +95,7 @@ export async function runMessagesList(ctx: CliContext, opts: MessagesOptions, no
   let entries = await viaGateway(ctx, async (c) => (await c.request('messages.list', params)).entries);
   if (entries === undefined) {
     gatewayRunning = false;
-    entries = await withStore(ctx.stateDir, async (store) => withNotes(await store.ledger.list(ledgerQuery(params)), () => undefined));
+    entries = await withStore(ctx, async (store) => withNotes(await store.ledger.list(ledgerQuery(params)), () => undefined));
   }
   if (opts.json) {
     printJson(ctx.io, { gatewayRunning, entries });
@@ -115,7 +115,7 @@ export async function runMessagesAudit(ctx: CliContext, opts: { json?: boolean }
   let audit: LedgerAudit | undefined = await viaGateway(ctx, (c) => c.request('messages.audit', {}));
   if (audit === undefined) {
     gatewayRunning = false;
-    audit = await withStore(ctx.stateDir, async (store) => ({
+    audit = await withStore(ctx, async (store) => ({
       counts: await store.ledger.counts(),
       unexplained: unexplained(await store.ledger.list({ states: RESUMABLE_STATES, limit: 10_000 }), {}),
     }));

@@ -3,6 +3,7 @@
  * the bus, the actor registry and the control server. `stop()` shuts it all
  * down in order and leaves no listener, timer or socket behind.
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 
 import { createBus, type Bus } from '../bus/bus.js';
@@ -10,7 +11,7 @@ import { resolveAccounts, type WagateConfig } from '../config/index.js';
 import { subLogger } from '../log.js';
 import type { TransportFactory } from '../ports/transport.js';
 import type { Store } from '../store/port.js';
-import { openSqliteStore, storeFile } from '../store/sqlite.js';
+import { openStore, storeTarget } from '../store/open.js';
 import { AccountRuntime, type Clock } from './account-runtime.js';
 import { ActorRegistry } from './actor-registry.js';
 import { startControlServer, type ControlServer } from './control-server.js';
@@ -30,6 +31,10 @@ import { startWebHeartbeat } from '../actors/web-heartbeat.js';
 import { startWebReconnect } from '../actors/web-reconnect.js';
 import { health, presence, type Gateway } from './gateway.js';
 import { startOperatorRoutes, type OperatorRoutes } from './operator-routes.js';
+import { registerPageMethods } from './page-methods.js';
+import { pageRoutes } from './web-page.js';
+import { createWebSessions } from './web-sessions.js';
+import type { LogTap } from '../log-tap.js';
 
 export type { Gateway } from './gateway.js';
 
@@ -41,8 +46,8 @@ export interface GatewayOptions {
   env?: Record<string, string | undefined>;
   transport: TransportFactory;
   /**
-   * The store; by default the gateway opens `<stateDir>/wagate.db` and closes it last in
-   * `stop()`. A store passed in is the caller's: the gateway does not close it.
+   * The store; by default the gateway opens the configured one (`store`, `$WAGATE_STORE_URL`;
+   * else `<stateDir>/wagate.db`) and closes it last in `stop()`. A store passed in is the caller's: the gateway does not close it.
    */
   store?: Store;
   logger: Logger;
@@ -53,6 +58,8 @@ export interface GatewayOptions {
   random?: () => number;
   /** xstate clock for the account machines' delays (tests pass a SimulatedClock). */
   clock?: Clock;
+  /** The logger's in-memory tail (`logs.tail`, the control page's Logs view). */
+  logTap?: LogTap;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -65,7 +72,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const methods = createControlRegistry();
   const web = opts.config.web;
   // One store per process, opened before anything that reads it, closed after everything.
-  const store = opts.store ?? (await openSqliteStore({ file: storeFile(opts.stateDir) }));
+  const store = opts.store ?? (await openStore(storeTarget(opts.config.store, opts.stateDir, opts.env ?? process.env)));
   const ownStore = !opts.store;
   log.info({ store: store.location, kind: store.kind }, 'store opened');
   // The access-side files of the file layout, once (each one then moved aside).
@@ -118,6 +125,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   );
   let operator: OperatorRoutes | null = null;
   let ledger: InboundLedger | null = null;
+  // The control page's sign-in codes and sessions: in memory, gone with the process.
+  const sessions = createWebSessions({ now });
   let stopping: Promise<void> | null = null;
   function stop(reason = 'stop requested'): Promise<void> {
     stopping ??= (async () => {
@@ -138,6 +147,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       // (their sockets close below, before any close event could say so).
       for (const a of accounts.values()) if (a.state === 'connected') void history.seen(a.accountId, now());
       await Promise.all([...accounts.values()].map((a) => a.stop()));
+      sessions.revokeAll();
       await control?.close();
       operator?.stop();
       await bus.idle();
@@ -200,11 +210,25 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       accounts,
       stateDir: opts.stateDir,
       store,
-      ...(opts.transport.webVersion !== undefined ? { webVersion: opts.transport.webVersion } : {}),
       now,
       logger: subLogger(opts.logger, 'control'),
     });
     const token = await loadOrCreateToken(opts.stateDir, opts.config.gateway.auth.token);
+    registerPageMethods(methods, gateway, {
+      configPath: opts.configPath,
+      env: opts.env ?? process.env,
+      bind: opts.config.gateway.bind,
+      sessions,
+      logTap: opts.logTap ?? null,
+      now,
+    });
+    const routes = new Map([...operator.routes, ...pageRoutes({
+        sessions,
+        token,
+        uploadDir: path.join(opts.stateDir, 'uploads'),
+        maxUploadBytes: opts.config.channels.whatsapp.mediaMaxMb * 1024 * 1024,
+        now,
+      })]);
     control = await startControlServer({
       host: opts.config.gateway.bind,
       port: opts.port ?? opts.config.gateway.port,
@@ -214,7 +238,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       methods,
       snapshot: () => ({ presence: presence(gateway), health: health(gateway, now) }),
       logger: subLogger(opts.logger, 'control'),
-      routes: operator.routes,
+      routes,
+      sessions,
       tickMs: opts.tickMs,
       now,
     });

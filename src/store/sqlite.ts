@@ -45,6 +45,7 @@ export const TABLES = [
   'connections',
   'session_turns',
   'inbound_ledger',
+  'web_versions',
 ] as const;
 
 export interface OpenSqliteStoreOptions {
@@ -74,6 +75,7 @@ export class SqliteStore implements Store, StoreTables {
   readonly activations;
   readonly connections;
   readonly sessions;
+  readonly webVersions;
 
   private readonly statements = new Map<string, Database.Statement>();
   private readonly txScope = new AsyncLocalStorage<TxContext>();
@@ -97,6 +99,7 @@ export class SqliteStore implements Store, StoreTables {
     this.activations = tables.activations;
     this.connections = tables.connections;
     this.sessions = tables.sessions;
+    this.webVersions = tables.webVersions;
   }
 
   /** Open (creating and migrating as needed) the store at `opts.file`. */

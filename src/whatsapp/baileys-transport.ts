@@ -17,6 +17,7 @@ import {
   type ConnectionMode,
   type LinkedIdentity,
   type OutboundMedia,
+  type WebVersionInUse,
 } from '../ports/transport.js';
 import type { Store } from '../store/port.js';
 import { inspectCreds } from './auth-creds.js';
@@ -24,7 +25,12 @@ import { importAuthDir } from './auth-import.js';
 import { storedCredsLinked, useStoreAuthState } from './store-auth-state.js';
 import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
+import { RetryCounterCache } from './retry-counter-cache.js';
+import { SocketGroupCache } from './group-metadata-cache.js';
+import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
 import type { InboundMessage } from '../ports/inbound.js';
+import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from './web-version.js';
+import { connectRetryingOutdated } from './web-version-retry.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
@@ -36,8 +42,12 @@ export interface BaileysTransportOptions {
   url: string;
   /** `web.deviceName`: the name the phone's Linked Devices shows (DeviceProps `os`). */
   deviceName?: string;
+  /** The process's WhatsApp Web version (web-version.ts); absent = Baileys' bundled one. */
+  webVersions?: Pick<WebVersionResolver, 'resolve' | 'pinned'>;
   /** `rejectCalls`: reject incoming calls; `message` (`rejectCallMessage`) goes once to each caller. */
   rejectCalls?: { message?: string };
+  /** `proxy`: carries the WebSocket and media transfers (may hold credentials: never logged as is). */
+  proxy?: string;
   logger: Logger;
   /** Baileys keep-alive period; tests shorten it. */
   keepAliveIntervalMs?: number;
@@ -52,16 +62,19 @@ export const SENT_KEEP = 1000;
 const MEDIA_CACHE = 500;
 /** After a close: how long the auth state must see no new write before the close is reported. */
 const CLOSE_QUIET_MS = 50;
+/** WhatsApp's close code for a client it thinks too old (Baileys has no name for it). */
+const CLIENT_OUTDATED = 405;
 
 export class BaileysAccountTransport implements AccountTransport {
   readonly accountId: string;
   /**
-   * LID JID → E.164, learned from messages that carried both addresses: kept in the
-   * store, and here what this process learned or looked up (normalizing is synchronous).
+   * LID JID → E.164 this process resolved (normalizing is synchronous). The source of
+   * truth is Baileys' own mapping (`signalRepository.lidMapping`, kept in the store's
+   * `lid-mapping` keys through the auth state: it survives a restart and learns from
+   * usync answers, message attributes and WhatsApp's notifications); the store's LID
+   * map is its mirror and the fallback (imported state, mappings Baileys never saw).
    */
   private readonly lidToE164 = new Map<string, string>();
-  /** LIDs looked up in the store and not found there. */
-  private readonly lidUnknown = new Set<string>();
   /** The inbound batch being prepared (LID lookups); later batches wait for it, in order. */
   private inbound: Promise<void> = Promise.resolve();
   private inboundBusy = 0;
@@ -71,6 +84,12 @@ export class BaileysAccountTransport implements AccountTransport {
   private readonly received = new Map<string, WAMessage>();
   /** Call ids already rejected (an offer can come twice: live and as offer_notice). */
   private readonly rejected = new Set<string>();
+  /** Re-sends per message and device after retry receipts: kept across this account's sockets. */
+  private readonly retryCounts = new RetryCounterCache();
+  /** The proxy's agents (WebSocket + uploads, downloads), made once per transport. */
+  private proxyAgentsMade: ProxyAgents | undefined;
+  /** The WhatsApp Web version the latest connection announced. */
+  private version: WebVersionInUse | null = null;
 
   constructor(private readonly opts: BaileysTransportOptions) {
     this.accountId = opts.accountId;
@@ -117,10 +136,29 @@ export class BaileysAccountTransport implements AccountTransport {
     return [`${store.location}: the creds and ${keys} Signal key(s) of account ${this.accountId}`];
   }
 
+  webVersion(): WebVersionInUse | null {
+    return this.version;
+  }
+
+  /** One connection; a 405 fetches the WhatsApp Web version again and retries once (web-version-retry.ts). */
   connect(mode: ConnectionMode, listener: ConnectionListener): Connection {
+    const versions = this.opts.webVersions;
+    if (!versions) return this.open(mode, listener);
+    return connectRetryingOutdated<ResolvedWebVersion>({
+      open: (l, refreshed) => this.open(mode, l, refreshed),
+      refresh: () => versions.resolve({ refresh: true }),
+      pinned: versions.pinned,
+      listener,
+      onRetry: (code, reason) => this.opts.logger.warn({ code, reason }, 'WhatsApp says this client is outdated; fetching the current WhatsApp Web version and retrying once'),
+    });
+  }
+
+  private open(mode: ConnectionMode, listener: ConnectionListener, refreshed?: ResolvedWebVersion): Connection {
     const log = this.opts.logger;
     let sock: ReturnType<typeof makeWASocket> | null = null;
     let closedByUs = false;
+    const groups = new SocketGroupCache();
+    const groupMetadata = (jid: string) => groups.get(jid, (j) => live().groupMetadata(j));
     let done = false;
     const finish = (close: ConnectionClosed) => {
       if (done) return;
@@ -142,6 +180,8 @@ export class BaileysAccountTransport implements AccountTransport {
       if (mode === 'resume' && !store.state.creds.me) {
         throw new WagateError('WAGATE_ERR_NOT_LINKED', `Account ${this.accountId} has no saved creds; run \`wagate channels login\`.`);
       }
+      const version = refreshed ?? (await this.opts.webVersions?.resolve());
+      if (version) this.version = versionInUse(version);
       if (closedByUs) return;
       // Signal keys are read on every message: serve them from memory, write through to the store.
       const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
@@ -156,13 +196,19 @@ export class BaileysAccountTransport implements AccountTransport {
         // messages, and a self-chat reply would be taken for a new prompt.
         emitOwnEvents: false,
         syncFullHistory: false,
+        ...(version ? { version: version.value } : {}),
         // Baileys spreads these over its defaults, so a key present with `undefined`
         // replaces the default: an undefined keepAliveIntervalMs became a 1 ms
         // ping interval. Options we do not set are left out, never undefined.
         ...(this.opts.keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs: this.opts.keepAliveIntervalMs } : {}),
         // The simulator's media host is self-signed on loopback; real WhatsApp never is.
         ...(isLoopbackUrl(this.opts.url) ? { fetchAgent: new https.Agent({ rejectUnauthorized: false }) } : {}),
+        // `proxy`: the WebSocket and uploads go through it (downloads: see downloadMedia).
+        ...(this.proxy() ? { agent: this.proxy()!.agent, fetchAgent: this.proxy()!.agent } : {}),
         getMessage: async (key) => (key.id ? this.sentMessage(key.id) : undefined),
+        msgRetryCounterCache: this.retryCounts,
+        // Group sends read the members from here instead of asking WhatsApp every time.
+        cachedGroupMetadata: (jid) => groupMetadata(jid).catch(() => undefined),
       });
       const s = sock;
       persistPrivacyTokens(s, keys);
@@ -200,12 +246,14 @@ export class BaileysAccountTransport implements AccountTransport {
         if (missing.length === 0 && this.inboundBusy === 0) return deliver(normalizeAll());
         this.inboundBusy += 1;
         this.inbound = this.inbound
-          .then(() => this.lookUpLids(missing))
+          .then(() => this.lookUpLids(missing, (lid) => s.signalRepository.lidMapping.getPNForLID(lid)))
           .then(() => deliver(normalizeAll()))
           .catch((err: unknown) => log.error({ err }, 'handling inbound messages failed'))
           .finally(() => (this.inboundBusy -= 1));
       });
       s.ev.on('call', (calls) => this.rejectCalls(s, calls));
+      s.ev.on('group-participants.update', ({ id }) => groups.invalidate(id));
+      s.ev.on('groups.update', (updates) => updates.forEach((u) => u.id && groups.invalidate(u.id)));
       s.ev.on('connection.update', (u) => {
         if (u.qr) listener({ type: 'qr', qr: u.qr });
         if (u.connection === 'open' && s.user) listener({ type: 'open', identity: identityOf(s.user) });
@@ -218,7 +266,8 @@ export class BaileysAccountTransport implements AccountTransport {
           releaseHeldEvents(s, log, 'connection closing');
           const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
-          const reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
+          let reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
+          if (code === CLIENT_OUTDATED && version) reason += ` (WhatsApp Web version ${version.version}, ${version.source})`;
           // Work in flight may still commit key writes (and inbound batches wait for LID
           // look-ups); let them land before reporting the close.
           void Promise.all([store.flushQuietly(CLOSE_QUIET_MS), this.inbound]).finally(() => finish({ type: 'close', code, reason }));
@@ -270,7 +319,8 @@ export class BaileysAccountTransport implements AccountTransport {
           throw new WagateError('WAGATE_ERR_BAD_REQUEST', `No received media message ${ref.id} in ${ref.chatJid}.`);
         }
         const ctx = { logger: baileysLogger(log) as never, reuploadRequest: s.updateMediaMessage };
-        return (await downloadMediaMessage(raw, 'stream', {}, ctx)) as Readable;
+        const dispatcher = this.proxy()?.dispatcher;
+        return (await downloadMediaMessage(raw, 'stream', dispatcher ? { options: { dispatcher } as unknown as RequestInit } : {}, ctx)) as Readable;
       },
       requestPairingCode: (phoneDigits) => live().requestPairingCode(phoneDigits),
       unlink: async () => {
@@ -284,11 +334,25 @@ export class BaileysAccountTransport implements AccountTransport {
         return Date.now() - started;
       },
       groupMetadata: async (groupJid) => {
-        const md = await live().groupMetadata(groupJid);
+        const md = await groupMetadata(groupJid);
         return { jid: md.id, subject: md.subject, participants: md.participants.map((p) => ({ jid: p.id, admin: Boolean(p.admin) })) };
       },
     };
     return connection;
+  }
+
+  private proxy(): ProxyAgents | undefined {
+    if (!this.opts.proxy) return undefined;
+    if (!this.proxyAgentsMade) {
+      try {
+        this.proxyAgentsMade = proxyAgents(this.opts.proxy, { insecureTls: isLoopbackUrl(this.opts.url) });
+      } catch (err) {
+        const msg = `channels.whatsapp proxy ${redactProxyUrl(this.opts.proxy)} of account ${this.accountId} cannot be used: ${(err as Error).message}.`;
+        throw new WagateError('WAGATE_ERR_CONFIG', msg);
+      }
+      this.opts.logger.info({ proxy: this.proxyAgentsMade.shown }, 'WhatsApp traffic goes through a proxy');
+    }
+    return this.proxyAgentsMade;
   }
 
   private keepMedia(id: string, msg: WAMessage): void {
@@ -339,14 +403,13 @@ export class BaileysAccountTransport implements AccountTransport {
 
   private learnLid(lidJid: string, e164: string): void {
     this.lidToE164.set(lidJid, e164);
-    this.lidUnknown.delete(lidJid);
     const lid = lidJid.split('@')[0]!;
     void this.opts.store.lids
       .put(this.accountId, lid, e164.replace(/^\+/, ''), Date.now())
       .catch((err: unknown) => this.opts.logger.warn({ err }, 'keeping a LID mapping failed'));
   }
 
-  /** LID JIDs of this batch's senders without a phone number that were never looked up. */
+  /** LID JIDs of this batch's senders without a phone number not resolved yet (looked up again each time: Baileys may have learned them since). */
   private unknownLids(messages: WAMessage[], self: { id: string; lid?: string }, type: string): string[] {
     const lids = new Set<string>();
     for (const m of messages) {
@@ -356,7 +419,7 @@ export class BaileysAccountTransport implements AccountTransport {
         upsertType: type === 'notify' ? 'notify' : 'append',
         lidToE164: (lid) => {
           const found = this.lidToE164.get(lid);
-          if (!found && !this.lidUnknown.has(lid)) lids.add(bareJid(lid));
+          if (!found) lids.add(bareJid(lid));
           return found ?? null;
         },
       });
@@ -364,15 +427,21 @@ export class BaileysAccountTransport implements AccountTransport {
     return [...lids];
   }
 
-  private async lookUpLids(lidJids: string[]): Promise<void> {
+  /** Resolves LIDs through Baileys' mapping, else the store's LID map; Baileys' answers are mirrored into the store. */
+  private async lookUpLids(lidJids: string[], baileys: (lidJid: string) => Promise<string | null>): Promise<void> {
+    const warn = (what: string) => (err: unknown) => {
+      this.opts.logger.warn({ err }, `reading a LID mapping ${what} failed`);
+      return null;
+    };
     for (const lidJid of lidJids) {
       if (this.lidToE164.has(lidJid)) continue;
-      const pn = await this.opts.store.lids.pnForLid(this.accountId, lidJid.split('@')[0]!).catch((err: unknown) => {
-        this.opts.logger.warn({ err }, 'reading a LID mapping failed');
-        return undefined;
-      });
+      const fromBaileys = jidToE164(await baileys(lidJid).catch(warn('from the auth state')));
+      if (fromBaileys) {
+        this.learnLid(lidJid, fromBaileys);
+        continue;
+      }
+      const pn = await this.opts.store.lids.pnForLid(this.accountId, lidJid.split('@')[0]!).catch(warn('from the store'));
       if (pn) this.lidToE164.set(lidJid, `+${pn}`);
-      else this.lidUnknown.add(lidJid);
     }
   }
 }

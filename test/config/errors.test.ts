@@ -87,6 +87,14 @@ describe('a bad config stops with one message naming the file, key path, found a
     );
   });
 
+  it('rejects a proxy of another scheme, naming the key and the accepted schemes, never its credentials', () => {
+    const msg = messageOf('{ channels: { whatsapp: { accounts: { work: { proxy: "ftp://joe:hunter2@proxy:21" } } } } }');
+    expect(msg).toBe(
+      'channels.whatsapp.accounts.work.proxy is a value not shown here (the key name says it is a secret); expected a proxy URL: http://, https:// or socks5:// (with optional user:password@), host and port.',
+    );
+    expect(messageOf('{ channels: { whatsapp: { proxy: "127.0.0.1:8080" } } }')).toContain('channels.whatsapp.proxy is');
+  });
+
   it('rejects an unknown key in a known section and suggests the near one', () => {
     expect(messageOf('{ channels: { whatsapp: { sendReadReciepts: false } } }')).toBe(
       'channels.whatsapp.sendReadReciepts is not a known key; did you mean "sendReadReceipts"?',
@@ -201,6 +209,15 @@ describe('a bad config stops with one message naming the file, key path, found a
     expect(messageOf('{ web: { url: "https://web.whatsapp.com" } }')).toBe(
       'web.url is "https://web.whatsapp.com"; expected a ws:// or wss:// URL.',
     );
+  });
+
+  it('rejects a web.version that is not [2, 3000, N], and a web.versionUrl that is not http(s)', () => {
+    const expected = 'expected the WhatsApp Web version as [2, 3000, N] (three integers, e.g. [2, 3000, 1027934701]).';
+    expect(messageOf('{ web: { version: "2.3000.1" } }')).toBe(`web.version is "2.3000.1"; ${expected}`);
+    expect(messageOf('{ web: { version: [2, 3000] } }')).toBe(`web.version is [2,3000]; ${expected}`);
+    expect(messageOf('{ web: { version: [2, 2413, 51] } }')).toBe(`web.version[1] is 2413; ${expected}`);
+    expect(messageOf('{ web: { version: [2, 3000, 1.5] } }')).toBe(`web.version[2] is 1.5; ${expected}`);
+    expect(messageOf('{ web: { versionUrl: "ftp://x/sw.js" } }')).toBe('web.versionUrl is "ftp://x/sw.js"; expected an http:// or https:// URL.');
   });
 
   it('rejects an openai baseUrl that is not an http(s) URL', () => {
