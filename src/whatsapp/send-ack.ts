@@ -1,0 +1,62 @@
+/**
+ * Waiting for WhatsApp's acknowledgement of a message we sent. Baileys' `sendMessage`
+ * resolves once the stanza is written to the socket; a socket that dies right then
+ * may never have carried it to WhatsApp. The server answers every message stanza with
+ * `<ack class="message" id=…>` (PROTOCOL-NOTES); Baileys hands every frame with an id
+ * to `ws` as `TAG:<id>`. So a send counts as done only once that ack (or any frame
+ * answering the id, such as a receipt) came back; when the connection ends first, the
+ * send fails like Baileys' own transient "Connection Closed" (428), and the caller
+ * sends it again under the same id (phones show one id once).
+ */
+import type { EventEmitter } from 'node:events';
+
+/** How long after the stanza went out WhatsApp has to acknowledge it. */
+export const SEND_ACK_TIMEOUT_MS = 30_000;
+
+export interface AckWait {
+  /** Resolves on the ack; rejects when the socket closes or `timeoutMs` passes after `sent()`. */
+  readonly acked: Promise<void>;
+  /** The stanza was written: start the timeout. */
+  sent(): void;
+  /** Stop waiting (the send itself failed). */
+  cancel(): void;
+}
+
+/** A rejection the caller classifies like any failed send (both transient). */
+const sendError = (message: string, statusCode: number) => Object.assign(new Error(message), { output: { statusCode } });
+const closed = () => sendError('Connection Closed', 428);
+const timedOut = (id: string) => sendError(`Timed Out waiting for WhatsApp to acknowledge message ${id}`, 408);
+
+/**
+ * Listen for the ack of message `id` on a Baileys socket's `ws` — before sending, so
+ * an ack that comes back fast is not missed.
+ */
+export function waitForAck(ws: EventEmitter, id: string, timeoutMs = SEND_ACK_TIMEOUT_MS): AckWait {
+  let timer: NodeJS.Timeout | null = null;
+  let settle: (err?: Error) => void = () => undefined;
+  const acked = new Promise<void>((resolve, reject) => {
+    const onAck = () => settle();
+    const onClose = () => settle(closed());
+    settle = (err) => {
+      settle = () => undefined;
+      if (timer) clearTimeout(timer);
+      ws.off(`TAG:${id}`, onAck);
+      ws.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    ws.on(`TAG:${id}`, onAck);
+    ws.on('close', onClose);
+  });
+  // It may settle before anyone awaits it (a close during the send): never an unhandled rejection.
+  acked.catch(() => undefined);
+  return {
+    acked,
+    sent() {
+      if (timer === null) timer = setTimeout(() => settle(timedOut(id)), timeoutMs);
+    },
+    cancel() {
+      settle(new Error('cancelled'));
+    },
+  };
+}
