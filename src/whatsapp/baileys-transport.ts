@@ -26,7 +26,7 @@ import { importAuthDir } from './auth-import.js';
 import { storedCredsLinked, useStoreAuthState } from './store-auth-state.js';
 import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
-import { waitForAck } from './send-ack.js';
+import { waitForAck, type ConnectionUpdates } from './send-ack.js';
 import type { InboundMessage } from '../ports/inbound.js';
 
 export interface BaileysTransportOptions {
@@ -300,7 +300,7 @@ export class BaileysAccountTransport implements AccountTransport {
    */
   private async send(s: ReturnType<typeof makeWASocket>, jid: string, content: AnyMessageContent, messageId?: string): Promise<SendResult> {
     const id = messageId ?? generateMessageIDV2(s.user?.id);
-    const ack = waitForAck(s.ws as unknown as EventEmitter, id);
+    const ack = waitForAck(s.ws as unknown as EventEmitter, s.ev as unknown as ConnectionUpdates, id);
     let msg: WAMessage | undefined;
     try {
       msg = await s.sendMessage(jid, content, { messageId: id });

@@ -27,26 +27,39 @@ const sendError = (message: string, statusCode: number) => Object.assign(new Err
 const closed = () => sendError('Connection Closed', 428);
 const timedOut = (id: string) => sendError(`Timed Out waiting for WhatsApp to acknowledge message ${id}`, 408);
 
+/** The socket's event emitter, for its `connection.update` (the only sure sign of its end). */
+export interface ConnectionUpdates {
+  on(event: 'connection.update', fn: (u: { connection?: string }) => void): void;
+  off(event: 'connection.update', fn: (u: { connection?: string }) => void): void;
+}
+
 /**
  * Listen for the ack of message `id` on a Baileys socket's `ws` — before sending, so
- * an ack that comes back fast is not missed.
+ * an ack that comes back fast is not missed. The end of the connection is watched on
+ * `ev` too: when Baileys ends a socket itself (a stream error) it first removes every
+ * `close` listener of `ws`, then reports `connection: 'close'` there.
  */
-export function waitForAck(ws: EventEmitter, id: string, timeoutMs = SEND_ACK_TIMEOUT_MS): AckWait {
+export function waitForAck(ws: EventEmitter, ev: ConnectionUpdates, id: string, timeoutMs = SEND_ACK_TIMEOUT_MS): AckWait {
   let timer: NodeJS.Timeout | null = null;
   let settle: (err?: Error) => void = () => undefined;
   const acked = new Promise<void>((resolve, reject) => {
     const onAck = () => settle();
     const onClose = () => settle(closed());
+    const onUpdate = (u: { connection?: string }) => {
+      if (u.connection === 'close') onClose();
+    };
     settle = (err) => {
       settle = () => undefined;
       if (timer) clearTimeout(timer);
       ws.off(`TAG:${id}`, onAck);
       ws.off('close', onClose);
+      ev.off('connection.update', onUpdate);
       if (err) reject(err);
       else resolve();
     };
     ws.on(`TAG:${id}`, onAck);
     ws.on('close', onClose);
+    ev.on('connection.update', onUpdate);
   });
   // It may settle before anyone awaits it (a close during the send): never an unhandled rejection.
   acked.catch(() => undefined);
