@@ -51,13 +51,13 @@ const ORIGIN_EXPECTED = 'an origin such as "http://localhost:3000" (scheme, host
 export const GatewaySection = z.strictObject({
   bind: host().default('127.0.0.1'),
   port: int(0, 65535).default(18789),
-  /** On stop: how long agent runs and replies in flight may finish before the rest is left for the next start. */
-  drainSeconds: int(0, 600).default(5),
   auth: z.strictObject({ token: nonEmptyStr().optional() }).prefault({}),
   /** Browser origins (besides the gateway's own) allowed to open the control WebSocket. */
   allowedOrigins: z
     .array(z.string().regex(ORIGIN_PATTERN, { error: exp(ORIGIN_EXPECTED) }), { error: exp('a list of origins') })
     .default([]),
+  /** On stop: how long agent runs and replies in flight may finish before the rest is left for the next start. */
+  drainSeconds: int(0, 600).default(5),
 });
 
 export const LoggingSection = z.strictObject({
