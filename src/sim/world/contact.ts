@@ -101,12 +101,12 @@ export class SimContact implements Party {
 
   /** Message ids already shown (a phone de-duplicates by sender and id). */
   private readonly shown = new ShownIds();
-  /** Copies dropped because their id was already shown. */
-  duplicates = 0;
+  /** Copies received again under an id already shown: decrypted, but not shown again. */
+  readonly duplicates: ReceivedMessage[] = [];
 
   receive(msg: ReceivedMessage): void {
     if (!this.shown.first(msg)) {
-      this.duplicates += 1;
+      this.duplicates.push(msg);
       return;
     }
     const r = msg.message.reactionMessage;
