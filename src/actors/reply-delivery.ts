@@ -121,6 +121,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
   /** Wait `ms` on the injected timers; rejects at once when the gateway stops. */
   const delay = (ms: number) =>
     new Promise<void>((resolve, reject) => {
+      if (stopping.signal.aborted) return reject(stopError());
       const onAbort = () => {
         timers.clearTimeout(t);
         reject(stopError());
