@@ -66,7 +66,8 @@ export function waitForAck(ws: EventEmitter, ev: ConnectionUpdates, id: string, 
   return {
     acked,
     sent() {
-      if (timer === null) timer = setTimeout(() => settle(timedOut(id)), timeoutMs);
+      // unref: a send abandoned on stop must not keep the process alive for its timeout
+      if (timer === null) timer = setTimeout(() => settle(timedOut(id)), timeoutMs).unref();
     },
     cancel() {
       settle(new Error('cancelled'));
