@@ -4,12 +4,17 @@
  */
 import type { ErrorInfo } from '../src/errors.js';
 
-/** A link attempt ended by a transient close: 408 means the QR refs ran out. */
-export function linkFailedError(code: number | null, reason: string): ErrorInfo {
+/**
+ * A link attempt ended by a transient close: 408 means WhatsApp's link refs ran out —
+ * no QR was scanned or, linking by pairing code (`phone`), the code was not entered.
+ */
+export function linkFailedError(code: number | null, reason: string, phone: string | null = null): ErrorInfo {
   if (code === 408) {
     return {
       code: 'WAGATE_ERR_LOGIN_TIMEOUT',
-      message: 'The QR code was not scanned in time; run `wagate channels login` again.',
+      message: phone
+        ? `The pairing code was not entered on ${phone} in time; run \`wagate channels login --phone ${phone}\` again.`
+        : 'The QR code was not scanned in time; run `wagate channels login` again.',
     };
   }
   const why = code === null ? reason : `${code}: ${reason}`;

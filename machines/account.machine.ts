@@ -69,9 +69,9 @@ export function createAccountMachine(deps: AccountMachineDeps = {}) {
         },
       }),
       recordLinkFailure: assign({
-        error: ({ event }) => {
+        error: ({ event, context }) => {
           assertEvent(event, 'CLOSE');
-          return linkFailedError(event.code, event.reason);
+          return linkFailedError(event.code, event.reason, context.linkPhone ?? null);
         },
       }),
       recordStartError: assign({

@@ -95,7 +95,10 @@ export function classifyClose(code: number, reason?: string): CloseClassificatio
         kind: 'outdated',
         error: {
           code: 'WAGATE_ERR_OUTDATED',
-          message: `WhatsApp says this client is outdated (${why}); update wagate.`,
+          message:
+            `WhatsApp refused this client's WhatsApp Web version as outdated (${why}). ` +
+            'Set `web.version` to the current one ([2, 3000, N], see README "Running on real WhatsApp"), ' +
+            'or remove it if it is set, then restart the gateway; or update wagate.',
         },
       };
     default:

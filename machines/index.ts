@@ -29,3 +29,4 @@ export {
   type ConnectionClose,
   type SendErrorKind,
 } from './close-codes.js';
+export { accountMachineGraph, type GraphEdge, type MachineGraph } from './account.graph.js';

@@ -10,7 +10,8 @@ export const ERRORS = {
   WAGATE_ERR_LOGGED_OUT: 'WhatsApp logged this device out; run `wagate channels login` again.',
   WAGATE_ERR_CONFLICT:
     'Another client uses this session; stop it, then restart the gateway.',
-  WAGATE_ERR_OUTDATED: 'WhatsApp says this client is outdated; update wagate.',
+  WAGATE_ERR_OUTDATED:
+    'WhatsApp refused the WhatsApp Web version as outdated; set `web.version` to the current one ([2, 3000, N]) or remove it, or update wagate.',
   WAGATE_ERR_GAVE_UP: 'Reconnecting failed too many times; check the network, then restart the gateway.',
   WAGATE_ERR_NO_LISTENER: 'No active WhatsApp listener for the account; start the gateway and link the account.',
   WAGATE_ERR_UNKNOWN_ACCOUNT: 'No such account in the config; see `wagate channels status`.',
@@ -20,7 +21,8 @@ export const ERRORS = {
   WAGATE_ERR_UNKNOWN_METHOD: 'The gateway does not know this method.',
   WAGATE_ERR_FRAME_TOO_LARGE: 'A control frame exceeded the size limit (1 MiB).',
   WAGATE_ERR_CREDS: 'The stored credentials could not be read; see `wagate doctor`.',
-  WAGATE_ERR_LOGIN_TIMEOUT: 'The QR code was not scanned in time; run `wagate channels login` again.',
+  WAGATE_ERR_LOGIN_TIMEOUT:
+    'The QR code was not scanned (or the pairing code not entered) in time; run `wagate channels login` (or `… --phone <number>`) again.',
   WAGATE_ERR_PAIRING_CODE:
     'The pairing code is unknown, expired or malformed; see `wagate pairing list whatsapp` for pending codes.',
   WAGATE_ERR_PAIRING_STORE: 'An old pairing file could not be imported into the store; fix or move away the named file.',

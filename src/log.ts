@@ -17,6 +17,7 @@ import pretty from 'pino-pretty';
 import { openLogFile, resolveLogDir } from './log-dir.js';
 import { fallbackLogDir } from './state-layout.js';
 
+import type { LogTap } from './log-tap.js';
 export type { Logger } from 'pino';
 
 /**
@@ -116,6 +117,8 @@ export interface LoggerOptions {
   pretty?: boolean;
   /** Write the file at all (default true). */
   toFile?: boolean;
+  /** Also keep recent lines in memory (the control page's live tail). */
+  tap?: LogTap;
   now?: () => number;
 }
 
@@ -154,6 +157,7 @@ export function createRootLogger(opts: LoggerOptions = {}): RootLogger {
   const file =
     opts.toFile === false || dir === null ? null : new DailyFileStream({ file: opts.file, dir: dir ?? undefined, now: opts.now });
   if (file) streams.push({ level: 'trace', stream: file });
+  if (opts.tap) streams.push({ level: 'trace', stream: opts.tap.stream });
   if (opts.pretty ?? process.stderr.isTTY) {
     streams.push({
       level: 'trace',

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { resolveAccounts } from '../config/index.js';
 import type { AccountStatus } from '../gateway/control-methods.js';
 import { pino } from 'pino';
-import { createBaileysTransportFactory } from '../whatsapp/index.js';
+import { createBaileysTransportFactory, versionInUse, webVersionResolver } from '../whatsapp/index.js';
 import { connectGateway, loadContext, withStore, type CliContext } from './context.js';
 import { printJson } from './io.js';
 import { action, type CommandDeps } from './command.js';
@@ -18,8 +18,9 @@ import { runLogin, runLogout, type LoginOptions } from './login.js';
 /** Status without a gateway: what the config and the store (or an auth dir not imported yet) say. */
 export async function offlineStatus(ctx: CliContext): Promise<AccountStatus[]> {
   const factory = createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: pino({ level: 'silent' }) });
-  return withStore(ctx.stateDir, (store) => Promise.all(
-    resolveAccounts(ctx.config, { env: ctx.io.env }).map(async (acc) => {
+  return withStore(ctx.stateDir, async (store) => {
+    const webVersion = versionInUse(await webVersionResolver({ config: ctx.config, logger: pino({ level: 'silent' }) }, store).peek());
+    return Promise.all(resolveAccounts(ctx.config, { env: ctx.io.env }).map(async (acc) => {
       const linked = await factory.create(acc.accountId, { store }).hasCreds().catch(() => false);
       return {
         accountId: acc.accountId,
@@ -35,9 +36,10 @@ export async function offlineStatus(ctx: CliContext): Promise<AccountStatus[]> {
         lastClose: null,
         error: null,
         dmPolicy: acc.dmPolicy,
+        webVersion,
       } satisfies AccountStatus;
-    }),
-  ));
+    }));
+  });
 }
 
 export function registerChannelsCommands(program: Command, deps: CommandDeps): void {

@@ -7,6 +7,7 @@ import { loadConfig, stateDir as resolveStateDir, type WagateConfig } from '../c
 import { connectControl, type ControlClient } from '../gateway/control-client.js';
 import { readTokenFile } from '../gateway/token.js';
 import { createRootLogger, type RootLogger } from '../log.js';
+import type { LogTap } from '../log-tap.js';
 import type { Store } from '../store/port.js';
 import { openSqliteStore, storeFile } from '../store/sqlite.js';
 import type { CliIO } from './io.js';
@@ -48,8 +49,8 @@ export function connectGateway(ctx: CliContext): Promise<ControlClient> {
 }
 
 /** The process's root logger for long-running commands (gateway, login). */
-export function openLogger(ctx: CliContext, pretty?: boolean): RootLogger {
-  return createRootLogger({ level: ctx.config.logging.level, file: ctx.config.logging.file, stateDir: ctx.stateDir, pretty });
+export function openLogger(ctx: CliContext, pretty?: boolean, tap?: LogTap): RootLogger {
+  return createRootLogger({ level: ctx.config.logging.level, file: ctx.config.logging.file, stateDir: ctx.stateDir, pretty, ...(tap ? { tap } : {}) });
 }
 
 export type { Logger };

@@ -23,6 +23,7 @@ import {
   checkTokenFile,
   type CheckResult,
 } from './doctor-checks.js';
+import { checkWebVersion } from './doctor-web-version.js';
 import { printJson, type CliIO } from './io.js';
 import { action, type CommandDeps } from './command.js';
 import { fixHint } from './status-text.js';
@@ -135,6 +136,7 @@ export async function runDoctor(env: CliIO['env'], opts: DoctorOptions = {}): Pr
       })),
     );
     checks.push(...(await guarded('imported', () => checkImported(infos ?? [], state, store))));
+    checks.push(...(await guarded('web-version', () => checkWebVersion(config, store, gateway.accounts))));
   } finally {
     await (store as Store | null)?.close().catch(() => undefined);
   }

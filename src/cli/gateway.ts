@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { startGateway } from '../gateway/supervisor.js';
+import { createLogTap } from '../log-tap.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
 import { loadContext, openLogger } from './context.js';
 import { action, type CommandDeps } from './command.js';
@@ -17,7 +18,8 @@ export function registerGatewayCommand(program: Command, deps: CommandDeps): voi
     .action(
       action(deps, async (opts: { port?: number }, cmd: Command) => {
         const ctx = await loadContext(deps.io, cmd.optsWithGlobals());
-        const root = openLogger(ctx);
+        const logTap = createLogTap();
+        const root = openLogger(ctx, undefined, logTap);
         try {
           const gw = await startGateway({
             config: ctx.config,
@@ -26,6 +28,7 @@ export function registerGatewayCommand(program: Command, deps: CommandDeps): voi
             env: ctx.io.env,
             transport: createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }),
             logger: root.logger,
+            logTap,
             port: opts.port,
           });
           const ids = [...gw.accounts.keys()];

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerChannelsCommands } from './channels.js';
+import { registerDashboardCommand } from './dashboard.js';
 import { registerDebugCommands } from './debug.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerGatewayCommand } from './gateway.js';
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerSandboxCommand(program, deps);
   registerChannelsCommands(program, deps);
   registerDebugCommands(program, deps);
+  registerDashboardCommand(program, deps);
   registerDoctorCommand(program, deps);
   registerLogsCommand(program, deps);
   registerPairingCommands(program, deps);

@@ -13,6 +13,21 @@ export const WHATSAPP_WEB_URL = 'wss://web.whatsapp.com/ws/chat';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const WS_URL = 'a ws:// or wss:// URL';
+const HTTP_URL = 'an http:// or https:// URL';
+/** Where WhatsApp Web's service worker says its current version (`client_revision`). */
+export const WHATSAPP_WEB_VERSION_URL = 'https://web.whatsapp.com/sw.js';
+const WEB_VERSION = 'the WhatsApp Web version as [2, 3000, N] (three integers, e.g. [2, 3000, 1027934701])';
+
+/** `web.version`: a pinned WhatsApp Web version, `[2, 3000, N]`. */
+const webVersion = () =>
+  z.tuple(
+    [
+      z.literal(2, { error: exp(WEB_VERSION) }),
+      z.literal(3000, { error: exp(WEB_VERSION) }),
+      z.number({ error: exp(WEB_VERSION) }).int({ error: exp(WEB_VERSION) }).min(1, { error: exp(WEB_VERSION) }).max(Number.MAX_SAFE_INTEGER, { error: exp(WEB_VERSION) }),
+    ],
+    { error: exp(WEB_VERSION) },
+  );
 
 export const SessionSection = z.strictObject({
   /** `main`: all DMs of an agent share `agent:<agentId>:<mainKey>`; `per-sender`: one per sender. */
@@ -42,6 +57,10 @@ export const WebSection = z.strictObject({
   catchUpMinutes: int(0).default(30),
   /** The device name announced at linking: the phone's Linked Devices lists it. */
   deviceName: nonEmptyStr().default('wagate'),
+  /** Pin the WhatsApp Web version; absent = fetched from `versionUrl` (cached a day), else Baileys' bundled one. */
+  version: webVersion().optional(),
+  /** WhatsApp Web's `sw.js`, read for the current version (the simulator sets its own). */
+  versionUrl: urlWith(['http:', 'https:'], HTTP_URL).default(WHATSAPP_WEB_VERSION_URL),
   reconnect: ReconnectSection.prefault({}),
 });
 

@@ -18,7 +18,7 @@ import {
 import type { Bus } from '../bus/bus.js';
 import type { AccountStateName } from '../bus/events.js';
 import { isWagateError, WagateError, type ErrorInfo } from '../errors.js';
-import type { AccountTransport, Connection } from '../ports/transport.js';
+import type { AccountTransport, Connection, WebVersionInUse } from '../ports/transport.js';
 import { longTimerClock } from '../timers.js';
 import { connectionActor, newConnectionTracker, type ConnectionTracker } from './connection-actor.js';
 import { DEFAULT_WATCHDOG_MS, type TimerClock } from './watchdog.js';
@@ -158,6 +158,11 @@ export class AccountRuntime {
   }
 
   /** The live connection, only while connected. */
+  /** The WhatsApp Web version the account's latest connection announced, and its source; null when unknown. */
+  webVersion(): WebVersionInUse | null {
+    return this.opts.transport.webVersion?.() ?? null;
+  }
+
   activeConnection(): Connection {
     const conn = this.track.current;
     if (this.state !== 'connected' || !conn) {

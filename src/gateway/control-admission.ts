@@ -10,6 +10,8 @@
  * - a wrong bearer token → a failed authentication (logged, slowed): 401 after
  *   the address's delay, or at once — without trying the token while the
  *   address is still backing off — when the unauthenticated sockets are full;
+ * - no bearer token but a live control-page session cookie (web-sessions.ts) →
+ *   in, as authenticated, riding on that session (closed when it ends);
  * - no token → in, as unauthenticated, unless `maxUnauthenticated` are open (503).
  *
  * `unauthenticated` counts open unauthenticated sockets and held 401 answers.
@@ -26,7 +28,7 @@ export interface AdmissionLimits {
 }
 
 export type Admission =
-  | { kind: 'accept'; authenticated: boolean }
+  | { kind: 'accept'; authenticated: boolean; sessionId?: string }
   | { kind: 'refuse'; status: 401 | 403 | 503; message: string }
   /** Answer `status` after `delayMs` (a failed authentication). */
   | { kind: 'hold'; delayMs: number; status: 401; message: string };
@@ -43,6 +45,8 @@ export interface AdmissionPolicy {
   origins: ReadonlySet<string>;
   limits: AdmissionLimits;
   guard: AuthGuard;
+  /** The control page's session named by a `Cookie` header, if live. */
+  session?: (cookieHeader: string | undefined) => { id: string } | null;
 }
 
 export const UNAUTHORIZED_MESSAGE = 'The control token is missing or wrong; check gateway.auth.token or the token file.';
@@ -63,6 +67,8 @@ export function admit(req: AdmissionRequest, policy: AdmissionPolicy): Admission
   }
   const full = req.unauthenticated >= policy.limits.maxUnauthenticated;
   const bearer = bearerToken(req.headers.authorization);
+  const session = bearer === null ? (policy.session?.(req.headers.cookie) ?? null) : null;
+  if (session) return { kind: 'accept', authenticated: true, sessionId: session.id };
   if (bearer === null) return full ? { kind: 'refuse', status: 503, message: BUSY_UNAUTH } : { kind: 'accept', authenticated: false };
   if (full && policy.guard.backingOff(req.remote)) return { kind: 'refuse', status: 503, message: BUSY_UNAUTH };
   if (tokenMatches(policy.token, bearer)) return { kind: 'accept', authenticated: true };

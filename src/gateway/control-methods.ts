@@ -7,12 +7,13 @@
  * README's protocol table is tested against this table.
  */
 import { z } from 'zod';
-import type { LastClose } from '../../machines/index.js';
+import type { LastClose, MachineGraph } from '../../machines/index.js';
+import type { PairingRequestRow } from '../store/port.js';
 import type { AgentRunParams } from '../agents/control-run.js';
 import type { ReactResult } from '../agents/tools.js';
 import { ReactParams } from '../agents/tools.js';
 import type { ErrorInfo } from '../errors.js';
-import type { LinkedIdentity } from '../ports/transport.js';
+import type { LinkedIdentity, WebVersionInUse } from '../ports/transport.js';
 import type { Transition } from './account-runtime.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { LoginStart } from './login.js';
@@ -77,6 +78,46 @@ export const CONTROL_METHODS = {
     description: 'React to a message (the agent tool `whatsapp` action `react`); an empty emoji or remove:true removes the reaction.',
     params: ReactParams,
   },
+  'account.reconnect': {
+    description: 'Connect a degraded account again with its saved creds (after fixing the cause); refused in other states.',
+    params: requiredAccount,
+  },
+  'account.graph': {
+    description: "The account machine's states and transitions, read from its definition (the control page draws it).",
+    params: z.object({}),
+  },
+  'pairing.list': {
+    description: 'Pending pairing requests (unexpired), oldest first.',
+    params: z.object({}),
+  },
+  'pairing.approve': {
+    description: "Approve a pairing request by its code (any case): the sender's next message goes to the assistant.",
+    params: z.object({ code: z.string().min(1).max(64) }),
+  },
+  'pairing.reject': {
+    description: 'Drop a pending pairing request by its code; the sender is not approved (writing again asks for a new code).',
+    params: z.object({ code: z.string().min(1).max(64) }),
+  },
+  'logs.tail': {
+    description:
+      'The last log lines kept in memory (level, subsystem and account filters); with follow:true, each new matching line follows as a `log` event.',
+    params: z.object({
+      subsystem: z.string().max(64).optional(),
+      accountId: z.string().max(128).optional(),
+      /** The lowest level shown: trace, debug, info, warn, error, fatal. */
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional(),
+      limit: z.number().int().positive().max(500).optional(),
+      follow: z.boolean().optional(),
+    }),
+  },
+  'config.get': {
+    description: 'The config file as it reads now, secrets redacted; a config error answers the same one line as the CLI.',
+    params: z.object({}),
+  },
+  'dashboard.link': {
+    description: 'A one-time sign-in link for the control page (`wagate dashboard`): its code works once, for 60 seconds.',
+    params: z.object({}),
+  },
   agent: {
     description: 'Run the agent on a message: answers {runId, status:"accepted"}, streams `agent` events, ends with {runId, status, summary}.',
     params: z.object({
@@ -115,6 +156,12 @@ export interface AccountStatus {
   /** Why the account stopped: stable code, message with the fix, and the underlying cause. */
   error: ErrorInfo | null;
   dmPolicy: string;
+  /**
+   * The WhatsApp Web version the account's latest connection announced and where it came
+   * from (`config | fetched | cache | bundled`); without a gateway, what the next connect
+   * starts from (config, else the cached one, else the bundled one). Null when unknown.
+   */
+  webVersion: WebVersionInUse | null;
   /** With `probe`: a live round trip to WhatsApp (connected accounts only). */
   probe?: { ok: true; ms: number } | { ok: false; error: string };
 }
@@ -153,6 +200,14 @@ export interface ControlResults {
   send: { accountId: string; to: string; messageIds: string[] };
   react: ReactResult;
   agent: { runId: string; status: 'accepted' };
+  'account.reconnect': { accountId: string; state: string };
+  'account.graph': MachineGraph;
+  'pairing.list': { requests: PairingRequestRow[] };
+  'pairing.approve': { sender: string; accountId: string; code: string };
+  'pairing.reject': { sender: string; accountId: string; code: string };
+  'logs.tail': { available: boolean; lines: string[] };
+  'config.get': { path: string; exists: boolean; config: unknown; error: ErrorInfo | null };
+  'dashboard.link': { url: string; expiresAt: number };
 }
 
 /** What the caller sends (defaults still absent). */

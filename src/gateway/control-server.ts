@@ -31,6 +31,7 @@ import { CONTROL_LIMITS, setFrameLimit, type ControlLimits } from './control-lim
 import type { MethodDispatcher } from './methods.js';
 import { PROTOCOL_VERSION, connectParamsSchema, parseRequestFrame, type HelloOk, type ServerFrame } from './protocol.js';
 import { tokenMatches } from './token.js';
+import type { WebSessions } from './web-sessions.js';
 
 export interface ControlServerOptions {
   host: string;
@@ -47,8 +48,10 @@ export interface ControlServerOptions {
   tickMs?: number;
   now?: () => number;
   limits?: Partial<ControlLimits>;
-  /** Plain GET routes beside the WebSocket (path → route). */
+  /** Plain HTTP routes beside the WebSocket (path → route). */
   routes?: HttpRoutes;
+  /** The control page's sessions: their cookie also opens the WebSocket. */
+  sessions?: WebSessions;
 }
 
 export interface ControlServer {
@@ -73,6 +76,8 @@ interface Client {
   timer: NodeJS.Timeout | null;
   seq: number;
   abort: AbortController;
+  /** The control page session this socket rides on (closed when it ends). */
+  sessionId: string | null;
 }
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
@@ -105,6 +110,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     guard,
     origins: () => origins,
     maxHeld: limits.maxUnauthenticated,
+    ...(opts.sessions ? { sessions: opts.sessions } : {}),
     onError: (err, path) => log.error({ err, path }, 'control HTTP request failed'),
   });
   const httpServer = http.createServer((req, res) => plain.handle(req, res));
@@ -180,8 +186,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     }
   }
 
-  function onConnection(ws: WebSocket, remote: string, trusted: boolean): void {
-    const c: Client = { ws, remote, trusted, authed: false, closing: false, timer: null, seq: 0, abort: new AbortController() };
+  function onConnection(ws: WebSocket, remote: string, trusted: boolean, sessionId: string | null): void {
+    const c: Client = { ws, remote, trusted, authed: false, closing: false, timer: null, seq: 0, abort: new AbortController(), sessionId };
     clients.add(c);
     if (trusted) {
       setFrameLimit(ws, limits.maxPayloadBytes);
@@ -208,7 +214,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     const remote = req.socket.remoteAddress ?? 'unknown';
     const decision = admit(
       { headers: req.headers, remote, sockets: clients.size + held.size, unauthenticated: unauthenticated() },
-      { token: opts.token, origins, limits, guard },
+      { token: opts.token, origins, limits, guard, ...(opts.sessions ? { session: (cookie: string | undefined) => opts.sessions!.fromCookie(cookie) } : {}) },
     );
     if (decision.kind === 'refuse') {
       log.debug({ remote, status: decision.status, origin: req.headers.origin }, 'control upgrade refused');
@@ -224,7 +230,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
         held.delete(socket);
       });
     } else {
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, remote, decision.authenticated));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, remote, decision.authenticated, decision.sessionId ?? null));
     }
   });
 
@@ -244,6 +250,11 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     for (const c of clients) sendEvent(c, event, payload);
   }
 
+  // A page's WebSocket lives no longer than the session it rides on.
+  const offRevoke = opts.sessions?.onRevoke((id) => {
+    for (const c of clients) if (c.sessionId === id) c.ws.close(1008, 'session ended');
+  });
+
   let closing: Promise<void> | null = null;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   log.info({ host: opts.host, port }, 'control server listening');
@@ -260,6 +271,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
 
   async function shutdown(): Promise<void> {
     if (tick) clearInterval(tick);
+    offRevoke?.();
     for (const [socket, timer] of held) {
       clearTimeout(timer);
       socket.destroy();

@@ -29,6 +29,7 @@ export function accountStatus(gw: Gateway, accountId: string): AccountStatus {
     lastClose: ctx?.lastClose ?? null,
     error: ctx?.error ?? null,
     dmPolicy: acc.dmPolicy,
+    webVersion: rt?.webVersion() ?? null,
   };
 }
 

@@ -11,16 +11,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ACCOUNT_STATES } from '../../machines/index.js';
 import type { Bus } from '../bus/bus.js';
+import type { WebVersionInUse } from '../ports/transport.js';
 import { GATED_REASONS, DROP_REASONS, boundedCode, boundedReason } from './metric-labels.js';
 
 export interface GatewayMetricsOptions {
   bus: Bus;
   /** The running (enabled) accounts and their current state, read on each scrape. */
-  accounts(): Iterable<{ accountId: string; state: string }>;
+  accounts(): Iterable<{ accountId: string; state: string; webVersion?: WebVersionInUse | null }>;
   /** Pending pairing requests, read on each scrape. */
   pairingPending(): Promise<number>;
-  /** The WhatsApp Web version in use; absent when the transport does not say. */
-  webVersion?: string;
   now: () => number;
   onError?: (err: unknown) => void;
 }
@@ -136,10 +135,14 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
   });
   new Gauge({
     name: 'wagate_whatsapp_web_version_info',
-    help: 'The WhatsApp Web version the connections announce (the one Baileys bundles), as the label version.',
-    labelNames: ['version'] as const,
+    help: "The WhatsApp Web version each account's latest connection announced (label version) and where it came from (label source: config, fetched, cache, bundled).",
+    labelNames: ['account', 'version', 'source'] as const,
     registers,
-  }).set({ version: opts.webVersion ?? 'unknown' }, 1);
+    collect() {
+      this.reset();
+      for (const a of opts.accounts()) if (a.webVersion) this.set({ account: a.accountId, version: a.webVersion.version, source: a.webVersion.source }, 1);
+    },
+  });
 
   for (const { accountId: account } of opts.accounts()) {
     for (const c of [opened, reconnects]) c.inc({ account }, 0);

@@ -23,7 +23,6 @@ export interface OperatorRoutesOptions {
   stateDir: string;
   /** The gateway's store (pairing requests for the metrics). */
   store: Store;
-  webVersion?: string;
   now: () => number;
   logger: Logger;
 }
@@ -44,9 +43,8 @@ export function startOperatorRoutes(opts: OperatorRoutesOptions): OperatorRoutes
   const running = () => [...opts.accounts.values()];
   const metrics = createGatewayMetrics({
     bus: opts.bus,
-    accounts: () => running().map((a) => ({ accountId: a.accountId, state: a.state })),
+    accounts: () => running().map((a) => ({ accountId: a.accountId, state: a.state, webVersion: a.webVersion() })),
     pairingPending: async () => (await pairing.list()).length,
-    ...(opts.webVersion !== undefined ? { webVersion: opts.webVersion } : {}),
     now: opts.now,
     onError: (err) => opts.logger.warn({ err }, 'metrics: pairing store unreadable'),
   });

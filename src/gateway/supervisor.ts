@@ -3,6 +3,7 @@
  * the bus, the actor registry and the control server. `stop()` shuts it all
  * down in order and leaves no listener, timer or socket behind.
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 
 import { createBus, type Bus } from '../bus/bus.js';
@@ -29,6 +30,10 @@ import { startWebHeartbeat } from '../actors/web-heartbeat.js';
 import { startWebReconnect } from '../actors/web-reconnect.js';
 import { health, presence, type Gateway } from './gateway.js';
 import { startOperatorRoutes, type OperatorRoutes } from './operator-routes.js';
+import { registerPageMethods } from './page-methods.js';
+import { pageRoutes } from './web-page.js';
+import { createWebSessions } from './web-sessions.js';
+import type { LogTap } from '../log-tap.js';
 
 export type { Gateway } from './gateway.js';
 
@@ -54,6 +59,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Timers for the drain on stop (`gateway.drainSeconds`); default real timers (src/timers.ts). */
   timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void };
+  /** The logger's in-memory tail (`logs.tail`, the control page's Logs view). */
+  logTap?: LogTap;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -118,6 +125,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     (err) => log.warn({ err }, 'connection history read/write failed'),
   );
   let operator: OperatorRoutes | null = null;
+  // The control page's sign-in codes and sessions: in memory, gone with the process.
+  const sessions = createWebSessions({ now });
   let stopping: Promise<void> | null = null;
   const timers = opts.timers ?? longTimerClock;
   /**
@@ -152,6 +161,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       // (their sockets close below, before any close event could say so).
       for (const a of accounts.values()) if (a.state === 'connected') void history.seen(a.accountId, now());
       await Promise.all([...accounts.values()].map((a) => a.stop()));
+      sessions.revokeAll();
       await control?.close();
       operator?.stop();
       await bus.idle();
@@ -209,11 +219,25 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       accounts,
       stateDir: opts.stateDir,
       store,
-      ...(opts.transport.webVersion !== undefined ? { webVersion: opts.transport.webVersion } : {}),
       now,
       logger: subLogger(opts.logger, 'control'),
     });
     const token = await loadOrCreateToken(opts.stateDir, opts.config.gateway.auth.token);
+    registerPageMethods(methods, gateway, {
+      configPath: opts.configPath,
+      env: opts.env ?? process.env,
+      bind: opts.config.gateway.bind,
+      sessions,
+      logTap: opts.logTap ?? null,
+      now,
+    });
+    const routes = new Map([...operator.routes, ...pageRoutes({
+        sessions,
+        token,
+        uploadDir: path.join(opts.stateDir, 'uploads'),
+        maxUploadBytes: opts.config.channels.whatsapp.mediaMaxMb * 1024 * 1024,
+        now,
+      })]);
     control = await startControlServer({
       host: opts.config.gateway.bind,
       port: opts.port ?? opts.config.gateway.port,
@@ -223,7 +247,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       methods,
       snapshot: () => ({ presence: presence(gateway), health: health(gateway, now) }),
       logger: subLogger(opts.logger, 'control'),
-      routes: operator.routes,
+      routes,
+      sessions,
       tickMs: opts.tickMs,
       now,
     });

@@ -57,6 +57,8 @@ export interface PairingStore {
   requestCode(sender: string, accountId: string, meta?: { name?: string | null }): Promise<RequestCodeResult>;
   /** Approve by code (any case); unknown, expired or malformed → WAGATE_ERR_PAIRING_CODE. */
   approve(code: string): Promise<ApproveResult>;
+  /** Drop a pending request by code (any case), approving nobody; unknown or expired → WAGATE_ERR_PAIRING_CODE. */
+  reject(code: string): Promise<ApproveResult>;
   /** Unexpired requests, oldest first. */
   list(): Promise<PairingRequest[]>;
   /** Approved senders, normalized (`normalizeSender`), in approval order. */
@@ -120,6 +122,23 @@ export function createPairingStore(opts: PairingStoreOptions): PairingStore {
       if (out === 'expired') {
         throw new WagateError('WAGATE_ERR_PAIRING_CODE', `The pairing code ${code} has expired; ask the sender to write again for a new one.`);
       }
+      return { sender: out.sender, accountId: out.accountId, code };
+    },
+
+    async reject(input) {
+      const code = normalizeCode(input);
+      if (!code) {
+        throw new WagateError('WAGATE_ERR_PAIRING_CODE', `"${input}" is not a pairing code (8 letters and digits, e.g. ABCD2345).`);
+      }
+      const out = await store.transaction(async (tx) => {
+        const at = now();
+        const request = (await tx.pairing.requests()).find((r) => r.code === code && r.expiresAt > at);
+        await tx.pairing.removeExpired(at);
+        if (!request) return null;
+        await tx.pairing.removeRequest(code);
+        return request;
+      });
+      if (!out) throw new WagateError('WAGATE_ERR_PAIRING_CODE', `No pending pairing request has the code ${code}.`);
       return { sender: out.sender, accountId: out.accountId, code };
     },
 

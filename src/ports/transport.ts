@@ -111,6 +111,18 @@ export interface Connection {
   downloadMedia?(ref: MessageRef): Promise<Readable>;
 }
 
+/** Where the WhatsApp Web version of a connection came from (src/whatsapp/web-version.ts). */
+export type WebVersionSource = 'config' | 'fetched' | 'cache' | 'bundled';
+
+/** The WhatsApp Web version a connection announces, and where it came from. */
+export interface WebVersionInUse {
+  /** e.g. `2.3000.1027934701`. */
+  version: string;
+  source: WebVersionSource;
+  /** `fetched` and `cache`: when it was fetched from WhatsApp Web. */
+  fetchedAt?: number;
+}
+
 export interface AccountTransport {
   readonly accountId: string;
   /** True when saved creds exist (a read error throws; it is never "no creds"). */
@@ -121,6 +133,8 @@ export interface AccountTransport {
   connect(mode: ConnectionMode, listener: ConnectionListener): Connection;
   /** Delete this account's auth state; returns what was removed, one line each (empty when nothing). */
   logout(): Promise<string[]>;
+  /** The WhatsApp Web version the latest connection announced; null before the first. Optional: fakes may not say. */
+  webVersion?(): WebVersionInUse | null;
 }
 
 /** What the process gives every account transport. */
@@ -130,8 +144,6 @@ export interface TransportDeps {
 }
 
 export interface TransportFactory {
-  /** The WhatsApp Web version its connections announce (`2.3000.…`), when it knows one. */
-  readonly webVersion?: string;
   create(accountId: string, deps: TransportDeps): AccountTransport;
 }
 

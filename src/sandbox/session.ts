@@ -74,7 +74,7 @@ export class Sandbox {
     const text = readConfigText(configPath);
     const raw = (text === null ? SANDBOX_CONFIG : parseConfigText(text, configPath)) as WagateConfigInput;
     // The sandbox always talks to its own simulator, and never takes the real gateway's port.
-    const config = validateConfig({ ...raw, web: { ...(raw.web ?? {}), url: this.sim.url } }, configPath);
+    const config = validateConfig({ ...raw, web: { ...(raw.web ?? {}), url: this.sim.url, versionUrl: this.sim.versionUrl } }, configPath);
     const env = { ...process.env, WAGATE_HOME: this.stateDir };
     this.gateway = await startGateway({
       config,

@@ -36,6 +36,10 @@
  *   connection ends as the account's next message arrives, before the client gets its ack);
  *   a second login with the same creds replaces the first (440). Contacts and phones show a
  *   message id once per sender, like real WhatsApp clients.
+ * - WhatsApp Web's version: `versionUrl` serves `sw.js` with `webVersion.revision` as its
+ *   `client_revision` (null → HTTP 500); `webVersion.minimum = N` refuses logins announcing
+ *   a version below `2.3000.N` with 405; `webVersion.fetches` and `webVersion.seen` (each
+ *   hello's version) show what the client did.
  * - Media: Baileys uploads over HTTPS to a self-signed loopback host, so give the client
  *   `fetchAgent: new https.Agent({ rejectUnauthorized: false })`; contacts' media is served
  *   over plain loopback HTTP, so `downloadMediaMessage` needs nothing special.
@@ -76,6 +80,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   }
   return {
     url: server.url,
+    versionUrl: server.versionUrl,
+    webVersion: server.webVersion,
     hub: server.hub,
     phone: (e164) => server.phone(e164),
     kick: (user, code) => server.kick(user, code),

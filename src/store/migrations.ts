@@ -106,6 +106,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 2,
+    name: 'WhatsApp Web version cache',
+    sql: {
+      sqlite: `
+        CREATE TABLE web_versions (
+          url TEXT PRIMARY KEY,
+          version TEXT NOT NULL,
+          fetched_at BIGINT NOT NULL
+        );
+      `,
+    },
+  },
 ];
 
 /** The schema version this build writes. */

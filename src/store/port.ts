@@ -180,6 +180,25 @@ export interface SessionStorePort {
   clear(sessionKey: string): Promise<void>;
 }
 
+/**
+ * The WhatsApp Web version last fetched from a URL (`web.versionUrl`, the `client_revision`
+ * of WhatsApp Web's `sw.js`), with when it was fetched: the cache that spares a fetch at
+ * every connect and stands in when a fetch fails (src/whatsapp/web-version.ts).
+ */
+export interface WebVersionRecord {
+  /** The URL it was fetched from; a cache from another URL is not this one's. */
+  url: string;
+  /** `2.3000.N`, as text (the store does not interpret it). */
+  version: string;
+  fetchedAt: number;
+}
+
+export interface WebVersionStore {
+  get(url: string): Promise<WebVersionRecord | undefined>;
+  /** Record (or replace) the version fetched from `url`. */
+  put(record: WebVersionRecord): Promise<void>;
+}
+
 /** What a transaction can touch: every sub-store, bound to the transaction. */
 export interface StoreTables {
   readonly creds: CredsStore;
@@ -191,6 +210,7 @@ export interface StoreTables {
   readonly activations: ActivationStorePort;
   readonly connections: ConnectionStore;
   readonly sessions: SessionStorePort;
+  readonly webVersions: WebVersionStore;
 }
 
 export interface Store extends StoreTables {

@@ -10,6 +10,7 @@ import { handled, lids, sent } from './sqlite-ledger.js';
 import { activations, connections, pairing } from './sqlite-people.js';
 import type { SqlRunner } from './sqlite-runner.js';
 import { sessions } from './sqlite-sessions.js';
+import { webVersions } from './sqlite-web-versions.js';
 
 export type { SqlRunner } from './sqlite-runner.js';
 
@@ -24,5 +25,6 @@ export function sqliteTables(r: SqlRunner): StoreTables {
     activations: activations(r),
     connections: connections(r),
     sessions: sessions(r),
+    webVersions: webVersions(r),
   };
 }

@@ -44,6 +44,7 @@ export const TABLES = [
   'group_activations',
   'connections',
   'session_turns',
+  'web_versions',
 ] as const;
 
 export interface OpenSqliteStoreOptions {
@@ -72,6 +73,7 @@ export class SqliteStore implements Store, StoreTables {
   readonly activations;
   readonly connections;
   readonly sessions;
+  readonly webVersions;
 
   private readonly statements = new Map<string, Database.Statement>();
   private readonly txScope = new AsyncLocalStorage<TxContext>();
@@ -94,6 +96,7 @@ export class SqliteStore implements Store, StoreTables {
     this.activations = tables.activations;
     this.connections = tables.connections;
     this.sessions = tables.sessions;
+    this.webVersions = tables.webVersions;
   }
 
   /** Open (creating and migrating as needed) the store at `opts.file`. */

@@ -19,6 +19,7 @@ import {
   type LinkedIdentity,
   type OutboundMedia,
   type SendResult,
+  type WebVersionInUse,
 } from '../ports/transport.js';
 import type { Store } from '../store/port.js';
 import { inspectCreds } from './auth-creds.js';
@@ -28,6 +29,8 @@ import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
 import { waitForAck, type ConnectionUpdates } from './send-ack.js';
 import type { InboundMessage } from '../ports/inbound.js';
+import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from './web-version.js';
+import { connectRetryingOutdated } from './web-version-retry.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
@@ -39,6 +42,8 @@ export interface BaileysTransportOptions {
   url: string;
   /** `web.deviceName`: the name the phone's Linked Devices shows (DeviceProps `os`). */
   deviceName?: string;
+  /** The process's WhatsApp Web version (web-version.ts); absent = Baileys' bundled one. */
+  webVersions?: Pick<WebVersionResolver, 'resolve' | 'pinned'>;
   /** `rejectCalls`: reject incoming calls; `message` (`rejectCallMessage`) goes once to each caller. */
   rejectCalls?: { message?: string };
   logger: Logger;
@@ -55,6 +60,8 @@ export const SENT_KEEP = 1000;
 const MEDIA_CACHE = 500;
 /** After a close: how long the auth state must see no new write before the close is reported. */
 const CLOSE_QUIET_MS = 50;
+/** WhatsApp's close code for a client it thinks too old (Baileys has no name for it). */
+const CLIENT_OUTDATED = 405;
 
 export class BaileysAccountTransport implements AccountTransport {
   readonly accountId: string;
@@ -74,6 +81,8 @@ export class BaileysAccountTransport implements AccountTransport {
   private readonly received = new Map<string, WAMessage>();
   /** Call ids already rejected (an offer can come twice: live and as offer_notice). */
   private readonly rejected = new Set<string>();
+  /** The WhatsApp Web version the latest connection announced. */
+  private version: WebVersionInUse | null = null;
 
   constructor(private readonly opts: BaileysTransportOptions) {
     this.accountId = opts.accountId;
@@ -120,7 +129,24 @@ export class BaileysAccountTransport implements AccountTransport {
     return [`${store.location}: the creds and ${keys} Signal key(s) of account ${this.accountId}`];
   }
 
+  webVersion(): WebVersionInUse | null {
+    return this.version;
+  }
+
+  /** One connection; a 405 fetches the WhatsApp Web version again and retries once (web-version-retry.ts). */
   connect(mode: ConnectionMode, listener: ConnectionListener): Connection {
+    const versions = this.opts.webVersions;
+    if (!versions) return this.open(mode, listener);
+    return connectRetryingOutdated<ResolvedWebVersion>({
+      open: (l, refreshed) => this.open(mode, l, refreshed),
+      refresh: () => versions.resolve({ refresh: true }),
+      pinned: versions.pinned,
+      listener,
+      onRetry: (code, reason) => this.opts.logger.warn({ code, reason }, 'WhatsApp says this client is outdated; fetching the current WhatsApp Web version and retrying once'),
+    });
+  }
+
+  private open(mode: ConnectionMode, listener: ConnectionListener, refreshed?: ResolvedWebVersion): Connection {
     const log = this.opts.logger;
     let sock: ReturnType<typeof makeWASocket> | null = null;
     let closedByUs = false;
@@ -145,6 +171,8 @@ export class BaileysAccountTransport implements AccountTransport {
       if (mode === 'resume' && !store.state.creds.me) {
         throw new WagateError('WAGATE_ERR_NOT_LINKED', `Account ${this.accountId} has no saved creds; run \`wagate channels login\`.`);
       }
+      const version = refreshed ?? (await this.opts.webVersions?.resolve());
+      if (version) this.version = versionInUse(version);
       if (closedByUs) return;
       // Signal keys are read on every message: serve them from memory, write through to the store.
       const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
@@ -159,6 +187,7 @@ export class BaileysAccountTransport implements AccountTransport {
         // messages, and a self-chat reply would be taken for a new prompt.
         emitOwnEvents: false,
         syncFullHistory: false,
+        ...(version ? { version: version.value } : {}),
         // Baileys spreads these over its defaults, so a key present with `undefined`
         // replaces the default: an undefined keepAliveIntervalMs became a 1 ms
         // ping interval. Options we do not set are left out, never undefined.
@@ -221,7 +250,8 @@ export class BaileysAccountTransport implements AccountTransport {
           releaseHeldEvents(s, log, 'connection closing');
           const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
-          const reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
+          let reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
+          if (code === CLIENT_OUTDATED && version) reason += ` (WhatsApp Web version ${version.version}, ${version.source})`;
           // Work in flight may still commit key writes (and inbound batches wait for LID
           // look-ups); let them land before reporting the close.
           void Promise.all([store.flushQuietly(CLOSE_QUIET_MS), this.inbound]).finally(() => finish({ type: 'close', code, reason }));

@@ -9,7 +9,8 @@ import type { AccountTransport, TransportDeps, TransportFactory } from '../ports
 import { resolveAuthDir } from './auth-layout.js';
 import { BaileysAccountTransport } from './baileys-transport.js';
 import { routeLibsignalConsole } from './libsignal-console.js';
-import { bundledWebVersion } from './web-version.js';
+import { WebVersionResolver } from './web-version.js';
+import type { Store } from '../store/port.js';
 
 export interface BaileysFactoryOptions {
   config: WagateConfig;
@@ -22,8 +23,14 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
   routeLibsignalConsole(opts.logger);
   const state = stateDir(opts.env);
   const def = defaultAccountId(opts.config);
+  // One WhatsApp Web version resolver per store: every account shares its fetch and cache.
+  const resolvers = new WeakMap<Store, WebVersionResolver>();
+  const versions = (store: Store): WebVersionResolver => {
+    let r = resolvers.get(store);
+    if (!r) resolvers.set(store, (r = webVersionResolver(opts, store)));
+    return r;
+  };
   return {
-    webVersion: bundledWebVersion(),
     create(accountId: string, deps: TransportDeps): AccountTransport {
       const acc = resolveAccount(opts.config, accountId, { env: opts.env });
       const configuredDir = opts.config.channels.whatsapp.accounts?.[accountId]?.authDir;
@@ -32,6 +39,7 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
         store: deps.store,
         url: opts.config.web.url,
         deviceName: opts.config.web.deviceName,
+        webVersions: versions(deps.store),
         ...(acc.rejectCalls ? { rejectCalls: acc.rejectCallMessage ? { message: acc.rejectCallMessage } : {} } : {}),
         logger: subLogger(opts.logger, 'whatsapp', accountId),
         keepAliveIntervalMs: opts.keepAliveIntervalMs,
@@ -42,4 +50,11 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
   };
 }
 
+/** The WhatsApp Web version resolver the config asks for (`web.version`, `web.versionUrl`). */
+export function webVersionResolver(opts: Pick<BaileysFactoryOptions, 'config' | 'logger'>, store: Store): WebVersionResolver {
+  const { version, versionUrl } = opts.config.web;
+  return new WebVersionResolver({ configured: version, url: versionUrl, store, logger: subLogger(opts.logger, 'whatsapp') });
+}
+
+export { bundledWebVersion, versionInUse } from './web-version.js';
 export { jidToE164, toChatJid, parseAddress, parseChat, isGroupJid, isLidJid, isBroadcastJid, isSelf } from './address.js';

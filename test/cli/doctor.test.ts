@@ -400,3 +400,20 @@ describe('wagate doctor: gateway and account states', () => {
     expect(check(report, 'gateway')).toMatchObject({ status: 'fail', fix: expect.stringContaining('WAGATE_HOME') });
   });
 });
+
+describe('wagate doctor: the WhatsApp Web version (no gateway: what the next connect starts from, never fetched)', () => {
+  it('bundled with no store and no pin; the cached one from the store; web.version when pinned', async () => {
+    const h = await home({ web: { versionUrl: 'http://127.0.0.1:9/sw.js' } });
+    expect(check((await doctor(h)).report, 'web-version')).toMatchObject({
+      status: 'ok',
+      message: expect.stringMatching(/^next connect starts from 2\.3000\.\d+ \(bundled\); at connect the gateway fetches the current one from http:\/\/127\.0\.0\.1:9\/sw\.js/),
+    });
+    const store = await openSqliteStore({ file: storeFile(h.dir) });
+    await store.webVersions.put({ url: 'http://127.0.0.1:9/sw.js', version: '2.3000.1234', fetchedAt: Date.now() - 3 * 3_600_000 });
+    await store.close();
+    expect(check((await doctor(h)).report, 'web-version').message).toMatch(/^next connect starts from 2\.3000\.1234 \(cache, fetched 3 h ago\)/);
+
+    const pinned = await home({ web: { version: [2, 3000, 77] } });
+    expect(check((await doctor(pinned)).report, 'web-version').message).toBe('next connect starts from 2.3000.77 (config), pinned by web.version');
+  });
+});

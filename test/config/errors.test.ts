@@ -203,6 +203,15 @@ describe('a bad config stops with one message naming the file, key path, found a
     );
   });
 
+  it('rejects a web.version that is not [2, 3000, N], and a web.versionUrl that is not http(s)', () => {
+    const expected = 'expected the WhatsApp Web version as [2, 3000, N] (three integers, e.g. [2, 3000, 1027934701]).';
+    expect(messageOf('{ web: { version: "2.3000.1" } }')).toBe(`web.version is "2.3000.1"; ${expected}`);
+    expect(messageOf('{ web: { version: [2, 3000] } }')).toBe(`web.version is [2,3000]; ${expected}`);
+    expect(messageOf('{ web: { version: [2, 2413, 51] } }')).toBe(`web.version[1] is 2413; ${expected}`);
+    expect(messageOf('{ web: { version: [2, 3000, 1.5] } }')).toBe(`web.version[2] is 1.5; ${expected}`);
+    expect(messageOf('{ web: { versionUrl: "ftp://x/sw.js" } }')).toBe('web.versionUrl is "ftp://x/sw.js"; expected an http:// or https:// URL.');
+  });
+
   it('rejects an openai baseUrl that is not an http(s) URL', () => {
     expect(messageOf('{ agents: { defaults: { model: { provider: "openai", baseUrl: "ftp://x", model: "m" } } } }')).toBe(
       'agents.defaults.model.baseUrl is "ftp://x"; expected an http(s) URL such as "https://api.openai.com/v1".',

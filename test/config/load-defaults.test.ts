@@ -38,6 +38,8 @@ describe('loading', () => {
       heartbeatSeconds: 60,
       catchUpMinutes: 30,
       deviceName: 'wagate',
+      // web.version absent: the current version is fetched from here.
+      versionUrl: 'https://web.whatsapp.com/sw.js',
       reconnect: { initialMs: 2000, maxMs: 30000, factor: 1.8, jitter: 0.25, maxAttempts: 12 },
     });
     expect(WHATSAPP_WEB_URL).toBe('wss://web.whatsapp.com/ws/chat');

@@ -80,7 +80,8 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
   const sim = await startSimulator({ port: 0, host: '127.0.0.1', now: () => Date.now() + skew.ms, initialSync: opts.initialSync });
   const home = tmpDir('e2e');
   const port = await freePort();
-  const raw: WagateConfigInput = { ...extra, web: { ...extra.web, url: sim.url }, gateway: { port } };
+  // WhatsApp Web's version comes from the simulator's sw.js too (a test may point it elsewhere).
+  const raw: WagateConfigInput = { ...extra, web: { versionUrl: sim.versionUrl, ...extra.web, url: sim.url }, gateway: { port } };
   const configPath = path.join(home, 'wagate.json');
   fs.writeFileSync(configPath, JSON.stringify(raw));
   let config = validateConfig(raw, configPath);

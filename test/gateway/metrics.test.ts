@@ -5,6 +5,7 @@ import { createBus } from '../../src/bus/bus.js';
 import { DROP_REASONS, GATED_REASONS } from '../../src/gateway/metric-labels.js';
 import { createGatewayMetrics } from '../../src/gateway/metrics.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
+import type { WebVersionInUse } from '../../src/ports/transport.js';
 import { silentLogger } from '../../src/log.js';
 import { ROOT } from '../helpers/cli.js';
 import { parseProm, sample, seriesOf } from '../helpers/prom-text.js';
@@ -15,28 +16,31 @@ function setup() {
   const bus = createBus(silentLogger());
   const clock = { t: 1_000_000 };
   const states = new Map([['work', 'connected']]);
+  const versions = new Map<string, WebVersionInUse>([['work', { version: '2.3000.1', source: 'fetched', fetchedAt: 5 }]]);
   const metrics = createGatewayMetrics({
     bus,
-    accounts: () => [...states].map(([accountId, state]) => ({ accountId, state })),
+    accounts: () => [...states].map(([accountId, state]) => ({ accountId, state, webVersion: versions.get(accountId) ?? null })),
     pairingPending: async () => 2,
-    webVersion: '2.3000.1',
     now: () => clock.t,
   });
   const scrape = async () => parseProm(await metrics.render());
-  return { bus, clock, states, metrics, scrape };
+  return { bus, clock, states, versions, metrics, scrape };
 }
 
 describe('gateway metrics from the bus (src/gateway/metrics.ts)', () => {
   it('one state series per account and state, 1 for the current; zeroed counters before any traffic', async () => {
-    const { states, scrape } = setup();
+    const { states, versions, scrape } = setup();
     let s = await scrape();
     expect(seriesOf(s, 'wagate_account_state')).toHaveLength(8);
     expect(sample(s, 'wagate_account_state', { account: 'work', state: 'connected' })).toBe(1);
     expect(s.get('wagate_account_reconnect_attempts_total{account="work"}')).toBe(0);
     expect(sample(s, 'wagate_pairing_requests_pending')).toBe(2);
-    expect(sample(s, 'wagate_whatsapp_web_version_info', { version: '2.3000.1' })).toBe(1);
+    expect(sample(s, 'wagate_whatsapp_web_version_info', { account: 'work', version: '2.3000.1', source: 'fetched' })).toBe(1);
     states.set('work', 'backing-off');
+    versions.set('work', { version: '2.3000.9', source: 'bundled' });
     s = await scrape();
+    // The version in use now, and only it (the old series is gone).
+    expect(seriesOf(s, 'wagate_whatsapp_web_version_info')).toEqual(['wagate_whatsapp_web_version_info{account="work",source="bundled",version="2.3000.9"}']);
     expect(sample(s, 'wagate_account_state', { account: 'work', state: 'connected' })).toBe(0);
     expect(sample(s, 'wagate_account_state', { account: 'work', state: 'backing-off' })).toBe(1);
   });

@@ -112,7 +112,19 @@ describe('linking', () => {
     h.send({ type: 'CLOSE', code: 408, reason: 'QR refs attempts ended' });
     expect(h.value()).toBe('unlinked');
     expect(h.ctx().error?.code).toBe('WAGATE_ERR_LOGIN_TIMEOUT');
+    expect(h.ctx().error?.message).toMatch(/QR code was not scanned in time; run `wagate channels login` again/);
     expect(h.clock.pending.size).toBe(0);
+  });
+
+  it('CLOSE 408 while linking by pairing code says the code was not entered, and how to ask for a new one', () => {
+    h = startAccount({ hasCreds: false });
+    h.send({ type: 'LOGIN', phone: '+15551234567' });
+    h.send({ type: 'CLOSE', code: 408, reason: 'QR refs attempts ended' });
+    expect(h.value()).toBe('unlinked');
+    expect(h.ctx().error).toEqual({
+      code: 'WAGATE_ERR_LOGIN_TIMEOUT',
+      message: 'The pairing code was not entered on +15551234567 in time; run `wagate channels login --phone +15551234567` again.',
+    });
   });
 
   it('CLOSE 428 ends the attempt and says to log in again, without retrying', () => {

@@ -28,6 +28,8 @@ describe('classifyClose', () => {
     expect(c.kind).toBe('outdated');
     expect(c.error?.code).toBe('WAGATE_ERR_OUTDATED');
     expect(c.error?.message).toContain('(405)');
+    // What to do: pin (or unpin) web.version, or update.
+    expect(c.error?.message).toMatch(/set `web\.version` to the current one \(\[2, 3000, N\]/i);
   });
 
   it('0 means we closed it ourselves', () => {

@@ -348,6 +348,20 @@ export function storeContract(name: string, make: MakeStore): void {
       });
     });
 
+    describe('WhatsApp Web version cache', () => {
+      it('is kept per URL, replaced by a later fetch, and survives a restart', async () => {
+        const url = 'https://web.whatsapp.com/sw.js';
+        expect(await s.webVersions.get(url)).toBeUndefined();
+        await s.webVersions.put({ url, version: '2.3000.1', fetchedAt: 10 });
+        await s.webVersions.put({ url: 'http://127.0.0.1:9/sw.js', version: '2.3000.7', fetchedAt: 11 });
+        await s.webVersions.put({ url, version: '2.3000.2', fetchedAt: 20 });
+        expect(await s.webVersions.get(url)).toEqual({ url, version: '2.3000.2', fetchedAt: 20 });
+        s = await h.reopen();
+        expect(await s.webVersions.get('http://127.0.0.1:9/sw.js')).toEqual({ url: 'http://127.0.0.1:9/sw.js', version: '2.3000.7', fetchedAt: 11 });
+        expect((await s.counts()).web_versions).toBe(2);
+      });
+    });
+
     describe('sessions', () => {
       it('append turns in order, read the last N, list by last use, and clear', async () => {
         await s.sessions.append('agent:main:+1', [

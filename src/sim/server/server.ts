@@ -26,6 +26,10 @@
  * - `failNextLogin(user, 401)`: the next login of that account gets `<failure reason>`.
  * - `dropOnNextMessage(user, { code: 428|500|515, deliver })`: the connection ends as the
  *   account's next chat message arrives, before its ack (delivered first or lost).
+ * - `versionUrl` (`http://host:port/sw.js`) serves WhatsApp Web's `client_revision`
+ *   (`webVersion.revision`; null → HTTP 500); `webVersion.minimum` refuses logins that
+ *   announce an older version with 405; `webVersion.fetches` / `.seen` count the fetches and
+ *   record each hello's version (web-version.ts).
  * - A second login with the same creds replaces the first (440) by itself.
  * `user` is a phone number in any of the forms `+15550000001`, `15550000001`,
  * `15550000001@s.whatsapp.net`.
@@ -46,10 +50,12 @@ import type { SimHub } from '../hub.js';
 import { Linker, type SimPhone } from './linking.js';
 import { toUser } from './phone-number.js';
 import { LoginFlow, iqResult } from './login.js';
+import { SimWebVersion } from './web-version.js';
 
 export type { KickCode } from './faults.js';
 export type { SimPhone } from './linking.js';
 export { toUser } from './phone-number.js';
+export { SimWebVersion, SIM_CLIENT_REVISION } from './web-version.js';
 
 export interface SimServerOptions {
   /** 0 (default) picks a free port. */
@@ -66,6 +72,10 @@ export interface SimServerOptions {
 
 export interface SimServer {
   url: string;
+  /** WhatsApp Web's `sw.js` on this server (for `web.versionUrl`). */
+  versionUrl: string;
+  /** What sw.js serves, the minimum version logins need, and what was asked and announced. */
+  webVersion: SimWebVersion;
   hub: SimHub;
   phone(e164: string): SimPhone;
   kick(user: string, code: KickCode): void;
@@ -118,9 +128,11 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const linker = new Linker({ hub, nowS, qrRefs: opts.qrRefs ?? 6, onRelink: (user) => endSession(user, 401) });
   const login = new LoginFlow({ hub, nowS, sessions, failNext, endSession });
 
+  const webVersion = new SimWebVersion();
   const events: ConnectionEvents = {
     onHello(conn, payload) {
-      if (payload.devicePairingData) linker.begin(conn, payload.devicePairingData);
+      if (webVersion.refuses(payload)) conn.end(loginFailure(405));
+      else if (payload.devicePairingData) linker.begin(conn, payload.devicePairingData);
       else if (payload.username) login.begin(conn, payload);
       else conn.end(loginFailure(401));
     },
@@ -162,8 +174,8 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     },
   };
 
-  const http: Server = createServer((_req, res) => {
-    res.writeHead(426).end();
+  const http: Server = createServer((req, res) => {
+    if (!webVersion.serve(req, res)) res.writeHead(426).end();
   });
   const wss = new WebSocketServer({ server: http });
   wss.on('connection', (ws) => {
@@ -184,6 +196,8 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
 
   return {
     url: `ws://${host}:${port}/ws/chat`,
+    versionUrl: `http://${host}:${port}/sw.js`,
+    webVersion,
     hub,
     phone: (e164) => linker.phone(e164),
     kick(user, code) {

@@ -1,0 +1,19 @@
+/**
+ * Chromium for the browser tests: Debian's /usr/bin/chromium (or $WAGATE_CHROMIUM),
+ * headless, no network services of its own, a fresh user-data dir per launch.
+ */
+import fs from 'node:fs';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { tmpDir } from '../helpers/tmp.js';
+
+export const CHROMIUM = process.env.WAGATE_CHROMIUM ?? '/usr/bin/chromium';
+
+export async function launchBrowser(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set WAGATE_CHROMIUM)`);
+  return chromium.launchPersistentContext(tmpDir('chromium'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
