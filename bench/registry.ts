@@ -11,6 +11,7 @@ import { benchPipeline, formatPipeline } from './pipeline.js';
 import { benchSimInbound } from './sim-inbound.js';
 import { benchSimLink } from './sim-link.js';
 import { benchStoreCrash, formatStoreCrash } from './store-crash.js';
+import { benchStoreOps, formatStoreOps } from './store-ops.js';
 import { formatTable } from './table.js';
 
 export interface BenchSizes {
@@ -106,6 +107,13 @@ export const BENCHMARKS: readonly Benchmark[] = [
     about: 'peak RSS while an inbound 60 MB download is streamed against a 50 MB cap (and a 40 MB one that fits)',
     async run() {
       return formatMediaInbound(await benchMediaInbound());
+    },
+  },
+  {
+    name: 'store-ops',
+    about: 'store calls per second on SQLite and on a local PostgreSQL, the same workload, many accounts at once',
+    async run({ contacts, perContact }) {
+      return formatStoreOps(await benchStoreOps(Math.min(contacts, 20), perContact * 5));
     },
   },
   {

@@ -18,7 +18,7 @@ import { runLogin, runLogout, type LoginOptions } from './login.js';
 /** Status without a gateway: what the config and the store (or an auth dir not imported yet) say. */
 export async function offlineStatus(ctx: CliContext): Promise<AccountStatus[]> {
   const factory = createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: pino({ level: 'silent' }) });
-  return withStore(ctx.stateDir, async (store) => {
+  return withStore(ctx, async (store) => {
     const webVersion = versionInUse(await webVersionResolver({ config: ctx.config, logger: pino({ level: 'silent' }) }, store).peek());
     return Promise.all(resolveAccounts(ctx.config, { env: ctx.io.env }).map(async (acc) => {
       const linked = await factory.create(acc.accountId, { store }).hasCreds().catch(() => false);

@@ -3,13 +3,14 @@
  * way to reach the running gateway.
  */
 import type { Logger } from 'pino';
-import { loadConfig, stateDir as resolveStateDir, type WagateConfig } from '../config/index.js';
+import { loadConfig, parseConfigText, readConfigText, resolveConfigPath, stateDir as resolveStateDir, type WagateConfig } from '../config/index.js';
+import { StoreSection } from '../config/schema.js';
 import { connectControl, type ControlClient } from '../gateway/control-client.js';
 import { readTokenFile } from '../gateway/token.js';
 import { createRootLogger, type RootLogger } from '../log.js';
 import type { LogTap } from '../log-tap.js';
 import type { Store } from '../store/port.js';
-import { openSqliteStore, storeFile } from '../store/sqlite.js';
+import { openStore, storeTarget, type StoreTarget } from '../store/open.js';
 import type { CliIO } from './io.js';
 
 export interface GlobalOptions {
@@ -55,13 +56,40 @@ export function openLogger(ctx: CliContext, pretty?: boolean, tap?: LogTap): Roo
 
 export type { Logger };
 
+/** The store this context's config and environment name (`store`, `$WAGATE_STORE_URL`, else `<state>/wagate.db`). */
+export function contextStoreTarget(ctx: Pick<CliContext, 'config' | 'stateDir' | 'io'>): StoreTarget {
+  return storeTarget(ctx.config.store, ctx.stateDir, ctx.io.env);
+}
+
 /**
- * Run `fn` with the state dir's store open (`<state>/wagate.db`), closed when it ends:
- * the one way a command without a running gateway (in-process login and logout,
- * offline status, doctor) opens the store, once per process.
+ * The store target from the config file's `store` section alone, for commands that
+ * must work with a broken config (`wagate pairing`): the rest of the file is not
+ * validated; a file that does not parse counts as having no `store` section (SQLite
+ * unless `$WAGATE_STORE_URL` is set).
  */
-export async function withStore<T>(stateDir: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openSqliteStore({ file: storeFile(stateDir) });
+export function lenientStoreTarget(env: CliIO['env'], stateDir: string, configPath?: string): StoreTarget {
+  let settings: WagateConfig['store'] | undefined;
+  try {
+    const file = resolveConfigPath(configPath, env);
+    const text = readConfigText(file);
+    const raw = text === null ? undefined : parseConfigText(text, file);
+    const section = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).store : undefined;
+    const parsed = StoreSection.safeParse(section ?? {});
+    if (parsed.success) settings = parsed.data;
+  } catch {
+    // no readable config: the defaults
+  }
+  return storeTarget(settings, stateDir, env);
+}
+
+/**
+ * Run `fn` with the configured store open (`<state>/wagate.db` unless the config or
+ * `$WAGATE_STORE_URL` names PostgreSQL), closed when it ends: the one way a command
+ * without a running gateway (in-process login and logout, offline status, doctor,
+ * pairing, sessions) opens the store, once per process.
+ */
+export async function withStore<T>(where: Pick<CliContext, 'config' | 'stateDir' | 'io'> | StoreTarget, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore('kind' in where ? where : contextStoreTarget(where));
   try {
     return await fn(store);
   } finally {

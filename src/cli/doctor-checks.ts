@@ -13,7 +13,7 @@ import { isWagateError } from '../errors.js';
 import { credentialsDir, dedupeDir, tokenFilePath } from '../state-layout.js';
 import { ffmpegVersion, resolveFfmpeg } from '../media/ffmpeg.js';
 import type { Store } from '../store/port.js';
-import { openSqliteStore, storeFile } from '../store/sqlite.js';
+import { openStore, targetLocation, type StoreTarget } from '../store/open.js';
 import { inspectCreds } from '../whatsapp/auth-creds.js';
 import { errnoCode } from '../whatsapp/auth-files.js';
 import { IMPORTED_SUFFIX } from '../store/moved-aside.js';
@@ -113,14 +113,20 @@ export async function accountDirs(config: WagateConfig, accounts: AccountConfig[
   return out;
 }
 
-/** 3. The store: integrity, schema version, file mode (`<state>/wagate.db`). */
-export async function checkStore(stateDir: string): Promise<{ result: CheckResult; store: Store | null }> {
+/**
+ * 3. The store: integrity, schema version, file mode (`<state>/wagate.db`); for
+ * PostgreSQL the connection, the schema version and the tables (the URL shown without
+ * its password).
+ */
+export async function checkStore(target: StoreTarget): Promise<{ result: CheckResult; store: Store | null }> {
   const id = 'store';
-  const file = storeFile(stateDir);
-  if (!(await statOrNull(file))) return { result: ok(id, `no store yet at ${file} (the gateway or \`wagate channels login\` creates it)`), store: null };
+  const where = `${target.kind} ${targetLocation(target)}`;
+  if (target.kind === 'sqlite' && !(await statOrNull(target.file))) {
+    return { result: ok(id, `no store yet at ${target.file} (the gateway or \`wagate channels login\` creates it)`), store: null };
+  }
   let store: Store;
   try {
-    store = await openSqliteStore({ file });
+    store = await openStore(target);
   } catch (err) {
     const message = isWagateError(err) ? `${err.code}: ${err.message}` : String(err);
     const fix =
@@ -132,11 +138,13 @@ export async function checkStore(stateDir: string): Promise<{ result: CheckResul
   const [check, schema] = await Promise.all([store.check(), store.schema()]);
   if (!check.ok) {
     return {
-      result: fail(id, `${file}: ${check.problems.join('; ')}`, 'stop the gateway and restore a backup of the store, or move it away and link again'),
+      result: fail(id, `${where}: ${check.problems.join('; ')}`, 'stop the gateway and restore a backup of the store, or move it away and link again'),
       store,
     };
   }
-  return { result: ok(id, `${file}: integrity ok, schema version ${schema.version} (this build knows ${schema.known}), mode 600`), store };
+  const detail = target.kind === 'sqlite' ? 'integrity ok' : 'connected';
+  const mode = target.kind === 'sqlite' ? ', mode 600' : '';
+  return { result: ok(id, `${where}: ${detail}, schema version ${schema.version} (this build knows ${schema.known})${mode}`), store };
 }
 
 /** 3a. One account's creds: in the store, or in an old auth dir not imported yet. */

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { defaultAccountId, resolveAccounts, stateDir as resolveStateDir, type WagateConfig } from '../config/index.js';
 import { isWagateError } from '../errors.js';
 import type { Store } from '../store/port.js';
+import { storeTarget } from '../store/open.js';
 import { connectControl } from '../gateway/control-client.js';
 import type { AccountStatus } from '../gateway/control-methods.js';
 import { readTokenFile } from '../gateway/token.js';
@@ -23,6 +24,7 @@ import {
   checkTokenFile,
   type CheckResult,
 } from './doctor-checks.js';
+import { checkProxies } from './doctor-proxy.js';
 import { checkWebVersion } from './doctor-web-version.js';
 import { printJson, type CliIO } from './io.js';
 import { action, type CommandDeps } from './command.js';
@@ -122,7 +124,7 @@ export async function runDoctor(env: CliIO['env'], opts: DoctorOptions = {}): Pr
   try {
     checks.push(
       ...(await guarded('store', async () => {
-        const r = await checkStore(state);
+        const r = await checkStore(storeTarget(config.store, state, env));
         store = r.store;
         return r.result;
       })),
@@ -141,6 +143,7 @@ export async function runDoctor(env: CliIO['env'], opts: DoctorOptions = {}): Pr
     await (store as Store | null)?.close().catch(() => undefined);
   }
   checks.push(...(await guarded('ffmpeg', () => checkFfmpeg(config, env))));
+  checks.push(...(await guarded('proxy', () => checkProxies(accounts))));
   checks.push(gateway.result);
   for (const a of gateway.accounts ?? []) checks.push(accountCheck(a));
   return { ok: checks.every((c) => c.status !== 'fail'), checks };

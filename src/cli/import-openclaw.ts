@@ -40,7 +40,7 @@ import type { PairingRequestRow, Store } from '../store/port.js';
 import { storeFile } from '../state-layout.js';
 import { importAuthDir, type ImportResult } from '../whatsapp/auth-import.js';
 import { action, type CommandDeps } from './command.js';
-import { withStore, type GlobalOptions } from './context.js';
+import { lenientStoreTarget, withStore, type GlobalOptions } from './context.js';
 import { resolveConfigPath, stateDir as resolveStateDir } from '../config/index.js';
 import { printJson, type CliIO } from './io.js';
 
@@ -319,10 +319,15 @@ export async function runImportOpenClaw(
     return { accounts, pairing };
   };
   // A dry run with no store yet checks against an empty one in a temp dir: it creates nothing in the state dir.
-  const scratch = dryRun && !(await fs.stat(storeFile(state)).catch(() => null)) ? await fs.mkdtemp(path.join(os.tmpdir(), 'wagate-import-')) : null;
+  // (PostgreSQL: the configured database itself; a dry run writes no rows, though opening it creates the schema.)
+  const target = lenientStoreTarget(io.env, state, file);
+  const scratch =
+    dryRun && target.kind === 'sqlite' && !(await fs.stat(storeFile(state)).catch(() => null))
+      ? await fs.mkdtemp(path.join(os.tmpdir(), 'wagate-import-'))
+      : null;
   let result: Awaited<ReturnType<typeof work>>;
   try {
-    result = await withStore(scratch ?? state, work);
+    result = await withStore(scratch ? { kind: 'sqlite', file: storeFile(scratch) } : target, work);
   } finally {
     if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   }

@@ -130,7 +130,7 @@ async function loginInProcess(
 ): Promise<{ identity: LinkedIdentity; already: boolean }> {
   const root = openLogger(ctx, false);
   try {
-    return await withStore(ctx.stateDir, async (store) => {
+    return await withStore(ctx, async (store) => {
       const transport = createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }).create(accountId, { store });
       // Already linked: say so without connecting. A connection here would take the
       // messages WhatsApp queued for the gateway, acknowledge them and answer none.
@@ -204,7 +204,7 @@ export async function runLogout(ctx: CliContext, opts: { account?: string; json?
   } else {
     const root = openLogger(ctx, false);
     try {
-      removed = await withStore(ctx.stateDir, (store) =>
+      removed = await withStore(ctx, (store) =>
         createBaileysTransportFactory({ config: ctx.config, env: ctx.io.env, logger: root.logger }).create(acc.accountId, { store }).logout(),
       );
     } finally {

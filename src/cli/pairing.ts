@@ -1,17 +1,18 @@
 /**
  * `wagate pairing list whatsapp` / `wagate pairing approve whatsapp <code>`:
- * read and edit the pairing requests in the store (`<state>/wagate.db`) directly,
- * whether or not the gateway runs (the gateway reads the store on every message; two
- * processes share the database through WAL; nothing is sent over the network). Old
- * pairing files not imported yet are imported first. Needs only the state dir, so a
- * broken config does not block it.
+ * read and edit the pairing requests in the store (`<state>/wagate.db`, or the
+ * configured PostgreSQL) directly, whether or not the gateway runs (the gateway reads
+ * the store on every message; two processes share the database through WAL;
+ * nothing is sent over the network). Old pairing files not imported yet are imported
+ * first. Needs only the state dir and the config's `store` section, so a broken
+ * config does not block it.
  */
 import type { Command } from 'commander';
 import { stateDir as resolveStateDir } from '../config/index.js';
 import { WagateError } from '../errors.js';
 import { createPairingStore, type PairingRequest, type PairingStore } from '../pairing/store.js';
 import { importStateFiles } from '../state-import.js';
-import { withStore } from './context.js';
+import { lenientStoreTarget, withStore } from './context.js';
 import { printJson, type CliIO } from './io.js';
 import { action, type CommandDeps } from './command.js';
 
@@ -26,7 +27,7 @@ function checkChannel(channel: string): void {
 /** Run `fn` on the pairing store of the state dir's store, old pairing files imported first. */
 function withPairing<T>(io: CliIO, fn: (pairing: PairingStore) => Promise<T>): Promise<T> {
   const stateDir = resolveStateDir(io.env);
-  return withStore(stateDir, async (store) => {
+  return withStore(lenientStoreTarget(io.env, stateDir), async (store) => {
     const log = { info: () => undefined, warn: (_: object, msg: string) => io.err(msg), error: (o: object, msg: string) => io.err(`${msg}: ${errorText(o)}`) };
     await importStateFiles({ store, stateDir, log, only: ['pairing'] });
     return fn(createPairingStore({ store }));

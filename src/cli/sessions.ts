@@ -34,7 +34,7 @@ export function formatTurn(e: SessionEntry): string {
 }
 
 async function openSessions<T>(ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {
-  return withStore(ctx.stateDir, async (store) => {
+  return withStore(ctx, async (store) => {
     const log = {
       info: () => undefined,
       warn: (_obj: object, msg: string) => ctx.io.err(`wagate: ${msg}`),

@@ -51,6 +51,8 @@ export interface AccountConfig {
   rejectCalls: boolean;
   /** Sent once to the caller of each rejected call; absent = none. */
   rejectCallMessage: string | undefined;
+  /** Proxy URL for the WebSocket and media (may hold credentials: never log it as is). */
+  proxy: string | undefined;
   actions: { reactions: boolean };
 }
 
@@ -109,6 +111,7 @@ export function mergeAccount(
     messagePrefix: a.messagePrefix ?? root.messagePrefix,
     rejectCalls: a.rejectCalls ?? root.rejectCalls,
     rejectCallMessage: a.rejectCallMessage ?? root.rejectCallMessage,
+    proxy: a.proxy ?? root.proxy,
     actions: { reactions: a.actions?.reactions ?? root.actions.reactions },
   };
 }

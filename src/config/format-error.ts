@@ -126,7 +126,8 @@ function editDistance(a: string, b: string): number {
 export function formatProblem(p: ConfigProblem, raw: unknown): string {
   const where = formatKeyPath(p.path);
   if (p.text) return `${where} ${p.text}`;
-  const secret = p.path.some((k) => typeof k === 'string' && SECRET_KEY_NAME.test(k));
+  // store.url may hold the database password.
+  const secret = p.path.some((k) => typeof k === 'string' && SECRET_KEY_NAME.test(k)) || formatKeyPath(p.path) === 'store.url';
   const found = p.found ?? (secret ? 'a value not shown here (the key name says it is a secret)' : describeValue(getAt(raw, p.path)));
   return `${where} is ${found}; expected ${p.expected}`;
 }

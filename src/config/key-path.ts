@@ -8,10 +8,11 @@ export type KeyPath = (string | number)[];
 const PLAIN = /^[A-Za-z_$][\w$-]*$/;
 
 /**
- * A key whose name says it holds a secret (token, key, secret, password). Its
- * value is never quoted in a config error nor echoed by `/config` from chat.
+ * A key whose name says it holds a secret (token, key, secret, password; a proxy URL
+ * may carry credentials). Its value is never quoted in a config error nor echoed by
+ * `/config` from chat.
  */
-export const SECRET_KEY_NAME = /token|key|secret|passw/i;
+export const SECRET_KEY_NAME = /token|key|secret|passw|^proxy$/i;
 
 export function formatKeyPath(path: readonly PropertyKey[]): string {
   let out = '';

@@ -5,7 +5,7 @@
  * bindings name existing accounts and agents, at most one per account;
  * heartbeat target "whatsapp" needs `to`; a configured control token has at
  * least 16 characters when `gateway.bind` is not loopback; `metrics.public`
- * needs a loopback `gateway.bind`.
+ * needs a loopback `gateway.bind`; `store.url` goes with `store.kind` "postgres".
  */
 import { isLoopback, weakTokenProblem } from '../gateway/bind-policy.js';
 import { accountIds, mergeAccount } from './accounts.js';
@@ -28,6 +28,7 @@ export function checkRules(config: WagateConfig): ConfigProblem[] {
     ...checkBindings(config),
     ...checkGatewayToken(config),
     ...checkPublicMetrics(config),
+    ...checkStore(config),
   ];
 }
 
@@ -146,4 +147,9 @@ function checkPublicMetrics(config: WagateConfig): ConfigProblem[] {
       expected: `false because gateway.bind "${bind}" is not loopback: beyond loopback /metrics needs the control token (or bind 127.0.0.1)`,
     },
   ];
+}
+
+function checkStore(config: WagateConfig): ConfigProblem[] {
+  if (config.store.kind !== 'sqlite' || config.store.url === undefined) return [];
+  return [{ path: ['store', 'url'], found: 'set', expected: 'no URL with store.kind "sqlite" (or store.kind "postgres" to use that database)' }];
 }

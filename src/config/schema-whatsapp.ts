@@ -39,6 +39,19 @@ export const DmEntry = z.strictObject({
   historyLimit: int(0).optional(),
 });
 
+const PROXY_EXPECTED = 'a proxy URL: http://, https:// or socks5:// (with optional user:password@), host and port';
+/** `proxy`: an HTTP(S) CONNECT or SOCKS5 proxy for the account's WebSocket and media. */
+function proxyUrl() {
+  return z.string({ error: exp(PROXY_EXPECTED) }).refine((v) => {
+    try {
+      const u = new URL(v);
+      return ['http:', 'https:', 'socks5:', 'socks5h:'].includes(u.protocol) && u.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, { error: exp(PROXY_EXPECTED) });
+}
+
 const groupsMap = z.record(z.string(), GroupEntry, { error: exp('an object keyed by group JID or "*"') });
 const dmsMap = z.record(z.string(), DmEntry, { error: exp('an object keyed by phone number') });
 
@@ -62,6 +75,7 @@ export const perAccountShape = {
   actions: z.strictObject({ reactions: bool().optional() }),
   rejectCalls: bool(),
   rejectCallMessage: str(),
+  proxy: proxyUrl(),
 };
 
 export const PER_ACCOUNT_KEYS = Object.keys(perAccountShape) as (keyof typeof perAccountShape)[];
@@ -99,6 +113,8 @@ export const WhatsAppSection = z.strictObject({
   /** Reject incoming calls; `rejectCallMessage` (if set) is sent once per call to the caller. */
   rejectCalls: bool().default(false),
   rejectCallMessage: str().optional(),
+  /** Proxy for the WebSocket and media (`http://`, `https://`, `socks5://`); per-account. */
+  proxy: proxyUrl().optional(),
   /** `/config set|unset` from chat (also needs `commands.config: true`). Root only. */
   configWrites: bool().default(true),
   accounts: z.record(z.string(), AccountEntry, { error: exp('an object keyed by account id') }).optional(),

@@ -90,6 +90,13 @@ export const MetricsSection = z.strictObject({
   public: bool().default(false),
 });
 
+export const StoreSection = z.strictObject({
+  /** Absent: `postgres` when a URL is given (`url` or $WAGATE_STORE_URL), else `sqlite` (src/store/open.ts). */
+  kind: z.enum(['sqlite', 'postgres']).optional(),
+  /** PostgreSQL only; $WAGATE_STORE_URL wins over it (the password need not be in this file). */
+  url: urlWith(['postgres:', 'postgresql:'], 'a PostgreSQL URL such as "postgres://wagate@db.example:5432/wagate"').optional(),
+});
+
 export const MediaSection = z.strictObject({
   /** ffmpeg binary; absent = `ffmpeg` on PATH, else the one `npm ci` brings (src/media/ffmpeg.ts). */
   ffmpegPath: nonEmptyStr().optional(),
@@ -110,6 +117,7 @@ export const ConfigSchema = z.strictObject(
     logging: LoggingSection.prefault({}),
     media: MediaSection.prefault({}),
     metrics: MetricsSection.prefault({}),
+    store: StoreSection.prefault({}),
   },
   { error: exp('an object such as { channels: { whatsapp: { … } } }') },
 );

@@ -11,7 +11,7 @@ import { resolveAccounts, type WagateConfig } from '../config/index.js';
 import { subLogger } from '../log.js';
 import type { TransportFactory } from '../ports/transport.js';
 import type { Store } from '../store/port.js';
-import { openSqliteStore, storeFile } from '../store/sqlite.js';
+import { openStore, storeTarget } from '../store/open.js';
 import { AccountRuntime, type Clock } from './account-runtime.js';
 import { ActorRegistry } from './actor-registry.js';
 import { startControlServer, type ControlServer } from './control-server.js';
@@ -45,8 +45,8 @@ export interface GatewayOptions {
   env?: Record<string, string | undefined>;
   transport: TransportFactory;
   /**
-   * The store; by default the gateway opens `<stateDir>/wagate.db` and closes it last in
-   * `stop()`. A store passed in is the caller's: the gateway does not close it.
+   * The store; by default the gateway opens the configured one (`store`, `$WAGATE_STORE_URL`;
+   * else `<stateDir>/wagate.db`) and closes it last in `stop()`. A store passed in is the caller's: the gateway does not close it.
    */
   store?: Store;
   logger: Logger;
@@ -73,7 +73,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const methods = createControlRegistry();
   const web = opts.config.web;
   // One store per process, opened before anything that reads it, closed after everything.
-  const store = opts.store ?? (await openSqliteStore({ file: storeFile(opts.stateDir) }));
+  const store = opts.store ?? (await openStore(storeTarget(opts.config.store, opts.stateDir, opts.env ?? process.env)));
   const ownStore = !opts.store;
   log.info({ store: store.location, kind: store.kind }, 'store opened');
   // The access-side files of the file layout, once (each one then moved aside).

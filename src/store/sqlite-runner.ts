@@ -24,13 +24,4 @@ export function trimSql(table: string): string {
       SELECT seq FROM ${table} WHERE account_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`;
 }
 
-/** A row bound: a non-negative integer (a RangeError otherwise, never a store error). */
-export function keepCount(keep: number): number {
-  if (!Number.isInteger(keep) || keep < 0) throw new RangeError(`keep must be a non-negative integer, got ${keep}`);
-  return keep;
-}
-
-/** A nullable integer column. */
-export function num(v: unknown): number | null {
-  return v === null || v === undefined ? null : Number(v);
-}
+export { keepCount, num } from './sql-values.js';

@@ -28,6 +28,9 @@ import { storedCredsLinked, useStoreAuthState } from './store-auth-state.js';
 import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
 import { waitForAck, type ConnectionUpdates } from './send-ack.js';
+import { RetryCounterCache } from './retry-counter-cache.js';
+import { SocketGroupCache } from './group-metadata-cache.js';
+import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from './web-version.js';
 import { connectRetryingOutdated } from './web-version-retry.js';
@@ -46,6 +49,8 @@ export interface BaileysTransportOptions {
   webVersions?: Pick<WebVersionResolver, 'resolve' | 'pinned'>;
   /** `rejectCalls`: reject incoming calls; `message` (`rejectCallMessage`) goes once to each caller. */
   rejectCalls?: { message?: string };
+  /** `proxy`: carries the WebSocket and media transfers (may hold credentials: never logged as is). */
+  proxy?: string;
   logger: Logger;
   /** Baileys keep-alive period; tests shorten it. */
   keepAliveIntervalMs?: number;
@@ -66,12 +71,13 @@ const CLIENT_OUTDATED = 405;
 export class BaileysAccountTransport implements AccountTransport {
   readonly accountId: string;
   /**
-   * LID JID → E.164, learned from messages that carried both addresses: kept in the
-   * store, and here what this process learned or looked up (normalizing is synchronous).
+   * LID JID → E.164 this process resolved (normalizing is synchronous). The source of
+   * truth is Baileys' own mapping (`signalRepository.lidMapping`, kept in the store's
+   * `lid-mapping` keys through the auth state: it survives a restart and learns from
+   * usync answers, message attributes and WhatsApp's notifications); the store's LID
+   * map is its mirror and the fallback (imported state, mappings Baileys never saw).
    */
   private readonly lidToE164 = new Map<string, string>();
-  /** LIDs looked up in the store and not found there. */
-  private readonly lidUnknown = new Set<string>();
   /** The inbound batch being prepared (LID lookups); later batches wait for it, in order. */
   private inbound: Promise<void> = Promise.resolve();
   private inboundBusy = 0;
@@ -81,6 +87,10 @@ export class BaileysAccountTransport implements AccountTransport {
   private readonly received = new Map<string, WAMessage>();
   /** Call ids already rejected (an offer can come twice: live and as offer_notice). */
   private readonly rejected = new Set<string>();
+  /** Re-sends per message and device after retry receipts: kept across this account's sockets. */
+  private readonly retryCounts = new RetryCounterCache();
+  /** The proxy's agents (WebSocket + uploads, downloads), made once per transport. */
+  private proxyAgentsMade: ProxyAgents | undefined;
   /** The WhatsApp Web version the latest connection announced. */
   private version: WebVersionInUse | null = null;
 
@@ -150,6 +160,8 @@ export class BaileysAccountTransport implements AccountTransport {
     const log = this.opts.logger;
     let sock: ReturnType<typeof makeWASocket> | null = null;
     let closedByUs = false;
+    const groups = new SocketGroupCache();
+    const groupMetadata = (jid: string) => groups.get(jid, (j) => live().groupMetadata(j));
     let done = false;
     const finish = (close: ConnectionClosed) => {
       if (done) return;
@@ -194,7 +206,12 @@ export class BaileysAccountTransport implements AccountTransport {
         ...(this.opts.keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs: this.opts.keepAliveIntervalMs } : {}),
         // The simulator's media host is self-signed on loopback; real WhatsApp never is.
         ...(isLoopbackUrl(this.opts.url) ? { fetchAgent: new https.Agent({ rejectUnauthorized: false }) } : {}),
+        // `proxy`: the WebSocket and uploads go through it (downloads: see downloadMedia).
+        ...(this.proxy() ? { agent: this.proxy()!.agent, fetchAgent: this.proxy()!.agent } : {}),
         getMessage: async (key) => (key.id ? this.sentMessage(key.id) : undefined),
+        msgRetryCounterCache: this.retryCounts,
+        // Group sends read the members from here instead of asking WhatsApp every time.
+        cachedGroupMetadata: (jid) => groupMetadata(jid).catch(() => undefined),
       });
       const s = sock;
       persistPrivacyTokens(s, keys);
@@ -232,12 +249,14 @@ export class BaileysAccountTransport implements AccountTransport {
         if (missing.length === 0 && this.inboundBusy === 0) return deliver(normalizeAll());
         this.inboundBusy += 1;
         this.inbound = this.inbound
-          .then(() => this.lookUpLids(missing))
+          .then(() => this.lookUpLids(missing, (lid) => s.signalRepository.lidMapping.getPNForLID(lid)))
           .then(() => deliver(normalizeAll()))
           .catch((err: unknown) => log.error({ err }, 'handling inbound messages failed'))
           .finally(() => (this.inboundBusy -= 1));
       });
       s.ev.on('call', (calls) => this.rejectCalls(s, calls));
+      s.ev.on('group-participants.update', ({ id }) => groups.invalidate(id));
+      s.ev.on('groups.update', (updates) => updates.forEach((u) => u.id && groups.invalidate(u.id)));
       s.ev.on('connection.update', (u) => {
         if (u.qr) listener({ type: 'qr', qr: u.qr });
         if (u.connection === 'open' && s.user) listener({ type: 'open', identity: identityOf(s.user) });
@@ -297,7 +316,8 @@ export class BaileysAccountTransport implements AccountTransport {
           throw new WagateError('WAGATE_ERR_BAD_REQUEST', `No received media message ${ref.id} in ${ref.chatJid}.`);
         }
         const ctx = { logger: baileysLogger(log) as never, reuploadRequest: s.updateMediaMessage };
-        return (await downloadMediaMessage(raw, 'stream', {}, ctx)) as Readable;
+        const dispatcher = this.proxy()?.dispatcher;
+        return (await downloadMediaMessage(raw, 'stream', dispatcher ? { options: { dispatcher } as unknown as RequestInit } : {}, ctx)) as Readable;
       },
       requestPairingCode: (phoneDigits) => live().requestPairingCode(phoneDigits),
       unlink: async () => {
@@ -311,11 +331,25 @@ export class BaileysAccountTransport implements AccountTransport {
         return Date.now() - started;
       },
       groupMetadata: async (groupJid) => {
-        const md = await live().groupMetadata(groupJid);
+        const md = await groupMetadata(groupJid);
         return { jid: md.id, subject: md.subject, participants: md.participants.map((p) => ({ jid: p.id, admin: Boolean(p.admin) })) };
       },
     };
     return connection;
+  }
+
+  private proxy(): ProxyAgents | undefined {
+    if (!this.opts.proxy) return undefined;
+    if (!this.proxyAgentsMade) {
+      try {
+        this.proxyAgentsMade = proxyAgents(this.opts.proxy, { insecureTls: isLoopbackUrl(this.opts.url) });
+      } catch (err) {
+        const msg = `channels.whatsapp proxy ${redactProxyUrl(this.opts.proxy)} of account ${this.accountId} cannot be used: ${(err as Error).message}.`;
+        throw new WagateError('WAGATE_ERR_CONFIG', msg);
+      }
+      this.opts.logger.info({ proxy: this.proxyAgentsMade.shown }, 'WhatsApp traffic goes through a proxy');
+    }
+    return this.proxyAgentsMade;
   }
 
   private keepMedia(id: string, msg: WAMessage): void {
@@ -391,14 +425,13 @@ export class BaileysAccountTransport implements AccountTransport {
 
   private learnLid(lidJid: string, e164: string): void {
     this.lidToE164.set(lidJid, e164);
-    this.lidUnknown.delete(lidJid);
     const lid = lidJid.split('@')[0]!;
     void this.opts.store.lids
       .put(this.accountId, lid, e164.replace(/^\+/, ''), Date.now())
       .catch((err: unknown) => this.opts.logger.warn({ err }, 'keeping a LID mapping failed'));
   }
 
-  /** LID JIDs of this batch's senders without a phone number that were never looked up. */
+  /** LID JIDs of this batch's senders without a phone number not resolved yet (looked up again each time: Baileys may have learned them since). */
   private unknownLids(messages: WAMessage[], self: { id: string; lid?: string }, type: string): string[] {
     const lids = new Set<string>();
     for (const m of messages) {
@@ -408,7 +441,7 @@ export class BaileysAccountTransport implements AccountTransport {
         upsertType: type === 'notify' ? 'notify' : 'append',
         lidToE164: (lid) => {
           const found = this.lidToE164.get(lid);
-          if (!found && !this.lidUnknown.has(lid)) lids.add(bareJid(lid));
+          if (!found) lids.add(bareJid(lid));
           return found ?? null;
         },
       });
@@ -416,15 +449,21 @@ export class BaileysAccountTransport implements AccountTransport {
     return [...lids];
   }
 
-  private async lookUpLids(lidJids: string[]): Promise<void> {
+  /** Resolves LIDs through Baileys' mapping, else the store's LID map; Baileys' answers are mirrored into the store. */
+  private async lookUpLids(lidJids: string[], baileys: (lidJid: string) => Promise<string | null>): Promise<void> {
+    const warn = (what: string) => (err: unknown) => {
+      this.opts.logger.warn({ err }, `reading a LID mapping ${what} failed`);
+      return null;
+    };
     for (const lidJid of lidJids) {
       if (this.lidToE164.has(lidJid)) continue;
-      const pn = await this.opts.store.lids.pnForLid(this.accountId, lidJid.split('@')[0]!).catch((err: unknown) => {
-        this.opts.logger.warn({ err }, 'reading a LID mapping failed');
-        return undefined;
-      });
+      const fromBaileys = jidToE164(await baileys(lidJid).catch(warn('from the auth state')));
+      if (fromBaileys) {
+        this.learnLid(lidJid, fromBaileys);
+        continue;
+      }
+      const pn = await this.opts.store.lids.pnForLid(this.accountId, lidJid.split('@')[0]!).catch(warn('from the store'));
       if (pn) this.lidToE164.set(lidJid, `+${pn}`);
-      else this.lidUnknown.add(lidJid);
     }
   }
 }

@@ -39,6 +39,7 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
         store: deps.store,
         url: opts.config.web.url,
         deviceName: opts.config.web.deviceName,
+        ...(acc.proxy ? { proxy: acc.proxy } : {}),
         webVersions: versions(deps.store),
         ...(acc.rejectCalls ? { rejectCalls: acc.rejectCallMessage ? { message: acc.rejectCallMessage } : {} } : {}),
         logger: subLogger(opts.logger, 'whatsapp', accountId),

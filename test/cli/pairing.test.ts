@@ -26,7 +26,7 @@ const env = (dir: string) => ({ WAGATE_HOME: dir, HOME: dir });
 
 /** Run `fn` on the pairing store of `<dir>/wagate.db` (its own connection, closed after). */
 function pairingAt<T>(dir: string, fn: (p: PairingStore) => Promise<T>, now?: () => number): Promise<T> {
-  return withStore(dir, (store) => fn(createPairingStore({ store, ...(now ? { now } : {}) })));
+  return withStore({ kind: 'sqlite', file: storeFile(dir) }, (store) => fn(createPairingStore({ store, ...(now ? { now } : {}) })));
 }
 
 async function seed(dir: string, senders: string[]): Promise<string[]> {

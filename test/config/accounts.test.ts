@@ -41,11 +41,26 @@ describe('accounts (SPEC §2)', () => {
       messagePrefix: undefined,
       rejectCalls: false,
       rejectCallMessage: undefined,
+      proxy: undefined,
       actions: { reactions: true },
     });
     expect(resolveAccounts(cfg({ channels: { whatsapp: { accounts: {} } } }), opts).map((a) => a.accountId)).toEqual([
       'default',
     ]);
+  });
+
+  it('proxy: the root one for every account, unless the account names its own', () => {
+    const c = cfg({
+      channels: {
+        whatsapp: {
+          proxy: 'socks5://u:p@127.0.0.1:1080',
+          accounts: { personal: {}, work: { proxy: 'http://proxy.corp:3128' } },
+        },
+      },
+    });
+    const [personal, work] = resolveAccounts(c, opts);
+    expect(personal!.proxy).toBe('socks5://u:p@127.0.0.1:1080');
+    expect(work!.proxy).toBe('http://proxy.corp:3128');
   });
 
   it('merges accounts.<id>.* over the root, per key', () => {

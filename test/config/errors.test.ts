@@ -87,6 +87,14 @@ describe('a bad config stops with one message naming the file, key path, found a
     );
   });
 
+  it('rejects a proxy of another scheme, naming the key and the accepted schemes, never its credentials', () => {
+    const msg = messageOf('{ channels: { whatsapp: { accounts: { work: { proxy: "ftp://joe:hunter2@proxy:21" } } } } }');
+    expect(msg).toBe(
+      'channels.whatsapp.accounts.work.proxy is a value not shown here (the key name says it is a secret); expected a proxy URL: http://, https:// or socks5:// (with optional user:password@), host and port.',
+    );
+    expect(messageOf('{ channels: { whatsapp: { proxy: "127.0.0.1:8080" } } }')).toContain('channels.whatsapp.proxy is');
+  });
+
   it('rejects an unknown key in a known section and suggests the near one', () => {
     expect(messageOf('{ channels: { whatsapp: { sendReadReciepts: false } } }')).toBe(
       'channels.whatsapp.sendReadReciepts is not a known key; did you mean "sendReadReceipts"?',

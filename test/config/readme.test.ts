@@ -48,6 +48,7 @@ const sections: string[][] = [
   ['logging'],
   ['media'],
   ['metrics'],
+  ['store'],
 ];
 
 const defaults = ConfigSchema.parse({}) as Record<string, unknown>;

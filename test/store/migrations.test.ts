@@ -42,7 +42,10 @@ function tablesOf(file: string): string[] {
 const step2: Migration = {
   version: SCHEMA_VERSION + 1,
   name: 'a note table',
-  sql: { sqlite: 'CREATE TABLE note (id TEXT PRIMARY KEY, body TEXT NOT NULL); CREATE INDEX note_body ON note (body);' },
+  sql: {
+    sqlite: 'CREATE TABLE note (id TEXT PRIMARY KEY, body TEXT NOT NULL); CREATE INDEX note_body ON note (body);',
+    postgres: 'CREATE TABLE note (id TEXT PRIMARY KEY, body TEXT NOT NULL); CREATE INDEX note_body ON note (body);',
+  },
 };
 
 describe('migrations', () => {
@@ -95,7 +98,7 @@ describe('migrations', () => {
   it('a step that fails is rolled back whole: no half of its DDL, no version row, the error says so', async () => {
     const file = await dbFile();
     await (await openSqliteStore({ file })).close();
-    const broken: Migration = { ...step2, sql: { sqlite: 'CREATE TABLE note (id TEXT); CREATE TABLE oops (' } };
+    const broken: Migration = { ...step2, sql: { sqlite: 'CREATE TABLE note (id TEXT); CREATE TABLE oops (', postgres: 'CREATE TABLE note (id TEXT); CREATE TABLE oops (' } };
     await expect(openSqliteStore({ file, migrations: [...MIGRATIONS, broken] })).rejects.toMatchObject({
       code: 'WAGATE_ERR_STORE',
     });

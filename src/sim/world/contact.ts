@@ -8,6 +8,7 @@ import { decryptMedia, type MediaHost } from './media-host.js';
 import { directStanza, pnJid, ShownIds, type Party, type ReceivedMessage } from './messages.js';
 import * as out from './outgoing.js';
 import { SignalParty } from './signal.js';
+import { retryReceipt } from './usync.js';
 
 /** How often a phone sends one message again after retry receipts (WhatsApp gives up after a few). */
 export const MAX_RESENDS = 3;
@@ -88,6 +89,8 @@ export class SimContact implements Party {
   private readonly sent = new Map<string, proto.IMessage>();
   /** Resends per message id after retry receipts. */
   private readonly resends = new Map<string, number>();
+  /** Ids of the retry receipts this contact sent that the account acknowledged (it handled them). */
+  readonly retryAcks: string[] = [];
 
   constructor(
     readonly pnUser: string,
@@ -136,11 +139,26 @@ export class SimContact implements Party {
     return true;
   }
 
-  /** Sends any message; returns its stanza id. Queued while the account is offline. */
-  async sendMessage(message: proto.IMessage, opts: { to?: string; id?: string } = {}): Promise<string> {
+  /**
+   * As a phone that could not decrypt message `id` from the account: forget the
+   * session with the account's device and send a retry receipt (count `count`, with
+   * a fresh key bundle). The account should send the message again on a new session;
+   * it lands in the inbox once more. Its ack lands in `retryAcks`.
+   */
+  requestRetry(id: string, opts: { to?: string; count?: number } = {}): void {
+    const companion = this.deps.target(opts.to ?? this.defaultTo);
+    this.signal.forgetSession(companion.jid);
+    this.deps.hub.deliver(companion.user, retryReceipt(this, this.jid, id, opts.count ?? 1, Math.floor(this.deps.now() / 1000)));
+  }
+
+  /**
+   * Sends any message; returns its stanza id. Queued while the account is offline.
+   * `as: 'lid'` addresses it from the contact's LID only (no phone number in the stanza).
+   */
+  async sendMessage(message: proto.IMessage, opts: { to?: string; id?: string; as?: 'pn' | 'lid' } = {}): Promise<string> {
     const companion = this.deps.target(opts.to ?? this.defaultTo);
     const id = opts.id ?? this.deps.hub.nextId();
-    const stanza = await directStanza(this, companion, message, { id, t: Math.floor(this.deps.now() / 1000) });
+    const stanza = await directStanza(this, companion, message, { id, t: Math.floor(this.deps.now() / 1000), as: opts.as });
     this.sent.set(id, message);
     this.deps.hub.deliver(companion.user, stanza);
     return id;
@@ -171,7 +189,7 @@ export class SimContact implements Party {
     return callId;
   }
 
-  send(text: string, opts?: { to?: string }): Promise<string> {
+  send(text: string, opts?: { to?: string; as?: 'pn' | 'lid' }): Promise<string> {
     return this.sendMessage(out.text(text), opts);
   }
 

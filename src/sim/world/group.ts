@@ -22,6 +22,10 @@ export class SimGroup {
   private readonly feed = new Inbox<ReceivedMessage>();
   /** What the linked account sent to the group (as opened by the first member). */
   readonly inbox = this.feed.items;
+  /** How many metadata queries (`iq xmlns=w:g2 type=get` to this group) the simulator answered. */
+  metadataQueries = 0;
+  /** Ids of this group's notifications the account acknowledged (it handled them). */
+  readonly notificationAcks: string[] = [];
   /** `${memberUser}>${companionJid}`: the companion already has that member's sender key. */
   private readonly keyShared = new Set<string>();
   readonly creation: number;
@@ -58,6 +62,36 @@ export class SimGroup {
       this.deps.hub.deliver(companion.user, stanza);
     }
     return id;
+  }
+
+  /**
+   * `contact` joins the group (added by its first member): each linked member account
+   * gets the `w:gp2` `<add>` notification WhatsApp sends, so its metadata is stale.
+   */
+  add(contact: SimContact): void {
+    if (this.participants.includes(contact)) return;
+    this.participants.push(contact);
+    this.notify({ tag: 'add', attrs: {}, content: [{ tag: 'participant', attrs: { jid: pnJid(contact.pnUser), lid: lidJid(contact.lidUser) } }] });
+  }
+
+  /** The group gets a new subject (set by its first member); member accounts are notified (`w:gp2` `<subject>`). */
+  rename(subject: string): void {
+    this.subject = subject;
+    const by = pnJid(this.participants[0]!.pnUser);
+    this.notify({ tag: 'subject', attrs: { subject, s_o: by, s_t: String(Math.floor(this.deps.now() / 1000)) } });
+  }
+
+  /** A `w:gp2` notification about this group, from its first member, to every member account. */
+  private notify(change: BinaryNode): void {
+    const t = String(Math.floor(this.deps.now() / 1000));
+    const by = this.participants[0]!;
+    for (const companion of this.deps.accounts()) {
+      this.deps.hub.deliver(companion.user, {
+        tag: 'notification',
+        attrs: { from: this.jid, type: 'w:gp2', id: this.deps.hub.nextId(), t, participant: pnJid(by.pnUser) },
+        content: [change],
+      });
+    }
   }
 
   /** The next message the linked account sent to this group. */

@@ -88,16 +88,18 @@ export async function directStanza(
   party: Party,
   companion: SimCompanion,
   msg: proto.IMessage,
-  meta: { id: string; t: number },
+  meta: { id: string; t: number; as?: 'pn' | 'lid' },
 ): Promise<BinaryNode> {
   const { type, ciphertext } = await party.signal.encrypt(companion.jid, encodeWAMessage(msg), companion.keys);
+  // By phone number with the LID beside it, or (`as: 'lid'`) by LID alone, as WhatsApp
+  // addresses a contact who hides their number: no phone number in the stanza.
   const attrs: Record<string, string> = {
-    from: pnJid(party.pnUser),
+    from: meta.as === 'lid' ? lidJid(party.lidUser) : pnJid(party.pnUser),
     id: meta.id,
     t: String(meta.t),
     type: stanzaType(msg),
-    sender_lid: lidJid(party.lidUser),
   };
+  if (meta.as !== 'lid') attrs.sender_lid = lidJid(party.lidUser);
   if (party.name) attrs.notify = party.name;
   return { tag: 'message', attrs, content: [encNode(type, ciphertext, msg)] };
 }

@@ -247,6 +247,7 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
       return;
     }
     const g = groups.get(to);
+    if (g) g.metadataQueries += 1;
     const content: BinaryNode[] = g
       ? [g.metadataNode()]
       : [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }];
@@ -256,7 +257,17 @@ export async function createWorld(hub: SimHub, opts: WorldOptions = {}): Promise
   const isAccountIn = (g: SimGroup, c: SimCompanion): boolean =>
     (g.metadataNode().content as BinaryNode[]).some((p) => p.attrs.jid === `${c.user}@s.whatsapp.net`);
 
+  /** The account acknowledged a stanza: retry receipts are recorded on their contact, group notifications on their group. */
+  function onAck(node: BinaryNode): boolean {
+    const { class: cls, type, to, id } = node.attrs;
+    const party = dir.get(splitJid(to ?? '').user);
+    if (cls === 'receipt' && type === 'retry' && party instanceof SimContact && id) party.retryAcks.push(id);
+    if (cls === 'notification' && id) groups.get(to ?? '')?.notificationAcks.push(id);
+    return false;
+  }
+
   hub.onStanza('iq', onIq);
+  hub.onStanza('ack', onAck);
   hub.onStanza('message', onMessage);
   hub.onStanza('receipt', onReceipt);
   hub.onStanza('chatstate', onChatstate);
