@@ -36,6 +36,9 @@ export const ERRORS = {
   WAGATE_ERR_UNKNOWN_CHANNEL: 'No such channel; the only channel is `whatsapp`.',
   WAGATE_ERR_MEDIA:
     'The media could not be sent (missing, unreachable, not a media file, or too large even after optimisation); check the named source.',
+  WAGATE_ERR_REPLY_EXPIRED:
+    'A reply waited for its account to reconnect longer than `web.catchUpMinutes` and was not sent; check the connection (`wagate channels status`).',
+  WAGATE_ERR_STOPPING: 'The gateway stopped before this was done; it was left unfinished for the next start.',
   WAGATE_ERR_INTERNAL: 'An internal error occurred; see the log file (`wagate logs`).',
 } as const;
 

@@ -16,6 +16,14 @@ export interface RunningActor {
   readonly name: string;
   /** Plain JSON describing the actor's current state (for `wagate debug dump`). */
   summary(): unknown;
+  /**
+   * Actors whose work outlives a bus handler (agent runs, replies): true while some
+   * is in flight. The drain on stop (`gateway.drainSeconds`) waits for `idle()` of
+   * every busy actor, bounded, before `stop()`.
+   */
+  busy?(): boolean;
+  /** Resolves when the work taken so far has finished (with `busy`). */
+  idle?(): Promise<void>;
   stop(): void | Promise<void>;
 }
 

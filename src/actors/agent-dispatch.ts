@@ -117,6 +117,7 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
   return {
     name: 'agent-dispatch',
     idle,
+    busy: () => pending.size > 0,
     summary: () => ({ messages: taken, running: pending.size, groups: groups.summary() }),
     stop: async () => {
       life.abort();

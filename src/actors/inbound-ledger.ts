@@ -6,7 +6,8 @@
  *   message.dropped → dropped(reason) (not `duplicate`: a duplicate has no entry of its own)
  *   pairing.needed → pairing · reply.delivered → replied(reply ids) · reply.failed → failed(error)
  *   agent.run.finished with an error (a message run) → failed — except once the gateway
- *   is stopping: a run aborted by the stop stays `running`, for the next start to resume.
+ *   is stopping: a run aborted by the stop (and a reply abandoned by it,
+ *   WAGATE_ERR_STOPPING) stays `running`, for the next start to resume.
  *
  * `running`, the request id and the kept reply text are written by agent dispatch; the
  * reply ids before the first send by reply delivery's `beforeSend` (src/gateway/conversation.ts).
@@ -60,6 +61,8 @@ export function startInboundLedger(deps: ActorDeps, opts: InboundLedgerActorOpti
       void ledger.moveByRequest(accountId, requestId, { state: 'replied', replyIds: messageIds }).catch(failed('record a reply'));
     }),
     deps.bus.on('reply.failed', ({ accountId, requestId, error }) => {
+      // A reply abandoned by the stop is unfinished, not failed: the next start sends it.
+      if (stopping || error.code === 'WAGATE_ERR_STOPPING') return;
       void ledger
         .moveByRequest(accountId, requestId, { state: 'failed', error: `${error.code}: ${error.message}` })
         .catch(failed('record a failed reply'));

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount, resolveAgents, type AccountConfig, type AgentConfig, type WagateConfig } from '../config/index.js';
+import { untilAborted } from '../abortable.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { subLogger } from '../log.js';
 import type { Connection } from '../ports/transport.js';
@@ -112,6 +113,8 @@ export interface AgentRunner {
   agent(agentId: string, accountId: string): AgentConfig;
   /** Resolves when every run queued so far has finished. */
   idle(): Promise<void>;
+  /** A run is in flight or queued. */
+  busy(): boolean;
   summary(): {
     inFlight: number;
     queued: number;
@@ -223,7 +226,8 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
           ? { tools: whatsappTools(deps, { accountId: req.accountId, chatJid, messageId: req.chat?.messageId, logger: rlog }) }
           : {}),
       };
-      const result = await cachedProvider(agent, req.use ?? 'reply').run(input);
+      // A provider that ignores the abort must not hold the stop: stop waiting for it.
+      const result = await untilAborted(cachedProvider(agent, req.use ?? 'reply').run(input), controller.signal);
       // composing stays on while more of this chat's runs wait their turn
       turnTyping?.done();
       if (stopped()) throw stoppingError();
@@ -267,6 +271,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       return queue.run(req.sessionKey, () => execute(req, turnTyping));
     },
     idle: () => queue.idle(),
+    busy: () => queue.running + queue.queued > 0,
     summary: () => ({
       inFlight: queue.running,
       queued: queue.queued,

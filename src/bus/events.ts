@@ -18,7 +18,8 @@ export type AccountStateName = AccountStateValue;
 export interface BusEvents {
   /**
    * Fires: the account machine entered a new state (including the initial one).
-   * The supervisor forwards it to control clients as the `account` event.
+   * The supervisor forwards it to control clients as the `account` event; reply
+   * delivery holds replies while the account reconnects and sends them once connected.
    */
   'account.state.changed': {
     accountId: string;
@@ -117,7 +118,10 @@ export interface BusEvents {
   };
   /** Fires: every chunk of a reply was sent. */
   'reply.delivered': { accountId: string; chatJid: string; requestId: string; messageIds: string[]; at: number };
-  /** Fires: a reply could not be delivered (logged by reply delivery). */
+  /**
+   * Fires: a reply could not be delivered (logged by reply delivery). Final except
+   * `WAGATE_ERR_STOPPING`: the gateway stopped first, the reply is unfinished.
+   */
   'reply.failed': { accountId: string; chatJid: string; requestId: string; error: ErrorInfo; at: number };
   /**
    * Fires: an agent run ended (ok: the provider answered and its reply, if any, is
@@ -161,7 +165,7 @@ export interface BusEventContract {
 export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } = {
   'account.state.changed': {
     producers: ['gateway/account-runtime'],
-    consumers: ['actors/web-reconnect', 'gateway/connection-history', 'gateway/login', 'gateway/metrics', 'gateway/supervisor'],
+    consumers: ['actors/reply-delivery', 'actors/web-reconnect', 'gateway/connection-history', 'gateway/login', 'gateway/metrics', 'gateway/supervisor'],
   },
   'account.qr.updated': { producers: ['gateway/account-runtime'], consumers: ['gateway/login', 'gateway/supervisor'] },
   'account.pairing.code': { producers: ['gateway/account-runtime'], consumers: ['gateway/login', 'gateway/supervisor'] },

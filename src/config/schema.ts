@@ -81,6 +81,8 @@ export const GatewaySection = z.strictObject({
   allowedOrigins: z
     .array(z.string().regex(ORIGIN_PATTERN, { error: exp(ORIGIN_EXPECTED) }), { error: exp('a list of origins') })
     .default([]),
+  /** On stop: how long agent runs and replies in flight may finish before the rest is left for the next start. */
+  drainSeconds: int(0, 600).default(5),
 });
 
 export const LoggingSection = z.strictObject({

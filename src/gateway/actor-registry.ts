@@ -28,6 +28,21 @@ export class ActorRegistry {
     return out;
   }
 
+  /**
+   * Wait until no actor is busy (an agent run's reply is taken by reply delivery
+   * before the run counts as finished, so one pass may make another busy: loop).
+   * Never settles by itself while work hangs: the caller bounds it, and `signal`
+   * ends the loop once the bound is reached.
+   */
+  async drain(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const busy = [...this.actors.values()].filter((a) => a.busy?.() && a.idle);
+      if (busy.length === 0) return;
+      await Promise.all(busy.map((a) => a.idle!().catch(() => undefined)));
+      await new Promise((resolve) => setImmediate(resolve)); // an actor idle but still busy must not starve the timers
+    }
+  }
+
   /** Stop every actor, newest first; one failing stop does not keep the others running. */
   async stopAll(): Promise<void> {
     const list = [...this.actors.values()].reverse();

@@ -25,7 +25,13 @@ export interface PageMethodDeps {
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
 export const REDACTED = '[redacted]';
 
-/** A copy of `value` with secrets replaced: keys naming a token/key/secret/password, and passwords in URLs. */
+const isUrl = (v: unknown): boolean => typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
+
+/**
+ * A copy of `value` with secrets replaced: keys naming a token/key/secret/password, and
+ * passwords in URLs (a secret-named key holding a URL, such as `proxy`, keeps its host
+ * and user so the page stays useful; only the password goes).
+ */
 export function redactSecrets(value: unknown, depth = 0): unknown {
   if (depth > 64) return REDACTED;
   if (typeof value === 'string') return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, `$1:${REDACTED}@`);
@@ -34,7 +40,7 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>).map(([k, v]) => [
         k,
-        SECRET_KEY_NAME.test(k) && v !== undefined && v !== null && typeof v !== 'object' ? REDACTED : redactSecrets(v, depth + 1),
+        SECRET_KEY_NAME.test(k) && v !== undefined && v !== null && typeof v !== 'object' && !isUrl(v) ? REDACTED : redactSecrets(v, depth + 1),
       ]),
     );
   }

@@ -25,6 +25,7 @@ import { WagateError } from '../errors.js';
 import { importStateFiles } from '../state-import.js';
 import { InboundLedger } from '../ledger/inbound-ledger.js';
 import { registerLedgerMethods } from './ledger-methods.js';
+import { longTimerClock } from '../timers.js';
 import { createControlRegistry, type ControlRegistry } from './methods.js';
 import { loadOrCreateToken } from './token.js';
 import { startWebHeartbeat } from '../actors/web-heartbeat.js';
@@ -58,6 +59,8 @@ export interface GatewayOptions {
   random?: () => number;
   /** xstate clock for the account machines' delays (tests pass a SimulatedClock). */
   clock?: Clock;
+  /** Timers for the drain on stop (`gateway.drainSeconds`); default real timers (src/timers.ts). */
+  timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void };
   /** The logger's in-memory tail (`logs.tail`, the control page's Logs view). */
   logTap?: LogTap;
 }
@@ -128,10 +131,34 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // The control page's sign-in codes and sessions: in memory, gone with the process.
   const sessions = createWebSessions({ now });
   let stopping: Promise<void> | null = null;
+  const timers = opts.timers ?? longTimerClock;
+  /**
+   * Let agent runs and replies in flight finish, for at most `ms` (on `timers`, the
+   * injected clock in tests); whatever is still running then is abandoned by the
+   * actors' stop (aborted, never marked done: the next start resumes it).
+   */
+  async function drain(ms: number): Promise<void> {
+    const bound = new AbortController();
+    let timer: unknown;
+    const expired = new Promise<void>((resolve) => {
+      timer = timers.setTimeout(() => {
+        bound.abort();
+        resolve();
+      }, ms);
+    });
+    const started = now();
+    await Promise.race([actors.drain(bound.signal), expired]);
+    timers.clearTimeout(timer);
+    if (bound.signal.aborted) log.warn({ drainMs: ms }, 'stopping with work still in flight (gateway.drainSeconds passed); it is left for the next start');
+    else if (now() > started) log.info({ drainMs: now() - started }, 'work in flight finished');
+    bound.abort();
+  }
   function stop(reason = 'stop requested'): Promise<void> {
     stopping ??= (async () => {
       log.info({ reason }, 'gateway stopping');
       bus.emit('gateway.stopping', { accountId: null, reason, at: now() });
+      // No new message is taken from here; what is in flight gets gateway.drainSeconds.
+      await drain(opts.config.gateway.drainSeconds * 1000);
       await actors.stopAll();
       // Messages Baileys still releases while the sockets close (already acknowledged to
       // WhatsApp) are only recorded in the inbound ledger: the next start handles them.

@@ -33,8 +33,18 @@ export type ConnectionEvent =
 export type ConnectionListener = (event: ConnectionEvent) => void;
 
 export interface SendResult {
-  /** WhatsApp message id of what was sent. */
+  /** WhatsApp message id of what was sent (equal to `SendOptions.messageId` when one was given). */
   id: string;
+}
+
+/** How one message is sent. */
+export interface SendOptions {
+  /**
+   * The WhatsApp message id to send it under (Baileys-shaped: `3EB0` + upper-case hex).
+   * Sending the same id twice is harmless: phones show a message id once
+   * (reply-delivery's `replyMessageId` makes a reply's ids deterministic).
+   */
+  messageId?: string;
 }
 
 export interface MessageRef {
@@ -70,10 +80,13 @@ export interface GroupInfo {
 export interface Connection {
   /** Orderly close; a `close` event with code 0 ("closed by us") follows. */
   close(reason?: string): Promise<void>;
-  /** `to`: E.164 or JID. */
-  sendText(to: string, text: string): Promise<SendResult>;
-  /** `to`: E.164 or JID. One media message (SPEC §7). */
-  sendMedia(to: string, item: OutboundMedia): Promise<SendResult>;
+  /**
+   * `to`: E.164 or JID. Resolves once WhatsApp acknowledged the message; rejects (a
+   * transient error) when the connection ends before that.
+   */
+  sendText(to: string, text: string, opts?: SendOptions): Promise<SendResult>;
+  /** `to`: E.164 or JID. One media message (SPEC §7); acknowledged like `sendText`. */
+  sendMedia(to: string, item: OutboundMedia, opts?: SendOptions): Promise<SendResult>;
   /** React to a message; emoji '' removes our reaction. */
   react(ref: MessageRef, emoji: string): Promise<void>;
   /** Blue ticks for these messages. */

@@ -32,7 +32,10 @@
  * - `primaryPhone(e164)`: the account's own phone (device 0); its `inbox` holds the copies the
  *   companion fans out to it.
  * - Faults: `kick(user, 401 | 440 | 500 | 515)`, `drop(user)` (428), `stall(user)` (408),
- *   `failNextLogin(user, 401)`; a second login with the same creds replaces the first (440).
+ *   `failNextLogin(user, 401)`, `dropOnNextMessage(user, { code: 428|500|515, deliver })` (the
+ *   connection ends as the account's next message arrives, before the client gets its ack);
+ *   a second login with the same creds replaces the first (440). Contacts and phones show a
+ *   message id once per sender, like real WhatsApp clients.
  * - WhatsApp Web's version: `versionUrl` serves `sw.js` with `webVersion.revision` as its
  *   `client_revision` (null → HTTP 500); `webVersion.minimum = N` refuses logins announcing
  *   a version below `2.3000.N` with 405; `webVersion.fetches` and `webVersion.seen` (each
@@ -85,6 +88,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     drop: (user) => server.drop(user),
     stall: (user) => server.stall(user),
     failNextLogin: (user, reason) => server.failNextLogin(user, reason),
+    dropOnNextMessage: (user, o) => server.dropOnNextMessage(user, o),
     contact: (e164, o) => world.contact(e164, o),
     group: (o) => world.group(o),
     primaryPhone: (user) => world.primaryPhone(user),

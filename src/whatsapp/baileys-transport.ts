@@ -3,7 +3,8 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DisconnectReason, type WACallEvent, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
+import makeWASocket, { DisconnectReason, generateMessageIDV2, type WACallEvent, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
+import type { EventEmitter } from 'node:events';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import {
   type ConnectionMode,
   type LinkedIdentity,
   type OutboundMedia,
+  type SendResult,
   type WebVersionInUse,
 } from '../ports/transport.js';
 import type { Store } from '../store/port.js';
@@ -25,6 +27,7 @@ import { importAuthDir } from './auth-import.js';
 import { storedCredsLinked, useStoreAuthState } from './store-auth-state.js';
 import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
+import { waitForAck, type ConnectionUpdates } from './send-ack.js';
 import { RetryCounterCache } from './retry-counter-cache.js';
 import { SocketGroupCache } from './group-metadata-cache.js';
 import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
@@ -294,14 +297,8 @@ export class BaileysAccountTransport implements AccountTransport {
         if (sock) sock.end(undefined);
         else finish({ type: 'close', code: CLOSED_BY_US, reason: 'closed by us' });
       },
-      sendText: async (to, text) => {
-        const msg = await live().sendMessage(requireJid(to), { text });
-        return { id: await this.remember(msg) };
-      },
-      sendMedia: async (to, item) => {
-        const msg = await live().sendMessage(requireJid(to), mediaContent(item));
-        return { id: await this.remember(msg) };
-      },
+      sendText: (to, text, opts) => this.send(live(), requireJid(to), { text }, opts?.messageId),
+      sendMedia: (to, item, opts) => this.send(live(), requireJid(to), mediaContent(item), opts?.messageId),
       react: async (ref, emoji) => {
         const key = { remoteJid: ref.chatJid, id: ref.id, fromMe: ref.fromMe ?? false, participant: ref.participant };
         await live().sendMessage(ref.chatJid, { react: { text: emoji, key } });
@@ -358,6 +355,31 @@ export class BaileysAccountTransport implements AccountTransport {
   private keepMedia(id: string, msg: WAMessage): void {
     this.received.set(id, msg);
     if (this.received.size > MEDIA_CACHE) this.received.delete(this.received.keys().next().value!);
+  }
+
+  /**
+   * One message out, under `messageId` when given (else Baileys picks one), done once
+   * WhatsApp acknowledged it (send-ack.ts): a socket that ends first fails the send, and
+   * the caller may send it again under the same id.
+   */
+  private async send(s: ReturnType<typeof makeWASocket>, jid: string, content: AnyMessageContent, messageId?: string): Promise<SendResult> {
+    const id = messageId ?? generateMessageIDV2(s.user?.id);
+    const ack = waitForAck(s.ws as unknown as EventEmitter, s.ev as unknown as ConnectionUpdates, id);
+    let msg: WAMessage | undefined;
+    try {
+      msg = await s.sendMessage(jid, content, { messageId: id });
+    } catch (err) {
+      ack.cancel();
+      throw err;
+    }
+    ack.sent();
+    const sentId = await this.remember(msg);
+    if (sentId !== id) {
+      ack.cancel();
+      throw new WagateError('WAGATE_ERR_INTERNAL', `WhatsApp sent message ${sentId} instead of the requested id ${id}.`);
+    }
+    await ack.acked;
+    return { id };
   }
 
   /**

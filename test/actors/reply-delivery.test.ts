@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WagateConfigInput } from '../../src/config/index.js';
 import type { RunningActor } from '../../src/actors/actor.js';
+import { replyMessageId } from '../../src/actors/reply-delivery.js';
 import { replyHarness } from '../helpers/reply-harness.js';
 
 let actor: RunningActor | null = null;
@@ -25,7 +26,7 @@ describe('reply delivery', () => {
     expect(conn.sent).toHaveLength(3);
     expect(conn.sent.every((s) => s.text.length <= 4000)).toBe(true);
     expect(conn.sent.map((s) => s.text).join(' ')).toBe(text);
-    expect(results).toEqual([expect.objectContaining({ requestId: 'r1', messageIds: ['FAKE1', 'FAKE2', 'FAKE3'] })]);
+    expect(results).toEqual([expect.objectContaining({ requestId: 'r1', messageIds: [0, 1, 2].map((i) => replyMessageId('default', 'r1', i)) })]);
   });
 
   it('honours textChunkLimit per account', async () => {
@@ -70,7 +71,7 @@ describe('reply delivery', () => {
     await vi.advanceTimersByTimeAsync(1);
     await done;
     expect(conn.sent.map((s) => s.text)).toEqual(['hello']);
-    expect(results[0]).toMatchObject({ messageIds: ['FAKE1'] });
+    expect(results[0]).toMatchObject({ messageIds: [replyMessageId('default', 'r1', 0)] });
   });
 
   it('a retry waiting for its backoff gives up when the gateway stops', async () => {
@@ -82,7 +83,7 @@ describe('reply delivery', () => {
     actor.stop();
     await done; // settles without advancing the clock to the retry
     expect(conn.sent).toHaveLength(0);
-    expect(results).toEqual([expect.objectContaining({ error: expect.objectContaining({ message: 'gateway stopping' }) })]);
+    expect(results).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: 'WAGATE_ERR_STOPPING' }) })]);
   });
 
   it('gives up after 3 transient failures, and does not retry a permanent one', async () => {

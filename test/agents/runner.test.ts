@@ -69,4 +69,16 @@ describe('agent runner', () => {
     await runner.run(request({ runId: 'run-9', finish: async (r) => replyOutcome(r, { accountId: 'default', chatJid }, 5) }));
     expect(h.of('reply.requested')).toEqual([{ accountId: 'default', chatJid, text: 'yes', source: 'agent', requestId: 'run-9' }]);
   });
+  it('stop does not wait for a provider that ignores its abort and never answers', async () => {
+    const h = harness();
+    let asked = 0;
+    const deaf: AgentProvider = { name: 'command', run: () => (asked++, new Promise<ProviderResult>(() => undefined)) };
+    const runner = createAgentRunner(h.deps, { providerFor: () => deaf });
+    const run = runner.run(request());
+    await expect.poll(() => asked).toBe(1);
+    expect(runner.busy()).toBe(true);
+    await runner.stop();
+    await expect(run).rejects.toThrow('aborted');
+    expect(runner.busy()).toBe(false);
+  });
 });

@@ -103,7 +103,7 @@ describe('a bad config stops with one message naming the file, key path, found a
 
   it('lists the known keys when nothing is near', () => {
     expect(messageOf('{ gateway: { hostname: "x" } }')).toBe(
-      'gateway.hostname is not a known key; expected one of "bind", "port", "auth", "allowedOrigins".',
+      'gateway.hostname is not a known key; expected one of "bind", "port", "auth", "allowedOrigins", "drainSeconds".',
     );
   });
 

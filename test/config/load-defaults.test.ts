@@ -44,7 +44,7 @@ describe('loading', () => {
       reconnect: { initialMs: 2000, maxMs: 30000, factor: 1.8, jitter: 0.25, maxAttempts: 12 },
     });
     expect(WHATSAPP_WEB_URL).toBe('wss://web.whatsapp.com/ws/chat');
-    expect(c.gateway).toEqual({ bind: '127.0.0.1', port: 18789, auth: {}, allowedOrigins: [] });
+    expect(c.gateway).toEqual({ bind: '127.0.0.1', port: 18789, drainSeconds: 5, auth: {}, allowedOrigins: [] });
     expect(c.logging).toEqual({ level: 'info' });
   });
 

@@ -155,8 +155,8 @@ describe('supervisor', () => {
     });
     s.transport.get('work').current.open();
     const res = await client.request('send', { to: '+15551234567', text: 'hi', accountId: 'work' });
-    expect(res).toEqual({ accountId: 'work', to: '15551234567@s.whatsapp.net', messageIds: ['FAKE1'] });
-    expect(s.transport.get('work').current.sent).toEqual([{ to: '15551234567@s.whatsapp.net', text: 'hi' }]);
+    expect(res).toEqual({ accountId: 'work', to: '15551234567@s.whatsapp.net', messageIds: [expect.stringMatching(/^3EB0[0-9A-F]{18}$/)] });
+    expect(s.transport.get('work').current.sent).toEqual([{ to: '15551234567@s.whatsapp.net', text: 'hi', id: res.messageIds[0] }]);
     await expect(client.request('send', { to: 'not a number', text: 'hi', accountId: 'work' })).rejects.toMatchObject({ code: 'WAGATE_ERR_BAD_REQUEST' });
     client.close();
   });

@@ -12,12 +12,14 @@ import type {
   LinkedIdentity,
   MessageRef,
   OutboundMedia,
+  SendOptions,
   TransportFactory,
 } from '../../src/ports/transport.js';
 
 export class FakeConnection implements Connection {
   closed = false;
-  readonly sent: { to: string; text: string }[] = [];
+  /** Text sends, in order; `id` is the message id asked for (`opts.messageId`), if any. */
+  readonly sent: { to: string; text: string; id?: string }[] = [];
   constructor(
     readonly mode: ConnectionMode,
     private readonly listener: ConnectionListener,
@@ -47,19 +49,23 @@ export class FakeConnection implements Connection {
   groups: Record<string, GroupInfo> = {};
   /** Make the next sends fail with this error (one per entry). */
   failNext: Error[] = [];
-  async sendText(to: string, text: string) {
+  /** Called before each send (text or media); a test may block or fail it there. */
+  beforeSend: (() => Promise<void>) | null = null;
+  async sendText(to: string, text: string, opts?: SendOptions) {
+    if (this.beforeSend) await this.beforeSend();
     const err = this.failNext.shift();
     if (err) throw err;
-    this.sent.push({ to, text });
-    return { id: `FAKE${this.sent.length}` };
+    this.sent.push({ to, text, ...(opts?.messageId ? { id: opts.messageId } : {}) });
+    return { id: opts?.messageId ?? `FAKE${this.sent.length}` };
   }
   /** Media sends, in order (their ids continue the `sent` numbering: FAKEM<n>). */
-  readonly media: { to: string; item: OutboundMedia }[] = [];
-  async sendMedia(to: string, item: OutboundMedia) {
+  readonly media: { to: string; item: OutboundMedia; id?: string }[] = [];
+  async sendMedia(to: string, item: OutboundMedia, opts?: SendOptions) {
+    if (this.beforeSend) await this.beforeSend();
     const err = this.failNext.shift();
     if (err) throw err;
-    this.media.push({ to, item });
-    return { id: `FAKEM${this.media.length}` };
+    this.media.push({ to, item, ...(opts?.messageId ? { id: opts.messageId } : {}) });
+    return { id: opts?.messageId ?? `FAKEM${this.media.length}` };
   }
   async react(ref: MessageRef, emoji: string) {
     this.reactions.push({ ref, emoji });

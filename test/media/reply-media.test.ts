@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WagateConfigInput } from '../../src/config/index.js';
 import type { RunningActor } from '../../src/actors/actor.js';
+import { replyMessageId } from '../../src/actors/reply-delivery.js';
 import { replyHarness } from '../helpers/reply-harness.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -31,6 +32,9 @@ function setup(raw: WagateConfigInput = {}, connected = true) {
   return h;
 }
 
+/** The id of part `i` of request r1 (parts: text chunks, then items, then warnings). */
+const ids = (i: number) => replyMessageId('default', 'r1', i);
+
 describe('reply delivery with media', () => {
   it('puts a one-chunk text as the caption of the first item only', async () => {
     const { conn, results, request } = setup();
@@ -40,7 +44,7 @@ describe('reply delivery with media', () => {
       ['image', 'image/png', 'two colours'],
       ['image', 'image/jpeg', undefined],
     ]);
-    expect(results).toEqual([expect.objectContaining({ requestId: 'r1', messageIds: ['FAKEM1', 'FAKEM2'] })]);
+    expect(results).toEqual([expect.objectContaining({ requestId: 'r1', messageIds: [ids(0), ids(1)] })]);
   });
 
   it('sends long text as chunks first, then the media with its own caption', async () => {
@@ -58,7 +62,7 @@ describe('reply delivery with media', () => {
     expect(conn.media[0]!.item.mimetype).toBe('image/jpeg');
     expect(conn.sent).toHaveLength(1);
     expect(conn.sent[0]!.text).toMatch(/^⚠️ could not send gone\.png: Media file .*gone\.png: no such file\.$/);
-    expect(results[0]).toMatchObject({ requestId: 'r1', messageIds: ['FAKEM1', 'FAKE1'] });
+    expect(results[0]).toMatchObject({ requestId: 'r1', messageIds: [ids(0), ids(1)] });
   });
 
   it('a CLI send with an item that cannot be sent fails with WAGATE_ERR_MEDIA and sends nothing', async () => {
@@ -80,6 +84,6 @@ describe('reply delivery with media', () => {
     await request('', { source: 'cli', media: [{ path: mp4, gifPlayback: true }] });
     expect(conn.media).toHaveLength(1);
     expect(conn.media[0]!.item).toMatchObject({ kind: 'video', mimetype: 'video/mp4', gifPlayback: true });
-    expect(results[0]).toMatchObject({ messageIds: ['FAKEM1'] });
+    expect(results[0]).toMatchObject({ messageIds: [ids(0)] });
   }, 10_000);
 });

@@ -24,6 +24,8 @@
  * - `stall(user)`: stops answering and sending on the session (client reports 408
  *   after `keepAliveIntervalMs + 5 s` of silence).
  * - `failNextLogin(user, 401)`: the next login of that account gets `<failure reason>`.
+ * - `dropOnNextMessage(user, { code: 428|500|515, deliver })`: the connection ends as the
+ *   account's next chat message arrives, before its ack (delivered first or lost).
  * - `versionUrl` (`http://host:port/sw.js`) serves WhatsApp Web's `client_revision`
  *   (`webVersion.revision`; null → HTTP 500); `webVersion.minimum` refuses logins that
  *   announce an older version with 405; `webVersion.fetches` / `.seen` count the fetches and
@@ -80,6 +82,13 @@ export interface SimServer {
   drop(user: string): void;
   stall(user: string): void;
   failNextLogin(user: string, reason: 401): void;
+  /**
+   * The next chat message the account sends ends its connection with `code` (428: the
+   * socket just closes, as `drop`; 500/515: a stream error, as `kick`) before the client
+   * gets WhatsApp's ack. `deliver`: whether WhatsApp got it first (the recipient has it)
+   * or it was lost with the socket.
+   */
+  dropOnNextMessage(user: string, opts?: { code?: 428 | 500 | 515; deliver?: boolean }): void;
   close(): Promise<void>;
 }
 
@@ -106,6 +115,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const hub = new Hub((err, where) => log.warn({ err }, `sim: error in ${where}`));
   const sessions = new Map<string, SimConnection>();
   const failNext = new Map<string, number>();
+  const dropOnMessage = new Map<string, { code: 428 | 500 | 515; deliver: boolean }>();
   const connections = new Set<SimConnection>();
   const endSession = (user: string, code: KickCode): void => {
     const conn = sessions.get(user);
@@ -135,6 +145,15 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
           rec.iqs[key] = (rec.iqs[key] ?? 0) + 1;
         }
         if (login.handle(conn, rec, node)) return;
+        const drop = node.tag === 'message' ? dropOnMessage.get(rec.user) : undefined;
+        if (drop) {
+          dropOnMessage.delete(rec.user);
+          // WhatsApp may have it (deliver) but the client never hears the ack.
+          if (drop.deliver) await hub.dispatch(node, { companion: rec, send: () => undefined });
+          if (drop.code === 428) conn.close();
+          else endSession(rec.user, drop.code);
+          return;
+        }
         if (await hub.dispatch(node, { companion: rec, send: (n) => conn.send(n) })) return;
       } else if (linker.handle(conn, node)) {
         return;
@@ -194,6 +213,9 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     },
     failNextLogin(user, reason) {
       failNext.set(toUser(user), reason);
+    },
+    dropOnNextMessage(user, o = {}) {
+      dropOnMessage.set(toUser(user), { code: o.code ?? 428, deliver: o.deliver ?? false });
     },
     async close() {
       hub.close();

@@ -5,7 +5,7 @@
 import type { MediaType, proto } from '@whiskeysockets/baileys';
 import type { SimCompanion, SimHub, UploadedKeys } from '../hub.js';
 import { decryptMedia, type MediaHost } from './media-host.js';
-import { directStanza, pnJid, type Party, type ReceivedMessage } from './messages.js';
+import { directStanza, pnJid, ShownIds, type Party, type ReceivedMessage } from './messages.js';
 import * as out from './outgoing.js';
 import { SignalParty } from './signal.js';
 import { retryReceipt } from './usync.js';
@@ -102,7 +102,16 @@ export class SimContact implements Party {
     this.jid = pnJid(pnUser);
   }
 
+  /** Message ids already shown (a phone de-duplicates by sender and id). */
+  private readonly shown = new ShownIds();
+  /** Copies received again under an id already shown: decrypted, but not shown again. */
+  readonly duplicates: ReceivedMessage[] = [];
+
   receive(msg: ReceivedMessage): void {
+    if (!this.shown.first(msg)) {
+      this.duplicates.push(msg);
+      return;
+    }
     const r = msg.message.reactionMessage;
     if (r?.key?.id) this.reactions.push({ id: r.key.id, emoji: r.text ?? '', from: msg.from, at: msg.at });
     this.inboxFeed.push(msg);

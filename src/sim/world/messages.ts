@@ -38,6 +38,22 @@ export interface ReceivedMessage {
   at: number;
 }
 
+/**
+ * What a phone has already shown: WhatsApp clients show a message id once per sender
+ * (a message sent again under its id — a retry, a resumed reply — is not shown twice).
+ */
+export class ShownIds {
+  private readonly seen = new Set<string>();
+  /** True the first time this sender's (any device) message id is seen. */
+  first(msg: Pick<ReceivedMessage, 'id' | 'from'>): boolean {
+    const sender = msg.from.split('@')[0]!.split(':')[0]!;
+    const key = `${sender}\u0000${msg.id}`;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    return true;
+  }
+}
+
 export const pnJid = (user: string): string => `${user}@s.whatsapp.net`;
 export const lidJid = (user: string): string => `${user}@lid`;
 

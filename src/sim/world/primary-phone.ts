@@ -8,7 +8,7 @@ import { deflateSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { proto } from '@whiskeysockets/baileys';
 import type { SimCompanion, SimHub } from '../hub.js';
-import { directStanza, pnJid, type Party, type ReceivedMessage } from './messages.js';
+import { directStanza, pnJid, ShownIds, type Party, type ReceivedMessage } from './messages.js';
 import { SignalParty } from './signal.js';
 
 export class PrimaryPhone implements Party {
@@ -51,8 +51,11 @@ export class PrimaryPhone implements Party {
     return undefined;
   }
 
+  /** Message ids already shown (a phone de-duplicates by sender and id). */
+  private readonly shown = new ShownIds();
+
   receive(msg: ReceivedMessage): void {
-    this.inbox.push(msg);
+    if (this.shown.first(msg)) this.inbox.push(msg);
   }
 
   /** Sends the app-state key share and the empty initial history sync to `companion`. */
