@@ -245,7 +245,8 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
   const chatKey = (accountId: string, chatJid: string) => `${accountId}\u0000${chatJid}`;
   // Unfinished entries of the last run go first in their chats' queues (src/ledger/resume.ts).
   const resumeQueued = loadResumable(ledger, {
-    accounts: [...deps.accounts.keys()],
+    // Only accounts that run here: a disabled account's entries wait for it to run.
+    accounts: deps.config.web.enabled ? [...deps.accounts.values()].filter((a) => a.enabled).map((a) => a.accountId) : [],
     now: deps.now(),
     catchUpMinutes: deps.config.web.catchUpMinutes,
   }).then(
