@@ -51,7 +51,8 @@ describe('the gateway on PostgreSQL', () => {
     try {
       expect(await direct.creds.accounts()).toEqual(['default']);
       expect((await direct.keys.count('default'))['pre-key']).toBeGreaterThan(0);
-      expect(await direct.handled.recent('default', 10)).not.toEqual([]);
+      // the inbound ledger (the dedupe memory) has the message, answered
+      expect((await direct.ledger.list({ accountId: 'default' })).map((e) => [e.state, JSON.parse(e.message).text])).toEqual([['replied', 'hello postgres']]);
     } finally {
       await direct.close();
     }
