@@ -28,6 +28,8 @@ export const ERRORS = {
   WAGATE_ERR_PAIRING_STORE: 'An old pairing file could not be imported into the store; fix or move away the named file.',
   WAGATE_ERR_STORE:
     'The store (`<state>/wagate.db`) could not be opened, read or written; the message says why, see `wagate doctor`.',
+  WAGATE_ERR_LEASE_LOST:
+    'This node lost the lease of the account (another node took it after it expired); the write was refused and the account stopped here.',
   WAGATE_ERR_STORE_VERSION:
     'The store was written by a newer wagate (a newer schema version); upgrade wagate or use another state directory.',
   WAGATE_ERR_UNKNOWN_SESSION: 'No session with this key; see `wagate sessions list`.',

@@ -39,6 +39,7 @@ export const SUBSYSTEMS = {
   'whatsapp/outbound': 'replies, read receipts and ack reactions sent or failed',
   'web-heartbeat': 'every web.heartbeatSeconds per connected account: uptime, attempts, messages handled',
   'web-reconnect': 'a connection lost, the delay before the next attempt, each attempt, giving up',
+  cluster: 'several nodes: leases taken, renewed, lost and given back (cluster mode only)',
 } as const;
 
 export type Subsystem = keyof typeof SUBSYSTEMS;

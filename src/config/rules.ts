@@ -150,6 +150,9 @@ function checkPublicMetrics(config: WagateConfig): ConfigProblem[] {
 }
 
 function checkStore(config: WagateConfig): ConfigProblem[] {
+  if (config.cluster && config.store.kind === 'sqlite') {
+    return [{ path: ['cluster'], found: 'set', expected: 'no cluster with store.kind "sqlite": several nodes share one PostgreSQL (store.url or $WAGATE_STORE_URL)' }];
+  }
   if (config.store.kind !== 'sqlite' || config.store.url === undefined) return [];
   return [{ path: ['store', 'url'], found: 'set', expected: 'no URL with store.kind "sqlite" (or store.kind "postgres" to use that database)' }];
 }

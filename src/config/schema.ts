@@ -103,6 +103,16 @@ export const StoreSection = z.strictObject({
   url: urlWith(['postgres:', 'postgresql:'], 'a PostgreSQL URL such as "postgres://wagate@db.example:5432/wagate"').optional(),
 });
 
+/** Several gateway nodes on one PostgreSQL (src/cluster/lease-keeper.ts); absent = one node owns every account. */
+export const ClusterSection = z.strictObject({
+  /** This node's name, unique among the nodes sharing the database (it owns leases under it). */
+  nodeId: id(),
+  /** At most this many accounts on this node. */
+  capacity: int(1).default(1000),
+  /** A lease lasts this long unrenewed; renewed every third of it. A dead node's accounts move after it. */
+  leaseSeconds: int(3, 3600).default(30),
+});
+
 export const MediaSection = z.strictObject({
   /** ffmpeg binary; absent = `ffmpeg` on PATH, else the one `npm ci` brings (src/media/ffmpeg.ts). */
   ffmpegPath: nonEmptyStr().optional(),
@@ -124,6 +134,7 @@ export const ConfigSchema = z.strictObject(
     media: MediaSection.prefault({}),
     metrics: MetricsSection.prefault({}),
     store: StoreSection.prefault({}),
+    cluster: ClusterSection.optional(),
   },
   { error: exp('an object such as { channels: { whatsapp: { … } } }') },
 );

@@ -10,6 +10,7 @@ import type { ActorRegistry } from './actor-registry.js';
 import type { ControlServer } from './control-server.js';
 import type { ControlRegistry } from './methods.js';
 import type { Store } from '../store/port.js';
+import type { LeaseInfo } from '../cluster/lease-keeper.js';
 
 export interface Gateway {
   readonly bus: Bus;
@@ -23,6 +24,10 @@ export interface Gateway {
   /** The process's store (creds, keys, sent messages …). */
   readonly store: Store;
   stop(reason?: string): Promise<void>;
+  /** Several nodes (`cluster`): every account's lease (owner node, token); null on a single node. */
+  leases(): Promise<LeaseInfo[] | null>;
+  /** This node's `cluster.nodeId`; null on a single node. */
+  readonly nodeId: string | null;
 }
 
 /** Per-account presence for the hello snapshot. */

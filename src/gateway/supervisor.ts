@@ -12,6 +12,9 @@ import { subLogger } from '../log.js';
 import type { TransportFactory } from '../ports/transport.js';
 import type { Store } from '../store/port.js';
 import { openStore, storeTarget } from '../store/open.js';
+import type { PostgresStore } from '../store/postgres.js';
+import { leaseLostError } from '../store/postgres-leases.js';
+import { LeaseKeeper } from '../cluster/lease-keeper.js';
 import { AccountRuntime, type Clock } from './account-runtime.js';
 import { ActorRegistry } from './actor-registry.js';
 import { startControlServer, type ControlServer } from './control-server.js';
@@ -74,8 +77,24 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const actors = new ActorRegistry();
   const methods = createControlRegistry();
   const web = opts.config.web;
+  // Several nodes on one PostgreSQL (`cluster`): accounts run where their lease is (src/cluster).
+  const cluster = opts.config.cluster;
+  let keeper: LeaseKeeper | null = null;
+  const target = opts.store ? null : storeTarget(opts.config.store, opts.stateDir, opts.env ?? process.env);
+  if (cluster && (target ? target.kind : opts.store!.kind) !== 'postgres') {
+    throw new WagateError(
+      'WAGATE_ERR_CONFIG',
+      'cluster is set but the store is SQLite: several nodes share one PostgreSQL; set store.url (or $WAGATE_STORE_URL) to it, or remove cluster.',
+    );
+  }
+  if (cluster && !target) throw new WagateError('WAGATE_ERR_INTERNAL', 'cluster mode opens its own store (its writes are fenced).');
   // One store per process, opened before anything that reads it, closed after everything.
-  const store = opts.store ?? (await openStore(storeTarget(opts.config.store, opts.stateDir, opts.env ?? process.env)));
+  const store =
+    opts.store ??
+    (await openStore(
+      target!,
+      cluster ? { fence: (q, accountId) => (keeper ? keeper.fence(q, accountId) : Promise.reject(leaseLostError(accountId, 'the node has not started its leases'))) } : {},
+    ));
   const ownStore = !opts.store;
   log.info({ store: store.location, kind: store.kind }, 'store opened');
   // The access-side files of the file layout, once (each one then moved aside).
@@ -86,23 +105,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     'config loaded',
   );
   if (!web.enabled) log.warn('web.enabled is false: starting without any WhatsApp connection');
-  for (const acc of configured) {
-    if (!acc.enabled || !web.enabled) continue;
-    accounts.set(
-      acc.accountId,
-      new AccountRuntime({
-        accountId: acc.accountId,
-        transport: opts.transport.create(acc.accountId, { store }),
-        bus,
-        logger: subLogger(opts.logger, 'whatsapp', acc.accountId),
-        heartbeatSeconds: web.heartbeatSeconds,
-        reconnect: web.reconnect,
-        now,
-        random: opts.random,
-        clock: opts.clock,
-      }),
-    );
-  }
+  const newRuntime = (accountId: string) =>
+    new AccountRuntime({
+      accountId,
+      transport: opts.transport.create(accountId, { store }),
+      bus,
+      logger: subLogger(opts.logger, 'whatsapp', accountId),
+      heartbeatSeconds: web.heartbeatSeconds,
+      reconnect: web.reconnect,
+      now,
+      random: opts.random,
+      clock: opts.clock,
+    });
+  const runnable = configured.filter((acc) => acc.enabled && web.enabled).map((acc) => acc.accountId);
+  // In a cluster the lease keeper starts and stops the accounts (below); else all run here.
+  if (!cluster) for (const id of runnable) accounts.set(id, newRuntime(id));
 
   const startedAt = now();
   let control: ControlServer | null = null;
@@ -119,6 +136,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     startedAt,
     store,
     stop,
+    leases: () => (keeper ? keeper.list() : Promise.resolve(null)),
+    nodeId: cluster?.nodeId ?? null,
   };
 
   const history = await ConnectionHistory.load(
@@ -156,6 +175,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   function stop(reason = 'stop requested'): Promise<void> {
     stopping ??= (async () => {
       log.info({ reason }, 'gateway stopping');
+      keeper?.stop(); // no more accounts taken; renewals go on until the sockets are closed
       bus.emit('gateway.stopping', { accountId: null, reason, at: now() });
       // No new message is taken from here; what is in flight gets gateway.drainSeconds.
       await drain(opts.config.gateway.drainSeconds * 1000);
@@ -182,6 +202,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await ledger?.flush();
       await history.flush();
       bus.clear();
+      // The sockets are closed and the last writes done: hand the accounts over at once.
+      await keeper?.release().catch((err: unknown) => log.error({ err }, 'releasing the leases failed; they expire by themselves'));
       if (ownStore) await store.close().catch((err: unknown) => log.error({ err }, 'closing the store failed'));
       log.info('gateway stopped');
     })();
@@ -277,6 +299,32 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     bus.on('account.pairing.code', (ev) => ctl.broadcast('login.code', ev));
     // One account's trouble (unreadable creds…) is that account's state, never the gateway's.
     await Promise.all([...accounts.values()].map((a) => a.start()));
+    if (cluster) {
+      keeper = new LeaseKeeper({
+        nodeId: cluster.nodeId,
+        capacity: cluster.capacity,
+        leaseSeconds: cluster.leaseSeconds,
+        leases: (store as PostgresStore).leases,
+        accounts: runnable,
+        startAccount: async (id) => {
+          if (stopping || accounts.has(id)) return;
+          const rt = newRuntime(id);
+          accounts.set(id, rt);
+          await rt.start();
+        },
+        stopAccount: async (id) => {
+          const rt = accounts.get(id);
+          if (!rt) return;
+          accounts.delete(id);
+          await rt.stop();
+        },
+        logger: subLogger(opts.logger, 'cluster'),
+        now,
+        random: opts.random,
+      });
+      await keeper.start();
+      log.info({ nodeId: cluster.nodeId, accounts: [...keeper.holding().keys()] }, 'cluster node started');
+    }
     bus.emit('gateway.started', { accountId: null, port: ctl.port, at: now() });
     log.info({ port: ctl.port, accounts: [...accounts.keys()] }, 'gateway started');
     return gateway;

@@ -258,6 +258,39 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 4,
+    name: 'cluster: account leases with fencing tokens, node heartbeats',
+    // SQLite has the tables too (one schema), but only PostgreSQL runs `cluster` mode.
+    sql: {
+      sqlite: `
+        CREATE TABLE leases (
+          account_id TEXT PRIMARY KEY,
+          owner TEXT,
+          expires_at BIGINT NOT NULL,
+          token BIGINT NOT NULL
+        );
+        CREATE TABLE cluster_nodes (
+          node_id TEXT PRIMARY KEY,
+          capacity INTEGER NOT NULL,
+          seen_at BIGINT NOT NULL
+        );
+      `,
+      postgres: `
+        CREATE TABLE leases (
+          account_id TEXT PRIMARY KEY,
+          owner TEXT,
+          expires_at BIGINT NOT NULL,
+          token BIGINT NOT NULL
+        );
+        CREATE TABLE cluster_nodes (
+          node_id TEXT PRIMARY KEY,
+          capacity INTEGER NOT NULL,
+          seen_at BIGINT NOT NULL
+        );
+      `,
+    },
+  },
 ];
 
 /** The schema version this build writes. */

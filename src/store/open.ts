@@ -11,7 +11,7 @@
 import { WagateError } from '../errors.js';
 import { storeFile } from '../state-layout.js';
 import type { Store } from './port.js';
-import { openPostgresStore, redactUrl } from './postgres.js';
+import { openPostgresStore, redactUrl, type OpenPostgresStoreOptions } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 
 export const STORE_URL_ENV = 'WAGATE_STORE_URL';
@@ -70,7 +70,7 @@ export function targetLocation(t: StoreTarget): string {
   return t.kind === 'sqlite' ? t.file : redactUrl(t.url);
 }
 
-/** Open (creating and migrating as needed) the store at `t`. */
-export function openStore(t: StoreTarget): Promise<Store> {
-  return t.kind === 'sqlite' ? openSqliteStore({ file: t.file }) : openPostgresStore({ url: t.url });
+/** Open (creating and migrating as needed) the store at `t`; `fence` (PostgreSQL only) checks every account write. */
+export function openStore(t: StoreTarget, opts: Pick<OpenPostgresStoreOptions, 'fence'> = {}): Promise<Store> {
+  return t.kind === 'sqlite' ? openSqliteStore({ file: t.file }) : openPostgresStore({ url: t.url, fence: opts.fence });
 }

@@ -39,6 +39,7 @@ import type { SchemaInfo, Store, StoreCheck, StoreTables } from './port.js';
 import { pgStoreError, redactUrl, urlSecrets } from './postgres-errors.js';
 import type { PgRunner, PgWriteOptions, Queryable } from './postgres-runner.js';
 import { postgresTables } from './postgres-tables.js';
+import { leases, type LeaseTable } from './postgres-leases.js';
 import { TABLES } from './sqlite.js';
 
 export { redactUrl } from './postgres-errors.js';
@@ -76,6 +77,8 @@ export class PostgresStore implements Store, StoreTables {
   readonly connections;
   readonly sessions;
   readonly webVersions;
+  /** The cluster's lease table (src/cluster/lease-keeper.ts); its writes are not fenced. */
+  readonly leases: LeaseTable;
 
   private readonly txScope = new AsyncLocalStorage<TxContext>();
   /** Set while a `transaction(fn)` runs; resolves when it ends. */
@@ -101,6 +104,7 @@ export class PostgresStore implements Store, StoreTables {
     this.connections = tables.connections;
     this.sessions = tables.sessions;
     this.webVersions = tables.webVersions;
+    this.leases = leases(this.runner());
   }
 
   /** Connect, and create or migrate the schema as needed. */

@@ -46,6 +46,8 @@ export const TABLES = [
   'session_turns',
   'inbound_ledger',
   'web_versions',
+  'leases',
+  'cluster_nodes',
 ] as const;
 
 export interface OpenSqliteStoreOptions {

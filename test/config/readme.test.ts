@@ -49,6 +49,7 @@ const sections: string[][] = [
   ['media'],
   ['metrics'],
   ['store'],
+  ['cluster'],
 ];
 
 const defaults = ConfigSchema.parse({}) as Record<string, unknown>;

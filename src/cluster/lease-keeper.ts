@@ -1,0 +1,262 @@
+/**
+ * One node of several on one PostgreSQL (`cluster` in the config, issue 16): which
+ * accounts run here. Every round (every `leaseSeconds / 3`) the keeper
+ *
+ * 1. stops, without asking the database, every account whose lease ran out by this
+ *    node's own clock (a node that was paused — GC, SIGSTOP — wakes up here);
+ * 2. records its heartbeat and renews its leases; an account whose lease was not
+ *    renewed (another node took it) is stopped at once; when the database cannot be
+ *    reached, an account is stopped once its lease would run out before the next round;
+ * 3. spreads the accounts fairly: its share is ⌈accounts ÷ live nodes⌉ (a live node
+ *    has a heartbeat younger than `leaseSeconds`), at most `capacity`. Above it, it
+ *    gives accounts back (socket closed first, then the lease released); below it, it
+ *    takes free or expired leases (each take adds one to the account's token).
+ *
+ * `fence` is the store's write check (postgres.ts `fence`): a write of an account is
+ * refused unless this node holds its lease, still valid by its clock, and the row still
+ * has this node's token (read FOR SHARE in the write's transaction). A refusal means the
+ * account was lost: it is stopped here at once (WAGATE_ERR_LEASE_LOST to the writer).
+ *
+ * `stop()` (SIGTERM): no more taking; `release()` after the accounts' sockets closed
+ * gives every lease back at once and removes the heartbeat, so other nodes take the
+ * accounts on their next round rather than after expiry.
+ */
+import { AsyncResource } from 'node:async_hooks';
+import type { Logger } from 'pino';
+import { isWagateError } from '../errors.js';
+import { checkLease, leaseLostError, type HeldLease, type LeaseTable } from '../store/postgres-leases.js';
+import type { Queryable } from '../store/postgres-runner.js';
+
+export interface LeaseKeeperOptions {
+  nodeId: string;
+  capacity: number;
+  leaseSeconds: number;
+  leases: LeaseTable;
+  /** The accounts this cluster runs (enabled in the config), in a stable order. */
+  accounts: readonly string[];
+  /** Start the account here (its lease was just taken). */
+  startAccount(accountId: string): Promise<void>;
+  /** Stop the account here and close its socket (the lease is lost or being given back). */
+  stopAccount(accountId: string, reason: string): Promise<void>;
+  logger: Logger;
+  now?: () => number;
+  timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void };
+  random?: () => number;
+}
+
+interface Held {
+  token: number;
+  /** Local deadline: the lease's expiry by this node's clock, less a safety margin. */
+  validUntil: number;
+}
+
+export interface LeaseInfo {
+  accountId: string;
+  owner: string | null;
+  token: number;
+  expiresAt: number;
+  /** True when this node runs it. */
+  here: boolean;
+}
+
+const realTimers = {
+  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
+  clearTimeout: (id: unknown) => clearTimeout(id as ReturnType<typeof setTimeout>),
+};
+
+export class LeaseKeeper {
+  private readonly held = new Map<string, Held>();
+  private readonly now: () => number;
+  private readonly timers: NonNullable<LeaseKeeperOptions['timers']>;
+  private readonly leaseMs: number;
+  readonly intervalMs: number;
+  private timer: unknown = null;
+  private closing = false;
+  private round: Promise<void> = Promise.resolve();
+  /** The context the keeper was made in: a loss found by a write is handled outside that write's transaction. */
+  private readonly outside = new AsyncResource('wagate.lease-keeper');
+
+  constructor(private readonly opts: LeaseKeeperOptions) {
+    this.now = opts.now ?? Date.now;
+    this.timers = opts.timers ?? realTimers;
+    this.leaseMs = opts.leaseSeconds * 1000;
+    this.intervalMs = Math.max(100, Math.floor(this.leaseMs / 3));
+  }
+
+  get nodeId(): string {
+    return this.opts.nodeId;
+  }
+
+  /** The accounts this node holds, with their tokens. */
+  holding(): Map<string, number> {
+    return new Map([...this.held].map(([id, h]) => [id, h.token]));
+  }
+
+  /** Create the lease rows and run the first round; later rounds run by themselves. */
+  async start(): Promise<void> {
+    await this.opts.leases.ensure(this.opts.accounts);
+    await this.tick();
+  }
+
+  /** Run one round now (tests drive rounds through this with an injected clock). */
+  tick(): Promise<void> {
+    this.round = this.round.then(() => this.runRound());
+    return this.round;
+  }
+
+  private schedule(): void {
+    if (this.closing && this.held.size === 0) return;
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = null;
+      void this.tick();
+    }, this.intervalMs);
+  }
+
+  private async runRound(): Promise<void> {
+    if (this.timer !== null) {
+      this.timers.clearTimeout(this.timer);
+      this.timer = null;
+    }
+    try {
+      await this.doRound();
+    } catch (err) {
+      this.opts.logger.error({ err }, 'lease round failed');
+    } finally {
+      this.schedule();
+    }
+  }
+
+  private async doRound(): Promise<void> {
+    const { leases, nodeId, capacity, logger } = this.opts;
+    const t0 = this.now();
+    // 1. Leases that ran out by our own clock (a pause): stop before anything else.
+    for (const [id, h] of this.held) if (h.validUntil <= t0) await this.lose(id, 'its lease ran out before it could be renewed');
+    // 2. Heartbeat and renewals.
+    let renewed: Set<string>;
+    const mine = this.heldList();
+    try {
+      await leases.heartbeat(nodeId, capacity, t0);
+      renewed = await leases.renew(nodeId, mine, t0, this.leaseMs);
+    } catch (err) {
+      logger.warn({ err }, 'cannot renew the leases (database unreachable?)');
+      for (const [id, h] of this.held) if (h.validUntil <= this.now() + this.intervalMs) await this.lose(id, 'its lease could not be renewed in time');
+      return;
+    }
+    for (const l of mine) {
+      const h = this.held.get(l.accountId);
+      if (!h || h.token !== l.token) continue;
+      if (renewed.has(l.accountId)) h.validUntil = this.validUntil(t0);
+      else await this.lose(l.accountId, 'another node took its lease');
+    }
+    if (this.closing) return;
+    // 3. Fair share.
+    const live = Math.max(1, (await leases.liveNodes(t0, this.leaseMs)).filter((n) => n.nodeId !== nodeId).length + 1);
+    const share = Math.min(capacity, Math.ceil(this.opts.accounts.length / live));
+    if (this.held.size > share) {
+      const extra = [...this.held.keys()].slice(share);
+      for (const id of extra) await this.giveBack(id, `more than this node's share (${share} of ${this.opts.accounts.length} accounts over ${live} nodes)`);
+      return;
+    }
+    if (this.held.size >= share) return;
+    const configured = new Set(this.opts.accounts);
+    const free = (await leases.list()).filter((l) => configured.has(l.accountId) && !this.held.has(l.accountId) && (l.owner === null || l.expiresAt <= t0));
+    shuffle(free, this.opts.random ?? Math.random);
+    for (const l of free) {
+      if (this.closing || this.held.size >= share) break;
+      const t = this.now();
+      const token = await leases.take(nodeId, l.accountId, t, this.leaseMs);
+      if (token === null) continue; // another node was faster
+      this.held.set(l.accountId, { token, validUntil: this.validUntil(t) });
+      logger.info({ accountId: l.accountId, token, from: l.owner }, l.owner && l.owner !== nodeId ? 'took the expired lease of an account' : 'took the lease of an account');
+      try {
+        await this.opts.startAccount(l.accountId);
+      } catch (err) {
+        logger.error({ err, accountId: l.accountId }, 'could not start the account after taking its lease');
+      }
+    }
+  }
+
+  /** A margin under the lease so the socket closes before another node may take it. */
+  private validUntil(t: number): number {
+    return t + this.leaseMs - Math.min(1000, Math.floor(this.leaseMs / 10));
+  }
+
+  private heldList(): HeldLease[] {
+    return [...this.held].map(([accountId, h]) => ({ accountId, token: h.token }));
+  }
+
+  /** The account is no longer ours: forget the lease first (writes refused), then stop it. */
+  private async lose(accountId: string, why: string): Promise<void> {
+    const h = this.held.get(accountId);
+    if (!h) return;
+    this.held.delete(accountId);
+    this.opts.logger.warn({ accountId, token: h.token }, `lost account ${accountId}: ${why}; stopped here`);
+    await this.opts.stopAccount(accountId, 'lease lost').catch((err: unknown) => this.opts.logger.error({ err, accountId }, 'stopping a lost account failed'));
+  }
+
+  /** Hand an account over: close its socket, then release the lease. */
+  private async giveBack(accountId: string, why: string): Promise<void> {
+    const h = this.held.get(accountId);
+    if (!h) return;
+    this.opts.logger.info({ accountId, token: h.token }, `giving account ${accountId} back: ${why}`);
+    await this.opts.stopAccount(accountId, 'lease given back').catch((err: unknown) => this.opts.logger.error({ err, accountId }, 'stopping an account failed'));
+    this.held.delete(accountId);
+    await this.opts.leases.release(this.opts.nodeId, [{ accountId, token: h.token }]);
+  }
+
+  /** The store's write check (see the module comment). */
+  fence = async (q: Queryable, accountId: string): Promise<void> => {
+    const h = this.held.get(accountId);
+    if (!h) throw leaseLostError(accountId, 'this node holds no lease for it');
+    if (h.validUntil <= this.now()) {
+      this.loseOutside(accountId, 'its lease ran out before it could be renewed');
+      throw leaseLostError(accountId, 'its lease ran out before it could be renewed');
+    }
+    try {
+      await checkLease(q, this.opts.nodeId, accountId, h.token);
+    } catch (err) {
+      if (isWagateError(err) && err.code === 'WAGATE_ERR_LEASE_LOST') this.loseOutside(accountId, 'a write found a newer lease token');
+      throw err;
+    }
+  };
+
+  private loseOutside(accountId: string, why: string): void {
+    this.outside.runInAsyncScope(() => void this.lose(accountId, why));
+  }
+
+  /** True while this node holds the account's lease and it is valid by this node's clock. */
+  holds(accountId: string): boolean {
+    const h = this.held.get(accountId);
+    return h !== undefined && h.validUntil > this.now();
+  }
+
+  /** Every lease of the cluster, for status and debug dump. */
+  async list(): Promise<LeaseInfo[]> {
+    return (await this.opts.leases.list()).map((l) => ({ ...l, here: this.held.get(l.accountId)?.token === l.token && l.owner === this.opts.nodeId }));
+  }
+
+  /** Take no more accounts (the node is stopping); renewals go on until `release()`. */
+  stop(): void {
+    this.closing = true;
+  }
+
+  /** After the accounts' sockets closed: give every lease back and leave the cluster. */
+  async release(): Promise<void> {
+    this.closing = true;
+    await this.round;
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    this.timer = null;
+    const mine = this.heldList();
+    this.held.clear();
+    await this.opts.leases.release(this.opts.nodeId, mine);
+    await this.opts.leases.forgetNode(this.opts.nodeId);
+    this.opts.logger.info({ released: mine.map((l) => l.accountId) }, 'leases released');
+  }
+}
+
+function shuffle<T>(a: T[], random: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+}
