@@ -46,6 +46,12 @@ export function registerDebugCommands(program: Command, deps: CommandDeps): void
         deps.io.out(`\nstore: ${st.kind} ${st.location}${size}`);
         for (const [table, n] of Object.entries(st.counts)) deps.io.out(`  ${table}: ${n}`);
         deps.io.out(`inbound ledger: ${Object.entries(st.ledger).map(([state, n]) => `${state} ${n}`).join(', ')}`);
+        if (dump.cluster) {
+          deps.io.out(`\ncluster: this is node ${dump.cluster.nodeId}`);
+          for (const l of dump.cluster.leases) {
+            deps.io.out(`  ${l.accountId}: ${l.owner === null ? 'free' : `node ${l.owner}`}, token ${l.token}, expires ${iso(l.expiresAt)}${l.here ? ' (runs here)' : ''}`);
+          }
+        }
         return 0;
       }),
     );

@@ -47,6 +47,10 @@ export function formatStatusLine(s: AccountStatus, now: number): string[] {
   const lines = [`${label} ${parts.join(', ')}`];
   if (s.lastClose) lines.push(`  last close: ${s.lastClose.code ?? s.lastClose.kind} ${s.lastClose.reason} (${ago(s.lastClose.at, now)})`);
   if (s.nextRetryAt) lines.push(`  next retry: in ${Math.max(0, Math.round((s.nextRetryAt - now) / 1000))}s (attempt ${s.attempt})`);
+  if (s.lease) {
+    const owner = s.lease.owner === null ? 'free' : `node ${s.lease.owner}${s.lease.here ? ' (this node)' : ''}`;
+    lines.push(`  lease: ${owner}, token ${s.lease.token}${s.lease.owner === null ? '' : `, expires ${s.lease.expiresAt > now ? `in ${Math.round((s.lease.expiresAt - now) / 1000)}s` : ago(s.lease.expiresAt, now)}`}`);
+  }
   if (s.webVersion) lines.push(`  WhatsApp Web version: ${s.webVersion.version} (${s.webVersion.source}${s.running ? '' : ', next connect'})`);
   if (s.probe) lines.push(s.probe.ok ? `  probe: WhatsApp answered in ${s.probe.ms} ms` : `  probe: failed: ${s.probe.error}`);
   if (s.error) lines.push(`  error: ${s.error.code}: ${s.error.message}${s.error.cause ? ` (cause: ${s.error.cause})` : ''}`);

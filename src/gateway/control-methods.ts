@@ -180,8 +180,23 @@ export interface AccountStatus {
    * starts from (config, else the cached one, else the bundled one). Null when unknown.
    */
   webVersion: WebVersionInUse | null;
+  /**
+   * Several nodes (`cluster`): the account's lease — the node that owns it (null: free),
+   * its fencing token, when it expires, and whether this node (the one answering) runs it.
+   * Absent on a single node.
+   */
+  lease?: { owner: string | null; token: number; expiresAt: number; here: boolean };
   /** With `probe`: a live round trip to WhatsApp (connected accounts only). */
   probe?: { ok: true; ms: number } | { ok: false; error: string };
+}
+
+/** One lease in the `debug.dump` answer (several nodes). */
+export interface LeaseView {
+  accountId: string;
+  owner: string | null;
+  token: number;
+  expiresAt: number;
+  here: boolean;
 }
 
 /** One account in the `debug.dump` answer. */
@@ -213,6 +228,8 @@ export interface ControlResults {
     actors: ReturnType<ActorRegistry['summaries']>;
     methods: string[];
     store: StoreDump;
+    /** Several nodes: this node's id and every account's lease (owner, token, expiry); null on a single node. */
+    cluster: { nodeId: string; leases: LeaseView[] } | null;
   };
   'login.start': LoginStart;
   'login.wait': { accountId: string; identity: LinkedIdentity };

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { Store } from '../store/port.js';
 import { WagateError } from '../errors.js';
 import type { AccountRuntime } from './account-runtime.js';
-import type { AccountDump, AccountStatus, StoreDump } from './control-methods.js';
+import type { AccountDump, AccountStatus, ControlResults, StoreDump } from './control-methods.js';
 import type { ControlRegistry } from './methods.js';
 import { health, type Gateway } from './gateway.js';
 
@@ -46,6 +46,16 @@ export function registerCoreMethods(methods: ControlRegistry, gw: Gateway, deps:
   methods.register('status', async ({ accountId, probe }) => {
     const ids = accountId ? [accountId] : gw.configured.map((a) => a.accountId);
     const accounts = ids.map((id) => accountStatus(gw, id));
+    const leases = await gw.leases();
+    if (leases) {
+      const byId = new Map(leases.map((l) => [l.accountId, l]));
+      for (const a of accounts) {
+        const l = byId.get(a.accountId);
+        if (!l) continue;
+        a.lease = { owner: l.owner, token: l.token, expiresAt: l.expiresAt, here: l.here };
+        if (!a.running && a.enabled && l.owner !== null && !l.here) a.state = 'elsewhere';
+      }
+    }
     if (probe) {
       await Promise.all(
         accounts.filter((a) => a.connected).map(async (a) => {
@@ -70,8 +80,15 @@ export function registerCoreMethods(methods: ControlRegistry, gw: Gateway, deps:
       actors: gw.actors.summaries(),
       methods: gw.methods.names(),
       store: await storeDump(gw.store),
+      cluster: await clusterDump(gw, accountId),
     };
   });
+}
+
+async function clusterDump(gw: Gateway, accountId: string | undefined): Promise<ControlResults['debug.dump']['cluster']> {
+  const leases = await gw.leases();
+  if (!leases || gw.nodeId === null) return null;
+  return { nodeId: gw.nodeId, leases: leases.filter((l) => !accountId || l.accountId === accountId) };
 }
 
 /** Location, size on disk and rows per table of the store (`wagate debug dump`). */
