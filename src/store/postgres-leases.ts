@@ -108,8 +108,8 @@ export function leases(r: PgRunner): LeaseTable {
     take: (nodeId, accountId, now, leaseMs) =>
       r.write('take a lease', async (q) => {
         const res = await q.query(
-          `UPDATE leases SET owner = $2, expires_at = $3 + $4, token = token + 1
-           WHERE account_id = $1 AND (owner IS NULL OR expires_at <= $3) RETURNING token`,
+          `UPDATE leases SET owner = $2, expires_at = $3::bigint + $4::bigint, token = token + 1
+           WHERE account_id = $1 AND (owner IS NULL OR expires_at <= $3::bigint) RETURNING token`,
           [accountId, nodeId, now, leaseMs],
         );
         const row = res.rows[0] as Row | undefined;
@@ -119,7 +119,7 @@ export function leases(r: PgRunner): LeaseTable {
       r.write('renew leases', async (q) => {
         if (held.length === 0) return new Set<string>();
         const res = await q.query(
-          `UPDATE leases AS l SET expires_at = $4 + $5
+          `UPDATE leases AS l SET expires_at = $4::bigint + $5::bigint
            FROM unnest($2::text[], $3::bigint[]) AS h(id, tok)
            WHERE l.account_id = h.id AND l.token = h.tok AND l.owner = $1 RETURNING l.account_id`,
           [nodeId, held.map((h) => h.accountId), held.map((h) => h.token), now, leaseMs],
