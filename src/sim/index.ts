@@ -89,6 +89,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stall: (user) => server.stall(user),
     failNextLogin: (user, reason) => server.failNextLogin(user, reason),
     dropOnNextMessage: (user, o) => server.dropOnNextMessage(user, o),
+    sessionStats: (user) => server.sessionStats(user),
     contact: (e164, o) => world.contact(e164, o),
     group: (o) => world.group(o),
     primaryPhone: (user) => world.primaryPhone(user),

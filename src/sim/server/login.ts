@@ -19,6 +19,8 @@ export interface LoginDeps {
   failNext: Map<string, number>;
   /** Ends the live session of `user` (if any) with that stream error. */
   endSession(user: string, code: KickCode): void;
+  /** A login succeeded; `replacing`: another live session of the user ends with 440. */
+  onLogin?(user: string, replacing: boolean): void;
 }
 
 export function iqResult(node: BinaryNode, content?: BinaryNode[]): BinaryNode {
@@ -60,6 +62,7 @@ export class LoginFlow {
       return;
     }
     // A second connection with the same creds replaces the first.
+    this.deps.onLogin?.(user, this.deps.sessions.has(user));
     this.deps.endSession(user, 440);
     conn.user = user;
     this.deps.sessions.set(user, conn);

@@ -89,6 +89,12 @@ export interface SimServer {
    * or it was lost with the socket.
    */
   dropOnNextMessage(user: string, opts?: { code?: 428 | 500 | 515; deliver?: boolean }): void;
+  /**
+   * Per account: how many logins succeeded, and how many ended a live session because
+   * another connection logged in with the same creds (each a 440 "replaced" sent, i.e.
+   * two live connections of one account met); `kick(user, 440)` is not counted.
+   */
+  sessionStats(user: string): { logins: number; replaced: number };
   close(): Promise<void>;
 }
 
@@ -117,6 +123,12 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const failNext = new Map<string, number>();
   const dropOnMessage = new Map<string, { code: 428 | 500 | 515; deliver: boolean }>();
   const connections = new Set<SimConnection>();
+  const stats = new Map<string, { logins: number; replaced: number }>();
+  const statsOf = (user: string) => {
+    let st = stats.get(user);
+    if (!st) stats.set(user, (st = { logins: 0, replaced: 0 }));
+    return st;
+  };
   const endSession = (user: string, code: KickCode): void => {
     const conn = sessions.get(user);
     if (!conn) return;
@@ -126,7 +138,18 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   };
   // One companion per number: linking it again removes the old device.
   const linker = new Linker({ hub, nowS, qrRefs: opts.qrRefs ?? 6, onRelink: (user) => endSession(user, 401) });
-  const login = new LoginFlow({ hub, nowS, sessions, failNext, endSession });
+  const login = new LoginFlow({
+    hub,
+    nowS,
+    sessions,
+    failNext,
+    endSession,
+    onLogin: (user, replacing) => {
+      const st = statsOf(user);
+      st.logins++;
+      if (replacing) st.replaced++;
+    },
+  });
 
   const webVersion = new SimWebVersion();
   const events: ConnectionEvents = {
@@ -216,6 +239,9 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     },
     dropOnNextMessage(user, o = {}) {
       dropOnMessage.set(toUser(user), { code: o.code ?? 428, deliver: o.deliver ?? false });
+    },
+    sessionStats(user) {
+      return { ...statsOf(toUser(user)) };
     },
     async close() {
       hub.close();
