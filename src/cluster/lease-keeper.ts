@@ -167,7 +167,7 @@ export class LeaseKeeper {
       const token = await leases.take(nodeId, l.accountId, t, this.leaseMs);
       if (token === null) continue; // another node was faster
       this.held.set(l.accountId, { token, validUntil: this.validUntil(t) });
-      logger.info({ accountId: l.accountId, token, from: l.owner }, l.owner && l.owner !== nodeId ? 'took the expired lease of an account' : 'took the lease of an account');
+      logger.info({ accountId: l.accountId, leaseToken: token, from: l.owner }, l.owner && l.owner !== nodeId ? 'took the expired lease of an account' : 'took the lease of an account');
       try {
         await this.opts.startAccount(l.accountId);
       } catch (err) {
@@ -190,7 +190,7 @@ export class LeaseKeeper {
     const h = this.held.get(accountId);
     if (!h) return;
     this.held.delete(accountId);
-    this.opts.logger.warn({ accountId, token: h.token }, `lost account ${accountId}: ${why}; stopped here`);
+    this.opts.logger.warn({ accountId, leaseToken: h.token }, `lost account ${accountId}: ${why}; stopped here`);
     await this.opts.stopAccount(accountId, 'lease lost').catch((err: unknown) => this.opts.logger.error({ err, accountId }, 'stopping a lost account failed'));
   }
 
@@ -198,7 +198,7 @@ export class LeaseKeeper {
   private async giveBack(accountId: string, why: string): Promise<void> {
     const h = this.held.get(accountId);
     if (!h) return;
-    this.opts.logger.info({ accountId, token: h.token }, `giving account ${accountId} back: ${why}`);
+    this.opts.logger.info({ accountId, leaseToken: h.token }, `giving account ${accountId} back: ${why}`);
     await this.opts.stopAccount(accountId, 'lease given back').catch((err: unknown) => this.opts.logger.error({ err, accountId }, 'stopping an account failed'));
     this.held.delete(accountId);
     await this.opts.leases.release(this.opts.nodeId, [{ accountId, token: h.token }]);
