@@ -130,7 +130,7 @@ export class LeaseKeeper {
     const { leases, nodeId, capacity, logger } = this.opts;
     const t0 = this.now();
     // 1. Leases that ran out by our own clock (a pause): stop before anything else.
-    for (const [id, h] of this.held) if (h.validUntil <= t0) await this.lose(id, 'its lease ran out before it could be renewed');
+    for (const [id, h] of this.held) if (h.validUntil <= t0) this.lose(id, 'its lease ran out before it could be renewed');
     // 2. Heartbeat and renewals.
     let renewed: Set<string>;
     const mine = this.heldList();
@@ -139,14 +139,14 @@ export class LeaseKeeper {
       renewed = await leases.renew(nodeId, mine, t0, this.leaseMs);
     } catch (err) {
       logger.warn({ err }, 'cannot renew the leases (database unreachable?)');
-      for (const [id, h] of this.held) if (h.validUntil <= this.now() + this.intervalMs) await this.lose(id, 'its lease could not be renewed in time');
+      for (const [id, h] of this.held) if (h.validUntil <= this.now() + this.intervalMs) this.lose(id, 'its lease could not be renewed in time');
       return;
     }
     for (const l of mine) {
       const h = this.held.get(l.accountId);
       if (!h || h.token !== l.token) continue;
       if (renewed.has(l.accountId)) h.validUntil = this.validUntil(t0);
-      else await this.lose(l.accountId, 'another node took its lease');
+      else this.lose(l.accountId, 'another node took its lease');
     }
     if (this.closing) return;
     // 3. Fair share.
@@ -164,7 +164,14 @@ export class LeaseKeeper {
     for (const l of free) {
       if (this.closing || this.held.size >= share) break;
       const t = this.now();
-      const token = await leases.take(nodeId, l.accountId, t, this.leaseMs);
+      let token: number | null;
+      try {
+        token = await leases.take(nodeId, l.accountId, t, this.leaseMs);
+      } catch (err) {
+        // Its row is locked (a frozen owner's write in flight): next round.
+        logger.warn({ err, accountId: l.accountId }, 'could not take a lease this round');
+        continue;
+      }
       if (token === null) continue; // another node was faster
       this.held.set(l.accountId, { token, validUntil: this.validUntil(t) });
       logger.info({ accountId: l.accountId, leaseToken: token, from: l.owner }, l.owner && l.owner !== nodeId ? 'took the expired lease of an account' : 'took the lease of an account');
@@ -186,12 +193,14 @@ export class LeaseKeeper {
   }
 
   /** The account is no longer ours: forget the lease first (writes refused), then stop it. */
-  private async lose(accountId: string, why: string): Promise<void> {
+  private lose(accountId: string, why: string): void {
     const h = this.held.get(accountId);
     if (!h) return;
     this.held.delete(accountId);
     this.opts.logger.warn({ accountId, leaseToken: h.token }, `lost account ${accountId}: ${why}; stopped here`);
-    await this.opts.stopAccount(accountId, 'lease lost').catch((err: unknown) => this.opts.logger.error({ err, accountId }, 'stopping a lost account failed'));
+    // Not awaited: the stop closes the socket at once, and a round must not wait on a
+    // slow close while other leases need renewing.
+    void this.opts.stopAccount(accountId, 'lease lost').catch((err: unknown) => this.opts.logger.error({ err, accountId }, 'stopping a lost account failed'));
   }
 
   /** Hand an account over: close its socket, then release the lease. */
@@ -221,7 +230,7 @@ export class LeaseKeeper {
   };
 
   private loseOutside(accountId: string, why: string): void {
-    this.outside.runInAsyncScope(() => void this.lose(accountId, why));
+    this.outside.runInAsyncScope(() => this.lose(accountId, why));
   }
 
   /** True while this node holds the account's lease and it is valid by this node's clock. */

@@ -93,7 +93,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     opts.store ??
     (await openStore(
       target!,
-      cluster ? { fence: (q, accountId) => (keeper ? keeper.fence(q, accountId) : Promise.reject(leaseLostError(accountId, 'the node has not started its leases'))) } : {},
+      cluster
+        ? {
+            fence: (q, accountId) => (keeper ? keeper.fence(q, accountId) : Promise.reject(leaseLostError(accountId, 'the node has not started its leases'))),
+            // A node frozen mid-write must not keep a lease row locked past its lease.
+            idleInTransactionTimeoutMs: cluster.leaseSeconds * 1000,
+          }
+        : {},
     ));
   const ownStore = !opts.store;
   log.info({ store: store.location, kind: store.kind }, 'store opened');

@@ -70,7 +70,7 @@ export function targetLocation(t: StoreTarget): string {
   return t.kind === 'sqlite' ? t.file : redactUrl(t.url);
 }
 
-/** Open (creating and migrating as needed) the store at `t`; `fence` (PostgreSQL only) checks every account write. */
-export function openStore(t: StoreTarget, opts: Pick<OpenPostgresStoreOptions, 'fence'> = {}): Promise<Store> {
-  return t.kind === 'sqlite' ? openSqliteStore({ file: t.file }) : openPostgresStore({ url: t.url, fence: opts.fence });
+/** Open (creating and migrating as needed) the store at `t`; `fence` and `idleInTransactionTimeoutMs` are PostgreSQL's (several nodes). */
+export function openStore(t: StoreTarget, opts: Pick<OpenPostgresStoreOptions, 'fence' | 'idleInTransactionTimeoutMs'> = {}): Promise<Store> {
+  return t.kind === 'sqlite' ? openSqliteStore({ file: t.file }) : openPostgresStore({ url: t.url, ...opts });
 }

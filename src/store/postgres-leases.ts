@@ -19,6 +19,9 @@
 import { WagateError } from '../errors.js';
 import type { PgRunner, Queryable, Row } from './postgres-runner.js';
 
+/** How long a take waits for a lease row another transaction holds locked. */
+export const TAKE_LOCK_TIMEOUT_MS = 500;
+
 export interface LeaseRow {
   accountId: string;
   owner: string | null;
@@ -46,7 +49,7 @@ export interface LeaseTable {
   liveNodes(now: number, leaseMs: number): Promise<NodeRow[]>;
   /** Remove a node's heartbeat (a clean stop). */
   forgetNode(nodeId: string): Promise<void>;
-  /** Take the account's lease if it is free or expired: its new token, else null. */
+  /** Take the account's lease if it is free or expired: its new token, else null (a row locked past TAKE_LOCK_TIMEOUT_MS throws). */
   take(nodeId: string, accountId: string, now: number, leaseMs: number): Promise<number | null>;
   /** Extend the leases still `nodeId`'s with these tokens; resolves with the accounts renewed. */
   renew(nodeId: string, held: readonly HeldLease[], now: number, leaseMs: number): Promise<Set<string>>;
@@ -107,6 +110,10 @@ export function leases(r: PgRunner): LeaseTable {
       }),
     take: (nodeId, accountId, now, leaseMs) =>
       r.write('take a lease', async (q) => {
+        // The row may be locked by a write of its old owner (the fence reads it FOR SHARE);
+        // wait a moment, not forever: a frozen owner's transaction is ended by the server
+        // (idle_in_transaction_session_timeout), and the next round tries again.
+        await q.query(`SET LOCAL lock_timeout = '${TAKE_LOCK_TIMEOUT_MS}ms'`);
         const res = await q.query(
           `UPDATE leases SET owner = $2, expires_at = $3::bigint + $4::bigint, token = token + 1
            WHERE account_id = $1 AND (owner IS NULL OR expires_at <= $3::bigint) RETURNING token`,

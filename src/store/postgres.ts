@@ -62,6 +62,13 @@ export interface OpenPostgresStoreOptions {
    * (the lease fencing of several nodes goes here); throwing refuses the write.
    */
   fence?: (q: Queryable, accountId: string) => Promise<void>;
+  /**
+   * The server ends a session left idle inside a transaction this long (ms;
+   * `idle_in_transaction_session_timeout`), releasing its row locks: several nodes set it
+   * so that a node frozen mid-write (SIGSTOP, GC) cannot hold a lease row locked forever.
+   * Default: none.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 export class PostgresStore implements Store, StoreTables {
@@ -116,6 +123,7 @@ export class PostgresStore implements Store, StoreTables {
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
       application_name: 'wagate',
+      ...(opts.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs } : {}),
     });
     // An idle connection that breaks (server restart) is dropped by the pool; the next
     // call opens a new one or fails with WAGATE_ERR_STORE. Without a listener it would
@@ -165,12 +173,14 @@ export class PostgresStore implements Store, StoreTables {
       throw this.error(what, err);
     }
     let broken: Error | undefined;
+    const detach = watchCheckedOut(client, (err) => (broken ??= err));
     try {
       return await work(client);
     } catch (err) {
       if (isDriverFailure(err)) broken = err instanceof Error ? err : new Error(String(err));
       throw this.error(what, err);
     } finally {
+      detach();
       // A connection whose statement failed is closed rather than reused: it may be in
       // an unknown state (an aborted transaction a ROLLBACK could not end).
       client.release(broken);
@@ -225,9 +235,11 @@ export class PostgresStore implements Store, StoreTables {
     const ctx: TxContext = { live: true, durable: false, failed: undefined, chain: Promise.resolve(), savepoint: false };
     let client: pg.PoolClient | undefined;
     let broken: Error | undefined;
+    let detach = () => undefined as void;
     try {
       try {
         client = await this.pool.connect();
+        detach = watchCheckedOut(client, (err) => (broken ??= err));
         await client.query(opts?.durable ? BEGIN_DURABLE : BEGIN_FAST);
       } catch (err) {
         broken = new Error('begin failed');
@@ -262,6 +274,7 @@ export class PostgresStore implements Store, StoreTables {
       }
       return result;
     } finally {
+      detach();
       client?.release(broken);
       this.busy = undefined;
       release();
@@ -324,6 +337,19 @@ export class PostgresStore implements Store, StoreTables {
       throw this.error('close the store', err);
     }
   }
+}
+
+/**
+ * While a connection is checked out the pool listens to none of its errors: a server
+ * that ends the session meanwhile (a restart, `idle_in_transaction_session_timeout`
+ * ending a transaction of a node that was paused) would crash the process with an
+ * unhandled 'error'. The error is recorded instead (the connection is not reused) and
+ * the statement in flight, if any, fails on its own.
+ */
+function watchCheckedOut(client: pg.PoolClient, onError: (err: Error) => void): () => void {
+  const listener = (err: Error) => onError(err);
+  client.on('error', listener);
+  return () => void client.removeListener('error', listener);
 }
 
 /** Open the PostgreSQL store; see `PostgresStore`. */
