@@ -45,7 +45,12 @@ export function txRunner(client: pg.PoolClient, ctx: TxContext, store: TxStore):
       // the transaction now) and a new one marks where this write starts. COMMIT
       // releases the last one.
       if (savepoint) {
-        await client.query(ctx.savepoint ? 'RELEASE SAVEPOINT wagate_call; SAVEPOINT wagate_call' : 'SAVEPOINT wagate_call');
+        try {
+          await client.query(ctx.savepoint ? 'RELEASE SAVEPOINT wagate_call; SAVEPOINT wagate_call' : 'SAVEPOINT wagate_call');
+        } catch (err) {
+          ctx.failed ??= err; // the connection is gone or the transaction aborted
+          throw store.error(what, err);
+        }
         ctx.savepoint = true;
       }
       try {

@@ -4,6 +4,7 @@
  * write after a steal, and two lease keepers sharing accounts fairly, driven round by
  * round on an injected clock.
  */
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseKeeper } from '../../src/cluster/lease-keeper.js';
@@ -118,6 +119,48 @@ async function node(url: string, nodeId: string, accounts: string[], clock: { t:
   setFence(keeper.fence);
   return { store, keeper, running, stops };
 }
+
+describe('a frozen writer', () => {
+  it('holding a lease row locked does not stall a take: it fails after a moment and succeeds once the lock is gone', async () => {
+    const url = await server.createDatabase();
+    const { store } = await fencedStore(url);
+    await store.leases.ensure(['a1']);
+    expect(await store.leases.take('n1', 'a1', 1000, LEASE_MS)).toBe(1);
+    // node n1's write in flight: the fence's FOR SHARE lock, its transaction not ended.
+    const frozen = new pg.Client({ connectionString: url });
+    await frozen.connect();
+    try {
+      await frozen.query('BEGIN');
+      await frozen.query("SELECT token FROM leases WHERE account_id = 'a1' FOR SHARE");
+      const err = await store.leases.take('n2', 'a1', 1000 + LEASE_MS, LEASE_MS).catch((e: unknown) => e);
+      expect(code(err)).toBe('WAGATE_ERR_STORE');
+      expect(String((err as Error).message)).toMatch(/lock/i);
+      await frozen.query('COMMIT');
+    } finally {
+      await frozen.end();
+    }
+    expect(await store.leases.take('n2', 'a1', 1000 + LEASE_MS, LEASE_MS)).toBe(2);
+  });
+
+  it('a transaction left idle past idleInTransactionTimeoutMs is ended by the server: the call fails, the process lives, the store still works', async () => {
+    const url = await server.createDatabase();
+    const store = await openPostgresStore({ url, idleInTransactionTimeoutMs: 300 });
+    stores.push(store);
+    const idleInTx = async () =>
+      Number((await server.admin("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'wagate' AND state = 'idle in transaction'")).rows[0].n);
+    const result = store.transaction(async (tx) => {
+      await tx.connections.update('a1', { linkedAt: 1 });
+      // Frozen here (as a paused node): the server sees the session idle in its transaction, then ends it.
+      await until(async () => (await idleInTx()) === 1, 'the session idle in its transaction');
+      await until(async () => (await idleInTx()) === 0, 'the server ending the idle transaction');
+      await tx.connections.update('a1', { linkedAt: 2 });
+    });
+    expect(code(await result.catch((e: unknown) => e))).toBe('WAGATE_ERR_STORE');
+    expect(await store.connections.get('a1')).toBeUndefined();
+    await store.connections.update('a1', { linkedAt: 3 });
+    expect((await store.connections.get('a1'))?.linkedAt).toBe(3);
+  });
+});
 
 describe('lease keepers', () => {
   const ACCOUNTS = ['a1', 'a2', 'a3', 'a4'];
