@@ -15,6 +15,7 @@ import { openStore, storeTarget } from '../store/open.js';
 import type { PostgresStore } from '../store/postgres.js';
 import { leaseLostError } from '../store/postgres-leases.js';
 import { LeaseKeeper } from '../cluster/lease-keeper.js';
+import { fencedTransport } from '../cluster/fenced-transport.js';
 import { AccountRuntime, type Clock } from './account-runtime.js';
 import { ActorRegistry } from './actor-registry.js';
 import { startControlServer, type ControlServer } from './control-server.js';
@@ -114,7 +115,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const newRuntime = (accountId: string) =>
     new AccountRuntime({
       accountId,
-      transport: opts.transport.create(accountId, { store }),
+      // On a cluster node nothing is sent for an account whose lease this node no longer holds.
+      transport: cluster ? fencedTransport(opts.transport.create(accountId, { store }), () => keeper?.holds(accountId) ?? false) : opts.transport.create(accountId, { store }),
       bus,
       logger: subLogger(opts.logger, 'whatsapp', accountId),
       heartbeatSeconds: web.heartbeatSeconds,

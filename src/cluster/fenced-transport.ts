@@ -1,0 +1,39 @@
+/**
+ * An account's transport on a cluster node: whatever would reach WhatsApp on the
+ * account's behalf (a message, media, a reaction, read receipts, typing, unlinking)
+ * first asks whether this node still holds the account's lease, valid by its own clock
+ * (`holds`). A node that was paused and woke up refuses to send (WAGATE_ERR_LEASE_LOST)
+ * even before its lease round has stopped the account. Reads (group metadata, probe)
+ * and `close` pass through.
+ */
+import type { AccountTransport, Connection } from '../ports/transport.js';
+import { leaseLostError } from '../store/postgres-leases.js';
+
+const SENDS = new Set<PropertyKey>(['sendText', 'sendMedia', 'react', 'markRead', 'sendPresence', 'unlink', 'requestPairingCode']);
+
+function gate(conn: Connection, accountId: string, holds: () => boolean): Connection {
+  return new Proxy(conn, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (!SENDS.has(prop)) return (value as (...a: unknown[]) => unknown).bind(target);
+      return (...args: unknown[]) => {
+        if (!holds()) return Promise.reject(leaseLostError(accountId, 'its lease is not valid on this node; nothing was sent'));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+export function fencedTransport(transport: AccountTransport, holds: () => boolean): AccountTransport {
+  return new Proxy(transport, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop === 'connect') {
+        return (...args: Parameters<AccountTransport['connect']>) => gate(target.connect(...args), target.accountId, holds);
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
