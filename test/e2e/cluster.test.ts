@@ -10,6 +10,8 @@
  * - SIGSTOP another past its lease: the last node takes its accounts and answers a
  *   message sent meanwhile exactly once. SIGCONT: the woken node finds it lost them,
  *   reconnects none of them on the old lease, and every message is still answered once.
+ * - SIGTERM the third: its leases are released before it exits (not left to expire)
+ *   and the remaining node takes them, with no account replaced.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -206,5 +208,20 @@ describe('several gateway nodes on one PostgreSQL', () => {
     await until(() => ask.inbox.map(textOf).includes('echo: after the wake-up'), 'the reply after the wake-up', 20_000);
     expect(kim.inbox.map(textOf).filter((t) => t === 'echo: after the kill')).toHaveLength(1);
     expect(lee.inbox.map(textOf).filter((t) => t === 'echo: while n2 sleeps')).toHaveLength(1);
+
+    // SIGTERM n3: it hands its accounts over at once (released, not left to expire); n2 takes them all.
+    const n3 = nodes[2]!;
+    const handedOver = owners(await store.leases.list()).n3!;
+    const replacedBefore = Object.fromEntries(ACCOUNTS.map((id) => [id, e.sim.sessionStats(PHONE[id]!).replaced]));
+    n3.proc.child.kill('SIGTERM');
+    expect(await n3.proc.exited).toBe(0);
+    expect((await store.leases.list()).filter((l) => l.owner === 'n3')).toEqual([]);
+    expect((await store.leases.liveNodes(Date.now(), LEASE_SECONDS * 1000)).map((n) => n.nodeId)).toEqual(['n2']);
+    await until(
+      async () => (owners(await store.leases.list()).n2?.length === 6 && ACCOUNTS.every((id) => e.sim.hub.companions.get(USER(id))?.online)) || null,
+      "n3's accounts on n2 after the SIGTERM",
+      30_000,
+    );
+    for (const id of handedOver) expect(e.sim.sessionStats(PHONE[id]!).replaced).toBe(replacedBefore[id]);
   }, 300_000);
 });
