@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 
 import { createBus, type Bus } from '../bus/bus.js';
-import { resolveAccounts, type WagateConfig } from '../config/index.js';
+import { defaultAccountId, resolveAccounts, type WagateConfig } from '../config/index.js';
 import { subLogger } from '../log.js';
 import type { TransportFactory } from '../ports/transport.js';
 import type { Store } from '../store/port.js';
@@ -16,6 +16,8 @@ import type { PostgresStore } from '../store/postgres.js';
 import { leaseLostError } from '../store/postgres-leases.js';
 import { LeaseKeeper } from '../cluster/lease-keeper.js';
 import { fencedTransport } from '../cluster/fenced-transport.js';
+import { ControlRelay, RELAYED } from '../cluster/relay.js';
+import type { MethodDispatcher } from './methods.js';
 import { AccountRuntime, type Clock } from './account-runtime.js';
 import { ActorRegistry } from './actor-registry.js';
 import { startControlServer, type ControlServer } from './control-server.js';
@@ -81,6 +83,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // Several nodes on one PostgreSQL (`cluster`): accounts run where their lease is (src/cluster).
   const cluster = opts.config.cluster;
   let keeper: LeaseKeeper | null = null;
+  let relay: ControlRelay | null = null;
+  const relayCalls = new AbortController();
   const target = opts.store ? null : storeTarget(opts.config.store, opts.stateDir, opts.env ?? process.env);
   if (cluster && (target ? target.kind : opts.store!.kind) !== 'postgres') {
     throw new WagateError(
@@ -210,6 +214,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await ledger?.flush();
       await history.flush();
       bus.clear();
+      relayCalls.abort();
+      await relay?.close();
       // The sockets are closed and the last writes done: hand the accounts over at once.
       await keeper?.release().catch((err: unknown) => log.error({ err }, 'releasing the leases failed; they expire by themselves'));
       if (ownStore) await store.close().catch((err: unknown) => log.error({ err }, 'closing the store failed'));
@@ -286,13 +292,33 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         maxUploadBytes: opts.config.channels.whatsapp.mediaMaxMb * 1024 * 1024,
         now,
       })]);
+    // A cluster node carries `send`, `react`, `logout` and `account.reconnect` for an
+    // account another node runs to that node (src/cluster/relay.ts).
+    const ownerElsewhere = async (raw: unknown): Promise<string | null> => {
+      if (!keeper || !relay) return null;
+      const asked = (raw as { accountId?: unknown } | null)?.accountId;
+      const accountId = typeof asked === 'string' ? asked : defaultAccountId(opts.config);
+      if (accounts.has(accountId)) return null;
+      const lease = (await keeper.list()).find((l) => l.accountId === accountId);
+      return lease?.owner && lease.owner !== keeper.nodeId ? lease.owner : null;
+    };
+    const dispatcher: MethodDispatcher = cluster
+      ? {
+          names: () => methods.names(),
+          describe: () => methods.describe(),
+          call: async (name, raw, ctx) => {
+            const owner = RELAYED.has(name) ? await ownerElsewhere(raw) : null;
+            return owner && relay ? relay.request(owner, name, raw) : methods.call(name, raw, ctx);
+          },
+        }
+      : methods;
     control = await startControlServer({
       host: opts.config.gateway.bind,
       port: opts.port ?? opts.config.gateway.port,
       token,
       tokenConfigured: Boolean(opts.config.gateway.auth.token),
       allowedOrigins: opts.config.gateway.allowedOrigins,
-      methods,
+      methods: dispatcher,
       snapshot: () => ({ presence: presence(gateway), health: health(gateway, now) }),
       logger: subLogger(opts.logger, 'control'),
       routes,
@@ -331,6 +357,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         random: opts.random,
       });
       await keeper.start();
+      relay = await ControlRelay.start({
+        url: (target as { url: string }).url,
+        nodeId: cluster.nodeId,
+        call: (method, params) => methods.call(method, params, { emit: () => undefined, signal: relayCalls.signal }),
+        logger: subLogger(opts.logger, 'cluster'),
+      });
       log.info({ nodeId: cluster.nodeId, accounts: [...keeper.holding().keys()] }, 'cluster node started');
     }
     bus.emit('gateway.started', { accountId: null, port: ctl.port, at: now() });

@@ -128,6 +128,19 @@ describe('several gateway nodes on one PostgreSQL', () => {
     expect(dump.cluster.nodeId).toBe('n2');
     expect(dump.cluster.leases.filter((l) => l.here).map((l) => l.accountId).sort()).toEqual([...spread.n2!].sort());
 
+    // `message send` through n1 for an account n2 runs is carried to n2 (LISTEN/NOTIFY) and sent once.
+    const onN2 = spread.n2![0]!;
+    const pat = e.sim.contact('+15557770009', { name: 'Pat', to: PHONE[onN2] });
+    const sent = await runCli(['message', 'send', '--account', onN2, '--to', '+15557770009', '-m', 'carried to n2', '--json'], nodes[0]!.env);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(JSON.parse(sent.stdout)).toMatchObject({ accountId: onN2, messageIds: [expect.any(String)] });
+    await until(() => pat.inbox.map(textOf).includes('carried to n2'), 'the carried message');
+    expect(pat.inbox.map(textOf).filter((t) => t === 'carried to n2')).toHaveLength(1);
+    // An error on the owner comes back with its code.
+    const bad = await runCli(['message', 'send', '--account', onN2, '--to', 'not a number', '-m', 'x', '--json'], nodes[0]!.env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toMatch(/WAGATE_ERR_BAD_REQUEST/);
+
     // SIGKILL n1: its accounts connect on n2 and n3 after the lease expires.
     const killed = spread.n1!;
     nodes[0]!.proc.child.kill('SIGKILL');
