@@ -8,7 +8,8 @@ import pg from 'pg';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseKeeper } from '../../src/cluster/lease-keeper.js';
-import { isWagateError } from '../../src/errors.js';
+import { ControlRelay } from '../../src/cluster/relay.js';
+import { isWagateError, WagateError } from '../../src/errors.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.js';
 import type { Queryable } from '../../src/store/postgres-runner.js';
 import { startPostgres, type PgServer } from '../helpers/postgres.js';
@@ -247,5 +248,37 @@ describe('lease keepers', () => {
     expect(leases.filter((l) => l.owner === 'node-b').map((l) => l.token)).toEqual([2]);
     expect(leases.filter((l) => l.owner === null)).toHaveLength(1);
     expect(leases.some((l) => l.owner === 'node-a')).toBe(false);
+  });
+});
+
+describe('the control relay (LISTEN/NOTIFY)', () => {
+  it('carries a request to the owner node and its answer or error back; refuses an oversized request; times out on a node nobody runs', async () => {
+    const url = await server.createDatabase();
+    const calls: Array<[string, unknown]> = [];
+    const logger = pino({ level: 'silent' });
+    const owner = await ControlRelay.start({
+      url,
+      nodeId: 'owner',
+      logger,
+      call: async (method, params) => {
+        calls.push([method, params]);
+        if ((params as { fail?: boolean }).fail) throw new WagateError('WAGATE_ERR_NO_LISTENER', 'not connected here');
+        return { ok: method };
+      },
+    });
+    const asker = await ControlRelay.start({ url, nodeId: 'asker', logger, call: async () => null, timeoutMs: 500 });
+    try {
+      expect(await asker.request('owner', 'send', { accountId: 'a1', to: '+1555', text: 'hi' })).toEqual({ ok: 'send' });
+      expect(calls).toEqual([['send', { accountId: 'a1', to: '+1555', text: 'hi' }]]);
+      expect(code(await asker.request('owner', 'logout', { fail: true }).catch((e: unknown) => e))).toBe('WAGATE_ERR_NO_LISTENER');
+      // Methods that are not carried are not run on the owner.
+      expect(code(await asker.request('owner', 'config.get', {}).catch((e: unknown) => e))).toBe('WAGATE_ERR_GATEWAY_UNREACHABLE');
+      expect(code(await asker.request('owner', 'send', { text: 'x'.repeat(9000) }).catch((e: unknown) => e))).toBe('WAGATE_ERR_BAD_REQUEST');
+      expect(code(await asker.request('nobody', 'send', {}).catch((e: unknown) => e))).toBe('WAGATE_ERR_GATEWAY_UNREACHABLE');
+      expect(calls).toHaveLength(2);
+    } finally {
+      await asker.close();
+      await owner.close();
+    }
   });
 });
