@@ -32,7 +32,9 @@
  * - `primaryPhone(e164)`: the account's own phone (device 0); its `inbox` holds the copies the
  *   companion fans out to it.
  * - Faults: `kick(user, 401 | 440 | 500 | 515)`, `drop(user)` (428), `stall(user)` (408),
- *   `failNextLogin(user, 401)`; a second login with the same creds replaces the first (440).
+ *   `failNextLogin(user, 401)`; a second login with the same creds replaces the first (440);
+ *   `holdOffline(user, n)` delivers only n of the next login's offline queue until `release()`,
+ *   live stanzas flowing meanwhile.
  * - Media: Baileys uploads over HTTPS to a self-signed loopback host, so give the client
  *   `fetchAgent: new https.Agent({ rejectUnauthorized: false })`; contacts' media is served
  *   over plain loopback HTTP, so `downloadMediaMessage` needs nothing special.
@@ -47,6 +49,7 @@ export type { SimContact, Receipt, Reaction, Presence } from './world/contact.js
 export type { SimGroup } from './world/group.js';
 export type { ReceivedMessage } from './world/messages.js';
 export type { ContactOptions, GroupOptions } from './world/world.js';
+export type { OfflineHold } from './server/server.js';
 
 export interface SimulatorOptions extends SimServerOptions {
   /**
@@ -79,6 +82,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     drop: (user) => server.drop(user),
     stall: (user) => server.stall(user),
     failNextLogin: (user, reason) => server.failNextLogin(user, reason),
+    holdOffline: (user, deliverFirst) => server.holdOffline(user, deliverFirst),
     contact: (e164, o) => world.contact(e164, o),
     group: (o) => world.group(o),
     primaryPhone: (user) => world.primaryPhone(user),

@@ -112,6 +112,15 @@ export class Hub implements SimHub {
     return queued.map((n) => ({ ...n, attrs: { ...n.attrs, offline: '1' } }));
   }
 
+  /** Puts stanzas a session never got back at the front of the offline queue of `user`. */
+  requeue(user: string, nodes: BinaryNode[]): void {
+    const plain = nodes.map((n) => {
+      const { offline: _offline, ...attrs } = n.attrs;
+      return { ...n, attrs };
+    });
+    this.queues.set(user, [...plain, ...(this.queues.get(user) ?? [])]);
+  }
+
   /** Marks the companion offline if `link` (when given) is still its live link. */
   setOffline(user: string, link?: LiveLink): void {
     if (link && this.links.get(user) !== link) return;

@@ -24,6 +24,9 @@
  * - `stall(user)`: stops answering and sending on the session (client reports 408
  *   after `keepAliveIntervalMs + 5 s` of silence).
  * - `failNextLogin(user, 401)`: the next login of that account gets `<failure reason>`.
+ * - `holdOffline(user, deliverFirst)`: at the next login only the first `deliverFirst`
+ *   queued stanzas go out; the rest and the `<ib><offline/>` marker wait for
+ *   `release()` while live stanzas flow (a backlog delivered in batches).
  * - A second login with the same creds replaces the first (440) by itself.
  * `user` is a phone number in any of the forms `+15550000001`, `15550000001`,
  * `15550000001@s.whatsapp.net`.
@@ -43,10 +46,11 @@ import { Hub } from './hub-impl.js';
 import type { SimHub } from '../hub.js';
 import { Linker, type SimPhone } from './linking.js';
 import { toUser } from './phone-number.js';
-import { LoginFlow, iqResult } from './login.js';
+import { LoginFlow, iqResult, type OfflineHold } from './login.js';
 
 export type { KickCode } from './faults.js';
 export type { SimPhone } from './linking.js';
+export type { OfflineHold } from './login.js';
 export { toUser } from './phone-number.js';
 
 export interface SimServerOptions {
@@ -70,6 +74,7 @@ export interface SimServer {
   drop(user: string): void;
   stall(user: string): void;
   failNextLogin(user: string, reason: 401): void;
+  holdOffline(user: string, deliverFirst: number): OfflineHold;
   close(): Promise<void>;
 }
 
@@ -180,6 +185,9 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     },
     failNextLogin(user, reason) {
       failNext.set(toUser(user), reason);
+    },
+    holdOffline(user, deliverFirst) {
+      return login.holdOffline(toUser(user), deliverFirst);
     },
     async close() {
       hub.close();
