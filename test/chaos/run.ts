@@ -1,0 +1,54 @@
+/**
+ * `npm run chaos -- [--runs N] [--seed S] [--steps K] [--contacts C] [--strangers U] [--verbose]`:
+ * N seeded schedules (seeds S, S+1, …; S random when not given) against the real gateway
+ * process, the simulator and real Baileys. Prints each run (a failed one with its schedule,
+ * its violations and the command that reproduces it) and a summary; exits 1 on any failure.
+ */
+import { parseArgs } from 'node:util';
+import { runSchedule, type RunResult } from './engine.js';
+import { formatRun } from './report.js';
+import { DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    seed: { type: 'string' },
+    steps: { type: 'string' },
+    contacts: { type: 'string' },
+    strangers: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const int = (v: string | undefined, name: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got ${v}`);
+  return n;
+};
+const runs = int(values.runs, 'runs')!;
+const seed0 = int(values.seed, 'seed') ?? Math.floor(Math.random() * 2 ** 31);
+const custom = values.steps !== undefined || values.contacts !== undefined || values.strangers !== undefined;
+const schedule: ScheduleOptions = custom
+  ? {
+      steps: int(values.steps, 'steps') ?? DEFAULT_SCHEDULE.steps,
+      contacts: Math.max(1, int(values.contacts, 'contacts') ?? DEFAULT_SCHEDULE.contacts),
+      strangers: int(values.strangers, 'strangers') ?? DEFAULT_SCHEDULE.strangers,
+    }
+  : DEFAULT_SCHEDULE;
+
+console.log(`chaos: ${runs} schedule(s) from seed ${seed0} (${schedule.steps} steps, ${schedule.contacts} contacts, ${schedule.strangers} stranger(s))`);
+const results: RunResult[] = [];
+for (let i = 0; i < runs; i++) {
+  const seed = seed0 + i;
+  const r = await runSchedule({ seed, schedule, log: values.verbose ? (l) => console.log(l) : undefined, keepHome: values.keep });
+  results.push(r);
+  console.log(formatRun(r, schedule));
+}
+const passed = results.filter((r) => r.violations.length === 0).length;
+const messages = results.reduce((a, r) => a + r.messages, 0);
+const byKind = new Map<string, number[]>();
+for (const r of results) for (const v of r.violations) byKind.set(v.kind, [...new Set([...(byKind.get(v.kind) ?? []), r.seed])]);
+console.log(`\nchaos summary: ${passed}/${results.length} schedules passed, ${messages} messages checked`);
+for (const [kind, seeds] of byKind) console.log(`  ${kind}: seeds ${seeds.join(', ')}`);
+process.exit(passed === results.length ? 0 : 1);
