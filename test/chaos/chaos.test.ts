@@ -8,14 +8,14 @@ import { runSchedule } from './engine.js';
 import { formatRun } from './report.js';
 import type { ScheduleOptions } from './schedule.js';
 
-const SLICE: ScheduleOptions = { steps: 10, contacts: 2, strangers: 1 };
+const SLICE: ScheduleOptions = { steps: 12, contacts: 2, strangers: 1 };
 
 describe('chaos: seeded faults against the real gateway process (CI slice)', () => {
   it.each([
-    // kill-in-send, drop 428, agent-crash, term, drop 500
-    [322],
-    // kill-in-agent, agent-crash, slow agent, drop 428, drop 515, kill
-    [1965],
+    // kill-in-agent, restart, drop 500, slow agent, kill, restart (7 messages)
+    [83],
+    // drop 515, kill-in-send, restart, agent-crash, term, restart (8 messages)
+    [606],
   ])(
     'seed %i: every message answered exactly once, in order per chat; one pairing code per stranger',
     async (seed) => {

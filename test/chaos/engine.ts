@@ -56,7 +56,8 @@ export const REPLY_PREFIX = 're ';
 
 /** The command that runs this schedule again. */
 export function reproduceCommand(seed: number, schedule: ScheduleOptions = DEFAULT_SCHEDULE): string {
-  const extra = schedule === DEFAULT_SCHEDULE ? '' : ` --steps ${schedule.steps} --contacts ${schedule.contacts} --strangers ${schedule.strangers}`;
+  const size = schedule === DEFAULT_SCHEDULE ? '' : ` --steps ${schedule.steps} --contacts ${schedule.contacts} --strangers ${schedule.strangers}`;
+  const extra = schedule.faults ? `${size} --faults ${schedule.faults.join(',') || 'none'}` : size;
   return `npm run chaos -- --runs 1 --seed ${seed}${extra}`;
 }
 

@@ -40,6 +40,9 @@ export type Step =
   /** The agent's next request fails (HTTP 500), once. */
   | { kind: 'agent-crash' };
 
+export const FAULT_KINDS = ['kill', 'kill-in-agent', 'kill-in-send', 'term', 'drop', 'slow-agent', 'agent-crash'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
 export interface ScheduleOptions {
   /** Steps to generate (sends and faults). */
   steps: number;
@@ -47,6 +50,8 @@ export interface ScheduleOptions {
   contacts: number;
   /** Unknown senders (answered with a pairing code, once). */
   strangers: number;
+  /** The fault kinds to draw from (default: all); `[]` makes a schedule of sends only. */
+  faults?: readonly FaultKind[];
 }
 
 export const DEFAULT_SCHEDULE: ScheduleOptions = { steps: 24, contacts: 3, strangers: 1 };
@@ -73,7 +78,8 @@ export function generateSchedule(seed: number, opts: ScheduleOptions = DEFAULT_S
       up = true;
       continue;
     }
-    if (armed || r() < 0.6) {
+    const kinds = opts.faults ?? FAULT_KINDS;
+    if (armed || kinds.length === 0 || r() < 0.65) {
       steps.push(send(armed));
       if (armed) {
         // The armed kill fires on this send's run or reply: the gateway is down after it.
@@ -82,7 +88,7 @@ export function generateSchedule(seed: number, opts: ScheduleOptions = DEFAULT_S
       }
       continue;
     }
-    const fault = pick(['kill', 'kill-in-agent', 'kill-in-send', 'term', 'drop', 'slow-agent', 'agent-crash'] as const);
+    const fault = pick(kinds);
     switch (fault) {
       case 'kill':
       case 'term':
