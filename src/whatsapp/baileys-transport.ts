@@ -180,7 +180,11 @@ export class BaileysAccountTransport implements AccountTransport {
       // Runs `fn` after the inbound batches still being prepared (LID look-ups), or now.
       const afterInbound = (fn: () => void) => {
         if (this.inboundBusy === 0) return fn();
-        this.inbound = this.inbound.then(fn);
+        this.inboundBusy += 1;
+        this.inbound = this.inbound
+          .then(fn)
+          .catch((err: unknown) => log.error({ err }, 'ordering inbound messages failed'))
+          .finally(() => (this.inboundBusy -= 1));
       };
       s.ws.on('message', () => listener({ type: 'activity', at: Date.now() }));
       // 'frame' is emitted before Baileys' own stanza handlers see the node.

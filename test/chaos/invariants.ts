@@ -5,7 +5,8 @@
  * - each chat's replies came in its messages' order;
  * - an unknown sender got exactly one pairing code, whatever it wrote, and no agent reply;
  * - `wagate messages audit` reports 0 unexplained entries (see AUDIT).
- * Each violation names the faults of the schedule that came before the message.
+ * Each violation names the faults of the schedule around the message (since its chat's
+ * previous message, up to its next one): a loss is usually caused by the fault after it.
  */
 import { runCli } from '../helpers/cli.js';
 import type { SimContact } from '../../src/sim/index.js';
@@ -28,7 +29,7 @@ export type ViolationKind = 'no-reply' | 'duplicate-reply' | 'out-of-order' | 'p
 export interface Violation {
   kind: ViolationKind;
   detail: string;
-  /** The faults applied before the message concerned (most recent last). */
+  /** The faults applied around the message concerned (since its chat's previous message, up to its next), in order. */
   faults: string[];
 }
 
@@ -81,7 +82,7 @@ export function checkInvariants(run: {
     const texts = c.inbox.map(textOf);
     if (ci >= run.strangersFrom) {
       const codes = texts.filter((t) => PAIRING.test(t)).length;
-      if (codes !== 1) out.push({ kind: 'pairing-code-count', detail: `stranger contact#${ci} wrote ${mine.length} message(s), got ${codes} pairing codes`, faults: faultsBefore(mine.at(-1)!.step) });
+      if (codes !== 1) out.push({ kind: 'pairing-code-count', detail: `stranger contact#${ci} wrote ${mine.length} message(s), got ${codes} pairing codes`, faults: faultsBefore(run.schedule.length, mine[0]!.step) });
       const agentReplies = texts.filter((t) => REPLY.test(t));
       if (agentReplies.length > 0) out.push({ kind: 'agent-reply-to-stranger', detail: `stranger contact#${ci} got ${agentReplies.join(', ')}`, faults: [] });
       return;
@@ -89,8 +90,10 @@ export function checkInvariants(run: {
     const replies = texts.map((t) => REPLY.exec(t)?.[1]).filter((t): t is string => Boolean(t));
     for (const s of mine) {
       const count = replies.filter((r) => r === s.token).length;
+      // The faults around the message: since its chat's previous message, up to its chat's next one.
       const prev = mine.find((p) => p.n === s.n - 1);
-      const faults = faultsBefore(s.step + 1, prev ? prev.step : 0);
+      const next = mine.find((p) => p.n === s.n + 1);
+      const faults = faultsBefore(next ? next.step : run.schedule.length, prev ? prev.step : 0);
       if (count === 0) out.push({ kind: 'no-reply', detail: `${s.token} (step ${s.step}${s.gatewayUp ? '' : ', sent while the gateway was down'}) got no reply`, faults });
       if (count > 1) out.push({ kind: 'duplicate-reply', detail: `${s.token} (step ${s.step}) got ${count} replies`, faults });
     }
@@ -99,7 +102,7 @@ export function checkInvariants(run: {
     for (let i = 1; i < firsts.length; i++) {
       if (firsts[i]! < firsts[i - 1]!) {
         const s = mine.find((m) => m.n === firsts[i - 1]);
-        out.push({ kind: 'out-of-order', detail: `contact#${ci}: replies came as ${firsts.join(',')}`, faults: faultsBefore((s?.step ?? 0) + 1) });
+        out.push({ kind: 'out-of-order', detail: `contact#${ci}: replies came as ${firsts.join(',')}`, faults: faultsBefore(run.schedule.length, s?.step ?? 0) });
         break;
       }
     }

@@ -8,7 +8,7 @@ export function formatRun(r: RunResult, schedule?: ScheduleOptions): string {
   if (r.violations.length > 0 || r.notes.length > 0) {
     lines.push('  schedule:');
     r.schedule.forEach((s, i) => lines.push(`    ${String(i).padStart(2)} ${formatStep(s)}`));
-    for (const v of r.violations) lines.push(`  ✗ ${v.kind}: ${v.detail}${v.faults.length ? `  [after: ${v.faults.join('; ')}]` : ''}`);
+    for (const v of r.violations) lines.push(`  ✗ ${v.kind}: ${v.detail}${v.faults.length ? `  [faults around it: ${v.faults.join('; ')}]` : ''}`);
     for (const n of r.notes) lines.push(`  note: ${n}`);
     lines.push(`  reproduce: ${reproduceCommand(r.seed, schedule)}`);
   }
