@@ -156,18 +156,21 @@ export class LoginFlow {
     const hold = this.holds.get(rec.user);
     this.holds.delete(rec.user);
     if (hold) {
+      this.deps.hub.sent(rec.user, queued.slice(0, hold.deliverFirst));
       for (const node of queued.slice(0, hold.deliverFirst)) conn.send(node);
       const rest = queued.slice(hold.deliverFirst);
       hold.flush = () => {
         hold.flush = undefined;
         // The session ended meanwhile: what it never got is queued again, first.
         if (this.deps.sessions.get(rec.user) !== conn) return this.deps.hub.requeue(rec.user, rest);
+        this.deps.hub.sent(rec.user, rest);
         for (const node of rest) conn.send(node);
         conn.send(marker);
       };
       hold.started();
       if (hold.released) hold.flush();
     } else {
+      this.deps.hub.sent(rec.user, queued);
       for (const node of queued) conn.send(node);
       conn.send(marker);
     }

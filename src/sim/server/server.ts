@@ -28,6 +28,9 @@
  *   queued stanzas go out; the rest and the `<ib><offline/>` marker wait for
  *   `release()` while live stanzas flow (a backlog delivered in batches).
  * - A second login with the same creds replaces the first (440) by itself.
+ * - Like WhatsApp, a message stanza stays the server's until the companion acknowledges
+ *   it (receipt or ack): one whose connection ends first is delivered again at the next
+ *   login, in order, before what was queued meanwhile.
  * `user` is a phone number in any of the forms `+15550000001`, `15550000001`,
  * `15550000001@s.whatsapp.net`.
  *
@@ -90,6 +93,14 @@ function genericAnswer(node: BinaryNode): BinaryNode | undefined {
   return { tag: 'ack', attrs };
 }
 
+/** The stanza ids a receipt or ack covers: its `id` and its `<list><item id/>` entries. */
+function stanzaIds(node: BinaryNode): string[] {
+  const ids = node.attrs.id ? [node.attrs.id] : [];
+  const list = Array.isArray(node.content) ? node.content.find((c) => c.tag === 'list') : undefined;
+  for (const item of Array.isArray(list?.content) ? list.content : []) if (item.attrs.id) ids.push(item.attrs.id);
+  return ids;
+}
+
 export async function startSimServer(opts: SimServerOptions = {}): Promise<SimServer> {
   const log = opts.logger ?? pino({ level: 'silent' });
   const now = opts.now ?? Date.now;
@@ -127,6 +138,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
           const key = `${node.attrs.xmlns ?? ''} ${node.attrs.type} ${first ?? ''}`;
           rec.iqs[key] = (rec.iqs[key] ?? 0) + 1;
         }
+        if (node.tag === 'receipt' || node.tag === 'ack') hub.acked(rec.user, stanzaIds(node));
         if (login.handle(conn, rec, node)) return;
         if (await hub.dispatch(node, { companion: rec, send: (n) => conn.send(n) })) return;
       } else if (linker.handle(conn, node)) {
