@@ -119,7 +119,7 @@ describe('the control page views in a real browser (Chromium ↔ gateway ↔ sim
     await page.locator('textarea').fill('a test from the page');
     await page.locator('form.stack button[type="submit"]').click();
     await page.locator('[data-testid="send-result"]').waitFor();
-    expect(await page.locator('[data-testid="send-result"]').textContent()).toContain(`Sent to ${BOB} through default`);
+    expect(await page.locator('[data-testid="send-result"]').textContent()).toContain(`Sent to ${BOB.slice(1)}@s.whatsapp.net through default`);
     await until(() => bob.inbox.some((m) => textOf(m) === 'a test from the page'), 'bob receives the page test message');
 
     // Logs: a line logged while the view is open appears.

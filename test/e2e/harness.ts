@@ -85,7 +85,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
   const home = tmpDir('e2e');
   const port = await freePort();
   // WhatsApp Web's version comes from the simulator's sw.js too (a test may point it elsewhere).
-  const raw: WagateConfigInput = { ...extra, web: { versionUrl: sim.versionUrl, ...extra.web, url: sim.url }, gateway: { port } };
+  const raw: WagateConfigInput = { ...extra, web: { versionUrl: sim.versionUrl, ...extra.web, url: sim.url }, gateway: { ...extra.gateway, port } };
   const configPath = path.join(home, 'wagate.json');
   fs.writeFileSync(configPath, JSON.stringify(raw));
   let config = validateConfig(raw, configPath);
