@@ -136,6 +136,19 @@ describe('gateway metrics from the bus (src/gateway/metrics.ts)', () => {
     expect(sample(parseProm(await metrics.render()), 'wagate_ledger_outcomes_total', { account: 'work', outcome: 'replied', reason: 'none' })).toBe(1);
   });
 
+  it('every metric the example alert rules use exists (examples/prometheus/wagate.rules.yml)', async () => {
+    const bus = createBus(silentLogger());
+    const ledger = new InboundLedger(lazyStore(path.join(tmpDir('metrics-rules'), 'wagate.db')));
+    const metrics = createGatewayMetrics({ bus, ledger, accounts: () => [{ accountId: 'work', state: 'connected' }], pairingPending: async () => 0, now: () => 5 });
+    const text = await metrics.render();
+    metrics.stop();
+    const rules = fs.readFileSync(path.join(ROOT, 'examples', 'prometheus', 'wagate.rules.yml'), 'utf8');
+    const used = [...rules.matchAll(/expr: (wagate_[a-z_]+)/g)].map((m) => m[1]!);
+    expect(used).toEqual(['wagate_account_state', 'wagate_ledger_unexplained_entries']);
+    for (const name of used) expect(text, name).toMatch(new RegExp(`^${name}\\{account="work"`, 'm'));
+    expect(rules).not.toMatch(/placeholder/i);
+  });
+
   it('outcome labels: only final states; reasons bounded', () => {
     expect(outcomeLabels({ state: 'running', reason: null })).toBeNull();
     expect(outcomeLabels({ state: 'received', reason: null })).toBeNull();
