@@ -12,9 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogTap } from '../../src/log-tap.js';
 import { e2e, textOf, until, type E2E } from '../e2e/harness.js';
 import { ROOT, runCli } from '../helpers/cli.js';
-import { launchBrowser } from './browser.js';
+import { launchBrowser, screenshotDir } from './browser.js';
 
-const SHOTS = path.join(ROOT, 'docs', 'screenshots');
+const SHOTS = screenshotDir(ROOT);
 const BOT = '+15550001201';
 const ALICE = '+15557771201';
 const MALLORY = '+15557771202';
