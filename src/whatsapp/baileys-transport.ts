@@ -3,7 +3,7 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DisconnectReason, generateMessageIDV2, type WACallEvent, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
+import makeWASocket, { DEFAULT_CONNECTION_CONFIG, DisconnectReason, generateMessageIDV2, type WACallEvent, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
 import type { EventEmitter } from 'node:events';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -34,6 +34,7 @@ import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from './web-version.js';
 import { connectRetryingOutdated } from './web-version-retry.js';
+import { DecryptReplay } from './decrypt-replay.js';
 import { InboundOrder } from './inbound-order.js';
 
 export interface BaileysTransportOptions {
@@ -193,7 +194,10 @@ export class BaileysAccountTransport implements AccountTransport {
       if (closedByUs) return;
       // Signal keys are read on every message: serve them from memory, write through to the store.
       const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
+      // A message whose handling a drop cut short after its decryption can be decrypted again (decrypt-replay.ts).
+      const replay = new DecryptReplay(() => keys);
       sock = makeWASocket({
+        makeSignalRepository: replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository),
         waWebSocketUrl: this.opts.url,
         auth: { creds: store.state.creds, keys },
         logger: baileysLogger(log) as never,
@@ -240,12 +244,14 @@ export class BaileysAccountTransport implements AccountTransport {
       s.ws.on('frame', (node: unknown) => {
         const n = node as { tag?: string; attrs?: Record<string, string> };
         if (n.tag === 'message' && n.attrs?.offline && n.attrs.id) order.offlineStanza(n.attrs.id);
+        replay.seen(node);
       });
       s.ev.on('creds.update', () => {
         store.saveCreds().catch((err: unknown) => log.error({ err }, 'saving creds failed'));
       });
       s.ev.on('messages.upsert', ({ messages, type }) => {
         const ids = messages.map((m) => m.key.id).filter((id): id is string => Boolean(id));
+        void replay.forget(ids).catch((err: unknown) => log.warn({ err }, 'could not forget the kept plaintexts of handled messages'));
         const self = s.user;
         if (!self) {
           return afterInbound(() => {
