@@ -25,6 +25,7 @@ import { KeyedQueue } from '../keyed-queue.js';
 import { subLogger } from '../log.js';
 import type { Connection } from '../ports/transport.js';
 import { createProvider, type AgentProvider, type ProviderResult } from './providers/index.js';
+import { ProviderError } from './providers/types.js';
 import type { EnvelopeLike } from './providers/types.js';
 import type { Store } from '../store/port.js';
 import { SessionStore, type SessionEntry } from './session-store.js';
@@ -56,7 +57,27 @@ export interface AgentRunnerOptions {
   env?: NodeJS.ProcessEnv;
   newRunId?: () => string;
   typingRefreshMs?: number;
+  /** Waits between tries of a transient provider error (tests pass zeros); default AGENT_RETRY's. */
+  retryDelaysMs?: readonly number[];
 }
+
+/**
+ * A provider error worth another try (issue 13: "an agent that crashes once"): an HTTP
+ * 5xx, 408 or 429, a request or stream that failed on the network, a timeout. Not an
+ * abort (the gateway stops), not a 4xx (the request itself is wrong), not a command's
+ * non-zero exit (the same input would fail the same way).
+ */
+export function isTransientProviderError(err: unknown): boolean {
+  if (!(err instanceof ProviderError)) return false;
+  const { status, timedOut, exitCode } = err.detail;
+  if (timedOut) return true;
+  if (status !== undefined) return status >= 500 || status === 408 || status === 429;
+  if (err.provider !== 'openai' || exitCode !== undefined) return false;
+  return /request to .* failed|stream from .* broke|empty response body/.test(err.message);
+}
+
+/** A transient provider error is tried again after 1 s, then 4 s (3 tries in all); then the run fails. */
+export const AGENT_RETRY = { delaysMs: [1_000, 4_000] } as const;
 
 /** What the provider is given, and the session entries appended before it runs. */
 export interface TurnInput {
@@ -157,6 +178,22 @@ export function replyOutcome(
 
 const stoppingError = () => new Error('gateway stopping');
 
+/** Waits `ms`; rejects (and clears the timer) when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(stoppingError());
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOptions = {}): AgentRunner {
   const log = subLogger(deps.logger, 'agent');
   const queue = new KeyedQueue();
@@ -227,7 +264,25 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
           : {}),
       };
       // A provider that ignores the abort must not hold the stop: stop waiting for it.
-      const result = await untilAborted(cachedProvider(agent, req.use ?? 'reply').run(input), controller.signal);
+      // A transient error is tried again (the ledger entry stays `running` meanwhile) —
+      // unless part of the answer already reached the caller's onDelta.
+      const provider = cachedProvider(agent, req.use ?? 'reply');
+      const delays = opts.retryDelaysMs ?? AGENT_RETRY.delaysMs;
+      let streamed = false;
+      const tryInput: RunInputWithTools = req.onDelta
+        ? { ...input, onDelta: (d: string) => ((streamed = true), req.onDelta!(d)) }
+        : input;
+      let result: ProviderResult;
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          result = await untilAborted(provider.run(tryInput), controller.signal);
+          break;
+        } catch (err) {
+          if (stopped() || streamed || attempt >= delays.length || !isTransientProviderError(err)) throw err;
+          rlog.warn({ err: (err as Error).message, attempt: attempt + 1, retryInMs: delays[attempt] }, 'agent run failed; trying again');
+          await pause(delays[attempt]!, controller.signal);
+        }
+      }
       // composing stays on while more of this chat's runs wait their turn
       turnTyping?.done();
       if (stopped()) throw stoppingError();

@@ -35,6 +35,9 @@ export const DROP_REASONS: ReadonlySet<string> = new Set([
   'group-sender-not-allowed',
 ]);
 
+/** Drop reasons a ledger entry can end with: the access policy's, and `expired` (src/ledger/resume.ts). */
+export const LEDGER_DROP_REASONS: ReadonlySet<string> = new Set([...DROP_REASONS, 'expired']);
+
 /** `message.gated` reasons (src/access/group-gate.ts). */
 export const GATED_REASONS: ReadonlySet<string> = new Set(['not-mentioned']);
 

@@ -11,8 +11,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ACCOUNT_STATES } from '../../machines/index.js';
 import type { Bus } from '../bus/bus.js';
+import type { InboundLedger, LedgerChange } from '../ledger/inbound-ledger.js';
 import type { WebVersionInUse } from '../ports/transport.js';
-import { GATED_REASONS, DROP_REASONS, boundedCode, boundedReason } from './metric-labels.js';
+import { auditLedger } from './ledger-methods.js';
+import { GATED_REASONS, DROP_REASONS, LEDGER_DROP_REASONS, boundedCode, boundedReason } from './metric-labels.js';
 
 export interface GatewayMetricsOptions {
   bus: Bus;
@@ -20,6 +22,8 @@ export interface GatewayMetricsOptions {
   accounts(): Iterable<{ accountId: string; state: string; webVersion?: WebVersionInUse | null }>;
   /** Pending pairing requests, read on each scrape. */
   pairingPending(): Promise<number>;
+  /** The gateway's inbound ledger: outcomes counted as they commit, the audit read on each scrape. */
+  ledger?: InboundLedger;
   now: () => number;
   onError?: (err: unknown) => void;
 }
@@ -121,6 +125,33 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     buckets: SECONDS_BUCKETS,
     registers,
   });
+  const outcomes = new Counter({
+    name: 'wagate_ledger_outcomes_total',
+    help:
+      'Inbound messages by the final state their ledger entry reached (replied, failed, dropped, gated, pairing) and reason ' +
+      '(dropped: the drop reason, expired for one left unfinished past the catch-up window; gated: the gate reason; replied: no-reply when the agent had nothing to say; else none).',
+    labelNames: ['account', 'outcome', 'reason'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'wagate_ledger_unexplained_entries',
+    help: 'Ledger entries that are unfinished and that nothing in the gateway is going to finish (`wagate messages audit`); 0 when healthy.',
+    labelNames: ['account'] as const,
+    registers,
+    async collect() {
+      const ledger = opts.ledger;
+      if (!ledger) return;
+      const running = new Set([...opts.accounts()].map((a) => a.accountId));
+      try {
+        const audit = await auditLedger(ledger, running);
+        this.reset();
+        for (const account of running) this.set({ account }, 0);
+        for (const e of audit.unexplained) if (running.has(e.accountId)) this.inc({ account: e.accountId });
+      } catch (err) {
+        opts.onError?.(err);
+      }
+    },
+  });
   new Gauge({
     name: 'wagate_pairing_requests_pending',
     help: 'Pairing requests waiting for approval (read from the pairing store).',
@@ -148,6 +179,7 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     for (const c of [opened, reconnects]) c.inc({ account }, 0);
     for (const c of [delivered, failed]) c.inc({ account, source: 'agent' }, 0);
     inbound.inc({ account, outcome: 'accepted', reason: 'none' }, 0);
+    for (const [outcome, reason] of [['replied', 'none'], ['failed', 'none'], ['dropped', 'expired']] as const) outcomes.inc({ account, outcome, reason }, 0);
   }
 
   /** `account\0messageId` → when it arrived; runId → that time; requestId → reply source. */
@@ -193,6 +225,14 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     }),
   ];
 
+  const countOutcomes = (changes: readonly LedgerChange[]) => {
+    for (const c of changes) {
+      const labels = outcomeLabels(c);
+      if (labels) outcomes.inc({ account: c.key.accountId, ...labels });
+    }
+  };
+  if (opts.ledger) offs.push(opts.ledger.onCommit(countOutcomes));
+
   const merged = Registry.merge([own, processMetrics()]);
   return {
     contentType: merged.contentType,
@@ -201,4 +241,21 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
       for (const off of offs.splice(0)) off();
     },
   };
+}
+
+/** A committed move into a final state as `outcome` and bounded `reason` labels; null for other moves. */
+export function outcomeLabels(c: Pick<LedgerChange, 'state' | 'reason'>): { outcome: string; reason: string } | null {
+  switch (c.state) {
+    case 'dropped':
+      return { outcome: 'dropped', reason: boundedReason(c.reason ?? 'none', LEDGER_DROP_REASONS) };
+    case 'gated':
+      return { outcome: 'gated', reason: boundedReason(c.reason ?? 'none', GATED_REASONS) };
+    case 'replied':
+      return { outcome: 'replied', reason: c.reason === 'no-reply' ? 'no-reply' : 'none' };
+    case 'failed':
+    case 'pairing':
+      return { outcome: c.state, reason: 'none' };
+    default:
+      return null;
+  }
 }

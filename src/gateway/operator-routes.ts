@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { WagateConfig } from '../config/index.js';
+import type { InboundLedger } from '../ledger/inbound-ledger.js';
 import { createPairingStore } from '../pairing/store.js';
 import type { Store } from '../store/port.js';
 import type { AccountRuntime } from './account-runtime.js';
@@ -23,6 +24,8 @@ export interface OperatorRoutesOptions {
   stateDir: string;
   /** The gateway's store (pairing requests for the metrics). */
   store: Store;
+  /** The inbound ledger (the ledger metrics). */
+  ledger?: InboundLedger;
   now: () => number;
   logger: Logger;
 }
@@ -45,8 +48,9 @@ export function startOperatorRoutes(opts: OperatorRoutesOptions): OperatorRoutes
     bus: opts.bus,
     accounts: () => running().map((a) => ({ accountId: a.accountId, state: a.state, webVersion: a.webVersion() })),
     pairingPending: async () => (await pairing.list()).length,
+    ...(opts.ledger ? { ledger: opts.ledger } : {}),
     now: opts.now,
-    onError: (err) => opts.logger.warn({ err }, 'metrics: pairing store unreadable'),
+    onError: (err) => opts.logger.warn({ err }, 'metrics: the store is unreadable (pairing requests or the ledger audit)'),
   });
   const open = opts.config.metrics.public && isLoopback(opts.config.gateway.bind);
   if (open) opts.logger.info('metrics.public: /metrics is served without the control token (loopback bind)');

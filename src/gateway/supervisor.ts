@@ -159,6 +159,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   );
   let operator: OperatorRoutes | null = null;
   let ledger: InboundLedger | null = null;
+  let stopLedgerEvents: () => void = () => undefined;
   // The control page's sign-in codes and sessions: in memory, gone with the process.
   const sessions = createWebSessions({ now });
   let stopping: Promise<void> | null = null;
@@ -207,6 +208,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       for (const a of accounts.values()) if (a.state === 'connected') void history.seen(a.accountId, now());
       await Promise.all([...accounts.values()].map((a) => a.stop()));
       sessions.revokeAll();
+      stopLedgerEvents();
       await control?.close();
       operator?.stop();
       await bus.idle();
@@ -273,6 +275,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       accounts,
       stateDir: opts.stateDir,
       store,
+      // Subscribed in the same synchronous run as startConversation above, so before
+      // the resume's first move (`dropped(expired)`) commits: every outcome is counted.
+      ledger,
       now,
       logger: subLogger(opts.logger, 'control'),
     });
@@ -331,6 +336,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     // The only source of `login.qr`: `login.start` does not stream its own copy.
     bus.on('account.qr.updated', (ev) => ctl.broadcast('login.qr', ev));
     bus.on('account.pairing.code', (ev) => ctl.broadcast('login.code', ev));
+    // The control page's Messages view refreshes on it: one event per committed ledger batch.
+    stopLedgerEvents = ledger.onCommit((changes) =>
+      ctl.broadcast('messages', { accountIds: [...new Set(changes.map((c) => c.key.accountId))], count: changes.length, at: now() }),
+    );
     // One account's trouble (unreadable creds…) is that account's state, never the gateway's.
     await Promise.all([...accounts.values()].map((a) => a.start()));
     if (cluster) {

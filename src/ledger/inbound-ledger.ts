@@ -63,6 +63,15 @@ export interface InboundLedgerOptions {
   now?: () => number;
 }
 
+/** A committed change (listeners of `onCommit`): an arrival recorded, or an entry moved. */
+export interface LedgerChange {
+  key: LedgerKey;
+  /** The state it moved to; `received` for an arrival. */
+  state: LedgerState;
+  /** The reason written with the move (dropped, gated, replied `no-reply`), else null. */
+  reason: string | null;
+}
+
 export class InboundLedger {
   private queued: Pending[] = [];
   private scheduled = false;
@@ -73,6 +82,7 @@ export class InboundLedger {
   private failures = 0;
   /** Entries this process is handling (or holding for a reconnect), by key: what `audit` explains. */
   private readonly open = new Map<string, { key: LedgerKey; note: string }>();
+  private readonly listeners = new Set<(changes: readonly LedgerChange[]) => void>();
 
   constructor(
     private readonly store: Store,
@@ -157,6 +167,16 @@ export class InboundLedger {
     return this.store.ledger.prune(before);
   }
 
+  /**
+   * Called after each committed batch that changed something, with its changes in order
+   * (metrics, the control page's `messages` event); returns the unsubscribe function.
+   * A listener's throw is ignored.
+   */
+  onCommit(fn: (changes: readonly LedgerChange[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
   summary(): { commits: number; failedCommits: number; queued: number; open: number } {
     return { commits: this.commits, failedCommits: this.failures, queued: this.queued.length, open: this.open.size };
   }
@@ -180,6 +200,23 @@ export class InboundLedger {
     });
   }
 
+  private tell(batch: readonly Pending[], results: readonly LedgerWriteResult[]): void {
+    if (this.listeners.size === 0) return;
+    const changes: LedgerChange[] = [];
+    batch.forEach((p, i) => {
+      const c = changeOf(p.write, results[i]!);
+      if (c) changes.push(c);
+    });
+    if (changes.length === 0) return;
+    for (const fn of this.listeners) {
+      try {
+        fn(changes);
+      } catch {
+        // a listener's failure never fails the commit
+      }
+    }
+  }
+
   /** One transaction for the batch; each write's result is handed out only once it committed. */
   private async commit(): Promise<void> {
     this.scheduled = false;
@@ -189,12 +226,20 @@ export class InboundLedger {
     try {
       const results = await this.store.ledger.apply(batch.map((p) => p.write));
       this.commits += 1;
+      this.tell(batch, results);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (err) {
       this.failures += 1;
       for (const p of batch) p.reject(err);
     }
   }
+}
+
+function changeOf(write: LedgerWrite, result: LedgerWriteResult): LedgerChange | null {
+  if (!result.changed || !result.key) return null;
+  if (write.op === 'record') return { key: result.key, state: 'received', reason: null };
+  if (!write.fields.state) return null;
+  return { key: result.key, state: write.fields.state, reason: write.fields.reason ?? null };
 }
 
 /** Ledgers by store: every actor given the same store shares one (tests build deps without one). */

@@ -40,6 +40,8 @@
  *   `client_revision` (null → HTTP 500); `webVersion.minimum = N` refuses logins announcing
  *   a version below `2.3000.N` with 405; `webVersion.fetches` and `webVersion.seen` (each
  *   hello's version) show what the client did.
+ * - `holdOffline(user, n)` delivers only n of the next login's offline queue until `release()`,
+ *   live stanzas flowing meanwhile.
  * - Media: Baileys uploads over HTTPS to a self-signed loopback host, so give the client
  *   `fetchAgent: new https.Agent({ rejectUnauthorized: false })`; contacts' media is served
  *   over plain loopback HTTP, so `downloadMediaMessage` needs nothing special.
@@ -54,6 +56,7 @@ export type { SimContact, Receipt, Reaction, Presence } from './world/contact.js
 export type { SimGroup } from './world/group.js';
 export type { ReceivedMessage } from './world/messages.js';
 export type { ContactOptions, GroupOptions } from './world/world.js';
+export type { OfflineHold } from './server/server.js';
 
 export interface SimulatorOptions extends SimServerOptions {
   /**
@@ -90,6 +93,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     failNextLogin: (user, reason) => server.failNextLogin(user, reason),
     dropOnNextMessage: (user, o) => server.dropOnNextMessage(user, o),
     sessionStats: (user) => server.sessionStats(user),
+    holdOffline: (user, deliverFirst) => server.holdOffline(user, deliverFirst),
     contact: (e164, o) => world.contact(e164, o),
     group: (o) => world.group(o),
     primaryPhone: (user) => world.primaryPhone(user),

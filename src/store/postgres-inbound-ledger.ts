@@ -2,7 +2,6 @@
 import {
   LEDGER_STATES,
   type LedgerArrival,
-  type LedgerEntry,
   type LedgerKey,
   type LedgerState,
   type LedgerStore,
@@ -10,37 +9,12 @@ import {
   type LedgerWrite,
   type LedgerWriteResult,
 } from './port.js';
+import { LEDGER_COLUMNS, LEDGER_DEFAULT_LIMIT, ledgerEntryFromRow } from './ledger-rows.js';
 import { changed, keepCount, type PgRunner, type Queryable, type Row } from './postgres-runner.js';
-
-const COLUMNS = `seq, account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, reason,
-  request_id, reply_text, reply_ids, error, received_at, updated_at`;
-
-const DEFAULT_LIMIT = 1000;
 
 const INSERT = `INSERT INTO inbound_ledger (account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, received_at, updated_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8)
   ON CONFLICT (account_id, chat_jid, message_id) DO NOTHING`;
-
-function toEntry(row: Row): LedgerEntry {
-  return {
-    seq: Number(row.seq),
-    accountId: row.account_id as string,
-    chatJid: row.chat_jid as string,
-    messageId: row.message_id as string,
-    sender: row.sender as string,
-    waTimestamp: Number(row.wa_timestamp),
-    upsertType: row.upsert_type === 'append' ? 'append' : 'notify',
-    message: row.message as string,
-    state: row.state as LedgerState,
-    reason: (row.reason as string | null) ?? null,
-    requestId: (row.request_id as string | null) ?? null,
-    replyText: (row.reply_text as string | null) ?? null,
-    replyIds: row.reply_ids ? (JSON.parse(row.reply_ids as string) as string[]) : [],
-    error: (row.error as string | null) ?? null,
-    receivedAt: Number(row.received_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
 
 /** `SET …` for the fields given, placeholders from `$1`; the key's three follow. */
 function setClause(f: LedgerUpdate): { sql: string; values: unknown[] } {
@@ -132,23 +106,23 @@ export function ledger(r: PgRunner): LedgerStore {
       ),
     get: (key) =>
       r.read('read an inbound message', async (q) => {
-        const res = await q.query(`SELECT ${COLUMNS} FROM inbound_ledger WHERE account_id = $1 AND chat_jid = $2 AND message_id = $3`, [
+        const res = await q.query(`SELECT ${LEDGER_COLUMNS} FROM inbound_ledger WHERE account_id = $1 AND chat_jid = $2 AND message_id = $3`, [
           key.accountId,
           key.chatJid,
           key.messageId,
         ]);
         const row = (res.rows as Row[])[0];
-        return row ? toEntry(row) : undefined;
+        return row ? ledgerEntryFromRow(row) : undefined;
       }),
     update: (key, fields) => r.write('update an inbound message', (q) => update(q, key, fields), { accountId: key.accountId }),
     byRequest: (accountId, requestId) =>
       r.read('find an inbound message by request', async (q) => {
-        const res = await q.query(`SELECT ${COLUMNS} FROM inbound_ledger WHERE account_id = $1 AND request_id = $2 ORDER BY seq LIMIT 1`, [
+        const res = await q.query(`SELECT ${LEDGER_COLUMNS} FROM inbound_ledger WHERE account_id = $1 AND request_id = $2 ORDER BY seq LIMIT 1`, [
           accountId,
           requestId,
         ]);
         const row = (res.rows as Row[])[0];
-        return row ? toEntry(row) : undefined;
+        return row ? ledgerEntryFromRow(row) : undefined;
       }),
     list: (query = {}) =>
       r.read('list inbound messages', async (q) => {
@@ -162,12 +136,12 @@ export function ledger(r: PgRunner): LedgerStore {
         if (query.chatJid !== undefined) add((n) => `chat_jid = $${n}`, query.chatJid);
         if (query.states !== undefined) add((n) => `state = ANY($${n}::text[])`, [...query.states]);
         if (query.since !== undefined) add((n) => `received_at >= $${n}`, query.since);
-        values.push(keepCount(query.limit ?? DEFAULT_LIMIT));
+        values.push(keepCount(query.limit ?? LEDGER_DEFAULT_LIMIT));
         const res = await q.query(
-          `SELECT ${COLUMNS} FROM inbound_ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${values.length}`,
+          `SELECT ${LEDGER_COLUMNS} FROM inbound_ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${values.length}`,
           values,
         );
-        return (res.rows as Row[]).map(toEntry).reverse();
+        return (res.rows as Row[]).map(ledgerEntryFromRow).reverse();
       }),
     counts: (accountId) =>
       r.read('count inbound messages', async (q) => {

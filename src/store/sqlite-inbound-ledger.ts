@@ -2,7 +2,6 @@
 import {
   LEDGER_STATES,
   type LedgerArrival,
-  type LedgerEntry,
   type LedgerKey,
   type LedgerState,
   type LedgerStore,
@@ -10,33 +9,8 @@ import {
   type LedgerWrite,
   type LedgerWriteResult,
 } from './port.js';
+import { LEDGER_COLUMNS, LEDGER_DEFAULT_LIMIT, ledgerEntryFromRow } from './ledger-rows.js';
 import { keepCount, type Row, type SqlRunner } from './sqlite-runner.js';
-
-const COLUMNS = `seq, account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, reason,
-  request_id, reply_text, reply_ids, error, received_at, updated_at`;
-
-const DEFAULT_LIMIT = 1000;
-
-function toEntry(row: Row): LedgerEntry {
-  return {
-    seq: Number(row.seq),
-    accountId: row.account_id as string,
-    chatJid: row.chat_jid as string,
-    messageId: row.message_id as string,
-    sender: row.sender as string,
-    waTimestamp: Number(row.wa_timestamp),
-    upsertType: row.upsert_type === 'append' ? 'append' : 'notify',
-    message: row.message as string,
-    state: row.state as LedgerState,
-    reason: (row.reason as string | null) ?? null,
-    requestId: (row.request_id as string | null) ?? null,
-    replyText: (row.reply_text as string | null) ?? null,
-    replyIds: row.reply_ids ? (JSON.parse(row.reply_ids as string) as string[]) : [],
-    error: (row.error as string | null) ?? null,
-    receivedAt: Number(row.received_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
 
 /** `SET …` for the fields given (in a fixed order, so the statement is cached per shape). */
 function setClause(f: LedgerUpdate): { sql: string; values: unknown[] } {
@@ -94,17 +68,17 @@ export function ledger(r: SqlRunner): LedgerStore {
     get: (key) =>
       r.read('read an inbound message', () => {
         const row = r
-          .stmt(`SELECT ${COLUMNS} FROM inbound_ledger WHERE account_id = ? AND chat_jid = ? AND message_id = ?`)
+          .stmt(`SELECT ${LEDGER_COLUMNS} FROM inbound_ledger WHERE account_id = ? AND chat_jid = ? AND message_id = ?`)
           .get(key.accountId, key.chatJid, key.messageId) as Row | undefined;
-        return row ? toEntry(row) : undefined;
+        return row ? ledgerEntryFromRow(row) : undefined;
       }),
     update: (key, fields) => r.write('update an inbound message', () => update(key, fields)),
     byRequest: (accountId, requestId) =>
       r.read('find an inbound message by request', () => {
         const row = r
-          .stmt(`SELECT ${COLUMNS} FROM inbound_ledger WHERE account_id = ? AND request_id = ? ORDER BY seq LIMIT 1`)
+          .stmt(`SELECT ${LEDGER_COLUMNS} FROM inbound_ledger WHERE account_id = ? AND request_id = ? ORDER BY seq LIMIT 1`)
           .get(accountId, requestId) as Row | undefined;
-        return row ? toEntry(row) : undefined;
+        return row ? ledgerEntryFromRow(row) : undefined;
       }),
     list: (q = {}) =>
       r.read('list inbound messages', () => {
@@ -126,9 +100,9 @@ export function ledger(r: SqlRunner): LedgerStore {
           where.push('received_at >= ?');
           values.push(q.since);
         }
-        const sql = `SELECT ${COLUMNS} FROM inbound_ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
-        const rows = r.stmt(sql).all(...values, keepCount(q.limit ?? DEFAULT_LIMIT)) as Row[];
-        return rows.map(toEntry).reverse();
+        const sql = `SELECT ${LEDGER_COLUMNS} FROM inbound_ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+        const rows = r.stmt(sql).all(...values, keepCount(q.limit ?? LEDGER_DEFAULT_LIMIT)) as Row[];
+        return rows.map(ledgerEntryFromRow).reverse();
       }),
     counts: (accountId) =>
       r.read('count inbound messages', () => {

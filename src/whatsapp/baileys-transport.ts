@@ -3,7 +3,7 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DisconnectReason, generateMessageIDV2, type WACallEvent, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
+import makeWASocket, { DEFAULT_CONNECTION_CONFIG, DisconnectReason, generateMessageIDV2, type WACallEvent, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
 import type { EventEmitter } from 'node:events';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -34,6 +34,8 @@ import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from './web-version.js';
 import { connectRetryingOutdated } from './web-version-retry.js';
+import { DecryptReplay } from './decrypt-replay.js';
+import { InboundOrder } from './inbound-order.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
@@ -54,6 +56,8 @@ export interface BaileysTransportOptions {
   logger: Logger;
   /** Baileys keep-alive period; tests shorten it. */
   keepAliveIntervalMs?: number;
+  /** The longest a live message waits for its connection's offline backlog (inbound-order.ts). */
+  inboundHoldMaxMs?: number;
 }
 
 /** The last event of a connection. */
@@ -67,6 +71,8 @@ const MEDIA_CACHE = 500;
 const CLOSE_QUIET_MS = 50;
 /** WhatsApp's close code for a client it thinks too old (Baileys has no name for it). */
 const CLIENT_OUTDATED = 405;
+/** Default longest hold of a live message behind the offline backlog (inbound-order.ts). */
+export const INBOUND_HOLD_MAX_MS = 10_000;
 
 export class BaileysAccountTransport implements AccountTransport {
   readonly accountId: string;
@@ -188,7 +194,10 @@ export class BaileysAccountTransport implements AccountTransport {
       if (closedByUs) return;
       // Signal keys are read on every message: serve them from memory, write through to the store.
       const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
+      // A message whose handling a drop cut short after its decryption can be decrypted again (decrypt-replay.ts).
+      const replay = new DecryptReplay(() => keys);
       sock = makeWASocket({
+        makeSignalRepository: replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository),
         waWebSocketUrl: this.opts.url,
         auth: { creds: store.state.creds, keys },
         logger: baileysLogger(log) as never,
@@ -215,13 +224,41 @@ export class BaileysAccountTransport implements AccountTransport {
       });
       const s = sock;
       persistPrivacyTokens(s, keys);
+      // In order per chat: live messages wait for this connection's offline backlog.
+      const order = new InboundOrder({
+        deliver: (out) => listener({ type: 'messages', messages: out }),
+        holdMaxMs: this.opts.inboundHoldMaxMs ?? INBOUND_HOLD_MAX_MS,
+        onHoldExpired: (info) => log.warn(info, 'live messages held for the offline backlog were released by the time limit'),
+      });
+      // Runs `fn` after the inbound batches still being prepared (LID look-ups), or now.
+      const afterInbound = (fn: () => void) => {
+        if (this.inboundBusy === 0) return fn();
+        this.inboundBusy += 1;
+        this.inbound = this.inbound
+          .then(fn)
+          .catch((err: unknown) => log.error({ err }, 'ordering inbound messages failed'))
+          .finally(() => (this.inboundBusy -= 1));
+      };
       s.ws.on('message', () => listener({ type: 'activity', at: Date.now() }));
+      // 'frame' is emitted before Baileys' own stanza handlers see the node.
+      s.ws.on('frame', (node: unknown) => {
+        const n = node as { tag?: string; attrs?: Record<string, string> };
+        if (n.tag === 'message' && n.attrs?.offline && n.attrs.id) order.offlineStanza(n.attrs.id);
+        replay.seen(node);
+      });
       s.ev.on('creds.update', () => {
         store.saveCreds().catch((err: unknown) => log.error({ err }, 'saving creds failed'));
       });
       s.ev.on('messages.upsert', ({ messages, type }) => {
+        const ids = messages.map((m) => m.key.id).filter((id): id is string => Boolean(id));
+        void replay.forget(ids).catch((err: unknown) => log.warn({ err }, 'could not forget the kept plaintexts of handled messages'));
         const self = s.user;
-        if (!self) return;
+        if (!self) {
+          return afterInbound(() => {
+            order.upserted(ids);
+            order.settle();
+          });
+        }
         const normalizeAll = (): InboundMessage[] => {
           const out: InboundMessage[] = [];
           for (const m of messages) {
@@ -241,7 +278,9 @@ export class BaileysAccountTransport implements AccountTransport {
           return out;
         };
         const deliver = (out: InboundMessage[]) => {
-          if (out.length > 0) listener({ type: 'messages', messages: out });
+          order.upserted(ids);
+          order.offer(out);
+          order.settle();
         };
         // LIDs this batch needs that were never looked up in the store: look them up
         // first (in order behind earlier batches); else deliver at once, as before.
@@ -264,9 +303,16 @@ export class BaileysAccountTransport implements AccountTransport {
         // while the offline queue arrives and, on a companion whose first history sync
         // was never processed, for up to 20 s more; its end() destroys that buffer.
         // Release them at once, and before every close (SPEC §5: nothing acked is lost).
-        if (u.receivedPendingNotifications) releaseHeldEvents(s, log, 'offline queue delivered');
+        if (u.receivedPendingNotifications) {
+          releaseHeldEvents(s, log, 'offline queue delivered');
+          afterInbound(() => {
+            order.marker();
+            order.settle();
+          });
+        }
         if (u.connection === 'close') {
           releaseHeldEvents(s, log, 'connection closing');
+          afterInbound(() => order.releaseAll());
           const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
           let reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');

@@ -3,6 +3,7 @@
  * headless, no network services of its own, a fresh user-data dir per launch.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -16,4 +17,13 @@ export async function launchBrowser(viewport = { width: 1280, height: 900 }): Pr
     viewport,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/**
+ * Where the browser tests write their screenshots: docs/screenshots (the README's) with
+ * WAGATE_SCREENSHOTS=1, else a temp dir, so a test run does not rewrite committed files.
+ */
+export function screenshotDir(root: string): string {
+  if (process.env.WAGATE_SCREENSHOTS === '1') return path.join(root, 'docs', 'screenshots');
+  return tmpDir('shots', { scope: 'file' });
 }

@@ -11,9 +11,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { e2e, textOf, until, type E2E } from '../e2e/harness.js';
 import { ROOT, runCli } from '../helpers/cli.js';
-import { launchBrowser } from './browser.js';
+import { launchBrowser, screenshotDir } from './browser.js';
 
-const SHOTS = path.join(ROOT, 'docs', 'screenshots');
+const SHOTS = screenshotDir(ROOT);
 const BOT = '+15550001001';
 
 let h: E2E | null = null;

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimContact } from '../../src/sim/index.js';
-import { runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
+import { reapChildren, runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
 import { e2e, until, type E2E, textOf } from './harness.js';
 
 const BOT = '+15550009000';
@@ -20,10 +20,7 @@ const OPEN = { channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*
 let h: E2E | null = null;
 const children: SpawnedCli[] = [];
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-    await c.exited;
-  }
+  await reapChildren(children);
   await h?.close();
   h = null;
 });

@@ -9,7 +9,8 @@ import type { Bus } from '../../src/bus/bus.js';
 import type { BusEventName, BusEvents } from '../../src/bus/events.js';
 import { loadConfig, validateConfig, type WagateConfigInput } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/supervisor.js';
-import { silentLogger } from '../../src/log.js';
+import { createRootLogger, silentLogger } from '../../src/log.js';
+import type { LogTap } from '../../src/log-tap.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createBaileysTransportFactory } from '../../src/whatsapp/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -63,8 +64,11 @@ export interface E2E {
    * after it, "nothing more was sent" is a meaningful check.
    */
   handled(id: string, timeoutMs?: number): Promise<Decision>;
-  /** Start the gateway; `reloadConfig` reads wagate.json again (a command changed it). */
-  startGateway(opts?: { reloadConfig?: boolean }): Promise<Gateway>;
+  /**
+   * Start the gateway; `reloadConfig` reads wagate.json again (a command changed it);
+   * `logTap` gives it a logger writing (only) to that tap, as `wagate gateway` does for the page's Logs view.
+   */
+  startGateway(opts?: { reloadConfig?: boolean; logTap?: LogTap }): Promise<Gateway>;
   stopGateway(): Promise<void>;
   /** `wagate channels login --json` for an account; the simulated phone scans the first QR. */
   link(accountId: string, e164: string): Promise<{ code: number; lines: any[] }>;
@@ -81,7 +85,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
   const home = tmpDir('e2e');
   const port = await freePort();
   // WhatsApp Web's version comes from the simulator's sw.js too (a test may point it elsewhere).
-  const raw: WagateConfigInput = { ...extra, web: { versionUrl: sim.versionUrl, ...extra.web, url: sim.url }, gateway: { port } };
+  const raw: WagateConfigInput = { ...extra, web: { versionUrl: sim.versionUrl, ...extra.web, url: sim.url }, gateway: { ...extra.gateway, port } };
   const configPath = path.join(home, 'wagate.json');
   fs.writeFileSync(configPath, JSON.stringify(raw));
   let config = validateConfig(raw, configPath);
@@ -114,13 +118,15 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
     },
     async startGateway(startOpts = {}) {
       if (startOpts.reloadConfig) config = loadConfig({ path: configPath, env }).config;
+      const tapped = startOpts.logTap ? createRootLogger({ toFile: false, pretty: false, tap: startOpts.logTap }).logger : null;
       h.gateway = await startGateway({
+        ...(startOpts.logTap ? { logTap: startOpts.logTap } : {}),
         config,
         configPath,
         stateDir: home,
         env,
         transport: createBaileysTransportFactory({ config, env, logger, keepAliveIntervalMs: opts.keepAliveIntervalMs }),
-        logger,
+        logger: tapped ?? logger,
         port,
         tickMs: 0,
         clock,

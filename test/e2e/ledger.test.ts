@@ -15,7 +15,7 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import { connectControl } from '../../src/gateway/control-client.js';
 import type { Gateway } from '../../src/gateway/supervisor.js';
 import { readTokenFile } from '../../src/gateway/token.js';
-import { runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
+import { reapChildren, runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
 import { e2e, until, type E2E, textOf } from './harness.js';
 
 const BOT = '+15550009100';
@@ -34,10 +34,7 @@ process.stdin.on('data', (c) => (input += c)).on('end', () => {
 let h: E2E | null = null;
 const children: SpawnedCli[] = [];
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-    await c.exited;
-  }
+  await reapChildren(children);
   await h?.close();
   h = null;
 });

@@ -1,6 +1,9 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readTokenFile } from '../../src/gateway/token.js';
+import { storeFile } from '../../src/state-layout.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { LedgerArrival } from '../../src/store/port.js';
 import { parseProm, sample, seriesOf, type Samples } from '../helpers/prom-text.js';
 import { e2e, until, type E2E } from './harness.js';
 
@@ -73,8 +76,49 @@ describe('GET /metrics, /healthz, /readyz on the control port (real HTTP, real g
     expect(moved('wagate_reply_latency_seconds_count', D)).toBe(2);
     expect(moved('wagate_reply_latency_seconds_bucket', { ...D, le: '+Inf' })).toBe(2);
     expect(sample(after, 'wagate_reply_latency_seconds_sum', D)).toBeGreaterThan(0);
+    // The same traffic as the ledger's final states.
+    expect(moved('wagate_ledger_outcomes_total', { ...D, outcome: 'replied', reason: 'none' })).toBe(2);
+    expect(moved('wagate_ledger_outcomes_total', { ...D, outcome: 'dropped', reason: 'not-allowlisted' })).toBe(1);
+    expect(moved('wagate_ledger_outcomes_total', { ...D, outcome: 'failed', reason: 'none' })).toBe(0);
+    expect(sample(after, 'wagate_ledger_unexplained_entries', D)).toBe(0);
     // No chat, number or message id ever becomes a label.
     expect([...after.keys()].join('\n')).not.toMatch(/1555777|@s\.whatsapp\.net/);
+  });
+
+  it('ledger metrics: an entry left past the catch-up window counts as dropped/expired at the next start; one nobody holds is unexplained', async () => {
+    h = await e2e({ web: { catchUpMinutes: 30 } });
+    await h.startGateway();
+    await h.stopGateway();
+    const now = Date.now();
+    const arrival = (messageId: string, at: number): LedgerArrival => ({
+      accountId: 'default',
+      chatJid: '15557770043@s.whatsapp.net',
+      messageId,
+      sender: '15557770043@s.whatsapp.net',
+      waTimestamp: at,
+      upsertType: 'notify',
+      message: JSON.stringify({ id: messageId, text: 'hi' }),
+      receivedAt: at,
+    });
+    // A message a crashed run left in `running` two hours ago.
+    const store = await openSqliteStore({ file: storeFile(h.home) });
+    try {
+      const old = arrival('OLD1', now - 2 * 3_600_000);
+      await store.ledger.apply([{ op: 'record', arrival: old }, { op: 'update', key: old, fields: { state: 'running', at: old.receivedAt } }]);
+    } finally {
+      await store.close();
+    }
+    const gw = await h.startGateway();
+    const expired = async () => sample(await scrape(h!), 'wagate_ledger_outcomes_total', { ...D, outcome: 'dropped', reason: 'expired' });
+    await until(async () => (await expired()) === 1, 'the expired entry counted');
+    expect(sample(await scrape(h), 'wagate_ledger_unexplained_entries', D)).toBe(0);
+
+    // An entry left in `accepted` that nothing in this gateway holds: the audit and the gauge both list it.
+    const stray = arrival('STRAY1', Date.now());
+    await gw.store.ledger.apply([{ op: 'record', arrival: stray }, { op: 'update', key: stray, fields: { state: 'accepted', at: stray.receivedAt } }]);
+    const m = await scrape(h);
+    expect(sample(m, 'wagate_ledger_unexplained_entries', D)).toBe(1);
+    expect(sample(m, 'wagate_ledger_outcomes_total', { ...D, outcome: 'dropped', reason: 'expired' })).toBe(1);
   });
 
   it('/readyz: ready while unlinked (explained), ready when connected, 503 naming the account once a 440 degrades it', async () => {

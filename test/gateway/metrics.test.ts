@@ -3,14 +3,20 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createBus } from '../../src/bus/bus.js';
 import { DROP_REASONS, GATED_REASONS } from '../../src/gateway/metric-labels.js';
-import { createGatewayMetrics } from '../../src/gateway/metrics.js';
+import { createGatewayMetrics, outcomeLabels } from '../../src/gateway/metrics.js';
+import { InboundLedger, keyOf } from '../../src/ledger/inbound-ledger.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
 import type { WebVersionInUse } from '../../src/ports/transport.js';
 import { silentLogger } from '../../src/log.js';
 import { ROOT } from '../helpers/cli.js';
 import { parseProm, sample, seriesOf } from '../helpers/prom-text.js';
+import { lazyStore } from '../helpers/test-store.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const msg = (id: string) => ({ id, chatJid: '15557770001@s.whatsapp.net', chatId: '+15557770001' }) as InboundMessage;
+
+const arrival = (id: string) =>
+  ({ id, chatJid: '15557770001@s.whatsapp.net', chatId: '+15557770001', from: { jid: '15557770001@s.whatsapp.net', e164: '+15557770001' }, timestamp: 1, upsertType: 'notify', text: id }) as InboundMessage;
 
 function setup() {
   const bus = createBus(silentLogger());
@@ -89,6 +95,66 @@ describe('gateway metrics from the bus (src/gateway/metrics.ts)', () => {
     expect(sample(s, 'wagate_reply_latency_seconds_bucket', { account: 'work', le: '2.5' })).toBe(1);
     expect(sample(s, 'wagate_reply_latency_seconds_bucket', { account: 'work', le: '1' })).toBe(0);
     expect([...s.keys()].join('\n')).not.toContain('1555777');
+  });
+
+  it('ledger outcomes as their moves commit (bounded reasons), and the unexplained entries from the audit at scrape time', async () => {
+    const bus = createBus(silentLogger());
+    const ledger = new InboundLedger(lazyStore(path.join(tmpDir('metrics-ledger'), 'wagate.db')), { now: () => 5 });
+    const metrics = createGatewayMetrics({ bus, ledger, accounts: () => [{ accountId: 'work', state: 'connected' }], pairingPending: async () => 0, now: () => 5 });
+    const scrape = async () => parseProm(await metrics.render());
+    let s = await scrape();
+    const outcome = (o: string, reason: string) => sample(s, 'wagate_ledger_outcomes_total', { account: 'work', outcome: o, reason });
+    expect([outcome('replied', 'none'), outcome('failed', 'none'), outcome('dropped', 'expired')]).toEqual([0, 0, 0]);
+    expect(sample(s, 'wagate_ledger_unexplained_entries', { account: 'work' })).toBe(0);
+
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    for (const id of ids) expect(await ledger.arrive('work', arrival(id))).toBe('new');
+    const key = (id: string) => keyOf('work', arrival(id));
+    await Promise.all([
+      ledger.move(key('a'), { state: 'replied', replyIds: ['r1'] }),
+      ledger.move(key('b'), { state: 'replied', reason: 'no-reply' }),
+      ledger.move(key('c'), { state: 'failed', error: 'x' }),
+      ledger.move(key('d'), { state: 'dropped', reason: 'expired' }),
+      ledger.move(key('e'), { state: 'dropped', reason: 'not-allowlisted' }),
+      ledger.move(key('f'), { state: 'dropped', reason: 'some-new-reason +15557770001' }),
+      ledger.move(key('g'), { state: 'gated', reason: 'not-mentioned' }),
+      ledger.move(key('h'), { state: 'accepted' }), // not final: not an outcome
+    ]);
+    // `h` is held by the ledger (being handled): explained. Let go of it, it is unexplained.
+    s = await scrape();
+    expect([outcome('replied', 'none'), outcome('replied', 'no-reply'), outcome('failed', 'none')]).toEqual([1, 1, 1]);
+    expect([outcome('dropped', 'expired'), outcome('dropped', 'not-allowlisted'), outcome('dropped', 'other'), outcome('gated', 'not-mentioned')]).toEqual([1, 1, 1, 1]);
+    expect(seriesOf(s, 'wagate_ledger_outcomes_total').filter((k) => k.includes('accepted') || k.includes('received'))).toEqual([]);
+    expect(sample(s, 'wagate_ledger_unexplained_entries', { account: 'work' })).toBe(0);
+    ledger.markClosed(key('h'));
+    s = await scrape();
+    expect(sample(s, 'wagate_ledger_unexplained_entries', { account: 'work' })).toBe(1);
+    expect([...s.keys()].join('\n')).not.toContain('1555777');
+    metrics.stop();
+    await ledger.move(key('h'), { state: 'replied' });
+    // Detached: the move commits but no longer counts.
+    expect(sample(parseProm(await metrics.render()), 'wagate_ledger_outcomes_total', { account: 'work', outcome: 'replied', reason: 'none' })).toBe(1);
+  });
+
+  it('every metric the example alert rules use exists (examples/prometheus/wagate.rules.yml)', async () => {
+    const bus = createBus(silentLogger());
+    const ledger = new InboundLedger(lazyStore(path.join(tmpDir('metrics-rules'), 'wagate.db')));
+    const metrics = createGatewayMetrics({ bus, ledger, accounts: () => [{ accountId: 'work', state: 'connected' }], pairingPending: async () => 0, now: () => 5 });
+    const text = await metrics.render();
+    metrics.stop();
+    const rules = fs.readFileSync(path.join(ROOT, 'examples', 'prometheus', 'wagate.rules.yml'), 'utf8');
+    const used = [...rules.matchAll(/expr: (wagate_[a-z_]+)/g)].map((m) => m[1]!);
+    expect(used).toEqual(['wagate_account_state', 'wagate_ledger_unexplained_entries']);
+    for (const name of used) expect(text, name).toMatch(new RegExp(`^${name}\\{account="work"`, 'm'));
+    expect(rules).not.toMatch(/placeholder/i);
+  });
+
+  it('outcome labels: only final states; reasons bounded', () => {
+    expect(outcomeLabels({ state: 'running', reason: null })).toBeNull();
+    expect(outcomeLabels({ state: 'received', reason: null })).toBeNull();
+    expect(outcomeLabels({ state: 'pairing', reason: null })).toEqual({ outcome: 'pairing', reason: 'none' });
+    expect(outcomeLabels({ state: 'gated', reason: 'whatever' })).toEqual({ outcome: 'gated', reason: 'other' });
+    expect(outcomeLabels({ state: 'replied', reason: 'odd' })).toEqual({ outcome: 'replied', reason: 'none' });
   });
 
   it('stop() detaches it from the bus', () => {

@@ -48,6 +48,14 @@ export interface SpawnedCli {
   exited: Promise<number | null>;
 }
 
+/** After a test: SIGKILL every child still running (emptying `children`) and wait for each to exit. */
+export async function reapChildren(children: SpawnedCli[]): Promise<void> {
+  for (const c of children.splice(0)) {
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    await c.exited;
+  }
+}
+
 export function spawnCli(argv: string[], env: Record<string, string | undefined>): SpawnedCli {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'cli-entry.ts'), ...argv], {
     cwd: ROOT,

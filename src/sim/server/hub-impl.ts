@@ -35,6 +35,8 @@ export class Hub implements SimHub {
   private readonly loginHandlers: LoginHandler[] = [];
   private readonly links = new Map<string, LiveLink>();
   private readonly queues = new Map<string, BinaryNode[]>();
+  /** Message stanzas sent to a companion and not acknowledged yet (receipt or ack), by id. */
+  private readonly unacked = new Map<string, Map<string, BinaryNode>>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private idCounter = 0;
 
@@ -84,6 +86,7 @@ export class Hub implements SimHub {
   deliver(user: string, node: BinaryNode): boolean {
     const link = this.links.get(user);
     if (link && this.records.get(user)?.online) {
+      this.sent(user, [node]);
       link.send(node);
       return true;
     }
@@ -112,10 +115,44 @@ export class Hub implements SimHub {
     return queued.map((n) => ({ ...n, attrs: { ...n.attrs, offline: '1' } }));
   }
 
+  /**
+   * Message stanzas going out to the companion of `user`: kept until it acknowledges
+   * them, and queued again if its connection ends first — as WhatsApp does, so a
+   * message whose connection broke before the device's receipt is not lost.
+   */
+  sent(user: string, nodes: BinaryNode[]): void {
+    for (const node of nodes) {
+      if (node.tag !== 'message' || !node.attrs.id) continue;
+      const map = this.unacked.get(user) ?? new Map<string, BinaryNode>();
+      map.set(node.attrs.id, node);
+      this.unacked.set(user, map);
+    }
+  }
+
+  /** The companion of `user` acknowledged these stanza ids (a receipt or an ack). */
+  acked(user: string, ids: string[]): void {
+    const map = this.unacked.get(user);
+    if (!map) return;
+    for (const id of ids) map.delete(id);
+  }
+
+  /** Puts stanzas a session never got back at the front of the offline queue of `user`. */
+  requeue(user: string, nodes: BinaryNode[]): void {
+    const plain = nodes.map((n) => {
+      const { offline: _offline, ...attrs } = n.attrs;
+      return { ...n, attrs };
+    });
+    this.queues.set(user, [...plain, ...(this.queues.get(user) ?? [])]);
+  }
+
   /** Marks the companion offline if `link` (when given) is still its live link. */
   setOffline(user: string, link?: LiveLink): void {
     if (link && this.links.get(user) !== link) return;
     this.links.delete(user);
+    // What the ended session never acknowledged is delivered again at the next login.
+    const unacked = [...(this.unacked.get(user)?.values() ?? [])];
+    this.unacked.delete(user);
+    if (unacked.length > 0) this.requeue(user, unacked);
     const rec = this.records.get(user);
     if (rec) rec.online = false;
   }

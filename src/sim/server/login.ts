@@ -23,6 +23,27 @@ export interface LoginDeps {
   onLogin?(user: string, replacing: boolean): void;
 }
 
+/**
+ * An armed split of one account's next offline delivery (`holdOffline`): the first
+ * `deliverFirst` queued stanzas go out at login, the rest and the `<ib><offline/>`
+ * marker only at `release()` — live stanzas flow meanwhile, as when WhatsApp
+ * delivers a long backlog in batches while the contact keeps writing.
+ */
+export interface OfflineHold {
+  /** Sends the rest of the backlog and the marker (now, or at login when that comes later). */
+  release(): void;
+  /** Resolves once the login happened and the first part went out. */
+  readonly started: Promise<void>;
+}
+
+interface ArmedHold {
+  deliverFirst: number;
+  released: boolean;
+  started(): void;
+  /** Set at login: sends the rest. */
+  flush?: () => void;
+}
+
 export function iqResult(node: BinaryNode, content?: BinaryNode[]): BinaryNode {
   const attrs: Record<string, string> = { from: 's.whatsapp.net', type: 'result' };
   if (node.attrs.id) attrs.id = node.attrs.id;
@@ -44,7 +65,24 @@ export function parsePreKeyUpload(node: BinaryNode, prev: UploadedKeys | undefin
 }
 
 export class LoginFlow {
+  private readonly holds = new Map<string, ArmedHold>();
+
   constructor(private readonly deps: LoginDeps) {}
+
+  /** Splits the next offline delivery of `user` (see OfflineHold). */
+  holdOffline(user: string, deliverFirst: number): OfflineHold {
+    let started!: () => void;
+    const startedP = new Promise<void>((r) => (started = r));
+    const hold: ArmedHold = { deliverFirst, released: false, started };
+    this.holds.set(user, hold);
+    return {
+      started: startedP,
+      release: () => {
+        hold.released = true;
+        hold.flush?.();
+      },
+    };
+  }
 
   /** A client with saved creds finished the handshake. */
   begin(conn: SimConnection, payload: proto.ClientPayload): void {
@@ -117,8 +155,28 @@ export class LoginFlow {
   /** The client is fully logged in: offline queue, marker, login handlers. */
   private complete(conn: SimConnection, rec: CompanionRecord): void {
     const queued = this.deps.hub.setOnline(rec.user, conn);
-    for (const node of queued) conn.send(node);
-    conn.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
+    const marker: BinaryNode = { tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] };
+    const hold = this.holds.get(rec.user);
+    this.holds.delete(rec.user);
+    if (hold) {
+      this.deps.hub.sent(rec.user, queued.slice(0, hold.deliverFirst));
+      for (const node of queued.slice(0, hold.deliverFirst)) conn.send(node);
+      const rest = queued.slice(hold.deliverFirst);
+      hold.flush = () => {
+        hold.flush = undefined;
+        // The session ended meanwhile: what it never got is queued again, first.
+        if (this.deps.sessions.get(rec.user) !== conn) return this.deps.hub.requeue(rec.user, rest);
+        this.deps.hub.sent(rec.user, rest);
+        for (const node of rest) conn.send(node);
+        conn.send(marker);
+      };
+      hold.started();
+      if (hold.released) hold.flush();
+    } else {
+      this.deps.hub.sent(rec.user, queued);
+      for (const node of queued) conn.send(node);
+      conn.send(marker);
+    }
     const firstLogin = rec.firstLoginPending;
     rec.firstLoginPending = false;
     void this.deps.hub.runLoginHandlers(rec, firstLogin);

@@ -30,7 +30,13 @@
  *   (`webVersion.revision`; null → HTTP 500); `webVersion.minimum` refuses logins that
  *   announce an older version with 405; `webVersion.fetches` / `.seen` count the fetches and
  *   record each hello's version (web-version.ts).
+ * - `holdOffline(user, deliverFirst)`: at the next login only the first `deliverFirst`
+ *   queued stanzas go out; the rest and the `<ib><offline/>` marker wait for
+ *   `release()` while live stanzas flow (a backlog delivered in batches).
  * - A second login with the same creds replaces the first (440) by itself.
+ * - Like WhatsApp, a message stanza stays the server's until the companion acknowledges
+ *   it (receipt or ack): one whose connection ends first is delivered again at the next
+ *   login, in order, before what was queued meanwhile.
  * `user` is a phone number in any of the forms `+15550000001`, `15550000001`,
  * `15550000001@s.whatsapp.net`.
  *
@@ -49,11 +55,12 @@ import { Hub } from './hub-impl.js';
 import type { SimHub } from '../hub.js';
 import { Linker, type SimPhone } from './linking.js';
 import { toUser } from './phone-number.js';
-import { LoginFlow, iqResult } from './login.js';
+import { LoginFlow, iqResult, type OfflineHold } from './login.js';
 import { SimWebVersion } from './web-version.js';
 
 export type { KickCode } from './faults.js';
 export type { SimPhone } from './linking.js';
+export type { OfflineHold } from './login.js';
 export { toUser } from './phone-number.js';
 export { SimWebVersion, SIM_CLIENT_REVISION } from './web-version.js';
 
@@ -95,6 +102,7 @@ export interface SimServer {
    * two live connections of one account met); `kick(user, 440)` is not counted.
    */
   sessionStats(user: string): { logins: number; replaced: number };
+  holdOffline(user: string, deliverFirst: number): OfflineHold;
   close(): Promise<void>;
 }
 
@@ -108,6 +116,14 @@ function genericAnswer(node: BinaryNode): BinaryNode | undefined {
   if (node.attrs.type && node.tag !== 'message') attrs.type = node.attrs.type;
   if (node.attrs.participant) attrs.participant = node.attrs.participant;
   return { tag: 'ack', attrs };
+}
+
+/** The stanza ids a receipt or ack covers: its `id` and its `<list><item id/>` entries. */
+function stanzaIds(node: BinaryNode): string[] {
+  const ids = node.attrs.id ? [node.attrs.id] : [];
+  const list = Array.isArray(node.content) ? node.content.find((c) => c.tag === 'list') : undefined;
+  for (const item of Array.isArray(list?.content) ? list.content : []) if (item.attrs.id) ids.push(item.attrs.id);
+  return ids;
 }
 
 export async function startSimServer(opts: SimServerOptions = {}): Promise<SimServer> {
@@ -167,6 +183,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
           const key = `${node.attrs.xmlns ?? ''} ${node.attrs.type} ${first ?? ''}`;
           rec.iqs[key] = (rec.iqs[key] ?? 0) + 1;
         }
+        if (node.tag === 'receipt' || node.tag === 'ack') hub.acked(rec.user, stanzaIds(node));
         if (login.handle(conn, rec, node)) return;
         const drop = node.tag === 'message' ? dropOnMessage.get(rec.user) : undefined;
         if (drop) {
@@ -242,6 +259,9 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     },
     sessionStats(user) {
       return { ...statsOf(toUser(user)) };
+    },
+    holdOffline(user, deliverFirst) {
+      return login.holdOffline(toUser(user), deliverFirst);
     },
     async close() {
       hub.close();

@@ -1,0 +1,102 @@
+/**
+ * A message decrypted once can be decrypted again (issue 13: no message lost).
+ *
+ * Baileys handles an inbound message as: decrypt (the Signal ratchet moves on and is
+ * saved) → send the delivery receipt → `messages.upsert`. When the socket closes
+ * between the decrypt and the receipt (a 500/515/428 drop, a kill), the receipt throws
+ * "Connection Closed", the message is never upserted — so never reaches the inbound
+ * ledger — and WhatsApp, having no receipt, delivers the same stanza again on the next
+ * connection. Its decryption then fails with "Key used already or never filled" (the
+ * ratchet already used that key), which Baileys takes for a duplicate and drops
+ * without a retry receipt: the message is lost for good.
+ *
+ * This wraps the Signal repository: every successful decryption of a 1:1 or group
+ * message also keeps its plaintext in the key store, under the SHA-256 of the
+ * ciphertext, in the same key transaction as the ratchet's move (both are saved or
+ * neither). A decryption that fails for a ciphertext already decrypted returns the kept
+ * plaintext, so the re-delivered copy is handled like the first (the ledger dedupes it
+ * if the first had reached it). `forget(ids)` — called when a message was upserted —
+ * removes the kept plaintexts of the stanzas seen with those ids (`seen`, from the
+ * socket's frames), so the store only keeps those whose handling was cut short.
+ */
+import { createHash } from 'node:crypto';
+import type { SignalAuthState, SignalDataSet, SignalRepositoryWithLIDStore, SocketConfig } from '@whiskeysockets/baileys';
+
+/** The key-store category the plaintexts are kept under. */
+export const DECRYPTED_CATEGORY = 'wagate-decrypted';
+
+/** At most this many stanza ids are remembered per process for `forget` (oldest dropped first). */
+const SEEN_MAX = 5_000;
+
+export function ciphertextKey(ciphertext: Uint8Array): string {
+  return createHash('sha256').update(ciphertext).digest('base64url');
+}
+
+type MakeRepository = SocketConfig['makeSignalRepository'];
+type KeyStore = SignalAuthState['keys'];
+
+export class DecryptReplay {
+  /** Stanza id → the ciphertext keys of its `<enc>` children. */
+  private readonly byId = new Map<string, string[]>();
+  /** Plaintexts returned from the store instead of a failed decryption. */
+  replayed = 0;
+
+  constructor(private readonly keys: () => KeyStore | null) {}
+
+  /** Wraps Baileys' repository factory (the default when `base` is not given). */
+  wrap(base: MakeRepository): MakeRepository {
+    return (auth, logger, pnToLid) => {
+      const repo: SignalRepositoryWithLIDStore = base(auth, logger, pnToLid);
+      const keys = auth.keys;
+      const kept = async (ciphertext: Uint8Array, txKey: string, decrypt: () => Promise<Uint8Array>): Promise<Uint8Array> => {
+        const key = ciphertextKey(ciphertext);
+        try {
+          const work = async () => {
+            const plain = await decrypt();
+            await keys.set({ [DECRYPTED_CATEGORY]: { [key]: Buffer.from(plain).toString('base64') } } as unknown as SignalDataSet);
+            return plain;
+          };
+          return await ('transaction' in keys ? keys.transaction(work, txKey) : work());
+        } catch (err) {
+          const found = (await keys.get(DECRYPTED_CATEGORY as never, [key]).catch(() => ({}))) as Record<string, unknown>;
+          const text = found[key];
+          if (typeof text !== 'string') throw err;
+          this.replayed += 1;
+          logger.info({ err: (err as Error).message }, 'a message decrypted before came again: using its kept plaintext');
+          return Buffer.from(text, 'base64');
+        }
+      };
+      return {
+        ...repo,
+        decryptMessage: (opts) => kept(opts.ciphertext, opts.jid, () => repo.decryptMessage(opts)),
+        decryptGroupMessage: (opts) => kept(opts.msg, opts.group, () => repo.decryptGroupMessage(opts)),
+      };
+    };
+  }
+
+  /** A `<message>` stanza arrived (before Baileys handles it): remember its ciphertexts by id. */
+  seen(node: unknown): void {
+    const n = node as { tag?: string; attrs?: Record<string, string>; content?: unknown };
+    const id = n.attrs?.id;
+    if (n.tag !== 'message' || !id || !Array.isArray(n.content)) return;
+    const keys: string[] = [];
+    for (const c of n.content as Array<{ tag?: string; content?: unknown }>) {
+      if (c.tag === 'enc' && c.content instanceof Uint8Array) keys.push(ciphertextKey(c.content));
+    }
+    if (keys.length === 0) return;
+    this.byId.set(id, keys);
+    if (this.byId.size > SEEN_MAX) this.byId.delete(this.byId.keys().next().value!);
+  }
+
+  /** These messages were upserted: their kept plaintexts are no longer needed. */
+  forget(ids: readonly string[]): Promise<void> {
+    const drop: Record<string, null> = {};
+    for (const id of ids) {
+      for (const k of this.byId.get(id) ?? []) drop[k] = null;
+      this.byId.delete(id);
+    }
+    const store = this.keys();
+    if (!store || Object.keys(drop).length === 0) return Promise.resolve();
+    return Promise.resolve(store.set({ [DECRYPTED_CATEGORY]: drop } as unknown as SignalDataSet));
+  }
+}
