@@ -35,6 +35,7 @@ import type { InboundMessage } from '../ports/inbound.js';
 import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from './web-version.js';
 import { connectRetryingOutdated } from './web-version-retry.js';
 import { DecryptReplay } from './decrypt-replay.js';
+import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
 import { InboundOrder } from './inbound-order.js';
 
 export interface BaileysTransportOptions {
@@ -192,6 +193,8 @@ export class BaileysAccountTransport implements AccountTransport {
       const version = refreshed ?? (await this.opts.webVersions?.resolve());
       if (version) this.version = versionInUse(version);
       if (closedByUs) return;
+      // A failed decryption attempt must not spoil a session (libsignal-trial-decrypt.ts).
+      installTrialDecrypt();
       // Signal keys are read on every message: serve them from memory, write through to the store.
       const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
       // A message whose handling a drop cut short after its decryption can be decrypted again (decrypt-replay.ts).
