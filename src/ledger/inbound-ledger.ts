@@ -175,8 +175,16 @@ export class InboundLedger {
       this.queued.push({ write, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
-      // After the current synchronous run and its microtasks: what one event-loop turn asked for.
-      this.writing = this.writing.then(() => new Promise<void>((done) => queueMicrotask(() => void this.commit().then(done))));
+      // After the current synchronous run and its microtasks queued before.
+      const commit = () => new Promise<void>((done) => queueMicrotask(() => void this.commit().then(done)));
+      if (this.store.writesInOrder) {
+        // The store applies writes in call order: hand this batch over now, without
+        // waiting for the previous one to commit (both may then share one store commit).
+        const started = commit();
+        this.writing = Promise.all([this.writing, started]).then(() => undefined);
+      } else {
+        this.writing = this.writing.then(commit);
+      }
     });
   }
 
