@@ -101,6 +101,7 @@ export class SqliteStore implements Store, StoreTables {
   private closed = false;
   /** Writes asked for in this turn of the event loop, committed together (see enqueueWrite). */
   private batch: WriteBatch | undefined;
+  private batchCommits = 0;
 
   private constructor(
     private readonly db: Database.Database,
@@ -231,6 +232,11 @@ export class SqliteStore implements Store, StoreTables {
     this.commitBatch();
   }
 
+  /** How many grouped write transactions committed (tests and benchmarks read it). */
+  get writeCommits(): number {
+    return this.batchCommits;
+  }
+
   /** Commits the pending batch now (synchronously); see enqueueWrite. */
   private commitBatch(): void {
     const batch = this.batch;
@@ -262,6 +268,7 @@ export class SqliteStore implements Store, StoreTables {
         }
         return;
       }
+      this.batchCommits += 1;
       items.forEach((item, i) => item.resolve(results[i]));
     } finally {
       if (batch.durable) this.setSynchronous(false);
