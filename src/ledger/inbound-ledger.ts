@@ -108,8 +108,14 @@ export class InboundLedger {
     });
     if (!changed) return 'duplicate';
     this.markOpen(keyOf(accountId, message), 'being handled');
-    if (own || (await this.store.sent.get(accountId, message.id)) !== undefined) return 'own-message';
-    if (await this.store.handled.has(accountId, inboundKey(message.chatId, message.id))) return 'handled-before-ledger';
+    if (own) return 'own-message';
+    // Both lookups at once: one wait, not two.
+    const [sent, handled] = await Promise.all([
+      this.store.sent.get(accountId, message.id),
+      this.store.handled.has(accountId, inboundKey(message.chatId, message.id)),
+    ]);
+    if (sent !== undefined) return 'own-message';
+    if (handled) return 'handled-before-ledger';
     return 'new';
   }
 
