@@ -30,24 +30,50 @@ export function authDirOf(home: string, id: string): string {
   return path.join(home, 'credentials', 'whatsapp', id);
 }
 
-/** Links every account at once (QR → pair-success → 515 → open), then closes them with creds saved. */
+/** How many accounts link at once: 200 at once did not all get a QR, nor 50 at once all open, within 2 minutes on a loaded 2-core machine (load 9). */
+export const LINK_AT_ONCE = 20;
+
+/** Links the accounts, LINK_AT_ONCE at a time (QR → pair-success → 515 → open), then closes them with creds saved. */
 export async function linkAccounts(sim: Pick<SimServer, 'url' | 'phone'>, home: string, n: number): Promise<LinkedAccount[]> {
   const accounts = benchAccountIds(n).map((id, i) => ({ id, e164: `+1555300${String(i).padStart(4, '0')}`, dir: authDirOf(home, id) }));
+  for (let from = 0; from < accounts.length; from += LINK_AT_ONCE) {
+    await linkSome(sim, accounts.slice(from, from + LINK_AT_ONCE));
+    if (accounts.length > LINK_AT_ONCE) process.stderr.write(`linked ${Math.min(from + LINK_AT_ONCE, accounts.length)} of ${accounts.length}\n`);
+  }
+  return accounts;
+}
+
+async function linkSome(sim: Pick<SimServer, 'url' | 'phone'>, accounts: LinkedAccount[]): Promise<void> {
   await Promise.all(
     accounts.map(async (acc) => {
-      const store = await useMultiFileAuthState(acc.dir);
-      const client = new TestClient(sim.url, { auth: { state: store.state } });
-      try {
-        await client.link((qr) => sim.phone(acc.e164).scanQr(qr), 120_000);
-      } finally {
-        await client.end();
+      // Under heavy load a link now and then never opens: it is tried again from scratch.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await linkOne(sim, acc);
+          return;
+        } catch (err) {
+          if (attempt >= LINK_ATTEMPTS) throw err;
+          process.stderr.write(`linking ${acc.id} failed (${err instanceof Error ? err.message : String(err)}), trying again\n`);
+          await fs.rm(acc.dir, { recursive: true, force: true });
+        }
       }
-      // Baileys merges every creds.update into state.creds; keys went through the store already.
-      await store.saveCreds();
-      if (!store.state.creds.me) throw new Error(`linking ${acc.id} saved no identity`);
     }),
   );
-  return accounts;
+}
+
+const LINK_ATTEMPTS = 3;
+
+async function linkOne(sim: Pick<SimServer, 'url' | 'phone'>, acc: LinkedAccount): Promise<void> {
+  const store = await useMultiFileAuthState(acc.dir);
+  const client = new TestClient(sim.url, { auth: { state: store.state } });
+  try {
+    await client.link((qr) => sim.phone(acc.e164).scanQr(qr), 60_000);
+  } finally {
+    await client.end();
+  }
+  // Baileys merges every creds.update into state.creds; keys went through the store already.
+  await store.saveCreds();
+  if (!store.state.creds.me) throw new Error(`linking ${acc.id} saved no identity`);
 }
 
 const quiet = { info: () => undefined, warn: () => undefined };

@@ -32,6 +32,8 @@ export interface Pipeline {
   groupMessage(g: number, m: number, text: string, mention: boolean): InboundMessage;
   /** Every handler and queued agent run finished. */
   settle(): Promise<void>;
+  /** Write transactions the store committed so far (group commit: one per event-loop turn that wrote). */
+  storeCommits(): number;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function openPipeline(): Promise<Pipeline> {
       mentions: mention ? [SELF_MENTION] : [],
     }),
     settle,
+    storeCommits: () => store.writeCommits,
     async close() {
       await settle();
       bus.emit('gateway.stopping', { accountId: null, reason: 'benchmark done', at: Date.now() });

@@ -30,6 +30,8 @@ export interface PipelineCase {
   wallMs: number;
   toAccepted: LatencyStats;
   toReply: LatencyStats;
+  /** Store write transactions per message emitted (counted until every write of the case settled). */
+  commitsPerMessage: number;
 }
 
 export interface PipelineResult {
@@ -70,6 +72,7 @@ async function feed(p: Pipeline, msgs: InboundMessage[], measured: Set<string>, 
   ];
   const allReplied = (): Promise<void> => (pending === 0 ? Promise.resolve() : new Promise((r) => (wake = r)));
   const start = performance.now();
+  const commitsBefore = p.storeCommits();
   try {
     for (const m of msgs) {
       const isMeasured = measured.has(m.id);
@@ -89,11 +92,13 @@ async function feed(p: Pipeline, msgs: InboundMessage[], measured: Set<string>, 
     offs.forEach((off) => off());
   }
   const wallMs = performance.now() - start;
+  await p.settle();
+  const commitsPerMessage = (p.storeCommits() - commitsBefore) / msgs.length;
   if (problems.length) throw new Error(`pipeline ${label}: ${problems[0]} (${problems.length} times)`);
   if (accepted.length !== measured.size || replied.length !== measured.size) {
     throw new Error(`pipeline ${label}: ${accepted.length} accepted, ${replied.length} replies of ${measured.size}`);
   }
-  return { label, messages: msgs.length, samples: measured.size, wallMs, toAccepted: percentile(accepted), toReply: percentile(replied) };
+  return { label, messages: msgs.length, samples: measured.size, wallMs, toAccepted: percentile(accepted), toReply: percentile(replied), commitsPerMessage };
 }
 
 async function withTimeout(p: Promise<void>, label: string, ms = 60_000): Promise<void> {
@@ -152,10 +157,11 @@ export function formatPipeline(r: PipelineResult): string {
     c.toAccepted.p99,
     c.toReply.p50,
     c.toReply.p99,
+    Math.round(c.commitsPerMessage * 100) / 100,
   ]);
   return formatTable(
     'pipeline: message.received -> message.accepted / reply.requested, in-process (real actors, echo agent, fake connection)',
-    ['', 'msgs/s', 'replies/s', 'accepted p50 (ms)', 'accepted p99', 'reply.requested p50 (ms)', 'reply.requested p99'],
+    ['', 'msgs/s', 'replies/s', 'accepted p50 (ms)', 'accepted p99', 'reply.requested p50 (ms)', 'reply.requested p99', 'store commits/msg'],
     rows,
   );
 }

@@ -80,6 +80,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
     async run({ accounts, rounds }) {
       return formatGatewayAccounts(await benchGatewayAccounts(accounts, rounds));
     },
+    // 200 accounts took ~10 minutes only to link on a loaded 2-core machine (load 8–10)
+    timeoutMs: 45 * 60_000,
   },
   {
     name: 'pipeline',

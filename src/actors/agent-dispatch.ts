@@ -95,9 +95,12 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
         const outcome = replyOutcome(result, { accountId, chatJid: message.chatJid, selfChat: message.isSelfChat === true }, deps.now());
         // Kept before the reply is asked for: a crash from here on resends it, the agent is not asked again.
         // (A reply with media is not kept: its resume asks the agent again.)
-        if (outcome.reply && !outcome.reply.media) await ledger.move(key, { replyText: outcome.reply.text }).catch(noted('keep the reply text'));
-        else await ledger.move(key, { state: 'replied', reason: 'no-reply' }).catch(noted('record a run without reply'));
-        return outcome;
+        // The runner waits for this commit (with the session append, in one store commit) before `reply.requested`.
+        const committed =
+          outcome.reply && !outcome.reply.media
+            ? ledger.move(key, { replyText: outcome.reply.text }).catch(noted('keep the reply text'))
+            : ledger.move(key, { state: 'replied', reason: 'no-reply' }).catch(noted('record a run without reply'));
+        return { ...outcome, committed };
       },
     });
     const settled = run.catch(() => undefined); // the runner logged it; nothing is sent

@@ -100,11 +100,22 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** The last minute formatted per time zone (see formatEnvelopeTime); one entry per zone in use. */
+const lastMinute = new Map<string, { minute: number; text: string }>();
+
 /** `YYYY-MM-DD HH:MM TZ` in `timeZone` (TZ as Intl's short name: `UTC`, `EST`, `GMT+2`). */
 export function formatEnvelopeTime(ms: number, timeZone: string): string {
-  const parts = formatterFor(timeZone).formatToParts(new Date(Number.isFinite(ms) ? ms : 0));
+  const at = Number.isFinite(ms) ? ms : 0;
+  // The text changes once a minute at most (offset changes fall on whole minutes): the
+  // last minute formatted per zone is kept, since Intl's formatToParts costs tens of µs.
+  const minute = Math.floor(at / 60_000);
+  const last = lastMinute.get(timeZone);
+  if (last?.minute === minute) return last.text;
+  const parts = formatterFor(timeZone).formatToParts(new Date(at));
   const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
+  const text = `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
+  lastMinute.set(timeZone, { minute, text });
+  return text;
 }
 
 /** The sender's id for display: E.164, else LID, else JID. */

@@ -91,6 +91,12 @@ export interface TurnOutcome<T> {
   value: T;
   append?: SessionEntry[];
   reply?: Omit<BusEvents['reply.requested'], 'requestId'>;
+  /**
+   * Writes `finish` started that must be committed before the reply is asked for (the
+   * ledger's kept reply text): awaited together with the session append, so both ride
+   * in one store commit.
+   */
+  committed?: Promise<unknown>;
 }
 
 export interface RunRequest<T> {
@@ -245,11 +251,16 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     const controller = new AbortController();
     const abort = () => controller.abort();
     for (const s of signals) s.addEventListener('abort', abort, { once: true });
+    let unsaved: SessionEntry[] | null = null;
     try {
       const agent = agentById(req.agentId, req.accountId);
       const store = sessions;
       const turn = await req.prepare(store);
-      if (turn.entries?.length) await store.append(req.sessionKey, ...turn.entries);
+      // The turn's own entries (the user turn) are appended with the answer, in one store
+      // commit, once the provider answered (it is given the prepared history, not the
+      // store's); a run that fails or is stopped appends them on its way out. A crash in
+      // between loses nothing: the resumed message is prepared again (src/agents/turn.ts).
+      unsaved = turn.entries?.length ? turn.entries : null;
       turnTyping?.start();
       const chatJid = req.chat?.jid ?? null;
       const input: RunInputWithTools = {
@@ -287,7 +298,9 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       turnTyping?.done();
       if (stopped()) throw stoppingError();
       const outcome = await req.finish(result, store);
-      if (outcome.append?.length) await store.append(req.sessionKey, ...outcome.append);
+      const entries = [...(unsaved ?? []), ...(outcome.append ?? [])];
+      unsaved = null;
+      await Promise.all([outcome.committed, entries.length ? store.append(req.sessionKey, ...entries) : undefined]);
       counts.ok += 1;
       lastRun = { runId: req.runId, origin: req.origin, agentId: agent.id, sessionKey: req.sessionKey, status: 'ok', startedAt, durationMs: deps.now() - startedAt };
       finished(req, 'ok', lastRun.durationMs);
@@ -295,6 +308,9 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       rlog.info({ agentId: agent.id, durationMs: lastRun.durationMs, replyChars: result.text.trim().length }, 'agent run finished');
       return outcome.value;
     } catch (err) {
+      if (unsaved) {
+        await sessions.append(req.sessionKey, ...unsaved).catch((e: unknown) => rlog.warn({ err: e }, 'could not append the turn to the session'));
+      }
       const message = err instanceof Error ? err.message : String(err);
       counts.failed += 1;
       lastRun = {

@@ -120,7 +120,9 @@ export class SessionStore {
 
   /** Whether a user turn with this WhatsApp message id is in the session. */
   async has(sessionKey: string, messageId: string): Promise<boolean> {
-    return (await this.read(sessionKey)).some((e) => e.messageId === messageId);
+    // The cached entries as they are (no copy): a long session is searched, not copied, on every message.
+    const entries = this.cache.get(sessionKey) ?? (await this.read(sessionKey));
+    return entries.some((e) => e.messageId === messageId);
   }
 
   /** Append entries (in one transaction), after earlier appends to the same session. */

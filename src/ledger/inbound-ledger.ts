@@ -45,6 +45,13 @@ export function ledgerRequestId(key: LedgerKey): string {
   return `in-${h.slice(0, 24)}`;
 }
 
+/** How many request ids → entries are remembered (entries still being answered; older ones are looked up in the store). */
+const REQUESTS_LIMIT = 10_000;
+
+function requestKey(accountId: string, requestId: string): string {
+  return `${accountId}\u0000${requestId}`;
+}
+
 function keyString(k: LedgerKey): string {
   return `${k.accountId}\u0000${k.chatJid}\u0000${k.messageId}`;
 }
@@ -77,6 +84,8 @@ export class InboundLedger {
   private scheduled = false;
   private writing: Promise<void> = Promise.resolve();
   private readonly own = new Map<string, Set<string>>();
+  /** Entries by the request id that answers them (set with `running`), until they are final. */
+  private readonly requests = new Map<string, LedgerKey>();
   private readonly now: () => number;
   private commits = 0;
   private failures = 0;
@@ -109,23 +118,46 @@ export class InboundLedger {
     });
     if (!changed) return 'duplicate';
     this.markOpen(keyOf(accountId, message), 'being handled');
-    if (own || (await this.store.sent.get(accountId, message.id)) !== undefined) return 'own-message';
-    if (await this.store.handled.has(accountId, inboundKey(message.chatId, message.id))) return 'handled-before-ledger';
+    if (own) return 'own-message';
+    // Both lookups at once: one wait, not two.
+    const [sent, handled] = await Promise.all([
+      this.store.sent.get(accountId, message.id),
+      this.store.handled.has(accountId, inboundKey(message.chatId, message.id)),
+    ]);
+    if (sent !== undefined) return 'own-message';
+    if (handled) return 'handled-before-ledger';
     return 'new';
   }
 
   /** Move an entry (fields not given keep their value); resolves once committed. */
   async move(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
+    if (fields.requestId) this.rememberRequest(key.accountId, fields.requestId, key);
     const r = await this.enqueue({ op: 'update', key, fields: { ...fields, at: this.now() } });
-    if (fields.state && FINAL_LEDGER_STATES.includes(fields.state)) this.markClosed(key);
+    if (fields.state && FINAL_LEDGER_STATES.includes(fields.state)) {
+      this.markClosed(key);
+      this.requests.delete(requestKey(key.accountId, ledgerRequestId(key)));
+    }
     return r.changed;
   }
 
   /** Move the entry a request id answers, if there is one (replies to other requests are no entry's). */
   async moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
-    const r = await this.enqueue({ op: 'update-by-request', accountId, requestId, fields: { ...fields, at: this.now() } });
-    if (r.key && fields.state && FINAL_LEDGER_STATES.includes(fields.state)) this.markClosed(r.key);
+    // The entry this process moved to `running` under that request id is known: no lookup in the store.
+    const known = this.requests.get(requestKey(accountId, requestId));
+    const at = this.now();
+    const r = await this.enqueue(
+      known ? { op: 'update', key: known, fields: { ...fields, at } } : { op: 'update-by-request', accountId, requestId, fields: { ...fields, at } },
+    );
+    if (r.key && fields.state && FINAL_LEDGER_STATES.includes(fields.state)) {
+      this.markClosed(r.key);
+      this.requests.delete(requestKey(accountId, requestId));
+    }
     return r.changed;
+  }
+
+  private rememberRequest(accountId: string, requestId: string, key: LedgerKey): void {
+    this.requests.set(requestKey(accountId, requestId), key);
+    if (this.requests.size > REQUESTS_LIMIT) this.requests.delete(this.requests.keys().next().value as string);
   }
 
   /** This process holds the entry (handling it, or waiting to): `note` says why, for the audit. */
@@ -195,8 +227,16 @@ export class InboundLedger {
       this.queued.push({ write, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
-      // After the current synchronous run and its microtasks: what one event-loop turn asked for.
-      this.writing = this.writing.then(() => new Promise<void>((done) => queueMicrotask(() => void this.commit().then(done))));
+      // After the current synchronous run and its microtasks queued before.
+      const commit = () => new Promise<void>((done) => queueMicrotask(() => void this.commit().then(done)));
+      if (this.store.writesInOrder) {
+        // The store applies writes in call order: hand this batch over now, without
+        // waiting for the previous one to commit (both may then share one store commit).
+        const started = commit();
+        this.writing = Promise.all([this.writing, started]).then(() => undefined);
+      } else {
+        this.writing = this.writing.then(commit);
+      }
     });
   }
 

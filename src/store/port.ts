@@ -321,6 +321,13 @@ export interface Store extends StoreTables {
   /** Where it lives (a file path, or a URL without its password). */
   readonly location: string;
   /**
+   * True when writes are applied in the order they were asked for, even while earlier
+   * ones are not committed yet (SQLite: one connection, group commit per event-loop
+   * turn). Callers that need order may then hand a write over without waiting for the
+   * previous one to commit (the inbound ledger does); otherwise they must wait.
+   */
+  readonly writesInOrder?: boolean;
+  /**
    * Run `fn` in one transaction: everything it writes through `tx` is committed when it
    * resolves and rolled back when it throws (the error is rethrown). Other calls wait.
    * `durable`: the commit survives a power cut (a durable write inside a transaction

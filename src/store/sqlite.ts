@@ -60,6 +60,21 @@ export interface OpenSqliteStoreOptions {
   migrations?: readonly Migration[];
 }
 
+/** The real setImmediate, taken at load: a test faking timers must not hold the store's commits. */
+const runAfterTurn: (fn: () => void) => void = globalThis.setImmediate.bind(globalThis);
+
+interface BatchItem {
+  what: string;
+  work: () => unknown;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+interface WriteBatch {
+  items: BatchItem[];
+  durable: boolean;
+}
+
 interface TxContext {
   live: boolean;
   durable: boolean;
@@ -67,6 +82,8 @@ interface TxContext {
 
 export class SqliteStore implements Store, StoreTables {
   readonly kind = 'sqlite';
+  /** Writes go into the turn's batch in call order (see enqueueWrite). */
+  readonly writesInOrder = true;
   readonly creds;
   readonly keys;
   readonly handled;
@@ -84,6 +101,9 @@ export class SqliteStore implements Store, StoreTables {
   /** Set while a `transaction(fn)` holds the connection; resolves when it ends. */
   private busy: Promise<void> | undefined;
   private closed = false;
+  /** Writes asked for in this turn of the event loop, committed together (see enqueueWrite). */
+  private batch: WriteBatch | undefined;
+  private batchCommits = 0;
 
   private constructor(
     private readonly db: Database.Database,
@@ -160,6 +180,7 @@ export class SqliteStore implements Store, StoreTables {
     this.checkNotInTx();
     while (this.busy) await this.busy;
     this.checkOpen();
+    this.commitBatch(); // a read sees every write asked for before it
     try {
       return work();
     } catch (err) {
@@ -175,18 +196,85 @@ export class SqliteStore implements Store, StoreTables {
     return {
       stmt: (sql) => this.stmt(sql),
       now: () => this.now(),
+      // A read sees every write asked for before it: the pending batch commits first.
       read: (what, work) => this.gated(what, work),
-      write: (what, work, opts) =>
-        this.gated(what, () => {
-          if (!opts?.durable) return this.db.transaction(work).immediate();
-          this.setSynchronous(true);
-          try {
-            return this.db.transaction(work).immediate();
-          } finally {
-            this.setSynchronous(false);
-          }
-        }),
+      write: (what, work, opts) => this.enqueueWrite(what, work, opts?.durable === true),
     };
+  }
+
+  /**
+   * Group commit: plain writes asked for during one turn of the event loop are run in
+   * ONE transaction (`BEGIN IMMEDIATE … COMMIT`) once that turn is over (`setImmediate`,
+   * taken before any test could fake it); each caller's promise settles when that
+   * transaction committed, so "committed" means what it meant before. The batch is
+   * durable (`synchronous=FULL`) when one of its writes is. A read, a `transaction(fn)`
+   * or `close()` commits the pending batch first, so every caller sees the writes asked
+   * for before it. When the batch fails, it is rolled back and each write is run again
+   * alone, so one bad write fails only its own caller.
+   */
+  private enqueueWrite<T>(what: string, work: () => T, durable: boolean): Promise<T> {
+    try {
+      this.checkNotInTx();
+      this.checkOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<T>((resolve, reject) => {
+      if (!this.batch) {
+        this.batch = { items: [], durable: false };
+        runAfterTurn(() => void this.commitBatchWhenFree());
+      }
+      this.batch.items.push({ what, work, resolve: resolve as (v: unknown) => void, reject });
+      if (durable) this.batch.durable = true;
+    });
+  }
+
+  private async commitBatchWhenFree(): Promise<void> {
+    while (this.busy) await this.busy; // see gated()
+    this.commitBatch();
+  }
+
+  /** How many grouped write transactions committed (tests and benchmarks read it). */
+  get writeCommits(): number {
+    return this.batchCommits;
+  }
+
+  /** Commits the pending batch now (synchronously); see enqueueWrite. */
+  private commitBatch(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    this.batch = undefined;
+    const { items } = batch;
+
+    if (this.closed) {
+      const err = new WagateError('WAGATE_ERR_STORE', `The store ${this.location} is closed.`);
+      for (const item of items) item.reject(err);
+      return;
+    }
+    if (batch.durable) this.setSynchronous(true);
+    try {
+      let results: unknown[];
+      try {
+        results = this.db.transaction(() => items.map((item) => item.work())).immediate();
+      } catch (err) {
+        if (items.length === 1) {
+          items[0]!.reject(storeError(this.location, items[0]!.what, err));
+          return;
+        }
+        for (const item of items) {
+          try {
+            item.resolve(this.db.transaction(item.work).immediate());
+          } catch (e) {
+            item.reject(storeError(this.location, item.what, e));
+          }
+        }
+        return;
+      }
+      this.batchCommits += 1;
+      items.forEach((item, i) => item.resolve(results[i]));
+    } finally {
+      if (batch.durable) this.setSynchronous(false);
+    }
   }
 
   private txRunner(ctx: TxContext): SqlRunner {
@@ -215,6 +303,7 @@ export class SqliteStore implements Store, StoreTables {
     this.checkNotInTx();
     while (this.busy) await this.busy; // see gated()
     this.checkOpen();
+    this.commitBatch();
     let release!: () => void;
     this.busy = new Promise<void>((resolve) => (release = resolve));
     const ctx: TxContext = { live: true, durable: false };
@@ -313,6 +402,7 @@ export class SqliteStore implements Store, StoreTables {
     this.checkNotInTx();
     while (this.busy) await this.busy;
     if (this.closed) return;
+    this.commitBatch();
     this.closed = true;
     this.statements.clear();
     try {

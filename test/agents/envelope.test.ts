@@ -35,6 +35,15 @@ describe('formatEnvelopeTime', () => {
     expect(formatEnvelopeTime(T, 'Asia/Tokyo')).toBe('2023-11-15 07:13 GMT+9');
   });
 
+  it('gives each minute its own text, in every zone, also going back to a minute formatted before', () => {
+    const t0 = Date.UTC(2024, 2, 10, 6, 59, 30); // 01:59 EST; a minute later DST starts: 03:00 EDT
+    expect(formatEnvelopeTime(t0, 'America/New_York')).toBe('2024-03-10 01:59 EST');
+    expect(formatEnvelopeTime(t0 + 20_000, 'America/New_York')).toBe('2024-03-10 01:59 EST');
+    expect(formatEnvelopeTime(t0 + 30_000, 'America/New_York')).toBe('2024-03-10 03:00 EDT');
+    expect(formatEnvelopeTime(t0 + 30_000, 'UTC')).toBe('2024-03-10 07:00 UTC');
+    expect(formatEnvelopeTime(t0, 'America/New_York')).toBe('2024-03-10 01:59 EST');
+  });
+
   it('falls back to UTC for an unknown zone', () => {
     expect(formatEnvelopeTime(T, 'Not/AZone')).toBe('2023-11-14 22:13 UTC');
   });

@@ -69,6 +69,48 @@ describe('agent runner', () => {
     await runner.run(request({ runId: 'run-9', finish: async (r) => replyOutcome(r, { accountId: 'default', chatJid }, 5) }));
     expect(h.of('reply.requested')).toEqual([{ accountId: 'default', chatJid, text: 'yes', source: 'agent', requestId: 'run-9' }]);
   });
+  it("appends the turn's user entry with the answer, after the provider, and asks for the reply only once `committed` settled", async () => {
+    const h = harness();
+    const provider = new HeldProvider();
+    const runner = h.start(createAgentRunner(h.deps, { providerFor: () => provider }));
+    const chatJid = `${ALICE.slice(1)}@s.whatsapp.net`;
+    let commit!: () => void;
+    const committed = new Promise<void>((r) => (commit = r));
+    const run = runner.run(
+      request({
+        runId: 'run-1',
+        prepare: async (store) => ({ envelope: { Body: 'q' }, history: await store.history(MAIN), entries: [{ role: 'user', text: 'q', at: 1 }] }),
+        finish: async (r) => ({ ...replyOutcome(r, { accountId: 'default', chatJid }, 2), committed }),
+      }),
+    );
+    await expect.poll(() => provider.calls.length).toBe(1);
+    provider.calls[0]!.resolve({ text: 'a' });
+    await expect.poll(() => h.deps.store.sessions.turns(MAIN).then((t) => t.map((x) => `${x.role}:${x.text}`))).toEqual(['user:q', 'assistant:a']);
+    expect(h.of('reply.requested')).toEqual([]); // the kept write has not committed yet
+    commit();
+    await run;
+    expect(h.of('reply.requested')).toHaveLength(1);
+  });
+
+  it("a run whose provider fails still leaves the turn's user entry in the session", async () => {
+    const h = harness();
+    const runner = h.start(
+      createAgentRunner(h.deps, {
+        providerFor: () => ({
+          name: 'command',
+          run: async () => {
+            throw new Error('provider down');
+          },
+        }),
+      }),
+    );
+    const run = runner.run(
+      request({ prepare: async () => ({ envelope: { Body: 'q' }, history: [], entries: [{ role: 'user', text: 'q', at: 1 }] }) }),
+    );
+    await expect(run).rejects.toThrow('provider down');
+    expect((await h.deps.store.sessions.turns(MAIN)).map((x) => `${x.role}:${x.text}`)).toEqual(['user:q']);
+  });
+
   it('stop does not wait for a provider that ignores its abort and never answers', async () => {
     const h = harness();
     let asked = 0;

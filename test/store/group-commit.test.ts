@@ -1,0 +1,85 @@
+/**
+ * The SQLite store's group commit: the writes asked for in one turn of the event loop
+ * commit in one transaction, each caller's promise settles only once that transaction
+ * committed (another connection then sees the row), a read sees every write asked for
+ * before it, and a failing write fails only its own caller.
+ */
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LedgerArrival, LedgerState } from '../../src/store/port.js';
+import type { SqliteStore } from '../../src/store/sqlite.js';
+import { tempSqliteStore } from './helpers/temp.js';
+
+const arrival = (id: string): LedgerArrival => ({
+  accountId: 'a',
+  chatJid: 'c@s.whatsapp.net',
+  messageId: id,
+  sender: 'c@s.whatsapp.net',
+  waTimestamp: 1,
+  upsertType: 'notify',
+  message: '{}',
+  receivedAt: 1,
+});
+
+describe('SQLite group commit', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+  const open = async () => {
+    const h = await tempSqliteStore();
+    cleanups.push(h.cleanup);
+    const other = new Database(h.file, { readonly: true });
+    cleanups.unshift(async () => void other.close());
+    const rowsSeenOutside = () => Number(other.prepare('SELECT COUNT(*) FROM handled_messages').pluck().get());
+    return { store: h.store as SqliteStore, rowsSeenOutside };
+  };
+
+  it('commits the writes of one turn together, and settles each only once another connection sees it', async () => {
+    const { store, rowsSeenOutside } = await open();
+    const before = store.writeCommits;
+    const writes = [store.handled.add('a', 'k1', 1), store.handled.add('a', 'k2', 1), store.ledger.record([arrival('m1')])];
+    expect(rowsSeenOutside()).toBe(0); // nothing is committed while the turn runs
+    const settled = await Promise.all(writes.map((w) => w.then(() => rowsSeenOutside())));
+    expect(settled).toEqual([2, 2, 2]);
+    expect(store.writeCommits - before).toBe(1);
+
+    // a later turn is another transaction
+    await store.handled.add('a', 'k3', 1);
+    expect(store.writeCommits - before).toBe(2);
+    expect(rowsSeenOutside()).toBe(3);
+  });
+
+  it('a read sees a write asked for before it, even one nobody awaited', async () => {
+    const { store } = await open();
+    void store.handled.add('a', 'k1', 1);
+    expect(await store.handled.has('a', 'k1')).toBe(true);
+  });
+
+  it('a failing write fails only its caller; the others of its turn commit', async () => {
+    const { store } = await open();
+    await store.ledger.record([arrival('m1')]);
+    const key = { accountId: 'a', chatJid: 'c@s.whatsapp.net', messageId: 'm1' };
+    const results = await Promise.allSettled([
+      store.handled.add('a', 'k1', 1),
+      store.ledger.update(key, { state: 'no-such-state' as LedgerState, at: 2 }), // the table's CHECK refuses it
+      store.ledger.update(key, { state: 'accepted', at: 3 }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'WAGATE_ERR_STORE' });
+    expect(await store.handled.has('a', 'k1')).toBe(true);
+    expect((await store.ledger.get(key))?.state).toBe('accepted');
+  });
+
+  it('a transaction(fn) and close() commit the pending writes first', async () => {
+    const { store, rowsSeenOutside } = await open();
+    const pending = store.handled.add('a', 'k1', 1);
+    const seenInside = await store.transaction(async (tx) => tx.handled.has('a', 'k1'));
+    expect(seenInside).toBe(true);
+    await pending;
+    const last = store.handled.add('a', 'k2', 1);
+    await store.close();
+    await expect(last).resolves.toBe(true);
+    expect(rowsSeenOutside()).toBe(2);
+  });
+});
