@@ -196,4 +196,34 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     expect(replies(eli)).toEqual(['echo: written a minute ago']);
     expect(dropped).toEqual(['written 40 minutes ago (catch-up:too-old)']);
   });
+
+  it('a message WhatsApp kept queued past a whole gateway run (delivered two runs later, after that run\'s clean stop) is answered, once', async () => {
+    // The chaos test, seed 1005: messages sent during one run that no run received
+    // before a kill came two runs later, older than the last connection of the run
+    // before, and were dropped as `catch-up:before-window`. The ledger is the dedupe
+    // now: a message without an entry was never handled, and the window starts at the link.
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const fay = h.sim.contact('+15557771006', { name: 'Fay' });
+    await h.startGateway();
+    await gatewayConnected(h);
+    await h.stopGateway();
+    await companionOffline(h);
+    await fay.send('queued, delivered two runs later');
+    // The next run gets none of the queue; it runs a minute (its clock is a minute ahead) and stops cleanly.
+    const hold = h.sim.holdOffline(BOT_USER, 0);
+    h.gatewaySkew.ms = 60_000;
+    await h.startGateway();
+    await gatewayConnected(h);
+    await hold.started;
+    await h.stopGateway();
+    await companionOffline(h);
+    hold.release(); // the session ended: the backlog is queued again, for the next login
+    const gw = await h.startGateway();
+    const dropped: string[] = [];
+    gw.bus.on('message.dropped', (e) => void dropped.push(`${e.message.text} (${e.reason})`));
+    await gatewayConnected(h);
+    await exactlyOneReply(h, fay, 'queued, delivered two runs later');
+    expect(dropped).toEqual([]);
+  });
 });
