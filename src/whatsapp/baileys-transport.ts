@@ -227,6 +227,10 @@ export class BaileysAccountTransport implements AccountTransport {
       // In order per chat: live messages wait for this connection's offline backlog.
       const order = new InboundOrder({
         deliver: (out) => listener({ type: 'messages', messages: out }),
+        onHold: (held) => {
+          log.debug({ ids: held.map((m) => m.id) }, 'live messages held for the offline backlog (recorded now)');
+          listener({ type: 'held', messages: held });
+        },
         holdMaxMs: this.opts.inboundHoldMaxMs ?? INBOUND_HOLD_MAX_MS,
         onHoldExpired: (info) => log.warn(info, 'live messages held for the offline backlog were released by the time limit'),
       });
