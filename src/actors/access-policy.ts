@@ -278,6 +278,15 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
       .then(() => chats.run(chatKey(accountId, message.chatJid), () => handle(accountId, message, recorded)))
       .catch((err: unknown) => log.error({ err, accountId, id: message.id }, 'access policy failed'));
   });
+  // A live message held for its chat's order is acknowledged to WhatsApp already: it is
+  // recorded now (a kill during the hold leaves it `received`, resumed at the next
+  // start) and handled when its `message.received` comes.
+  const offHeld = deps.bus.on('message.held', ({ accountId, message }) =>
+    ledger.arriveHeld(accountId, message).then(
+      () => undefined,
+      (err: unknown) => log.error({ err, accountId, id: message.id }, 'could not record a held message in the inbound ledger (it is recorded when released)'),
+    ),
+  );
   const offConnected = deps.bus.on('account.connected', ({ accountId }) => {
     const c = connected.get(accountId);
     if (c) c.resolve();
@@ -302,6 +311,7 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     stop: async () => {
       stopped = true;
       offReceived();
+      offHeld();
       offConnected();
       offDelivered();
       offStopping();

@@ -76,6 +76,13 @@ export interface BusEvents {
    */
   'message.received': { accountId: string; message: InboundMessage };
   /**
+   * Fires: a live message arrived but the transport holds it until the connection's
+   * offline backlog is done (order per chat). Already acknowledged to WhatsApp, so the
+   * access policy records it in the inbound ledger now (a kill during the hold leaves
+   * it `received`, for the next start); it is handled when its `message.received` comes.
+   */
+  'message.held': { accountId: string; message: InboundMessage };
+  /**
    * Fires: access policy accepted a message for the agent: read receipt and ack
    * reaction at once, then the agent runs.
    */
@@ -179,6 +186,7 @@ export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } =
     producers: ['gateway/connection-actor'],
     consumers: ['actors/access-policy', 'actors/web-heartbeat', 'gateway/metrics', 'gateway/supervisor'],
   },
+  'message.held': { producers: ['gateway/connection-actor'], consumers: ['actors/access-policy'] },
   'message.accepted': {
     producers: ['actors/access-policy'],
     consumers: ['actors/ack-reaction', 'actors/agent-dispatch', 'actors/agent-heartbeat', 'actors/inbound-ledger', 'actors/read-receipt', 'gateway/metrics'],

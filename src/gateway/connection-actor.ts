@@ -87,6 +87,11 @@ export function connectionActor(deps: ConnectionActorDeps) {
         for (const message of ev.messages) bus.emit('message.received', { accountId, message });
         return;
       }
+      if (ev.type === 'held') {
+        // Recorded now (acknowledged to WhatsApp already); handled when they come as `messages`.
+        for (const message of ev.messages) bus.emit('message.held', { accountId, message });
+        return;
+      }
       if (!running) return;
       switch (ev.type) {
         case 'activity':

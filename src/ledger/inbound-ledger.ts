@@ -92,6 +92,8 @@ export class InboundLedger {
   /** Entries this process is handling (or holding for a reconnect), by key: what `audit` explains. */
   private readonly open = new Map<string, { key: LedgerKey; note: string }>();
   private readonly listeners = new Set<(changes: readonly LedgerChange[]) => void>();
+  /** Keys recorded by `arriveHeld` whose `arrive` has not come yet. */
+  private readonly early = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -100,10 +102,41 @@ export class InboundLedger {
     this.now = opts.now ?? Date.now;
   }
 
+  /**
+   * Record a live message the transport holds back for order (`message.held`), before
+   * its `arrive`: a kill meanwhile leaves it `received`, for the next start. Its
+   * `arrive` later in this process is its first arrival (`new`, unless it is our own),
+   * not a duplicate. Resolves with whether it was recorded now (false: known already).
+   */
+  async arriveHeld(accountId: string, message: InboundMessage): Promise<boolean> {
+    const { changed } = await this.enqueue(this.recordOf(accountId, message));
+    if (changed) {
+      this.early.add(keyString(keyOf(accountId, message)));
+      this.markOpen(keyOf(accountId, message), 'held until its connection\'s offline backlog is handled (order per chat)');
+    }
+    return changed;
+  }
+
   /** Record a message as it arrives; resolves once the record is committed. */
   async arrive(accountId: string, message: InboundMessage): Promise<ArrivalVerdict> {
     const own = this.own.get(accountId)?.has(message.id) === true;
-    const { changed } = await this.enqueue({
+    const { changed } = await this.enqueue(this.recordOf(accountId, message));
+    // Recorded while held (arriveHeld): this is its first arrival, not a duplicate.
+    if (!changed && !this.early.delete(keyString(keyOf(accountId, message)))) return 'duplicate';
+    this.markOpen(keyOf(accountId, message), 'being handled');
+    if (own) return 'own-message';
+    // Both lookups at once: one wait, not two.
+    const [sent, handled] = await Promise.all([
+      this.store.sent.get(accountId, message.id),
+      this.store.handled.has(accountId, inboundKey(message.chatId, message.id)),
+    ]);
+    if (sent !== undefined) return 'own-message';
+    if (handled) return 'handled-before-ledger';
+    return 'new';
+  }
+
+  private recordOf(accountId: string, message: InboundMessage): LedgerWrite {
+    return {
       op: 'record',
       arrival: {
         accountId,
@@ -115,18 +148,7 @@ export class InboundLedger {
         message: JSON.stringify(message),
         receivedAt: this.now(),
       },
-    });
-    if (!changed) return 'duplicate';
-    this.markOpen(keyOf(accountId, message), 'being handled');
-    if (own) return 'own-message';
-    // Both lookups at once: one wait, not two.
-    const [sent, handled] = await Promise.all([
-      this.store.sent.get(accountId, message.id),
-      this.store.handled.has(accountId, inboundKey(message.chatId, message.id)),
-    ]);
-    if (sent !== undefined) return 'own-message';
-    if (handled) return 'handled-before-ledger';
-    return 'new';
+    };
   }
 
   /** Move an entry (fields not given keep their value); resolves once committed. */

@@ -28,7 +28,14 @@ export type ConnectionEvent =
   /** Any frame arrived from the server (feeds the watchdog). */
   | { type: 'activity'; at: number }
   /** Chat messages arrived, already normalized (live `notify` or catch-up `append`). */
-  | { type: 'messages'; messages: InboundMessage[] };
+  | { type: 'messages'; messages: InboundMessage[] }
+  /**
+   * Live messages the transport holds back, to hand them over in order after the
+   * connection's offline backlog (src/whatsapp/inbound-order.ts). WhatsApp already has
+   * their delivery receipt: record them now (a kill during the hold must not lose
+   * them); the same messages come again, to be handled, in a later `messages` event.
+   */
+  | { type: 'held'; messages: InboundMessage[] };
 
 export type ConnectionListener = (event: ConnectionEvent) => void;
 

@@ -70,6 +70,8 @@ export const SENT_KEEP = 1000;
 const MEDIA_CACHE = 500;
 /** After a close: how long the auth state must see no new write before the close is reported. */
 const CLOSE_QUIET_MS = 50;
+/** Our own close waits at most this long for the message stanzas in flight to be upserted. */
+export const CLOSE_SETTLE_MS = 1_000;
 /** WhatsApp's close code for a client it thinks too old (Baileys has no name for it). */
 const CLIENT_OUTDATED = 405;
 /** Default longest hold of a live message behind the offline backlog (inbound-order.ts). */
@@ -167,6 +169,8 @@ export class BaileysAccountTransport implements AccountTransport {
     const log = this.opts.logger;
     let sock: ReturnType<typeof makeWASocket> | null = null;
     let closedByUs = false;
+    // Message stanzas seen on the socket and not upserted yet (see `InflightMessages`).
+    const inflight = new InflightMessages();
     const groups = new SocketGroupCache();
     const groupMetadata = (jid: string) => groups.get(jid, (j) => live().groupMetadata(j));
     let done = false;
@@ -230,6 +234,10 @@ export class BaileysAccountTransport implements AccountTransport {
       // In order per chat: live messages wait for this connection's offline backlog.
       const order = new InboundOrder({
         deliver: (out) => listener({ type: 'messages', messages: out }),
+        onHold: (held) => {
+          log.debug({ ids: held.map((m) => m.id) }, 'live messages held for the offline backlog (recorded now)');
+          listener({ type: 'held', messages: held });
+        },
         holdMaxMs: this.opts.inboundHoldMaxMs ?? INBOUND_HOLD_MAX_MS,
         onHoldExpired: (info) => log.warn(info, 'live messages held for the offline backlog were released by the time limit'),
       });
@@ -246,6 +254,7 @@ export class BaileysAccountTransport implements AccountTransport {
       // 'frame' is emitted before Baileys' own stanza handlers see the node.
       s.ws.on('frame', (node: unknown) => {
         const n = node as { tag?: string; attrs?: Record<string, string> };
+        if (n.tag === 'message' && n.attrs?.id) inflight.seen(n.attrs.id);
         if (n.tag === 'message' && n.attrs?.offline && n.attrs.id) order.offlineStanza(n.attrs.id);
         replay.seen(node);
       });
@@ -254,6 +263,7 @@ export class BaileysAccountTransport implements AccountTransport {
       });
       s.ev.on('messages.upsert', ({ messages, type }) => {
         const ids = messages.map((m) => m.key.id).filter((id): id is string => Boolean(id));
+        inflight.done(ids);
         void replay.forget(ids).catch((err: unknown) => log.warn({ err }, 'could not forget the kept plaintexts of handled messages'));
         const self = s.user;
         if (!self) {
@@ -343,8 +353,16 @@ export class BaileysAccountTransport implements AccountTransport {
       close: async () => {
         closedByUs = true;
         await ready.catch(() => undefined);
-        if (sock) sock.end(undefined);
-        else finish({ type: 'close', code: CLOSED_BY_US, reason: 'closed by us' });
+        if (sock) {
+          // Baileys sends a message's delivery receipt, then upserts it through its event
+          // buffer (flushed up to 100 ms later); end() destroys that buffer. A message
+          // acknowledged just before our close would be lost (chaos seed 201: SIGTERM
+          // 50 ms after a login, an offline message's receipt out, its upsert never
+          // emitted). Let the messages in flight come out first, bounded.
+          await inflight.settled(CLOSE_SETTLE_MS);
+          releaseHeldEvents(sock, log, 'closing');
+          sock.end(undefined);
+        } else finish({ type: 'close', code: CLOSED_BY_US, reason: 'closed by us' });
       },
       sendText: (to, text, opts) => this.send(live(), requireJid(to), { text }, opts?.messageId),
       sendMedia: (to, item, opts) => this.send(live(), requireJid(to), mediaContent(item), opts?.messageId),
@@ -539,6 +557,52 @@ function mediaContent(item: OutboundMedia): AnyMessageContent {
 }
 
 /** Emit whatever Baileys' event buffer holds, now (synchronous; see its event-buffer.js). */
+/**
+ * Message stanzas Baileys has received and not upserted yet (decrypting, sending the
+ * receipt, or in its event buffer). One that never becomes an upsert (a decryption
+ * Baileys gave up on, a stanza it only acknowledges) is not waited for once it is
+ * older than `staleMs`: a message in flight comes out within milliseconds.
+ */
+export class InflightMessages {
+  private readonly ids = new Map<string, number>();
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly staleMs = 2_000,
+  ) {}
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  seen(id: string): void {
+    this.ids.set(id, this.now());
+  }
+
+  done(ids: Iterable<string>): void {
+    for (const id of ids) this.ids.delete(id);
+    if (this.ids.size === 0) for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves when nothing recent is in flight, or after `maxMs` (what is left is forgotten). */
+  settled(maxMs: number): Promise<void> {
+    const old = this.now() - this.staleMs;
+    for (const [id, at] of this.ids) if (at < old) this.ids.delete(id);
+    if (this.ids.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.ids.clear();
+        this.done([]);
+      }, maxMs);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}
+
 function releaseHeldEvents(sock: ReturnType<typeof makeWASocket>, log: Logger, why: string): void {
   if (sock.ev.isBuffering() && sock.ev.flush()) log.debug({ why }, 'released events Baileys was holding');
 }

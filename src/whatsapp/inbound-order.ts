@@ -30,6 +30,11 @@ export interface InboundOrderOptions {
   holdMaxMs: number;
   /** Timers (tests inject their own). */
   setTimer?: (fn: () => void, ms: number) => { clear(): void };
+  /**
+   * Told of live messages as they are held (already acknowledged to WhatsApp): the
+   * gateway records them at once, so a kill during the hold does not lose them.
+   */
+  onHold?(messages: InboundMessage[]): void;
   /** Told when a hold ended by its time limit, not by the backlog being done. */
   onHoldExpired?: (info: { held: number; pendingOffline: number; markerSeen: boolean }) => void;
 }
@@ -91,9 +96,11 @@ export class InboundOrder {
       return;
     }
     const out: InboundMessage[] = [];
+    const held: InboundMessage[] = [];
     for (const message of messages) {
       if (message.upsertType === 'notify') {
         this.held.push({ message, seq: this.seq++ });
+        held.push(message);
         continue;
       }
       // An offline message older than something held of its chat: that one waits anyway;
@@ -101,6 +108,7 @@ export class InboundOrder {
       out.push(...this.take((h) => h.message.chatId === message.chatId && h.message.timestamp < message.timestamp));
       out.push(message);
     }
+    if (held.length > 0) this.opts.onHold?.(held);
     if (out.length > 0) this.opts.deliver(out);
     if (this.held.length > 0 && !this.timer) this.timer = (this.opts.setTimer ?? defaultTimer)(() => this.expire(), this.opts.holdMaxMs);
   }

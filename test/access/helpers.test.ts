@@ -29,15 +29,14 @@ describe('catchUpVerdict', () => {
 
 describe('catchUpStart (the window start, SPEC §5)', () => {
   const none = { linkedAt: null, lastCloseThisRun: null, previousRunLastConnected: null, firstOpenThisRun: null };
-  it('after a restart: the last moment the earlier run knew the account connected, not this run\'s connection', () => {
-    expect(catchUpStart({ ...none, linkedAt: 10 * MIN, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 51 * MIN })).toBe(50 * MIN);
-  });
-  it('after a drop in this run: that connection\'s close wins over the earlier run', () => {
-    expect(catchUpStart({ ...none, linkedAt: 10 * MIN, lastCloseThisRun: 70 * MIN, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 51 * MIN })).toBe(70 * MIN);
-  });
-  it('a link after the last known connection (a re-link) starts the window at the link', () => {
+  it('linked at a known moment: the window starts there, not at the end of a previous connection (a message WhatsApp kept queued and delivers runs later is answered; one handled before is a ledger duplicate)', () => {
+    expect(catchUpStart({ ...none, linkedAt: 10 * MIN, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 51 * MIN })).toBe(10 * MIN);
+    expect(catchUpStart({ ...none, linkedAt: 10 * MIN, lastCloseThisRun: 70 * MIN, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 51 * MIN })).toBe(10 * MIN);
     expect(catchUpStart({ ...none, linkedAt: 60 * MIN, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 61 * MIN })).toBe(60 * MIN);
-    expect(catchUpStart({ ...none, linkedAt: 60 * MIN, firstOpenThisRun: 61 * MIN })).toBe(60 * MIN);
+  });
+  it('link moment unknown (creds from an older version): the end of the previous connection — this run\'s close, else the earlier run\'s last', () => {
+    expect(catchUpStart({ ...none, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 51 * MIN })).toBe(50 * MIN);
+    expect(catchUpStart({ ...none, lastCloseThisRun: 70 * MIN, previousRunLastConnected: 50 * MIN, firstOpenThisRun: 51 * MIN })).toBe(70 * MIN);
   });
   it('nothing known (creds from an older version): this run\'s first connection, which answers nothing old; never connected: unknown', () => {
     expect(catchUpStart({ ...none, firstOpenThisRun: 61 * MIN })).toBe(61 * MIN);

@@ -50,6 +50,18 @@ async function childGateway(e: E2E): Promise<SpawnedCli> {
   return child;
 }
 
+/** The ledger state of a message, read from the store file (the child may be running). */
+function ledgerState(e: E2E, messageId: string): string | undefined {
+  const db = new Database(path.join(e.home, 'wagate.db'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT state FROM inbound_ledger WHERE message_id = ?').get(messageId) as { state: string } | undefined)?.state;
+  } catch {
+    return undefined; // not migrated yet
+  } finally {
+    db.close();
+  }
+}
+
 /** After the first reply arrived and the gateway has nothing left in flight: no second reply came. */
 async function exactlyOneReply(e: E2E, c: SimContact, text: string, timeoutMs = 10_000): Promise<void> {
   const seen: string[] = [];
@@ -196,4 +208,63 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     expect(replies(eli)).toEqual(['echo: written a minute ago']);
     expect(dropped).toEqual(['written 40 minutes ago (catch-up:too-old)']);
   });
+
+  it('a message WhatsApp kept queued past a whole gateway run (delivered two runs later, after that run\'s clean stop) is answered, once', async () => {
+    // The chaos test, seed 1005: messages sent during one run that no run received
+    // before a kill came two runs later, older than the last connection of the run
+    // before, and were dropped as `catch-up:before-window`. The ledger is the dedupe
+    // now: a message without an entry was never handled, and the window starts at the link.
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const fay = h.sim.contact('+15557771006', { name: 'Fay' });
+    await h.startGateway();
+    await gatewayConnected(h);
+    await h.stopGateway();
+    await companionOffline(h);
+    await fay.send('queued, delivered two runs later');
+    // The next run gets none of the queue; it runs a minute (its clock is a minute ahead) and stops cleanly.
+    const hold = h.sim.holdOffline(BOT_USER, 0);
+    h.gatewaySkew.ms = 60_000;
+    await h.startGateway();
+    await gatewayConnected(h);
+    await hold.started;
+    await h.stopGateway();
+    await companionOffline(h);
+    hold.release(); // the session ended: the backlog is queued again, for the next login
+    const gw = await h.startGateway();
+    const dropped: string[] = [];
+    gw.bus.on('message.dropped', (e) => void dropped.push(`${e.message.text} (${e.reason})`));
+    await gatewayConnected(h);
+    await exactlyOneReply(h, fay, 'queued, delivered two runs later');
+    expect(dropped).toEqual([]);
+  });
+
+  it('a live message held for the offline backlog (acknowledged to WhatsApp) is recorded at once: a SIGKILL during the hold loses nothing', async () => {
+    // The chaos test, seed 1009: a message acknowledged while the transport held it
+    // for its chat's order (an offline stanza that failed to decrypt kept the backlog
+    // open) was only in memory when the gateway was killed, and never answered.
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const hal = h.sim.contact('+15557771008', { name: 'Hal' });
+    await h.startGateway();
+    await gatewayConnected(h);
+    await h.stopGateway();
+    await companionOffline(h);
+    // The next login's backlog (empty) and its end marker wait: every live message is held.
+    const hold = h.sim.holdOffline(BOT_USER, 0);
+    const child = await childGateway(h);
+    await hold.started;
+    const id = await hal.send('live, held behind the backlog');
+    await until(() => hal.receipts.some((r) => r.type === 'delivery' && r.ids.includes(id)), 'WhatsApp has the delivery receipt');
+    // Recorded while held (before, only the hold's end recorded it, 10 s later).
+    await until(() => ledgerState(h!, id) === 'received', 'the held message recorded as received', 5_000);
+    expect(replies(hal)).toEqual([]);
+    child.child.kill('SIGKILL');
+    expect(await child.exited).toBe(null);
+    await companionOffline(h);
+    hold.release(); // nothing of the backlog is left; WhatsApp will not send the acknowledged message again
+    await h.startGateway();
+    await gatewayConnected(h);
+    await exactlyOneReply(h, hal, 'live, held behind the backlog');
+  }, CHILD_PROCESS_TIMEOUT_MS);
 });

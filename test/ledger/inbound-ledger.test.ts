@@ -50,6 +50,26 @@ describe('InboundLedger', () => {
     expect(ledger.openNote(key)).toBeUndefined();
   });
 
+  it('a held message (message.held) is recorded `received` at once; its arrival later is its first (new), a second one a duplicate', async () => {
+    const ledger = new InboundLedger(store, { now: () => T0 });
+    const m = dm(ALICE, 'held');
+    const key = keyOf('default', m);
+    // Recorded and arrived in the same tick, and in later ticks: both are the first arrival.
+    const [recorded, verdict] = await Promise.all([ledger.arriveHeld('default', m), ledger.arrive('default', { ...m })]);
+    expect([recorded, verdict]).toEqual([true, 'new']);
+    expect(await ledger.arrive('default', { ...m })).toBe('duplicate');
+    const n = dm(BOB, 'held longer');
+    expect(await ledger.arriveHeld('default', n)).toBe(true);
+    expect(await store.ledger.get(keyOf('default', n))).toMatchObject({ state: 'received', upsertType: 'notify' });
+    expect(ledger.openNote(keyOf('default', n))).toMatch(/^held until/);
+    expect(await ledger.arrive('default', { ...n })).toBe('new');
+    expect(ledger.openNote(keyOf('default', n))).toBe('being handled');
+    // Known before (an earlier run handled it): holding it again records nothing, its arrival is a duplicate.
+    expect(await ledger.arriveHeld('default', { ...m })).toBe(false);
+    expect(await ledger.arrive('default', { ...m })).toBe('duplicate');
+    expect(await store.ledger.get(key)).toMatchObject({ state: 'received' });
+  });
+
   it('request ids are deterministic per entry and differ between entries', () => {
     const k = { accountId: 'default', chatJid: 'x@s.whatsapp.net', messageId: 'M1' };
     expect(ledgerRequestId(k)).toBe(ledgerRequestId({ ...k }));

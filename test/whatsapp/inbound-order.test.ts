@@ -11,7 +11,9 @@ function harness(holdMaxMs = 10_000) {
   const delivered: string[] = [];
   const timers: { fn: () => void; ms: number; cleared: boolean }[] = [];
   const expired: unknown[] = [];
+  const held: string[] = [];
   const order = new InboundOrder({
+    onHold: (ms) => void held.push(...ms.map((m) => m.id)),
     deliver: (ms) => delivered.push(...ms.map((m) => m.id)),
     holdMaxMs,
     setTimer: (fn, ms) => {
@@ -22,7 +24,7 @@ function harness(holdMaxMs = 10_000) {
     onHoldExpired: (info) => void expired.push(info),
   });
   const fire = () => timers.filter((t) => !t.cleared).forEach((t) => ((t.cleared = true), t.fn()));
-  return { order, delivered, timers, expired, fire };
+  return { order, delivered, timers, expired, fire, held };
 }
 
 describe('InboundOrder: live messages wait for the offline backlog', () => {
@@ -46,6 +48,21 @@ describe('InboundOrder: live messages wait for the offline backlog', () => {
     expect(order.live).toBe(true);
     order.offer([msg('l37', 'ann', 37, 'notify')]);
     expect(delivered.at(-1)).toBe('l37');
+  });
+
+  it('tells of each live message as it is held (to be recorded at once), never of an offline one or one passing straight through', () => {
+    const { order, held, delivered } = harness();
+    order.offlineStanza('o1');
+    order.offer([msg('l2', 'ann', 2, 'notify'), msg('l3', 'bo', 3, 'notify')]);
+    expect(held).toEqual(['l2', 'l3']);
+    order.upserted(['o1']);
+    order.offer([msg('o1', 'ann', 1, 'append')]);
+    order.marker();
+    order.settle();
+    expect(delivered).toEqual(['o1', 'l2', 'l3']);
+    order.offer([msg('l4', 'ann', 4, 'notify')]);
+    expect(held).toEqual(['l2', 'l3']);
+    expect(delivered.at(-1)).toBe('l4');
   });
 
   it('an empty backlog: the marker alone ends the hold', () => {

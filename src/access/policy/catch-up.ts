@@ -46,14 +46,22 @@ export interface WindowFacts {
 }
 
 /**
- * The catch-up window start (SPEC §5): the latest of the link moment and the end of
- * the account's previous connection — this run's previous one, else the last moment
- * an earlier run knew it connected — never this run's own connection. Only when
- * nothing at all is known (creds linked by an older version, history file lost) does
- * it fall back to this run's first connection, which never answers an old message.
+ * The catch-up window start (SPEC §5, as amended by the inbound ledger): the moment
+ * the account was linked, when it is known. Not the end of the account's previous
+ * connection any more: WhatsApp keeps a message queued for the device until the
+ * device acknowledges it, and delivers it at a later login — not always the next one
+ * (the chaos test, seed 1005: messages sent during one run, received by none before
+ * its SIGKILL, came two runs later and were dropped as `catch-up:before-window`,
+ * never answered). A message that was handled before has its ledger entry (dedupe is
+ * the ledger, kept `web.ledger.retentionDays`), so it is a duplicate whatever its
+ * timestamp; one without an entry was never handled and is answered if it is younger
+ * than `web.catchUpMinutes`. Only when the link moment is unknown (creds linked by an
+ * older version) does the end of the previous connection bound the window — this
+ * run's previous one, else the last moment an earlier run knew it connected — and,
+ * when nothing at all is known, this run's first connection, which never answers an
+ * old message.
  */
 export function catchUpStart(f: WindowFacts): number | null {
-  const previous = f.lastCloseThisRun ?? f.previousRunLastConnected;
-  if (f.linkedAt === null && previous === null) return f.firstOpenThisRun;
-  return Math.max(f.linkedAt ?? -Infinity, previous ?? -Infinity);
+  if (f.linkedAt !== null) return f.linkedAt;
+  return f.lastCloseThisRun ?? f.previousRunLastConnected ?? f.firstOpenThisRun;
 }
