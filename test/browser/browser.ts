@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 export const CHROMIUM = process.env.WAGATE_CHROMIUM ?? '/usr/bin/chromium';
@@ -27,3 +29,13 @@ export function screenshotDir(root: string): string {
   if (process.env.WAGATE_SCREENSHOTS === '1') return path.join(root, 'docs', 'screenshots');
   return tmpDir('shots', { scope: 'file' });
 }
+
+/** `wagate dashboard --json`: the one-time sign-in link. */
+export async function dashboardLink(env: Record<string, string>): Promise<string> {
+  const res = await runCli(['dashboard', '--json'], env);
+  expect(res.code).toBe(0);
+  return (JSON.parse(res.stdout) as { url: string }).url;
+}
+
+/** Opens one of the page's views by its nav button. */
+export const view = (page: Page, name: string) => page.locator(`nav button[data-view="${name}"]`).click();

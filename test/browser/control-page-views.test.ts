@@ -11,8 +11,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogTap } from '../../src/log-tap.js';
 import { e2e, textOf, until, type E2E } from '../e2e/harness.js';
-import { ROOT, runCli } from '../helpers/cli.js';
-import { launchBrowser, screenshotDir } from './browser.js';
+import { ROOT } from '../helpers/cli.js';
+import { dashboardLink, launchBrowser, screenshotDir, view } from './browser.js';
 
 const SHOTS = screenshotDir(ROOT);
 const BOT = '+15550001201';
@@ -30,13 +30,6 @@ afterEach(async () => {
   h = null;
 });
 
-async function dashboardLink(env: Record<string, string>): Promise<string> {
-  const res = await runCli(['dashboard', '--json'], env);
-  expect(res.code).toBe(0);
-  return (JSON.parse(res.stdout) as { url: string }).url;
-}
-
-const view = (page: Page, name: string) => page.locator(`nav button[data-view="${name}"]`).click();
 const row = (page: Page, state: string) => page.locator(`li[data-testid="message-row"][data-state="${state}"]`);
 
 describe('the control page views in a real browser (Chromium ↔ gateway ↔ simulator)', () => {

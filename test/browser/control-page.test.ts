@@ -7,11 +7,11 @@
  */
 import http from 'node:http';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { e2e, textOf, until, type E2E } from '../e2e/harness.js';
-import { ROOT, runCli } from '../helpers/cli.js';
-import { launchBrowser, screenshotDir } from './browser.js';
+import { ROOT } from '../helpers/cli.js';
+import { dashboardLink, launchBrowser, screenshotDir, view } from './browser.js';
 
 const SHOTS = screenshotDir(ROOT);
 const BOT = '+15550001001';
@@ -28,13 +28,6 @@ afterEach(async () => {
   h = null;
 });
 
-async function dashboardLink(env: Record<string, string>): Promise<string> {
-  const res = await runCli(['dashboard', '--json'], env);
-  expect(res.code).toBe(0);
-  return (JSON.parse(res.stdout) as { url: string }).url;
-}
-
-const view = (page: Page, name: string) => page.locator(`nav button[data-view="${name}"]`).click();
 
 describe('the control page in a real browser (Chromium ↔ gateway ↔ simulator)', () => {
   it('signs in with a one-time link, links by the QR it draws, shows connected, approves a pairing request', async () => {
