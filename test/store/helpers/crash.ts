@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore, storeFile } from '../../../src/store/sqlite.js';
 import { readState, writeInitialState } from './crash-state.js';
+import { prng } from '../../helpers/prng.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WRITER = path.join(HERE, 'store-writer.ts');
@@ -53,17 +54,6 @@ export interface CrashReport {
   problems: string[];
 }
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Writer {
   proc: ChildProcessWithoutNullStreams;
@@ -118,7 +108,7 @@ function spawnWriter(cmd: WriterCommand, file: string): Writer {
 
 export async function runStoreCrash(opts: CrashOptions): Promise<CrashReport> {
   const seed = opts.seed ?? Date.now() % 2 ** 31;
-  const random = seeded(seed);
+  const random = prng(seed);
   const maxDelay = opts.maxDelayMs ?? 30;
   const root = await mkdtemp(path.join(os.tmpdir(), 'wagate-store-crash-'));
   const file = storeFile(root);
