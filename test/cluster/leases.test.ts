@@ -6,22 +6,17 @@
  */
 import pg from 'pg';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LeaseKeeper } from '../../src/cluster/lease-keeper.js';
 import { ControlRelay } from '../../src/cluster/relay.js';
 import { isWagateError, WagateError } from '../../src/errors.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.js';
 import type { Queryable } from '../../src/store/postgres-runner.js';
-import { startPostgres, type PgServer } from '../helpers/postgres.js';
+import { postgresForFile, type PgServer } from '../helpers/postgres.js';
 import { until } from '../helpers/until.js';
 
 let server: PgServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-});
+postgresForFile((s) => (server = s));
 
 const LEASE_MS = 9000;
 const stores: PostgresStore[] = [];

@@ -15,11 +15,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.js';
 import type { LeaseRow } from '../../src/store/postgres-leases.js';
 import { runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
-import { startPostgres, type PgServer } from '../helpers/postgres.js';
+import { postgresForFile, type PgServer } from '../helpers/postgres.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { e2e, freePort, textOf, until, type E2E } from './harness.js';
 
@@ -29,12 +29,7 @@ const USER = (id: string) => PHONE[id]!.slice(1);
 const LEASE_SECONDS = 3;
 
 let server: PgServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-});
+postgresForFile((s) => (server = s));
 
 let h: E2E | null = null;
 let direct: PostgresStore | null = null;

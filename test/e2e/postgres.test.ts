@@ -7,22 +7,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { runCli } from '../helpers/cli.js';
-import { startPostgres, type PgServer } from '../helpers/postgres.js';
+import { postgresForFile, type PgServer } from '../helpers/postgres.js';
 import { e2e, until, type E2E, textOf } from './harness.js';
 
 const BOT = '+15550008100';
 const OPEN = { channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'] } } };
 
 let server: PgServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-});
+postgresForFile((s) => (server = s));
 
 let h: E2E | null = null;
 afterEach(async () => {

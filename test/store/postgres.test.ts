@@ -4,22 +4,17 @@
  * advisory lock, rollback, and the password kept out of `location` and errors.
  */
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { WagateError } from '../../src/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from '../../src/store/migrations.js';
 import { openPostgresStore, redactUrl, type OpenPostgresStoreOptions, type PostgresStore } from '../../src/store/postgres.js';
 import { freePort } from '../helpers/net.js';
-import { startPostgres, type PgServer } from '../helpers/postgres.js';
+import { postgresForFile, type PgServer } from '../helpers/postgres.js';
 import { until } from '../helpers/until.js';
 import { storeContract } from './contract.js';
 
 let server: PgServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-});
+postgresForFile((s) => (server = s));
 
 storeContract('postgres', async () => {
   const url = await server.createDatabase();
