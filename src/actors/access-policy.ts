@@ -20,6 +20,10 @@
  * and handled once their account is connected: an entry whose agent reply text is kept
  * asks for that reply again (same request id, so the same message ids); the others
  * go through the policy again (no dedupe, no catch-up check: they passed it).
+ * On a cluster node (`deps.leased`) nothing is resumed at start: an account's entries
+ * are resumed when this node takes its lease (`account.lease.taken`, also after a
+ * failover from a dead node), and the ones still waiting when the lease ends
+ * (`account.lease.ended`) are left unfinished for the next owner.
  */
 import { randomUUID } from 'node:crypto';
 import { compileMentionPatterns, agentForAccount, type AccountConfig } from '../config/index.js';
@@ -60,6 +64,12 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
 
   // Resumed entries wait for their account's first connection (their reply needs it).
   const connected = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  // Cluster: each lease taken is a new epoch of the account here; a resume queued in an
+  // older epoch (the lease ended meanwhile) does nothing.
+  const epochs = new Map<string, number>();
+  const epochOf = (accountId: string) => epochs.get(accountId) ?? 0;
+  // Cluster: an account's new messages wait until its resumed entries are queued.
+  const accountResumes = new Map<string, Promise<void>>();
   const connectedOnce = (accountId: string): Promise<void> => {
     let c = connected.get(accountId);
     if (!c) {
@@ -118,9 +128,14 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
   };
 
   /** A resumed entry (see the header): its kept reply again, or the policy again. */
-  const resume = async (entry: LedgerEntry): Promise<void> => {
+  const resume = async (entry: LedgerEntry, epoch: number): Promise<void> => {
     await connectedOnce(entry.accountId);
     if (stopped) return;
+    if (epochOf(entry.accountId) !== epoch) {
+      // The lease ended while it waited: the account's next owner resumes it.
+      ledger.markClosed(entry);
+      return;
+    }
     ledger.markOpen(entry, 'resumed after a restart');
     counts.resumed += 1;
     const message = JSON.parse(entry.message) as InboundMessage;
@@ -243,25 +258,51 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
   };
 
   const chatKey = (accountId: string, chatJid: string) => `${accountId}\u0000${chatJid}`;
-  // Unfinished entries of the last run go first in their chats' queues (src/ledger/resume.ts).
-  const resumeQueued = loadResumable(ledger, {
-    // Only accounts that run here: a disabled account's entries wait for it to run.
-    accounts: deps.config.web.enabled ? [...deps.accounts.values()].filter((a) => a.enabled).map((a) => a.accountId) : [],
-    now: deps.now(),
-    catchUpMinutes: deps.config.web.catchUpMinutes,
-  }).then(
-    ({ resume: entries, expired }) => {
-      counts.expired += expired;
-      for (const e of entries) {
-        ledger.markOpen(e, 'waiting for its account to connect');
-        void chats
-          .run(chatKey(e.accountId, e.chatJid), () => resume(e))
-          .catch((err: unknown) => log.error({ err, accountId: e.accountId, id: e.messageId }, 'resuming a message failed'));
-      }
-      if (entries.length + expired > 0) log.info({ resumed: entries.length, expired }, 'inbound ledger: unfinished messages of the last run');
-    },
-    (err: unknown) => log.error({ err }, 'could not read the inbound ledger to resume unfinished messages'),
+  /** Queue the unfinished entries of `accounts` first in their chats (src/ledger/resume.ts). */
+  const queueResumable = (accounts: readonly string[], why: string): Promise<void> => {
+    if (accounts.length === 0) return Promise.resolve();
+    // The lease epoch each account is queued in (a lease that ended meanwhile: not here).
+    const epoch = new Map(accounts.map((id) => [id, epochOf(id)]));
+    return loadResumable(ledger, { accounts, now: deps.now(), catchUpMinutes: deps.config.web.catchUpMinutes }).then(
+      ({ resume: all, expired }) => {
+        counts.expired += expired;
+        const entries = all.filter((e) => epoch.get(e.accountId) === epochOf(e.accountId));
+        for (const e of entries) {
+          ledger.markOpen(e, 'waiting for its account to connect');
+          void chats
+            .run(chatKey(e.accountId, e.chatJid), () => resume(e, epoch.get(e.accountId)!))
+            .catch((err: unknown) => log.error({ err, accountId: e.accountId, id: e.messageId }, 'resuming a message failed'));
+        }
+        if (entries.length + expired > 0) log.info({ resumed: entries.length, expired, accounts }, `inbound ledger: unfinished messages ${why}`);
+      },
+      (err: unknown) => log.error({ err, accounts }, 'could not read the inbound ledger to resume unfinished messages'),
+    );
+  };
+  // Unfinished entries of the last run go first in their chats' queues. Only accounts that
+  // run here: a disabled account's entries wait for it to run; on a cluster node, for its lease.
+  const resumeQueued = queueResumable(
+    deps.config.web.enabled && !deps.leased ? [...deps.accounts.values()].filter((a) => a.enabled).map((a) => a.accountId) : [],
+    'of the last run',
   );
+  const offTaken = deps.bus.on('account.lease.taken', ({ accountId }) => {
+    // A new runtime: not connected yet, whatever an earlier lease here saw.
+    epochs.set(accountId, epochOf(accountId) + 1);
+    connected.delete(accountId);
+    if (stopped || !deps.config.web.enabled || !deps.accounts.get(accountId)?.enabled) return;
+    // Set synchronously, before the account starts: its first message waits for this.
+    const epoch = epochOf(accountId);
+    const queued = resumeQueued.then(() =>
+      epochOf(accountId) === epoch ? queueResumable([accountId], 'left unfinished by its last owner, resumed on taking its lease') : undefined,
+    );
+    accountResumes.set(accountId, queued);
+  });
+  const offEnded = deps.bus.on('account.lease.ended', ({ accountId }) => {
+    epochs.set(accountId, epochOf(accountId) + 1);
+    accountResumes.delete(accountId);
+    // Release resumes waiting for a connection that will not come here (they see the new epoch).
+    connected.get(accountId)?.resolve();
+    connected.delete(accountId);
+  });
 
   const offReceived = deps.bus.on('message.received', ({ accountId, message }) => {
     // Recorded now, before anything else (one store commit per event-loop turn); while
@@ -274,7 +315,7 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
         (err: unknown) => log.error({ err, accountId, id: message.id }, 'could not record a message arriving during the stop'),
       );
     }
-    return resumeQueued
+    return (accountResumes.get(accountId) ?? resumeQueued)
       .then(() => chats.run(chatKey(accountId, message.chatJid), () => handle(accountId, message, recorded)))
       .catch((err: unknown) => log.error({ err, accountId, id: message.id }, 'access policy failed'));
   });
@@ -315,6 +356,8 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
       offConnected();
       offDelivered();
       offStopping();
+      offTaken();
+      offEnded();
       // Resumed entries still waiting for a connection stay unfinished, for the next start.
       for (const c of connected.values()) c.resolve();
       await chats.idle();

@@ -55,6 +55,12 @@ export interface ActorDeps {
   identity(accountId: string): LinkedIdentity | null;
   /** The account's offline catch-up window start (`catchUpStart`, SPEC §5); null = unknown. */
   catchUpStart(accountId: string): number | null;
+  /**
+   * A cluster node (`cluster`, src/cluster): an account runs here only while this node
+   * holds its lease. Its unfinished ledger entries are resumed when the node takes the
+   * lease (`account.lease.taken`), never at start for every account.
+   */
+  leased?: boolean;
 }
 
 /** The ledger of `deps`: the one given, else the one shared by every actor on the same store. */

@@ -155,6 +155,19 @@ export interface BusEvents {
    * taking more.
    */
   'gateway.stopping': { accountId: null; reason: string; at: number };
+  /**
+   * Fires (cluster nodes only, src/cluster): this node took the account's lease (fencing
+   * `token`), just before the account starts here — at the node's start, or later when
+   * the account was free, expired (its owner died) or handed over. The access policy
+   * resumes the account's unfinished ledger entries then (src/ledger/resume.ts).
+   */
+  'account.lease.taken': { accountId: string; token: number; at: number };
+  /**
+   * Fires (cluster nodes only): the account stops on this node because its lease is lost
+   * (another node took it, it ran out) or given back. Resumed entries still waiting for
+   * the account's connection are left unfinished here, for the new owner.
+   */
+  'account.lease.ended': { accountId: string; reason: string; at: number };
 }
 
 export type BusEventName = keyof BusEvents;
@@ -209,6 +222,8 @@ export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } =
     producers: ['gateway/supervisor'],
     consumers: ['actors/access-policy', 'actors/agent-dispatch', 'actors/agent-heartbeat', 'actors/inbound-ledger'],
   },
+  'account.lease.taken': { producers: ['gateway/supervisor'], consumers: ['actors/access-policy'] },
+  'account.lease.ended': { producers: ['gateway/supervisor'], consumers: ['actors/access-policy'] },
 };
 
 /** Where an accepted message goes (SPEC §6). */

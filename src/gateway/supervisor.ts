@@ -255,6 +255,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         now,
         connection: (id) => runtime(id).activeConnection(),
         identity: (id) => accounts.get(id)?.context.identity ?? null,
+        leased: Boolean(cluster),
         catchUpStart: (id) =>
           catchUpStart({
             linkedAt: history.linkedAt(id),
@@ -353,12 +354,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           if (stopping || accounts.has(id)) return;
           const rt = newRuntime(id);
           accounts.set(id, rt);
+          // Before the account starts: the access policy queues its unfinished ledger entries first.
+          bus.emit('account.lease.taken', { accountId: id, token: keeper?.holding().get(id) ?? 0, at: now() });
           await rt.start();
         },
-        stopAccount: async (id) => {
+        stopAccount: async (id, reason) => {
           const rt = accounts.get(id);
           if (!rt) return;
           accounts.delete(id);
+          bus.emit('account.lease.ended', { accountId: id, reason, at: now() });
           await rt.stop();
         },
         logger: subLogger(opts.logger, 'cluster'),

@@ -228,6 +228,74 @@ describe('access policy: resume after a restart (inbound ledger)', () => {
   });
 });
 
+describe('access policy: resume on a cluster node (leased accounts)', () => {
+  const MIN = 60_000;
+  async function leftUnfinished(stateDir: string, msgs: ReturnType<typeof dm>[]) {
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] }, { web: { catchUpMinutes: 30 } }, stateDir);
+    const l = startInboundLedger(h.deps);
+    const a = startAccessPolicy(h.deps);
+    for (const m of msgs) await h.receive(m);
+    await a.stop();
+    await l.stop(); // the owner node died: nobody answered
+  }
+  function node(stateDir: string) {
+    const h = harness({ dmPolicy: 'open', allowFrom: ['*'] }, { web: { catchUpMinutes: 30 } }, stateDir);
+    h.clock.now = T0 + MIN;
+    h.connected = false;
+    h.deps = { ...h.deps, leased: true };
+    h.start(startInboundLedger(h.deps));
+    h.start(startAccessPolicy(h.deps));
+    return h;
+  }
+  const taken = (h: ReturnType<typeof harness>) => h.bus.emit('account.lease.taken', { accountId: 'default', token: 2, at: h.clock.now });
+  const connect = (h: ReturnType<typeof harness>) => {
+    h.connected = true;
+    h.bus.emit('account.connected', { accountId: 'default', identity: SELF, at: h.clock.now });
+  };
+
+  it('resumes nothing at start, only when the node takes the lease, once; new messages of the account come after', async () => {
+    const stateDir = tmpDir('access');
+    const m1 = dm(ALICE, 'one');
+    await leftUnfinished(stateDir, [m1]);
+    const h = node(stateDir);
+    connect(h); // connected without the lease (cannot happen in a gateway): still nothing resumed
+    await h.bus.idle();
+    await ledgerOf(h.deps).flush();
+    expect(h.of('message.accepted')).toEqual([]);
+    expect(await h.deps.store.ledger.get(keyOf('default', m1))).toMatchObject({ state: 'accepted' }); // as the dead owner left it
+
+    h.connected = false;
+    taken(h);
+    const m2 = dm(ALICE, 'two', { timestamp: T0 + MIN });
+    h.bus.emit('message.received', { accountId: 'default', message: m2 });
+    connect(h);
+    await until(() => h.of('message.accepted').length === 2, 'both accepted');
+    expect(h.of('message.accepted').map((a) => a.message.text)).toEqual(['one', 'two']);
+    await h.bus.idle();
+    expect(h.of('message.accepted')).toHaveLength(2);
+  });
+
+  it('a lease that ends before the account connects leaves its entries unfinished; the next take resumes them once', async () => {
+    const stateDir = tmpDir('access');
+    const m1 = dm(ALICE, 'one');
+    await leftUnfinished(stateDir, [m1]);
+    const h = node(stateDir);
+    taken(h);
+    await until(() => ledgerOf(h.deps).openNote(keyOf('default', m1)) !== undefined, 'queued, waiting for the connection');
+    h.bus.emit('account.lease.ended', { accountId: 'default', reason: 'lease lost', at: h.clock.now });
+    await h.bus.idle();
+    await until(() => ledgerOf(h.deps).openNote(keyOf('default', m1)) === undefined, 'let go');
+    expect(h.of('message.accepted')).toEqual([]);
+    expect(await h.deps.store.ledger.get(keyOf('default', m1))).toMatchObject({ state: 'accepted' }); // as the dead owner left it
+
+    taken(h);
+    connect(h);
+    await until(() => h.of('message.accepted').length === 1, 'resumed by the second take');
+    await h.bus.idle();
+    expect(h.of('message.accepted').map((a) => a.message.text)).toEqual(['one']);
+  });
+});
+
 describe('access policy: offline catch-up (web.catchUpMinutes 30)', () => {
   const MIN = 60_000;
   function setup() {
