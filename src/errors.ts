@@ -30,6 +30,10 @@ export const ERRORS = {
     'The store (`<state>/wagate.db`) could not be opened, read or written; the message says why, see `wagate doctor`.',
   WAGATE_ERR_LEASE_LOST:
     'This node lost the lease of the account (another node took it after it expired); the write was refused and the account stopped here.',
+  WAGATE_ERR_NODE_UNREACHABLE:
+    'The cluster node that runs the account did not answer (dead, paused or cut off); its accounts move to another node when their leases expire, retry then.',
+  WAGATE_ERR_NO_CAPACITY:
+    'No cluster node has room for one more account (each holds its fair share or cluster.capacity); raise cluster.capacity or start another node.',
   WAGATE_ERR_STORE_VERSION:
     'The store was written by a newer wagate (a newer schema version); upgrade wagate or use another state directory.',
   WAGATE_ERR_UNKNOWN_SESSION: 'No session with this key; see `wagate sessions list`.',

@@ -185,10 +185,10 @@ export interface BusEventContract {
 export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } = {
   'account.state.changed': {
     producers: ['gateway/account-runtime'],
-    consumers: ['actors/reply-delivery', 'actors/web-reconnect', 'gateway/connection-history', 'gateway/login', 'gateway/metrics', 'gateway/supervisor'],
+    consumers: ['actors/reply-delivery', 'actors/web-reconnect', 'gateway/cluster-dispatch', 'gateway/connection-history', 'gateway/login', 'gateway/metrics', 'gateway/supervisor'],
   },
-  'account.qr.updated': { producers: ['gateway/account-runtime'], consumers: ['gateway/login', 'gateway/supervisor'] },
-  'account.pairing.code': { producers: ['gateway/account-runtime'], consumers: ['gateway/login', 'gateway/supervisor'] },
+  'account.qr.updated': { producers: ['gateway/account-runtime'], consumers: ['gateway/cluster-dispatch', 'gateway/login', 'gateway/supervisor'] },
+  'account.pairing.code': { producers: ['gateway/account-runtime'], consumers: ['gateway/cluster-dispatch', 'gateway/login', 'gateway/supervisor'] },
   'account.connected': {
     producers: ['gateway/account-runtime'],
     consumers: ['actors/access-policy', 'gateway/connection-history', 'gateway/login', 'gateway/metrics'],

@@ -23,7 +23,7 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from 'pino';
-import { isWagateError } from '../errors.js';
+import { isWagateError, WagateError } from '../errors.js';
 import { checkLease, leaseLostError, type HeldLease, type LeaseTable } from '../store/postgres-leases.js';
 import type { Queryable } from '../store/postgres-runner.js';
 
@@ -38,6 +38,8 @@ export interface LeaseKeeperOptions {
   startAccount(accountId: string): Promise<void>;
   /** Stop the account here and close its socket (the lease is lost or being given back). */
   stopAccount(accountId: string, reason: string): Promise<void>;
+  /** Accounts given back last when this node holds more than its share (one being linked). */
+  busy?(accountId: string): boolean;
   logger: Logger;
   now?: () => number;
   timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void };
@@ -72,6 +74,8 @@ export class LeaseKeeper {
   readonly intervalMs: number;
   private timer: unknown = null;
   private closing = false;
+  /** This node's fair share as of the last round (its capacity until the first). */
+  private share: number;
   private round: Promise<void> = Promise.resolve();
   /** The context the keeper was made in: a loss found by a write is handled outside that write's transaction. */
   private readonly outside = new AsyncResource('wagate.lease-keeper');
@@ -81,6 +85,45 @@ export class LeaseKeeper {
     this.timers = opts.timers ?? realTimers;
     this.leaseMs = opts.leaseSeconds * 1000;
     this.intervalMs = Math.max(100, Math.floor(this.leaseMs / 3));
+    this.share = opts.capacity;
+  }
+
+  get leaseSeconds(): number {
+    return this.opts.leaseSeconds;
+  }
+
+  /** True when this node may take one more account now: below its fair share and its capacity. */
+  hasRoom(): boolean {
+    return !this.closing && this.held.size < Math.min(this.opts.capacity, this.share);
+  }
+
+  /**
+   * Take a free or expired lease now, outside the rounds (linking an account no node
+   * holds, issue 16 item 3), and start the account: its token, or null when this node
+   * has no room or another node holds the lease. Runs between rounds, never during one.
+   */
+  takeNow(accountId: string): Promise<number | null> {
+    const run = this.round.then(async () => {
+      const mine = this.held.get(accountId);
+      if (mine) return mine.token;
+      if (!this.opts.accounts.includes(accountId)) {
+        throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `Account ${accountId} is not enabled in node ${this.opts.nodeId}'s config; add it to every node's config (and restart them) first.`);
+      }
+      if (!this.hasRoom()) return null;
+      await this.opts.leases.ensure([accountId]);
+      const t = this.now();
+      const token = await this.opts.leases.take(this.opts.nodeId, accountId, t, this.leaseMs);
+      if (token === null) return null;
+      this.held.set(accountId, { token, validUntil: this.validUntil(t) });
+      this.opts.logger.info({ accountId, leaseToken: token }, 'took the lease of an account no node held, to link it');
+      await this.opts.startAccount(accountId);
+      return token;
+    });
+    this.round = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   get nodeId(): string {
@@ -152,8 +195,11 @@ export class LeaseKeeper {
     // 3. Fair share.
     const live = Math.max(1, (await leases.liveNodes(t0, this.leaseMs)).filter((n) => n.nodeId !== nodeId).length + 1);
     const share = Math.min(capacity, Math.ceil(this.opts.accounts.length / live));
+    this.share = share;
     if (this.held.size > share) {
-      const extra = [...this.held.keys()].slice(share);
+      // An account being linked is given back last (its link would be cut).
+      const busy = this.opts.busy ?? (() => false);
+      const extra = [...this.held.keys()].sort((a, b) => Number(busy(b)) - Number(busy(a))).slice(share);
       for (const id of extra) await this.giveBack(id, `more than this node's share (${share} of ${this.opts.accounts.length} accounts over ${live} nodes)`);
       return;
     }

@@ -16,7 +16,8 @@ import type { PostgresStore } from '../store/postgres.js';
 import { leaseLostError } from '../store/postgres-leases.js';
 import { LeaseKeeper } from '../cluster/lease-keeper.js';
 import { fencedTransport } from '../cluster/fenced-transport.js';
-import { ControlRelay, RELAYED } from '../cluster/relay.js';
+import { ControlRelay } from '../cluster/relay.js';
+import { carriedCalls, clusterDispatcher } from './cluster-dispatch.js';
 import type { MethodDispatcher } from './methods.js';
 import { AccountRuntime, type Clock } from './account-runtime.js';
 import { ActorRegistry } from './actor-registry.js';
@@ -84,7 +85,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const cluster = opts.config.cluster;
   let keeper: LeaseKeeper | null = null;
   let relay: ControlRelay | null = null;
-  const relayCalls = new AbortController();
   const target = opts.store ? null : storeTarget(opts.config.store, opts.stateDir, opts.env ?? process.env);
   if (cluster && (target ? target.kind : opts.store!.kind) !== 'postgres') {
     throw new WagateError(
@@ -216,7 +216,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await ledger?.flush();
       await history.flush();
       bus.clear();
-      relayCalls.abort();
       await relay?.close();
       // The sockets are closed and the last writes done: hand the accounts over at once.
       await keeper?.release().catch((err: unknown) => log.error({ err }, 'releasing the leases failed; they expire by themselves'));
@@ -298,25 +297,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         maxUploadBytes: opts.config.channels.whatsapp.mediaMaxMb * 1024 * 1024,
         now,
       })]);
-    // A cluster node carries `send`, `react`, `logout` and `account.reconnect` for an
-    // account another node runs to that node (src/cluster/relay.ts).
-    const ownerElsewhere = async (raw: unknown): Promise<string | null> => {
-      if (!keeper || !relay) return null;
-      const asked = (raw as { accountId?: unknown } | null)?.accountId;
-      const accountId = typeof asked === 'string' ? asked : defaultAccountId(opts.config);
-      if (accounts.has(accountId)) return null;
-      const lease = (await keeper.list()).find((l) => l.accountId === accountId);
-      return lease?.owner && lease.owner !== keeper.nodeId ? lease.owner : null;
-    };
+    // A cluster node carries the methods about an account another node runs to that node
+    // (src/gateway/cluster-dispatch.ts, src/cluster/relay.ts).
     const dispatcher: MethodDispatcher = cluster
-      ? {
-          names: () => methods.names(),
-          describe: () => methods.describe(),
-          call: async (name, raw, ctx) => {
-            const owner = RELAYED.has(name) ? await ownerElsewhere(raw) : null;
-            return owner && relay ? relay.request(owner, name, raw) : methods.call(name, raw, ctx);
-          },
-        }
+      ? clusterDispatcher({
+          methods,
+          keeper: () => keeper,
+          relay: () => relay,
+          leases: (store as PostgresStore).leases,
+          runningHere: (id) => accounts.has(id),
+          defaultAccountId: defaultAccountId(opts.config),
+          now,
+        })
       : methods;
     control = await startControlServer({
       host: opts.config.gateway.bind,
@@ -365,6 +357,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           bus.emit('account.lease.ended', { accountId: id, reason, at: now() });
           await rt.stop();
         },
+        busy: (id) => accounts.get(id)?.state === 'linking',
         logger: subLogger(opts.logger, 'cluster'),
         now,
         random: opts.random,
@@ -373,7 +366,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       relay = await ControlRelay.start({
         url: (target as { url: string }).url,
         nodeId: cluster.nodeId,
-        call: (method, params) => methods.call(method, params, { emit: () => undefined, signal: relayCalls.signal }),
+        call: carriedCalls({ methods, keeper: () => keeper, runningHere: (id) => accounts.has(id), bus, defaultAccountId: defaultAccountId(opts.config) }),
         logger: subLogger(opts.logger, 'cluster'),
       });
       log.info({ nodeId: cluster.nodeId, accounts: [...keeper.holding().keys()] }, 'cluster node started');

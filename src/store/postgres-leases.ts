@@ -45,6 +45,8 @@ export interface LeaseTable {
   ensure(accountIds: readonly string[]): Promise<void>;
   /** Record that `nodeId` is alive at `now`. */
   heartbeat(nodeId: string, capacity: number, now: number): Promise<void>;
+  /** Every node that has a heartbeat row (live or not: a node that died keeps its row), by id. */
+  nodes(): Promise<NodeRow[]>;
   /** Nodes whose heartbeat is younger than `leaseMs`. */
   liveNodes(now: number, leaseMs: number): Promise<NodeRow[]>;
   /** Remove a node's heartbeat (a clean stop). */
@@ -98,6 +100,14 @@ export function leases(r: PgRunner): LeaseTable {
           [nodeId, capacity, now],
         );
       }),
+    nodes: () =>
+      r.read('read the nodes', async (q) =>
+        ((await q.query('SELECT node_id, capacity, seen_at FROM cluster_nodes ORDER BY node_id')).rows as Row[]).map((x) => ({
+          nodeId: String(x.node_id),
+          capacity: Number(x.capacity),
+          seenAt: Number(x.seen_at),
+        })),
+      ),
     liveNodes: (now, leaseMs) =>
       r.read('read the live nodes', async (q) =>
         ((await q.query('SELECT node_id, capacity, seen_at FROM cluster_nodes WHERE seen_at > $1 ORDER BY node_id', [now - leaseMs])).rows as Row[]).map(
