@@ -12,6 +12,7 @@ import type { PairingRequestRow } from '../store/port.js';
 import type { AgentRunParams } from '../agents/control-run.js';
 import type { ReactResult } from '../agents/tools.js';
 import { ReactParams } from '../agents/tools.js';
+import type { ClusterView } from '../cluster/nodes-view.js';
 import type { ErrorInfo } from '../errors.js';
 import type { LinkedIdentity, WebVersionInUse } from '../ports/transport.js';
 import type { Transition } from './account-runtime.js';
@@ -115,6 +116,10 @@ export const CONTROL_METHODS = {
   },
   'config.get': {
     description: 'The config file as it reads now, secrets redacted; a config error answers the same one line as the CLI.',
+    params: z.object({}),
+  },
+  'cluster.nodes': {
+    description: 'Several nodes: every node (live or not, last heartbeat, capacity) with the accounts it holds (lease token, expiry), and the accounts no node holds; cluster null on a single node.',
     params: z.object({}),
   },
   'dashboard.link': {
@@ -246,6 +251,7 @@ export interface ControlResults {
   'pairing.reject': { sender: string; accountId: string; code: string };
   'logs.tail': { available: boolean; lines: string[] };
   'config.get': { path: string; exists: boolean; config: unknown; error: ErrorInfo | null };
+  'cluster.nodes': { cluster: ClusterView | null };
   'dashboard.link': { url: string; expiresAt: number };
 }
 

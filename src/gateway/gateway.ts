@@ -11,6 +11,7 @@ import type { ControlServer } from './control-server.js';
 import type { ControlRegistry } from './methods.js';
 import type { Store } from '../store/port.js';
 import type { LeaseInfo } from '../cluster/lease-keeper.js';
+import type { ClusterView } from '../cluster/nodes-view.js';
 
 export interface Gateway {
   readonly bus: Bus;
@@ -26,6 +27,8 @@ export interface Gateway {
   stop(reason?: string): Promise<void>;
   /** Several nodes (`cluster`): every account's lease (owner node, token); null on a single node. */
   leases(): Promise<LeaseInfo[] | null>;
+  /** Several nodes: every node and the accounts it holds (the control page's Nodes view); null on a single node. */
+  clusterView(): Promise<ClusterView | null>;
   /** This node's `cluster.nodeId`; null on a single node. */
   readonly nodeId: string | null;
 }

@@ -1,7 +1,7 @@
 /**
  * Control methods the control page needs beyond status and login (they work
  * for any control client): `account.reconnect`, `account.graph`, the pairing
- * requests, `logs.tail`, `config.get` and `dashboard.link`.
+ * requests, `logs.tail`, `config.get`, `cluster.nodes` (the Nodes view) and `dashboard.link`.
  */
 import { accountMachineGraph } from '../../machines/index.js';
 import { loadConfig } from '../config/index.js';
@@ -112,6 +112,8 @@ export function registerPageMethods(methods: ControlRegistry, gw: Gateway, deps:
       return { path: deps.configPath, exists: true, config: null, error: toErrorInfo(err) };
     }
   });
+
+  methods.register('cluster.nodes', async () => ({ cluster: await gw.clusterView() }));
 
   methods.register('dashboard.link', () => {
     const { code, expiresAt } = deps.sessions.issueCode();

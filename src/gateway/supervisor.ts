@@ -17,7 +17,7 @@ import { leaseLostError } from '../store/postgres-leases.js';
 import { LeaseKeeper } from '../cluster/lease-keeper.js';
 import { fencedTransport } from '../cluster/fenced-transport.js';
 import { ControlRelay } from '../cluster/relay.js';
-import { carriedCalls, clusterDispatcher } from './cluster-dispatch.js';
+import { carriedCalls, clusterDispatcher, loadClusterView } from './cluster-dispatch.js';
 import type { MethodDispatcher } from './methods.js';
 import { AccountRuntime, type Clock } from './account-runtime.js';
 import { ActorRegistry } from './actor-registry.js';
@@ -149,6 +149,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     store,
     stop,
     leases: () => (keeper ? keeper.list() : Promise.resolve(null)),
+    clusterView: () => (keeper ? loadClusterView(keeper, (store as PostgresStore).leases, now()) : Promise.resolve(null)),
     nodeId: cluster?.nodeId ?? null,
   };
 
