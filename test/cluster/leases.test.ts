@@ -267,9 +267,9 @@ describe('the control relay (LISTEN/NOTIFY)', () => {
       expect(calls).toEqual([['send', { accountId: 'a1', to: '+1555', text: 'hi' }]]);
       expect(code(await asker.request('owner', 'logout', { fail: true }).catch((e: unknown) => e))).toBe('WAGATE_ERR_NO_LISTENER');
       // Methods that are not carried are not run on the owner.
-      expect(code(await asker.request('owner', 'config.get', {}).catch((e: unknown) => e))).toBe('WAGATE_ERR_GATEWAY_UNREACHABLE');
+      expect(code(await asker.request('owner', 'config.get', {}).catch((e: unknown) => e))).toBe('WAGATE_ERR_NODE_UNREACHABLE');
       expect(code(await asker.request('owner', 'send', { text: 'x'.repeat(9000) }).catch((e: unknown) => e))).toBe('WAGATE_ERR_BAD_REQUEST');
-      expect(code(await asker.request('nobody', 'send', {}).catch((e: unknown) => e))).toBe('WAGATE_ERR_GATEWAY_UNREACHABLE');
+      expect(code(await asker.request('nobody', 'send', {}).catch((e: unknown) => e))).toBe('WAGATE_ERR_NODE_UNREACHABLE');
       expect(calls).toHaveLength(2);
     } finally {
       await asker.close();
