@@ -10,6 +10,9 @@
  *   send` and `login` through any node fail at once with WAGATE_ERR_NODE_UNREACHABLE
  *   naming it; an account no node has room for: WAGATE_ERR_NO_CAPACITY.
  * - `cluster.nodes` from either node lists every node and the leases it holds.
+ * - the inbound ledger across a failover (item 2): a node SIGKILLed while its agent is
+ *   thinking leaves the message's entry unfinished (WhatsApp got its ack: it never
+ *   delivers it again); the node that takes the lease resumes it and answers it once.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,10 +24,10 @@ import { readTokenFile } from '../../src/gateway/token.js';
 import { silentLogger } from '../../src/log.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.js';
 import { createBaileysTransportFactory } from '../../src/whatsapp/index.js';
-import { runCli } from '../helpers/cli.js';
+import { reapChildren, runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
 import { postgresForFile, type PgServer } from '../helpers/postgres.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { e2e, freePort, until, type E2E } from './harness.js';
+import { e2e, freePort, textOf, until, type E2E } from './harness.js';
 
 const PHONE: Record<string, string> = { a1: '+15550012001', a2: '+15550012002', a4: '+15550012004' };
 const LEASE_SECONDS = 3;
@@ -35,7 +38,9 @@ postgresForFile((s) => (server = s));
 let h: E2E | null = null;
 let direct: PostgresStore | null = null;
 const nodes: Node[] = [];
+const children: SpawnedCli[] = [];
 afterEach(async () => {
+  await reapChildren(children);
   for (const n of nodes.splice(0).reverse()) await n.gw.stop();
   await direct?.close();
   direct = null;
@@ -50,15 +55,22 @@ interface Node {
   gw: Gateway;
 }
 
-/** A cluster node in this process: its own home (config, token), port and nodeId; the simulator and database shared. */
-async function startNode(e: E2E, url: string, id: string, cluster: Record<string, unknown>): Promise<Node> {
+/** A node's home: the test's config with this node's port and `cluster` (and `extra` top-level keys). */
+async function nodeHome(e: E2E, url: string, id: string, cluster: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const home = tmpDir(`node-${id}`);
   const raw = JSON.parse(fs.readFileSync(e.configPath, 'utf8')) as Record<string, any>;
   raw.gateway = { ...raw.gateway, port: await freePort() };
   raw.cluster = { nodeId: id, leaseSeconds: LEASE_SECONDS, ...cluster };
+  Object.assign(raw, extra);
   const configPath = path.join(home, 'wagate.json');
   fs.writeFileSync(configPath, JSON.stringify(raw));
   const env = { WAGATE_HOME: home, HOME: home, WAGATE_STORE_URL: url };
+  return { home, raw, configPath, env };
+}
+
+/** A cluster node in this process: its own home (config, token), port and nodeId; the simulator and database shared. */
+async function startNode(e: E2E, url: string, id: string, cluster: Record<string, unknown>): Promise<Node> {
+  const { home, raw, configPath, env } = await nodeHome(e, url, id, cluster);
   const config = validateConfig(raw, configPath);
   const logger = silentLogger();
   const gw = await startGateway({ config, configPath, stateDir: home, env, transport: createBaileysTransportFactory({ config, env, logger }), logger, tickMs: 0 });
@@ -170,4 +182,45 @@ describe('one cluster, any door', () => {
     expect(full.code).toBe(1);
     expect(JSON.parse(full.stdout.trim().split('\n').at(-1)!)).toMatchObject({ event: 'error', code: 'WAGATE_ERR_NO_CAPACITY' });
   }, 120_000);
+
+  it('a message left unfinished by a SIGKILLed node is resumed by the node that takes its lease, and answered once', async () => {
+    const url = await server.createDatabase();
+    h = await e2e({ channels: { whatsapp: { dmPolicy: 'open', allowFrom: ['*'], accounts: { a1: {} } } }, web: { catchUpMinutes: 30 } });
+    h.env.WAGATE_STORE_URL = url;
+    const e = h;
+    // Linked once by an ordinary gateway on the same PostgreSQL.
+    const single = await e.startGateway();
+    expect((await e.link('a1', PHONE.a1!)).code).toBe(0);
+    await until(() => single.accounts.get('a1')?.state === 'connected', 'linked');
+    await e.stopGateway();
+    await until(() => !e.sim.hub.companions.get(PHONE.a1!.slice(1))?.online, 'offline');
+    direct = await openPostgresStore({ url });
+    const store = direct;
+
+    // Node a (a child process) runs the account; its agent thinks for a minute.
+    const slow = `setTimeout(() => process.stdout.write('slow answer'), 60000)`;
+    const a = await nodeHome(e, url, 'a', {}, { agents: { defaults: { model: { provider: 'command', command: [process.execPath, '-e', slow], timeoutMs: 120_000 } } } });
+    const child = spawnCli(['gateway'], a.env);
+    children.push(child);
+    await child.waitFor('wagate gateway listening', 60_000);
+    await until(async () => (await store.leases.list()).find((l) => l.accountId === 'a1')?.owner === 'a' && e.sim.hub.companions.get(PHONE.a1!.slice(1))?.online, 'a1 on node a', 60_000);
+    // Node b (in this process, the echo agent) joins: nothing is free, it runs nothing.
+    const b = await startNode(e, url, 'b', {});
+    expect(b.gw.accounts.size).toBe(0);
+
+    const kim = e.sim.contact('+15557773001', { name: 'Kim', to: PHONE.a1 });
+    const id = await kim.send('answer me once');
+    const entry = async () => (await store.ledger.list()).find((x) => x.messageId === id);
+    await until(async () => (await entry())?.state === 'running', 'the agent on node a is thinking', 30_000);
+    child.child.kill('SIGKILL');
+    await child.exited;
+
+    // b takes the lease once it expires, connects, and resumes the entry a left running.
+    await until(async () => (await entry())?.state === 'replied', 'the entry replied by node b', 30_000);
+    expect((await store.leases.list()).find((l) => l.accountId === 'a1')).toMatchObject({ owner: 'b', token: 2 });
+    await until(() => kim.inbox.map(textOf).includes('echo: answer me once'), 'the answer reaches Kim');
+    await b.gw.bus.idle();
+    expect(kim.inbox.map(textOf)).toEqual(['echo: answer me once']);
+    expect(e.sim.sessionStats(PHONE.a1!).replaced).toBe(0);
+  }, 150_000);
 });
