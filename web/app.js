@@ -8,6 +8,7 @@ import { Messages } from '/ui/messages.js';
 import { Send } from '/ui/send.js';
 import { Logs } from '/ui/logs.js';
 import { Config } from '/ui/config.js';
+import { Nodes } from '/ui/nodes.js';
 
 const VIEWS = [
   ['accounts', 'Accounts', Accounts],
@@ -17,6 +18,7 @@ const VIEWS = [
   ['send', 'Send', Send],
   ['logs', 'Logs', Logs],
   ['config', 'Config', Config],
+  ['nodes', 'Nodes', Nodes],
 ];
 
 function SignIn({ onSignedIn, error }) {

@@ -39,6 +39,7 @@ export const PAGE_FILES: Readonly<Record<string, string>> = {
   '/ui/send.js': 'send.js',
   '/ui/logs.js': 'logs.js',
   '/ui/config.js': 'config.js',
+  '/ui/nodes.js': 'nodes.js',
 };
 
 /**
