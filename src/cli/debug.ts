@@ -48,6 +48,9 @@ export function registerDebugCommands(program: Command, deps: CommandDeps): void
         deps.io.out(`inbound ledger: ${Object.entries(st.ledger).map(([state, n]) => `${state} ${n}`).join(', ')}`);
         if (dump.cluster) {
           deps.io.out(`\ncluster: this is node ${dump.cluster.nodeId}`);
+          for (const n of dump.cluster.nodes) {
+            deps.io.out(`  node ${n.nodeId}: ${n.live ? 'live' : 'not live'}, last heartbeat ${iso(n.seenAt)}, ${n.accounts} of ${n.capacity} accounts`);
+          }
           for (const l of dump.cluster.leases) {
             deps.io.out(`  ${l.accountId}: ${l.owner === null ? 'free' : `node ${l.owner}`}, token ${l.token}, expires ${iso(l.expiresAt)}${l.here ? ' (runs here)' : ''}`);
           }

@@ -234,7 +234,12 @@ export interface ControlResults {
     methods: string[];
     store: StoreDump;
     /** Several nodes: this node's id and every account's lease (owner, token, expiry); null on a single node. */
-    cluster: { nodeId: string; leases: LeaseView[] } | null;
+    cluster: {
+      nodeId: string;
+      leases: LeaseView[];
+      /** Every node with a heartbeat row: live (heartbeat younger than the lease), last heartbeat, capacity, accounts held. */
+      nodes: { nodeId: string; live: boolean; seenAt: number; capacity: number; accounts: number }[];
+    } | null;
   };
   'login.start': LoginStart;
   'login.wait': { accountId: string; identity: LinkedIdentity };

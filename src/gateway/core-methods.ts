@@ -88,7 +88,9 @@ export function registerCoreMethods(methods: ControlRegistry, gw: Gateway, deps:
 async function clusterDump(gw: Gateway, accountId: string | undefined): Promise<ControlResults['debug.dump']['cluster']> {
   const leases = await gw.leases();
   if (!leases || gw.nodeId === null) return null;
-  return { nodeId: gw.nodeId, leases: leases.filter((l) => !accountId || l.accountId === accountId) };
+  const view = await gw.clusterView();
+  const nodes = (view?.nodes ?? []).map((n) => ({ nodeId: n.nodeId, live: n.live, seenAt: n.seenAt, capacity: n.capacity, accounts: n.accounts.length }));
+  return { nodeId: gw.nodeId, leases: leases.filter((l) => !accountId || l.accountId === accountId), nodes };
 }
 
 /** Location, size on disk and rows per table of the store (`wagate debug dump`). */
