@@ -3,8 +3,9 @@
  * on one throwaway PostgreSQL, the real Baileys client, the simulator, the real CLI.
  *
  * - `wagate channels login` against the node that does not run the account: the QR
- *   codes come from the owner through the relay, the simulated phone scans one, the
- *   account is linked and connected on its owner (never on the door).
+ *   codes (or, with `--phone`, the pairing code) come from the owner through the relay,
+ *   the simulated phone scans (types) it, the account is linked and connected on its
+ *   owner (never on the door).
  * - the control method `agent` through the door: its answer and its event stream.
  * - an account whose owner is dead (a lease held by a node with no heartbeat): `message
  *   send` and `login` through any node fail at once with WAGATE_ERR_NODE_UNREACHABLE
@@ -137,6 +138,26 @@ describe('one cluster, any door', () => {
     expect(linked.lines.at(-1)).toMatchObject({ event: 'linked', accountId: account, e164: PHONE[account] });
     await until(() => owner.gw.accounts.get(account)?.state === 'connected', 'connected on its owner');
     expect(door.gw.accounts.has(account)).toBe(false);
+
+    // The door's own account, linked by pairing code through the other node: the code comes back through the relay.
+    const other = owned[1]!.accountId;
+    expect(owned[1]!.owner).toBe(door.id);
+    const codeLines: any[] = [];
+    let entered: Promise<unknown> | null = null;
+    const byCode = await runCli(['channels', 'login', '--json', '--account', other, '--phone', PHONE[other]!, '--timeout', '20'], owner.env, {
+      onOut: (t) => {
+        for (const l of t.trim().split('\n')) {
+          const ev = JSON.parse(l);
+          codeLines.push(ev);
+          if (ev.event === 'code' && !entered) entered = e.sim.phone(PHONE[other]!).enterPairingCode(String(ev.code).replace('-', ''));
+        }
+      },
+    });
+    await entered;
+    expect(byCode.code, byCode.stderr).toBe(0);
+    expect(codeLines.filter((l) => l.event === 'code')).toHaveLength(1);
+    expect(codeLines.at(-1)).toMatchObject({ event: 'linked', accountId: other, e164: PHONE[other] });
+    await until(() => door.gw.accounts.get(other)?.state === 'connected', 'connected on the door node, its owner');
 
     // The agent through the door: runs on the owner, its events come back.
     const client = await connectControl({ url: `ws://127.0.0.1:${door.gw.control.port}`, token: readTokenFile(door.home), timeoutMs: 5000 });
