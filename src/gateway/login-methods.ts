@@ -15,7 +15,14 @@ function runtimeFor(gw: Gateway, accountId: string): AccountRuntime {
   const rt = gw.accounts.get(accountId);
   if (rt) return rt;
   const known = gw.configured.map((a) => a.accountId).join(', ');
-  if (gw.configured.some((a) => a.accountId === accountId)) {
+  const acc = gw.configured.find((a) => a.accountId === accountId);
+  if (acc?.enabled && gw.nodeId !== null) {
+    throw new WagateError(
+      'WAGATE_ERR_NO_LISTENER',
+      `Account "${accountId}" does not run on node ${gw.nodeId} (another node holds its lease, or none does yet); \`wagate channels status\` names its node.`,
+    );
+  }
+  if (acc) {
     throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `Account "${accountId}" is disabled (or web.enabled is false); enable it first.`);
   }
   throw new WagateError('WAGATE_ERR_UNKNOWN_ACCOUNT', `No account "${accountId}" in the config; known accounts: ${known}.`);

@@ -4,7 +4,8 @@
  * still inside the catch-up window (`web.catchUpMinutes`, counted from WhatsApp's
  * timestamp, else from when the entry was recorded); older ones become
  * `dropped(expired)`, visible in `wagate messages`. Entries of accounts that do not run
- * in this gateway are left as they are (their account resumes them when it runs).
+ * in this gateway are left as they are (their account resumes them when it runs; on a
+ * cluster node, the node that takes the account's lease, see src/actors/access-policy.ts).
  */
 import type { LedgerEntry, LedgerState } from '../store/port.js';
 import type { InboundLedger } from './inbound-ledger.js';
@@ -36,7 +37,9 @@ export async function loadResumable(
   opts: { accounts: readonly string[]; now: number; catchUpMinutes: number },
 ): Promise<Resumable> {
   const running = new Set(opts.accounts);
-  const entries = (await ledger.list({ states: RESUMABLE_STATES, limit: RESUME_LIMIT })).filter((e) => running.has(e.accountId));
+  // One account (a cluster node taking its lease): asked for by account, so other accounts' entries do not crowd it out of the limit.
+  const only = opts.accounts.length === 1 ? { accountId: opts.accounts[0]! } : {};
+  const entries = (await ledger.list({ states: RESUMABLE_STATES, limit: RESUME_LIMIT, ...only })).filter((e) => running.has(e.accountId));
   const resume: LedgerEntry[] = [];
   const expired: Promise<boolean>[] = [];
   for (const e of entries) {

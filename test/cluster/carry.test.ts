@@ -112,7 +112,7 @@ describe('a lease keeper taking an account at once, to link it (takeNow)', () =>
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((s) => s.close()));
   });
-  async function keeper(url: string, nodeId: string, accounts: string[], capacity: number, clock: { t: number }) {
+  async function keeper(url: string, nodeId: string, accounts: string[], capacity: number, clock: { t: number }, busy?: (id: string) => boolean) {
     const store = await openPostgresStore({ url });
     stores.push(store);
     const started: string[] = [];
@@ -123,7 +123,8 @@ describe('a lease keeper taking an account at once, to link it (takeNow)', () =>
       leases: store.leases,
       accounts,
       startAccount: async (id) => void started.push(id),
-      stopAccount: async () => undefined,
+      stopAccount: async (id) => void started.splice(started.indexOf(id), 1),
+      ...(busy ? { busy } : {}),
       logger,
       now: () => clock.t,
       timers: { setTimeout: () => 0, clearTimeout: () => undefined },
@@ -155,5 +156,46 @@ describe('a lease keeper taking an account at once, to link it (takeNow)', () =>
     expect(code(await b.k.takeNow('other').catch((e: unknown) => e))).toBe('WAGATE_ERR_UNKNOWN_ACCOUNT');
     // the nodes table lists both (a heartbeat from a's round only)
     expect((await b.store.leases.nodes()).map((n) => [n.nodeId, n.capacity])).toEqual([['a', 1]]);
+  });
+});
+
+describe('a lease keeper above its share', () => {
+  it('gives back an account being linked last', async () => {
+    const url = await server.createDatabase();
+    const clock = { t: 2_000_000 };
+    const stores: PostgresStore[] = [];
+    closers.push(async () => void (await Promise.all(stores.map((s) => s.close()))));
+    const make = async (nodeId: string, busy?: (id: string) => boolean) => {
+      const store = await openPostgresStore({ url });
+      stores.push(store);
+      const running = new Set<string>();
+      const k = new LeaseKeeper({
+        nodeId,
+        capacity: 10,
+        leaseSeconds: 9,
+        leases: store.leases,
+        accounts: ['a1', 'a2'],
+        startAccount: async (id) => void running.add(id),
+        stopAccount: async (id) => void running.delete(id),
+        ...(busy ? { busy } : {}),
+        logger,
+        now: () => clock.t,
+        timers: { setTimeout: () => 0, clearTimeout: () => undefined },
+        random: () => 0,
+      });
+      return { k, running };
+    };
+    const linking = new Set<string>();
+    const a = await make('a', (id) => linking.has(id));
+    await a.k.start(); // alone: both accounts
+    expect([...a.running].sort()).toEqual(['a1', 'a2']);
+    // The account it took last is the one it would give back — unless it is being linked.
+    const last = [...a.k.holding().keys()].at(-1)!;
+    linking.add(last);
+    const b = await make('b');
+    await b.k.start();
+    clock.t += 1000;
+    await a.k.tick(); // share 1: one goes back
+    expect([...a.running]).toEqual([last]);
   });
 });
