@@ -14,6 +14,7 @@
  * so a resume after a crash sends that answer without asking the agent again. A run
  * with nothing to say ends the entry as `replied` with reason `no-reply`.
  */
+import { sharedAbortController } from '../abortable.js';
 import { GroupMetadataCache } from '../access/policy/group-metadata.js';
 import type { MessageRoute } from '../bus/events.js';
 import type { ActorDeps, RunningActor } from './actor.js';
@@ -47,7 +48,7 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
     ...(opts.groupTtlMs !== undefined ? { ttlMs: opts.groupTtlMs } : {}),
     onError: (err, accountId, groupJid) => subLogger(deps.logger, 'whatsapp').warn({ err, accountId, groupJid }, 'group metadata lookup failed'),
   });
-  const life = new AbortController();
+  const life = sharedAbortController();
   const pending = new Set<Promise<unknown>>();
   const ledger = ledgerOf(deps);
   let taken = 0;

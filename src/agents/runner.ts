@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount, resolveAgents, type AccountConfig, type AgentConfig, type WagateConfig } from '../config/index.js';
-import { untilAborted } from '../abortable.js';
+import { sharedAbortController, untilAborted } from '../abortable.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { subLogger } from '../log.js';
 import type { Connection } from '../ports/transport.js';
@@ -206,7 +206,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
   // Session keys name their agent (`agent:<agentId>:…`): one session store serves all agents.
   const sessions = new SessionStore(deps.store.sessions);
   const providers = new Map<string, AgentProvider>();
-  const life = new AbortController();
+  const life = sharedAbortController();
   const counts = { started: 0, ok: 0, failed: 0 };
   let lastRun: LastRun | null = null;
   const providerFor =

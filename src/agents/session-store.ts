@@ -132,7 +132,8 @@ export class SessionStore {
       .catch(() => undefined)
       .then(async () => {
         if (!entries.length) return;
-        await this.port.append(sessionKey, entries.map(entryToTurn));
+        // Settles once applied: a reply is sent only after a later durable write (its ids in the ledger).
+        await this.port.append(sessionKey, entries.map(entryToTurn), { applied: true });
         this.written.set(sessionKey, (this.written.get(sessionKey) ?? 0) + 1);
         this.cache.get(sessionKey)?.push(...entries.map((e) => ({ ...e })));
       });

@@ -63,7 +63,7 @@ export function ledger(r: SqlRunner): LedgerStore {
     }
   };
   return {
-    apply: (writes) => r.write('write the inbound ledger', () => writes.map(applyOne)),
+    apply: (writes, opts) => r.write('write the inbound ledger', () => writes.map(applyOne), { applied: opts?.applied === true }),
     record: (arrivals) => r.write('record inbound messages', () => arrivals.map(insert)),
     get: (key) =>
       r.read('read an inbound message', () => {
