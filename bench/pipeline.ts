@@ -7,7 +7,8 @@
  * runs from that emit to `message.accepted` (the access policy let it through) and
  * to `reply.requested` (the runner ran the echo agent and asks for delivery).
  *
- *   DM     sequential: one message at a time (latency); burst: all at once (messages/s)
+ *   DM     sequential: one message at a time, each in its own event-loop turn (latency);
+ *          burst: all at once, in one turn (messages/s)
  *   group  each activating @mention follows 50 gated messages, so its history block
  *          has 50 entries (checked); latency is the mention's, messages/s counts all
  *
@@ -75,6 +76,9 @@ async function feed(p: Pipeline, msgs: InboundMessage[], measured: Set<string>, 
   const commitsBefore = p.storeCommits();
   try {
     for (const m of msgs) {
+      // One at a time: each message comes in its own turn of the event loop, as a WebSocket
+      // frame does (so the store commits between messages, as it would in the gateway).
+      if (sequential) await nextTurn();
       const isMeasured = measured.has(m.id);
       const t = performance.now();
       if (isMeasured) {
@@ -100,6 +104,8 @@ async function feed(p: Pipeline, msgs: InboundMessage[], measured: Set<string>, 
   }
   return { label, messages: msgs.length, samples: measured.size, wallMs, toAccepted: percentile(accepted), toReply: percentile(replied), commitsPerMessage };
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 async function withTimeout(p: Promise<void>, label: string, ms = 60_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

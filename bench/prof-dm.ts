@@ -12,6 +12,7 @@ for (let r = 0; r < rounds; r++) {
   const t0 = performance.now();
   for (let i = 0; i < n + 50; i++) {
     const m = p.dm(i % 50, `hello ${i}`);
+    await new Promise((res) => setImmediate(res));
     const t = performance.now();
     const done = new Promise<void>((res) => (wake = res));
     p.bus.emit('message.received', { accountId: m.accountId, message: m });

@@ -96,7 +96,8 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
         const outcome = replyOutcome(result, { accountId, chatJid: message.chatJid, selfChat: message.isSelfChat === true }, deps.now());
         // Kept before the reply is asked for: a crash from here on resends it, the agent is not asked again.
         // (A reply with media is not kept: its resume asks the agent again.)
-        // The runner waits for this commit (with the session append, in one store commit) before `reply.requested`.
+        // The runner waits for this write (and the session append) before `reply.requested`; both are
+        // committed before the reply is sent (its durable reply-ids write comes after them).
         const committed =
           outcome.reply && !outcome.reply.media
             ? ledger.move(key, { replyText: outcome.reply.text }).catch(noted('keep the reply text'))

@@ -138,13 +138,10 @@ export class InboundLedger {
     if (!changed && !this.early.delete(keyString(keyOf(accountId, message)))) return 'duplicate';
     this.markOpen(keyOf(accountId, message), 'being handled');
     if (own) return 'own-message';
-    // Both lookups at once: one wait, not two.
-    const [sent, handled] = await Promise.all([
-      this.store.sent.get(accountId, message.id),
-      this.store.handled.has(accountId, inboundKey(message.chatId, message.id)),
-    ]);
-    if (sent !== undefined) return 'own-message';
-    if (handled) return 'handled-before-ledger';
+    // Only a message from us (fromMe, the self-chat) can be one we sent: a contact's is not
+    // looked up among our sent messages.
+    if ((message.fromMe || message.isSelfChat === true) && (await this.store.sent.get(accountId, message.id)) !== undefined) return 'own-message';
+    if (await this.store.handled.has(accountId, inboundKey(message.chatId, message.id))) return 'handled-before-ledger';
     return 'new';
   }
 

@@ -13,6 +13,8 @@
  *   `transaction(fn)` is followed by a checkpoint instead). Signal keys, the
  *   ledger and sessions change on every message and are not fsynced one by one
  *   (the file layout's key files were not either).
+ * - Group commit: one write transaction per event-loop turn (see enqueueWrite); WAL
+ *   checkpoints on a worker thread once the store is busy (sqlite-checkpointer.ts).
  * - One connection, statements prepared once and cached. The driver is synchronous, so
  *   a plain call runs to completion at once; `transaction(fn)` holds the connection
  *   (BEGIN IMMEDIATE … COMMIT) while `fn` awaits, and other calls wait for it.
@@ -110,6 +112,8 @@ export class SqliteStore implements Store, StoreTables {
   readonly webVersions;
 
   private readonly statements = new Map<string, Database.Statement>();
+  /** Runs `work` in a savepoint (inside an open transaction): built once, not per write. */
+  private readonly savepoint: (work: () => unknown) => unknown;
   private readonly txScope = new AsyncLocalStorage<TxContext>();
   /** Set while a `transaction(fn)` holds the connection; resolves when it ends. */
   private busy: Promise<void> | undefined;
@@ -132,6 +136,7 @@ export class SqliteStore implements Store, StoreTables {
     busyTimeoutMs: number,
     checkpoints: OpenSqliteStoreOptions['checkpoints'] = {},
   ) {
+    this.savepoint = db.transaction((work: () => unknown) => work());
     this.checkpointer = new Checkpointer({
       ...checkpoints,
       file: location,
@@ -274,7 +279,7 @@ export class SqliteStore implements Store, StoreTables {
     let tx: OpenTx;
     try {
       tx = this.openTx(durable);
-      result = this.db.transaction(work)(); // a savepoint inside the open transaction
+      result = this.savepoint(work) as T; // a savepoint inside the open transaction
     } catch (err) {
       return Promise.reject(storeError(this.location, what, err));
     }
@@ -396,7 +401,7 @@ export class SqliteStore implements Store, StoreTables {
       write: (what, work, opts) =>
         direct(what, () => {
           if (opts?.durable) ctx.durable = true;
-          return this.db.transaction(work)();
+          return this.savepoint(work) as ReturnType<typeof work>;
         }),
     };
   }
