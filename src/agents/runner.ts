@@ -278,6 +278,11 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       // A transient error is tried again (the ledger entry stays `running` meanwhile) —
       // unless part of the answer already reached the caller's onDelta.
       const provider = cachedProvider(agent, req.use ?? 'reply');
+      // An agent outside this process (a command, an HTTP model) is only called once
+      // everything written before is committed — the message's ledger record first: a kill
+      // while it thinks then leaves the message to resume, never lost. The echo agent is in
+      // the process: nothing outside sees it before the reply, which waits for a commit anyway.
+      if (provider.name !== 'echo') await deps.store.committed();
       const delays = opts.retryDelaysMs ?? AGENT_RETRY.delaysMs;
       let streamed = false;
       const tryInput: RunInputWithTools = req.onDelta
