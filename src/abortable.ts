@@ -1,3 +1,17 @@
+/** Waiting on work that may ignore its abort signal, and signals shared by many waiters. */
+import { setMaxListeners } from 'node:events';
+
+/**
+ * An AbortController whose signal many waiters listen to at once (an actor's stop
+ * signal: one listener per send or run in flight, any number of chats): no
+ * MaxListenersExceededWarning, which is meant for one listener leaking per call.
+ */
+export function sharedAbortController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
+}
+
 /**
  * Stop waiting for a promise when a signal aborts: the promise itself runs on (its
  * result is ignored), but the caller moves on at once with the signal's reason. Used

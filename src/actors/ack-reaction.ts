@@ -36,6 +36,8 @@ export function startAckReaction(deps: ActorDeps): RunningActor {
     };
     return (async () => {
       try {
+        // Nothing leaves for WhatsApp before the message's ledger record is committed.
+        await deps.store.committed();
         await deps.connection(accountId).react(ref, ack.emoji);
         counts.sent += 1;
       } catch (err) {

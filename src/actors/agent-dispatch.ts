@@ -14,6 +14,7 @@
  * so a resume after a crash sends that answer without asking the agent again. A run
  * with nothing to say ends the entry as `replied` with reason `no-reply`.
  */
+import { sharedAbortController } from '../abortable.js';
 import { GroupMetadataCache } from '../access/policy/group-metadata.js';
 import type { MessageRoute } from '../bus/events.js';
 import type { ActorDeps, RunningActor } from './actor.js';
@@ -47,7 +48,7 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
     ...(opts.groupTtlMs !== undefined ? { ttlMs: opts.groupTtlMs } : {}),
     onError: (err, accountId, groupJid) => subLogger(deps.logger, 'whatsapp').warn({ err, accountId, groupJid }, 'group metadata lookup failed'),
   });
-  const life = new AbortController();
+  const life = sharedAbortController();
   const pending = new Set<Promise<unknown>>();
   const ledger = ledgerOf(deps);
   let taken = 0;
@@ -95,7 +96,8 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
         const outcome = replyOutcome(result, { accountId, chatJid: message.chatJid, selfChat: message.isSelfChat === true }, deps.now());
         // Kept before the reply is asked for: a crash from here on resends it, the agent is not asked again.
         // (A reply with media is not kept: its resume asks the agent again.)
-        // The runner waits for this commit (with the session append, in one store commit) before `reply.requested`.
+        // The runner waits for this write (and the session append) before `reply.requested`; both are
+        // committed before the reply is sent (its durable reply-ids write comes after them).
         const committed =
           outcome.reply && !outcome.reply.media
             ? ledger.move(key, { replyText: outcome.reply.text }).catch(noted('keep the reply text'))

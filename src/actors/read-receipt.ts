@@ -32,6 +32,8 @@ export function startReadReceipt(deps: ActorDeps): RunningActor {
     };
     return (async () => {
       try {
+        // Nothing leaves for WhatsApp before the message's ledger record is committed.
+        await deps.store.committed();
         await deps.connection(accountId).markRead([ref]);
         counts.marked += 1;
       } catch (err) {

@@ -28,7 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import { classifySendError } from '../../machines/index.js';
-import { untilAborted } from '../abortable.js';
+import { sharedAbortController, untilAborted } from '../abortable.js';
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount } from '../config/index.js';
 import { toErrorInfo, WagateError } from '../errors.js';
@@ -108,7 +108,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
   const timers = opts.timers ?? longTimerClock;
   const stopError = () => new WagateError('WAGATE_ERR_STOPPING', 'The gateway stopped before this reply was sent; it was left unfinished.');
   // Aborted when the gateway stops: waits and stuck sends are abandoned at once.
-  const stopping = new AbortController();
+  const stopping = sharedAbortController();
   const wait = new ConnectionWait(deps.now, timers);
   let delivered = 0;
   let failed = 0;

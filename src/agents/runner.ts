@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount, resolveAgents, type AccountConfig, type AgentConfig, type WagateConfig } from '../config/index.js';
-import { untilAborted } from '../abortable.js';
+import { sharedAbortController, untilAborted } from '../abortable.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { subLogger } from '../log.js';
 import type { Connection } from '../ports/transport.js';
@@ -206,7 +206,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
   // Session keys name their agent (`agent:<agentId>:…`): one session store serves all agents.
   const sessions = new SessionStore(deps.store.sessions);
   const providers = new Map<string, AgentProvider>();
-  const life = new AbortController();
+  const life = sharedAbortController();
   const counts = { started: 0, ok: 0, failed: 0 };
   let lastRun: LastRun | null = null;
   const providerFor =
@@ -278,6 +278,11 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       // A transient error is tried again (the ledger entry stays `running` meanwhile) —
       // unless part of the answer already reached the caller's onDelta.
       const provider = cachedProvider(agent, req.use ?? 'reply');
+      // An agent outside this process (a command, an HTTP model) is only called once
+      // everything written before is committed — the message's ledger record first: a kill
+      // while it thinks then leaves the message to resume, never lost. The echo agent is in
+      // the process: nothing outside sees it before the reply, which waits for a commit anyway.
+      if (provider.name !== 'echo') await deps.store.committed();
       const delays = opts.retryDelaysMs ?? AGENT_RETRY.delaysMs;
       let streamed = false;
       const tryInput: RunInputWithTools = req.onDelta

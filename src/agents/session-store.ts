@@ -86,11 +86,23 @@ export const CACHED_SESSIONS = 500;
  * most recently used) and appends are written through: a message reads its session
  * once, not every turn again (that made a long group session O(n²)).
  */
+interface CachedSession {
+  entries: SessionEntry[];
+  /** The WhatsApp message ids of its entries (`has` in O(1), not a scan of a long session). */
+  ids: Set<string>;
+}
+
+function cached(entries: SessionEntry[]): CachedSession {
+  const ids = new Set<string>();
+  for (const e of entries) if (e.messageId !== undefined) ids.add(e.messageId);
+  return { entries, ids };
+}
+
 export class SessionStore {
   /** Per-key write chain: appends to one session keep their call order. */
   private readonly chains = new Map<string, Promise<void>>();
   /** Cached sessions, least recently used first. */
-  private readonly cache = new Map<string, SessionEntry[]>();
+  private readonly cache = new Map<string, CachedSession>();
   /** Appends finished per key: a read that raced one is not cached. */
   private readonly written = new Map<string, number>();
 
@@ -98,31 +110,35 @@ export class SessionStore {
 
   /** Every entry of a session, oldest first ([] when it does not exist). */
   async read(sessionKey: string): Promise<SessionEntry[]> {
-    const cached = this.cache.get(sessionKey);
-    if (cached) {
+    return (await this.load(sessionKey)).entries.slice();
+  }
+
+  /** The cached session (read from the store when it is not cached), most recently used. */
+  private async load(sessionKey: string): Promise<CachedSession> {
+    const hit = this.cache.get(sessionKey);
+    if (hit) {
       this.cache.delete(sessionKey);
-      this.cache.set(sessionKey, cached);
-      return cached.slice();
+      this.cache.set(sessionKey, hit);
+      return hit;
     }
     const before = this.written.get(sessionKey) ?? 0;
-    const entries = (await this.port.turns(sessionKey)).map(turnToEntry);
+    const loaded = cached((await this.port.turns(sessionKey)).map(turnToEntry));
     if ((this.written.get(sessionKey) ?? 0) === before && !this.cache.has(sessionKey)) {
-      this.cache.set(sessionKey, entries.slice());
+      this.cache.set(sessionKey, cached(loaded.entries.slice()));
       if (this.cache.size > CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value!);
     }
-    return entries;
+    return loaded;
   }
 
   /** The entries given to the model (see session-history.ts). */
   async history(sessionKey: string, opts: HistoryOptions = {}): Promise<SessionEntry[]> {
-    return selectHistory(await this.read(sessionKey), opts);
+    // selectHistory copies what it keeps: the cached entries are not copied first.
+    return selectHistory((await this.load(sessionKey)).entries, opts);
   }
 
-  /** Whether a user turn with this WhatsApp message id is in the session. */
+  /** Whether a turn with this WhatsApp message id is in the session. */
   async has(sessionKey: string, messageId: string): Promise<boolean> {
-    // The cached entries as they are (no copy): a long session is searched, not copied, on every message.
-    const entries = this.cache.get(sessionKey) ?? (await this.read(sessionKey));
-    return entries.some((e) => e.messageId === messageId);
+    return (await this.load(sessionKey)).ids.has(messageId);
   }
 
   /** Append entries (in one transaction), after earlier appends to the same session. */
@@ -132,9 +148,16 @@ export class SessionStore {
       .catch(() => undefined)
       .then(async () => {
         if (!entries.length) return;
-        await this.port.append(sessionKey, entries.map(entryToTurn));
+        // Settles once applied: a reply is sent only after a later durable write (its ids in the ledger).
+        await this.port.append(sessionKey, entries.map(entryToTurn), { applied: true });
         this.written.set(sessionKey, (this.written.get(sessionKey) ?? 0) + 1);
-        this.cache.get(sessionKey)?.push(...entries.map((e) => ({ ...e })));
+        const c = this.cache.get(sessionKey);
+        if (c) {
+          for (const e of entries) {
+            c.entries.push({ ...e });
+            if (e.messageId !== undefined) c.ids.add(e.messageId);
+          }
+        }
       });
     this.chains.set(sessionKey, next);
     void next

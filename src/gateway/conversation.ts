@@ -33,9 +33,11 @@ export function startConversation(deps: ActorDeps, actors: ActorRegistry, method
   actors.add(
     startReplyDelivery(deps, {
       // A reply's message ids are in its message's ledger entry before anything is sent
-      // (only replies answering a ledger entry have one; others pass through).
+      // (only replies answering a ledger entry have one; others pass through), and committed:
+      // with them everything written before (the record, the kept reply text, the session).
       beforeSend: async ({ accountId, requestId, messageIds }) => {
-        if (messageIds.length > 0) await ledger.moveByRequest(accountId, requestId, { replyIds: messageIds });
+        if (messageIds.length > 0) await ledger.moveByRequest(accountId, requestId, { replyIds: messageIds }, { durable: true });
+        else await deps.store.committed();
       },
     }),
   );

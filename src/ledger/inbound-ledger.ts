@@ -7,11 +7,17 @@
  * (src/ledger/resume.ts).
  *
  * Group commit: the writes asked for in one turn of the event loop (arrivals and state
- * moves, in the order asked) go to the store in ONE transaction (`store.ledger.apply`),
- * once the current run and the microtasks queued before have finished; each
- * caller's promise settles when its batch committed (or failed). So a message waits at
- * most one tick for its record, and a burst costs one commit per tick, not one per
- * message. Writes are ordered: a move asked after an arrival is applied after it.
+ * moves, in the order asked) go to the store in one call (`store.ledger.apply`) once the
+ * current run and the microtasks queued before have finished; the store commits them
+ * with everything else written in that turn (SQLite: one transaction per turn). A
+ * caller's promise settles when its write ran (an arrival then knows whether it is
+ * new), not when it is committed: handling a message goes on in memory meanwhile, and
+ * nothing it does is seen outside the process before the commit, because the one
+ * thing that is — a reply sent to WhatsApp — first writes its message ids with
+ * `durable`, which settles only once committed, and a commit includes every write
+ * asked for before it. So a message is not held a turn for its record, and a burst
+ * costs one commit per turn, not one per message. Writes are ordered: a move asked
+ * after an arrival is applied after it. `flush()` waits for the commit.
  *
  * Our own messages (self-chat loop protection) are recognized by id: the ids of replies
  * delivered in this process (in memory, bounded) and every message the transport kept
@@ -62,8 +68,15 @@ export function keyOf(accountId: string, message: Pick<InboundMessage, 'chatJid'
 
 interface Pending {
   write: LedgerWrite;
+  /** Settle only once committed (else once applied). */
+  durable: boolean;
   resolve(r: LedgerWriteResult): void;
   reject(err: unknown): void;
+}
+
+export interface MoveOptions {
+  /** Resolve only once the move is committed (before a reply goes out to WhatsApp). */
+  durable?: boolean;
 }
 
 export interface InboundLedgerOptions {
@@ -125,13 +138,10 @@ export class InboundLedger {
     if (!changed && !this.early.delete(keyString(keyOf(accountId, message)))) return 'duplicate';
     this.markOpen(keyOf(accountId, message), 'being handled');
     if (own) return 'own-message';
-    // Both lookups at once: one wait, not two.
-    const [sent, handled] = await Promise.all([
-      this.store.sent.get(accountId, message.id),
-      this.store.handled.has(accountId, inboundKey(message.chatId, message.id)),
-    ]);
-    if (sent !== undefined) return 'own-message';
-    if (handled) return 'handled-before-ledger';
+    // Only a message from us (fromMe, the self-chat) can be one we sent: a contact's is not
+    // looked up among our sent messages.
+    if ((message.fromMe || message.isSelfChat === true) && (await this.store.sent.get(accountId, message.id)) !== undefined) return 'own-message';
+    if (await this.store.handled.has(accountId, inboundKey(message.chatId, message.id))) return 'handled-before-ledger';
     return 'new';
   }
 
@@ -151,10 +161,13 @@ export class InboundLedger {
     };
   }
 
-  /** Move an entry (fields not given keep their value); resolves once committed. */
-  async move(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
+  /**
+   * Move an entry (fields not given keep their value); resolves once applied, or once
+   * committed with `durable` (see the class comment).
+   */
+  async move(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>, opts: MoveOptions = {}): Promise<boolean> {
     if (fields.requestId) this.rememberRequest(key.accountId, fields.requestId, key);
-    const r = await this.enqueue({ op: 'update', key, fields: { ...fields, at: this.now() } });
+    const r = await this.enqueue({ op: 'update', key, fields: { ...fields, at: this.now() } }, opts.durable === true);
     if (fields.state && FINAL_LEDGER_STATES.includes(fields.state)) {
       this.markClosed(key);
       this.requests.delete(requestKey(key.accountId, ledgerRequestId(key)));
@@ -163,12 +176,13 @@ export class InboundLedger {
   }
 
   /** Move the entry a request id answers, if there is one (replies to other requests are no entry's). */
-  async moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>): Promise<boolean> {
+  async moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, opts: MoveOptions = {}): Promise<boolean> {
     // The entry this process moved to `running` under that request id is known: no lookup in the store.
     const known = this.requests.get(requestKey(accountId, requestId));
     const at = this.now();
     const r = await this.enqueue(
       known ? { op: 'update', key: known, fields: { ...fields, at } } : { op: 'update-by-request', accountId, requestId, fields: { ...fields, at } },
+      opts.durable === true,
     );
     if (r.key && fields.state && FINAL_LEDGER_STATES.includes(fields.state)) {
       this.markClosed(r.key);
@@ -242,11 +256,12 @@ export class InboundLedger {
       last = this.writing;
       await last;
     } while (last !== this.writing || this.queued.length > 0);
+    await this.store.committed().catch(() => undefined); // a failed commit was reported to its writers
   }
 
-  private enqueue(write: LedgerWrite): Promise<LedgerWriteResult> {
+  private enqueue(write: LedgerWrite, durable = false): Promise<LedgerWriteResult> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ write, resolve, reject });
+      this.queued.push({ write, durable, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
       // After the current synchronous run and its microtasks queued before.
@@ -279,20 +294,37 @@ export class InboundLedger {
     }
   }
 
-  /** One transaction for the batch; each write's result is handed out only once it committed. */
+  /**
+   * The batch in one store call, applied at once; each write's result is handed out when
+   * it ran, a durable one's once its commit is done.
+   */
   private async commit(): Promise<void> {
     this.scheduled = false;
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
+    let results: LedgerWriteResult[];
     try {
-      const results = await this.store.ledger.apply(batch.map((p) => p.write));
-      this.commits += 1;
-      this.tell(batch, results);
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      results = await this.store.ledger.apply(
+        batch.map((p) => p.write),
+        { applied: true },
+      );
     } catch (err) {
       this.failures += 1;
       for (const p of batch) p.reject(err);
+      return;
+    }
+    this.commits += 1;
+    this.tell(batch, results);
+    const durable: Array<[Pending, LedgerWriteResult]> = [];
+    batch.forEach((p, i) => (p.durable ? durable.push([p, results[i]!]) : p.resolve(results[i]!)));
+    if (durable.length === 0) return;
+    try {
+      await this.store.committed();
+      for (const [p, r] of durable) p.resolve(r);
+    } catch (err) {
+      this.failures += 1;
+      for (const [p] of durable) p.reject(err);
     }
   }
 }

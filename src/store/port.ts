@@ -167,9 +167,18 @@ export interface LedgerWriteResult {
   key: LedgerKey | null;
 }
 
+/**
+ * `applied`: settle as soon as the writes ran, before they are committed (stores that
+ * commit later, SQLite's group commit); `Store.committed()` waits for the commit. Without
+ * it a write settles once committed.
+ */
+export interface ApplyOptions {
+  applied?: boolean;
+}
+
 export interface LedgerStore {
   /** Apply the writes in order, in one transaction (the ledger's group commit): all or none. */
-  apply(writes: readonly LedgerWrite[]): Promise<LedgerWriteResult[]>;
+  apply(writes: readonly LedgerWrite[], opts?: ApplyOptions): Promise<LedgerWriteResult[]>;
   /** Record arrivals (state `received`); per arrival, true when new, false when the key was already there (a duplicate). */
   record(arrivals: readonly LedgerArrival[]): Promise<boolean[]>;
   get(key: LedgerKey): Promise<LedgerEntry | undefined>;
@@ -272,7 +281,7 @@ export interface SessionSummary {
 }
 
 export interface SessionStorePort {
-  append(sessionKey: string, turns: readonly SessionTurn[]): Promise<void>;
+  append(sessionKey: string, turns: readonly SessionTurn[], opts?: ApplyOptions): Promise<void>;
   /** The last `limit` turns (all when omitted), oldest first. */
   turns(sessionKey: string, limit?: number): Promise<SessionTurn[]>;
   /** Every session, most recently used first (`wagate sessions list`). */
@@ -334,6 +343,12 @@ export interface Store extends StoreTables {
    * opened without it is made durable too, at a higher cost).
    */
   transaction<T>(fn: (tx: StoreTables) => Promise<T>, opts?: { durable?: boolean }): Promise<T>;
+  /**
+   * Resolves when every write asked for so far is committed; rejects when that commit
+   * failed. Only writes made with `applied` can be settled and not yet committed; a store
+   * whose writes always settle on commit (PostgreSQL) resolves at once.
+   */
+  committed(): Promise<void>;
   schema(): Promise<SchemaInfo>;
   /** Integrity and file mode (`wagate doctor`). */
   check(): Promise<StoreCheck>;

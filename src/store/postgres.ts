@@ -224,6 +224,11 @@ export class PostgresStore implements Store, StoreTables {
     };
   }
 
+  /** A write here settles only once committed: nothing settled is left to commit. */
+  committed(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async transaction<T>(fn: (tx: StoreTables) => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
     // Not waitTurn(): with nothing running, `busy` must be set before this call first
     // yields, so that a close() or a call made right after it waits for it.

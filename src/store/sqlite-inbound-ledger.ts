@@ -12,22 +12,37 @@ import {
 import { LEDGER_COLUMNS, LEDGER_DEFAULT_LIMIT, ledgerEntryFromRow } from './ledger-rows.js';
 import { keepCount, type Row, type SqlRunner } from './sqlite-runner.js';
 
-/** `SET …` for the fields given (in a fixed order, so the statement is cached per shape). */
+/** The columns an update may set, in a fixed order (one cached statement per combination). */
+const UPDATE_FIELDS = [
+  ['state', (f: LedgerUpdate) => f.state],
+  ['reason', (f: LedgerUpdate) => f.reason],
+  ['request_id', (f: LedgerUpdate) => f.requestId],
+  ['reply_text', (f: LedgerUpdate) => f.replyText],
+  ['reply_ids', (f: LedgerUpdate) => (f.replyIds === undefined ? undefined : JSON.stringify(f.replyIds))],
+  ['error', (f: LedgerUpdate) => f.error],
+] as const;
+
+/** `UPDATE … SET` statements by the set of fields given (bit i = UPDATE_FIELDS[i]). */
+const updateSql = new Map<number, string>();
+
+/** The update's statement text and values (`updated_at` always; then the key). */
 function setClause(f: LedgerUpdate): { sql: string; values: unknown[] } {
-  const parts: string[] = [];
+  let mask = 0;
   const values: unknown[] = [];
-  const put = (col: string, v: unknown) => {
-    parts.push(`${col} = ?`);
+  UPDATE_FIELDS.forEach(([, get], i) => {
+    const v = get(f);
+    if (v === undefined) return;
+    mask |= 1 << i;
     values.push(v);
-  };
-  if (f.state !== undefined) put('state', f.state);
-  if (f.reason !== undefined) put('reason', f.reason);
-  if (f.requestId !== undefined) put('request_id', f.requestId);
-  if (f.replyText !== undefined) put('reply_text', f.replyText);
-  if (f.replyIds !== undefined) put('reply_ids', JSON.stringify(f.replyIds));
-  if (f.error !== undefined) put('error', f.error);
-  put('updated_at', f.at);
-  return { sql: parts.join(', '), values };
+  });
+  values.push(f.at);
+  let sql = updateSql.get(mask);
+  if (sql === undefined) {
+    const cols = UPDATE_FIELDS.filter((_, i) => mask & (1 << i)).map(([col]) => `${col} = ?`);
+    sql = `UPDATE inbound_ledger SET ${[...cols, 'updated_at = ?'].join(', ')} WHERE account_id = ? AND chat_jid = ? AND message_id = ?`;
+    updateSql.set(mask, sql);
+  }
+  return { sql, values };
 }
 
 const INSERT = `INSERT INTO inbound_ledger (account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, received_at, updated_at)
@@ -39,10 +54,7 @@ export function ledger(r: SqlRunner): LedgerStore {
     r.stmt(INSERT).run(a.accountId, a.chatJid, a.messageId, a.sender, a.waTimestamp, a.upsertType, a.message, a.receivedAt, a.receivedAt).changes > 0;
   const update = (key: LedgerKey, fields: LedgerUpdate): boolean => {
     const { sql, values } = setClause(fields);
-    return (
-      r.stmt(`UPDATE inbound_ledger SET ${sql} WHERE account_id = ? AND chat_jid = ? AND message_id = ?`).run(...values, key.accountId, key.chatJid, key.messageId)
-        .changes > 0
-    );
+    return r.stmt(sql).run(...values, key.accountId, key.chatJid, key.messageId).changes > 0;
   };
   const keyByRequest = (accountId: string, requestId: string): LedgerKey | null => {
     const row = r
@@ -63,7 +75,7 @@ export function ledger(r: SqlRunner): LedgerStore {
     }
   };
   return {
-    apply: (writes) => r.write('write the inbound ledger', () => writes.map(applyOne)),
+    apply: (writes, opts) => r.write('write the inbound ledger', () => writes.map(applyOne), { applied: opts?.applied === true }),
     record: (arrivals) => r.write('record inbound messages', () => arrivals.map(insert)),
     get: (key) =>
       r.read('read an inbound message', () => {

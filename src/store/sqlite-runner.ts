@@ -10,10 +10,19 @@ export interface SqlRunner {
   stmt(sql: string): BetterSqlite3.Statement;
   /** Run reads; `what` names the operation in errors. */
   read<T>(what: string, work: () => T): Promise<T>;
-  /** Run writes atomically; `durable` commits with synchronous=FULL (survives a power cut). */
-  write<T>(what: string, work: () => T, opts?: { durable?: boolean }): Promise<T>;
+  /**
+   * Run writes atomically; the promise settles once they are committed. `durable`
+   * commits with synchronous=FULL (survives a power cut); `applied` settles as soon as
+   * they ran, the commit following at the end of the turn (see `Store.committed`).
+   */
+  write<T>(what: string, work: () => T, opts?: WriteOptions): Promise<T>;
   /** The store's clock (ms since the epoch), for the rows it stamps itself. */
   now(): number;
+}
+
+export interface WriteOptions {
+  durable?: boolean;
+  applied?: boolean;
 }
 
 export type Row = Record<string, unknown>;

@@ -8,11 +8,15 @@ function toTurn(row: Row): SessionTurn {
 
 export function sessions(r: SqlRunner): SessionStorePort {
   return {
-    append: (sessionKey, turns) =>
-      r.write('append session turns', () => {
-        const insert = r.stmt('INSERT INTO session_turns (session_key, role, text, at, meta) VALUES (?, ?, ?, ?, ?)');
-        for (const t of turns) insert.run(sessionKey, t.role, t.text, t.at, t.meta);
-      }),
+    append: (sessionKey, turns, opts) =>
+      r.write(
+        'append session turns',
+        () => {
+          const insert = r.stmt('INSERT INTO session_turns (session_key, role, text, at, meta) VALUES (?, ?, ?, ?, ?)');
+          for (const t of turns) insert.run(sessionKey, t.role, t.text, t.at, t.meta);
+        },
+        { applied: opts?.applied === true },
+      ),
     turns: (sessionKey, limit) =>
       r.read('read session turns', () => {
         const rows =

@@ -13,6 +13,8 @@
  *   `transaction(fn)` is followed by a checkpoint instead). Signal keys, the
  *   ledger and sessions change on every message and are not fsynced one by one
  *   (the file layout's key files were not either).
+ * - Group commit: one write transaction per event-loop turn (see enqueueWrite); WAL
+ *   checkpoints on a worker thread once the store is busy (sqlite-checkpointer.ts).
  * - One connection, statements prepared once and cached. The driver is synchronous, so
  *   a plain call runs to completion at once; `transaction(fn)` holds the connection
  *   (BEGIN IMMEDIATE … COMMIT) while `fn` awaits, and other calls wait for it.
@@ -28,6 +30,7 @@ import { migrate, MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE_SQL, type Migration,
 import type { SchemaInfo, Store, StoreCheck, StoreTables } from './port.js';
 import { prepareFiles, STORE_FILE_MODE, storeError } from './sqlite-file.js';
 import { sqliteTables, type SqlRunner } from './sqlite-tables.js';
+import { Checkpointer } from './sqlite-checkpointer.js';
 
 export { STORE_FILE_MODE, storeError } from './sqlite-file.js';
 export { STORE_FILE, storeFile } from '../state-layout.js';
@@ -58,20 +61,32 @@ export interface OpenSqliteStoreOptions {
   now?: () => number;
   /** Tests only: another migration list. */
   migrations?: readonly Migration[];
+  /** When the checkpoint worker starts and how often it runs (sqlite-checkpointer.ts). */
+  checkpoints?: { startAfterCommits?: number; everyCommits?: number };
 }
 
 /** The real setImmediate, taken at load: a test faking timers must not hold the store's commits. */
 const runAfterTurn: (fn: () => void) => void = globalThis.setImmediate.bind(globalThis);
 
-interface BatchItem {
+/** A write that waits for the connection (held by `transaction(fn)`). */
+interface DeferredWrite {
   what: string;
   work: () => unknown;
+  durable: boolean;
+  applied: boolean;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
 
-interface WriteBatch {
-  items: BatchItem[];
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** The turn's open write transaction (see enqueueWrite). */
+interface OpenTx {
+  /** Callers waiting for the commit. */
+  waiters: Waiter[];
   durable: boolean;
 }
 
@@ -97,19 +112,39 @@ export class SqliteStore implements Store, StoreTables {
   readonly webVersions;
 
   private readonly statements = new Map<string, Database.Statement>();
+  /** Runs `work` in a savepoint (inside an open transaction): built once, not per write. */
+  private readonly savepoint: (work: () => unknown) => unknown;
   private readonly txScope = new AsyncLocalStorage<TxContext>();
   /** Set while a `transaction(fn)` holds the connection; resolves when it ends. */
   private busy: Promise<void> | undefined;
   private closed = false;
-  /** Writes asked for in this turn of the event loop, committed together (see enqueueWrite). */
-  private batch: WriteBatch | undefined;
+  /** The turn's open write transaction (see enqueueWrite). */
+  private open: OpenTx | undefined;
+  /** Writes waiting for the connection, in call order. */
+  private deferred: DeferredWrite[] = [];
+  /** `committed()` callers waiting for the open transaction. */
+  private readonly commitWaiters: Waiter[] = [];
   private batchCommits = 0;
+  private failedCommits = 0;
+  /** WAL checkpoints on a worker thread once the store is busy (sqlite-checkpointer.ts). */
+  private readonly checkpointer: Checkpointer;
 
   private constructor(
     private readonly db: Database.Database,
     readonly location: string,
     private readonly now: () => number,
+    busyTimeoutMs: number,
+    checkpoints: OpenSqliteStoreOptions['checkpoints'] = {},
   ) {
+    this.savepoint = db.transaction((work: () => unknown) => work());
+    this.checkpointer = new Checkpointer({
+      ...checkpoints,
+      file: location,
+      busyTimeoutMs,
+      setAutoCheckpoint: (pages) => {
+        if (!this.closed) this.db.pragma(`wal_autocheckpoint = ${pages}`);
+      },
+    });
     const tables = sqliteTables(this.runner());
     this.creds = tables.creds;
     this.keys = tables.keys;
@@ -130,7 +165,8 @@ export class SqliteStore implements Store, StoreTables {
     let db: Database.Database | undefined;
     try {
       prepareFiles(file);
-      db = new Database(file, { timeout: opts.busyTimeoutMs ?? 5000 });
+      const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+      db = new Database(file, { timeout: busyTimeoutMs });
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (String(mode).toLowerCase() !== 'wal') {
         throw new WagateError(
@@ -139,7 +175,7 @@ export class SqliteStore implements Store, StoreTables {
         );
       }
       db.pragma('synchronous = NORMAL');
-      const store = new SqliteStore(db, file, opts.now ?? Date.now);
+      const store = new SqliteStore(db, file, opts.now ?? Date.now, busyTimeoutMs, opts.checkpoints);
       await migrate(store.migrationTarget(), opts.migrations ?? MIGRATIONS, store.now);
       return store;
     } catch (err) {
@@ -180,7 +216,9 @@ export class SqliteStore implements Store, StoreTables {
     this.checkNotInTx();
     while (this.busy) await this.busy;
     this.checkOpen();
-    this.commitBatch(); // a read sees every write asked for before it
+    // A read sees every write asked for before it: those run in the open transaction
+    // (this connection reads its own uncommitted writes); deferred ones run first.
+    this.runDeferred();
     try {
       return work();
     } catch (err) {
@@ -196,42 +234,139 @@ export class SqliteStore implements Store, StoreTables {
     return {
       stmt: (sql) => this.stmt(sql),
       now: () => this.now(),
-      // A read sees every write asked for before it: the pending batch commits first.
       read: (what, work) => this.gated(what, work),
-      write: (what, work, opts) => this.enqueueWrite(what, work, opts?.durable === true),
+      write: (what, work, opts) => this.enqueueWrite(what, work, opts?.durable === true, opts?.applied === true),
     };
   }
 
   /**
-   * Group commit: plain writes asked for during one turn of the event loop are run in
-   * ONE transaction (`BEGIN IMMEDIATE … COMMIT`) once that turn is over (`setImmediate`,
-   * taken before any test could fake it); each caller's promise settles when that
-   * transaction committed, so "committed" means what it meant before. The batch is
-   * durable (`synchronous=FULL`) when one of its writes is. A read, a `transaction(fn)`
-   * or `close()` commits the pending batch first, so every caller sees the writes asked
-   * for before it. When the batch fails, it is rolled back and each write is run again
-   * alone, so one bad write fails only its own caller.
+   * Group commit, one write transaction per turn of the event loop. The first write of
+   * a turn opens a transaction (`BEGIN IMMEDIATE`); each write runs at once inside it, in
+   * a savepoint (a failing write undoes only itself and fails only its caller); the
+   * transaction commits once the turn is over (`setImmediate`, taken before any test
+   * could fake it). So a burst costs one commit per turn, and a write's result (a row
+   * inserted or not) is known when it is asked for.
+   *
+   * A caller's promise settles when its write is committed, unless it asked for
+   * `applied`: then it settles as soon as the write ran, and the commit follows at the
+   * end of the turn (`committed()` waits for it). A write asked for after another is
+   * committed with it or after it, never before: whoever waits for a later write's
+   * commit knows every earlier one is durable too.
+   *
+   * A `durable` write commits with `synchronous=FULL`, which can only be set before
+   * BEGIN: an open plain transaction is committed first. While `transaction(fn)` holds
+   * the connection, writes wait (deferred) and run in call order once it is released.
    */
-  private enqueueWrite<T>(what: string, work: () => T, durable: boolean): Promise<T> {
+  private enqueueWrite<T>(what: string, work: () => T, durable: boolean, applied: boolean): Promise<T> {
     try {
       this.checkNotInTx();
       this.checkOpen();
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise<T>((resolve, reject) => {
-      if (!this.batch) {
-        this.batch = { items: [], durable: false };
-        runAfterTurn(() => void this.commitBatchWhenFree());
-      }
-      this.batch.items.push({ what, work, resolve: resolve as (v: unknown) => void, reject });
-      if (durable) this.batch.durable = true;
-    });
+    if (this.busy || this.deferred.length > 0) {
+      return new Promise<T>((resolve, reject) => {
+        this.deferred.push({ what, work, durable, applied, resolve: resolve as (v: unknown) => void, reject });
+        if (this.deferred.length === 1) runAfterTurn(() => void this.runDeferredWhenFree());
+      });
+    }
+    return this.execute(what, work, durable, applied);
   }
 
-  private async commitBatchWhenFree(): Promise<void> {
+  /** Runs a write in the turn's transaction (opening it if needed); see enqueueWrite. */
+  private execute<T>(what: string, work: () => T, durable: boolean, applied: boolean): Promise<T> {
+    let result: T;
+    let tx: OpenTx;
+    try {
+      tx = this.openTx(durable);
+      result = this.savepoint(work) as T; // a savepoint inside the open transaction
+    } catch (err) {
+      return Promise.reject(storeError(this.location, what, err));
+    }
+    if (applied) return Promise.resolve(result);
+    return new Promise<T>((resolve, reject) => tx.waiters.push({ resolve: () => resolve(result), reject }));
+  }
+
+  private openTx(durable: boolean): OpenTx {
+    if (this.open && durable && !this.open.durable) this.commitOpen();
+    if (this.open) return this.open;
+    if (durable) this.setSynchronous(true);
+    try {
+      this.stmt('BEGIN IMMEDIATE').run();
+    } catch (err) {
+      if (durable) this.setSynchronous(false);
+      throw err;
+    }
+    const tx: OpenTx = { waiters: [], durable };
+    this.open = tx;
+    runAfterTurn(() => {
+      if (this.open === tx) this.commitOpen();
+    });
+    return tx;
+  }
+
+  /** Commits the turn's open transaction now (synchronously), settling its waiters. */
+  private commitOpen(): void {
+    const tx = this.open;
+    if (!tx) return;
+    this.open = undefined;
+    let failure: unknown;
+    try {
+      this.stmt('COMMIT').run();
+    } catch (err) {
+      failure = storeError(this.location, 'commit the writes of this turn', err);
+      this.rollbackQuietly();
+    } finally {
+      if (tx.durable) this.setSynchronous(false);
+    }
+    if (failure !== undefined) {
+      this.failedCommits += 1;
+      for (const w of tx.waiters) w.reject(failure);
+      for (const w of this.commitWaiters.splice(0)) w.reject(failure);
+      return;
+    }
+    this.batchCommits += 1;
+    this.checkpointer.committed();
+    for (const w of tx.waiters) w.resolve();
+    for (const w of this.commitWaiters.splice(0)) w.resolve();
+  }
+
+  /** Runs the writes that waited for the connection, in call order (no-op when there are none). */
+  private runDeferred(): void {
+    if (this.deferred.length === 0) return;
+    const items = this.deferred;
+    this.deferred = [];
+    for (const item of items) this.execute(item.what, item.work, item.durable, item.applied).then(item.resolve, item.reject);
+  }
+
+  private async runDeferredWhenFree(): Promise<void> {
     while (this.busy) await this.busy; // see gated()
-    this.commitBatch();
+    if (this.closed) {
+      const err = new WagateError('WAGATE_ERR_STORE', `The store ${this.location} is closed.`);
+      for (const item of this.deferred.splice(0)) item.reject(err);
+      return;
+    }
+    this.runDeferred();
+  }
+
+  /** Runs deferred writes and commits the open transaction now. */
+  private commitBatch(): void {
+    this.runDeferred();
+    this.commitOpen();
+  }
+
+  /** Resolves when every write asked for so far is committed (rejects if that commit failed). */
+  async committed(): Promise<void> {
+    if (this.deferred.length > 0) {
+      // they run once the connection is free; wait for their turn's commit too
+      await new Promise<void>((resolve) => runAfterTurn(resolve));
+      while (this.busy || this.deferred.length > 0) {
+        if (this.busy) await this.busy;
+        else await new Promise<void>((resolve) => runAfterTurn(resolve));
+      }
+    }
+    if (!this.open) return;
+    await new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
   }
 
   /** How many grouped write transactions committed (tests and benchmarks read it). */
@@ -239,42 +374,14 @@ export class SqliteStore implements Store, StoreTables {
     return this.batchCommits;
   }
 
-  /** Commits the pending batch now (synchronously); see enqueueWrite. */
-  private commitBatch(): void {
-    const batch = this.batch;
-    if (!batch) return;
-    this.batch = undefined;
-    const { items } = batch;
+  /** Whether WAL checkpoints run on the worker thread, and how many it did. */
+  checkpointSummary(): { worker: 'idle' | 'running' | 'failed'; checkpoints: number } {
+    return this.checkpointer.summary();
+  }
 
-    if (this.closed) {
-      const err = new WagateError('WAGATE_ERR_STORE', `The store ${this.location} is closed.`);
-      for (const item of items) item.reject(err);
-      return;
-    }
-    if (batch.durable) this.setSynchronous(true);
-    try {
-      let results: unknown[];
-      try {
-        results = this.db.transaction(() => items.map((item) => item.work())).immediate();
-      } catch (err) {
-        if (items.length === 1) {
-          items[0]!.reject(storeError(this.location, items[0]!.what, err));
-          return;
-        }
-        for (const item of items) {
-          try {
-            item.resolve(this.db.transaction(item.work).immediate());
-          } catch (e) {
-            item.reject(storeError(this.location, item.what, e));
-          }
-        }
-        return;
-      }
-      this.batchCommits += 1;
-      items.forEach((item, i) => item.resolve(results[i]));
-    } finally {
-      if (batch.durable) this.setSynchronous(false);
-    }
+  /** How many of those turn transactions failed to commit (their writes were undone). */
+  get failedWriteCommits(): number {
+    return this.failedCommits;
   }
 
   private txRunner(ctx: TxContext): SqlRunner {
@@ -294,7 +401,7 @@ export class SqliteStore implements Store, StoreTables {
       write: (what, work, opts) =>
         direct(what, () => {
           if (opts?.durable) ctx.durable = true;
-          return this.db.transaction(work)();
+          return this.savepoint(work) as ReturnType<typeof work>;
         }),
     };
   }
@@ -327,6 +434,7 @@ export class SqliteStore implements Store, StoreTables {
       ctx.live = false;
       try {
         this.stmt('COMMIT').run();
+        this.checkpointer.committed();
       } catch (err) {
         this.rollbackQuietly();
         throw storeError(this.location, 'commit a transaction', err);
@@ -409,6 +517,8 @@ export class SqliteStore implements Store, StoreTables {
       this.db.close();
     } catch (err) {
       throw storeError(this.location, 'close the store', err);
+    } finally {
+      await this.checkpointer.close(); // its connection closes last, and checkpoints what is left
     }
   }
 }

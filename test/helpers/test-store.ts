@@ -12,7 +12,7 @@ afterEach(async () => {
   for (const p of open.splice(0)) await (await p.catch(() => null))?.close();
 });
 
-const WHOLE = new Set(['transaction', 'schema', 'check', 'counts', 'close']);
+const WHOLE = new Set(['transaction', 'committed', 'schema', 'check', 'counts', 'close']);
 
 export function lazyStore(file: string): Store {
   let opened: Promise<SqliteStore> | undefined;

@@ -83,7 +83,10 @@ describe('InboundLedger', () => {
     ledger.rememberSent('default', ['OWN1']);
     await store.sent.put('default', { id: 'OWN2', chatJid: 'x@s.whatsapp.net', message: 'p', at: T0 }, 10);
     expect(await ledger.arrive('default', dm(ALICE, 'a', { id: 'OWN1' }))).toBe('own-message');
-    expect(await ledger.arrive('default', dm(ALICE, 'b', { id: 'OWN2' }))).toBe('own-message');
+    // our own message comes back as fromMe (our other device, the self-chat): looked up in store.sent
+    expect(await ledger.arrive('default', dm(ALICE, 'b', { id: 'OWN2', fromMe: true }))).toBe('own-message');
+    // a contact's message is never one we sent: not looked up (ids are random; a clash is not ours)
+    expect(await ledger.arrive('default', dm(ALICE, 'b2', { id: 'OWN2', chatJid: 'other@s.whatsapp.net' }))).toBe('new');
     expect(await ledger.arrive('work', dm(ALICE, 'c', { id: 'OWN1' }))).toBe('new');
   });
 

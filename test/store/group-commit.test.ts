@@ -1,7 +1,8 @@
 /**
  * The SQLite store's group commit: the writes asked for in one turn of the event loop
  * commit in one transaction, each caller's promise settles only once that transaction
- * committed (another connection then sees the row), a read sees every write asked for
+ * committed (another connection then sees the row) — or, asked with `applied`, as soon
+ * as it ran, `committed()` waiting for the commit — a read sees every write asked for
  * before it, and a failing write fails only its own caller.
  */
 import Database from 'better-sqlite3';
@@ -81,5 +82,60 @@ describe('SQLite group commit', () => {
     await store.close();
     await expect(last).resolves.toBe(true);
     expect(rowsSeenOutside()).toBe(2);
+  });
+
+  it('an `applied` write settles with its result before the commit; committed() waits for it', async () => {
+    const { store, rowsSeenOutside } = await open();
+    const before = store.writeCommits;
+    const [first] = await store.ledger.apply([{ op: 'record', arrival: arrival('m1') }], { applied: true });
+    expect(first).toEqual({ changed: true, key: { accountId: 'a', chatJid: 'c@s.whatsapp.net', messageId: 'm1' } });
+    const [again] = await store.ledger.apply([{ op: 'record', arrival: arrival('m1') }], { applied: true });
+    expect(again!.changed).toBe(false); // the duplicate is known at once, in the same turn
+    expect(store.writeCommits).toBe(before); // not committed yet
+    expect(Number(new Database(store.location, { readonly: true }).prepare('SELECT COUNT(*) FROM inbound_ledger').pluck().get())).toBe(0);
+    await store.committed();
+    expect(store.writeCommits - before).toBe(1);
+    expect(rowsSeenOutside()).toBe(0);
+    await expect(store.committed()).resolves.toBeUndefined(); // nothing open: at once
+  });
+
+  it('a plain write settling means every write asked for before it, `applied` ones too, is committed', async () => {
+    const { store, rowsSeenOutside } = await open();
+    await store.sessions.append('s', [{ role: 'user', text: 'hi', at: 1, meta: null }], { applied: true });
+    await store.handled.add('a', 'k1', 1);
+    expect(rowsSeenOutside()).toBe(1);
+    const outside = new Database(store.location, { readonly: true });
+    expect(Number(outside.prepare('SELECT COUNT(*) FROM session_turns').pluck().get())).toBe(1);
+    outside.close();
+  });
+
+  it('writes asked for while transaction(fn) holds the connection wait for it and keep their order', async () => {
+    const { store } = await open();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const tx = store.transaction(async (t) => {
+      await held;
+      await t.handled.add('a', 'in-tx', 1);
+    });
+    await new Promise((r) => setImmediate(r)); // the transaction has the connection
+    const order: string[] = [];
+    const a = store.ledger.record([arrival('m1')]).then(() => order.push('record'));
+    const b = store.ledger
+      .update({ accountId: 'a', chatJid: 'c@s.whatsapp.net', messageId: 'm1' }, { state: 'accepted', at: 2 })
+      .then((changed) => order.push(`update ${changed}`));
+    release();
+    await Promise.all([tx, a, b]);
+    expect(order).toEqual(['record', 'update true']); // the update ran after the record it needs
+    expect(await store.handled.has('a', 'in-tx')).toBe(true);
+  });
+
+  it('a durable write commits the open plain transaction first (synchronous=FULL only from BEGIN)', async () => {
+    const { store, rowsSeenOutside } = await open();
+    const before = store.writeCommits;
+    const plain = store.handled.add('a', 'k1', 1);
+    const durable = store.creds.save('acc', '{"me":{"id":"1@s.whatsapp.net"}}');
+    await Promise.all([plain, durable]);
+    expect(store.writeCommits - before).toBe(2);
+    expect(rowsSeenOutside()).toBe(1);
   });
 });
