@@ -4,6 +4,7 @@
  * (run.ts sets them from its flags).
  */
 import { benchE2eEcho, formatE2eEcho } from './e2e-echo.js';
+import { benchFailover, formatFailover } from './failover.js';
 import { benchGatewayAccounts, formatGatewayAccounts } from './gateway-accounts.js';
 import { benchMediaInbound, formatMediaInbound } from './media-inbound.js';
 import { runMediaImagesBench } from './media-images.js';
@@ -96,6 +97,15 @@ export const BENCHMARKS: readonly Benchmark[] = [
     async run({ contacts, perContact, rounds }) {
       return formatE2eEcho(await benchE2eEcho({ contacts, perContact, rounds }));
     },
+  },
+  {
+    name: 'failover',
+    about: '3 gateway nodes on one PostgreSQL: SIGKILL the owner of some accounts, time until they are all connected elsewhere (median/p90 over rounds)',
+    async run({ accounts, rounds }) {
+      const lease = Number(process.env.WAGATE_BENCH_LEASE_SECONDS);
+      return formatFailover(await benchFailover({ accounts: Math.min(accounts, 15), rounds, leaseSeconds: Number.isInteger(lease) && lease >= 3 ? lease : 10 }));
+    },
+    timeoutMs: 20 * 60_000,
   },
   {
     name: 'media-images',
