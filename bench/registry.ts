@@ -86,14 +86,14 @@ export const BENCHMARKS: readonly Benchmark[] = [
   },
   {
     name: 'pipeline',
-    about: 'in-process: message.received to message.accepted and reply.requested (real actors, echo agent, fake connection), DM and group with 50 history entries',
+    about: 'in-process: message.received to message.accepted and reply.requested (real actors, echo agent, fake connection), DM and group with 50 history entries, on SQLite and on a local PostgreSQL (WAGATE_BENCH_STORES)',
     async run({ contacts, perContact }) {
       return formatPipeline(await benchPipeline({ contacts, perContact }));
     },
   },
   {
     name: 'e2e-echo',
-    about: 'one account through the simulator: gateway + echo agent vs a bare Baileys echo bot and a bare receive-only client on the same messages (time and ratios)',
+    about: 'one account through the simulator: gateway + echo agent vs a bare Baileys echo bot and a bare receive-only client on the same messages (time and ratios); the gateway on SQLite and on a local PostgreSQL',
     async run({ contacts, perContact, rounds }) {
       return formatE2eEcho(await benchE2eEcho({ contacts, perContact, rounds }));
     },
