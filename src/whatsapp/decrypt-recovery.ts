@@ -100,9 +100,9 @@ function rebuild(parts: Part[], me: { id: string; lid?: string }): WAMessage {
 export const FORGET_AFTER_MS = 2_000;
 
 /**
- * Forgets kept plaintexts once they are no longer needed: `afterMs` after an upsert,
- * those of its messages the inbound ledger has recorded, and those of its stanzas that
- * were nothing to record (a protocol message, a reaction to nothing…). A message not
+ * Forgets kept plaintexts once they are no longer needed: those of an upsert's stanzas
+ * that are nothing to record (a protocol message, a reaction to nothing…) at once, and
+ * `afterMs` after it those of its messages the inbound ledger has recorded. A message not
  * recorded by then keeps its plaintext for the next start's recovery (which forgets it
  * if the ledger has it by then). Timers are the connection's: `stop()` at its close.
  */
@@ -120,10 +120,15 @@ export class ForgetWhenRecorded {
 
   /** Baileys upserted stanzas `ids`; `messages` is what they normalized into. */
   upserted(ids: readonly string[], messages: readonly InboundMessage[]): void {
-    if (ids.length === 0) return;
+    const handed = new Set(messages.map((m) => m.id));
+    const nothing = ids.filter((id) => !handed.has(id));
+    // Acknowledged (Baileys upserts after the receipt) and nothing the ledger will record: not needed now.
+    if (nothing.length > 0) this.opts.forget(nothing).catch(this.opts.onError);
+    const wait = ids.filter((id) => handed.has(id));
+    if (wait.length === 0) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
-      this.check(ids, messages).catch(this.opts.onError);
+      this.check(wait, messages).catch(this.opts.onError);
     }, this.opts.afterMs ?? FORGET_AFTER_MS);
     t.unref();
     this.timers.add(t);
