@@ -35,6 +35,7 @@ import type { InboundMessage } from '../ports/inbound.js';
 import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from './web-version.js';
 import { connectRetryingOutdated } from './web-version-retry.js';
 import { DecryptReplay } from './decrypt-replay.js';
+import { serializeSignal } from './signal-serial.js';
 import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
 import { InboundOrder } from './inbound-order.js';
 
@@ -204,7 +205,8 @@ export class BaileysAccountTransport implements AccountTransport {
       // A message whose handling a drop cut short after its decryption can be decrypted again (decrypt-replay.ts).
       const replay = new DecryptReplay(() => keys);
       sock = makeWASocket({
-        makeSignalRepository: replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository),
+        // Encrypt and decrypt of one contact's session run one at a time, each saved when it returns (signal-serial.ts).
+        makeSignalRepository: serializeSignal(replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository), () => keys),
         waWebSocketUrl: this.opts.url,
         auth: { creds: store.state.creds, keys },
         logger: baileysLogger(log) as never,
