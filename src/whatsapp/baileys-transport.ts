@@ -36,6 +36,7 @@ import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from '
 import { connectRetryingOutdated } from './web-version-retry.js';
 import { DECRYPTED_CATEGORY, DecryptReplay } from './decrypt-replay.js';
 import { ForgetWhenRecorded, readKeptDecryptions } from './decrypt-recovery.js';
+import { serializeSignal } from './signal-serial.js';
 import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
 import { InboundOrder } from './inbound-order.js';
 
@@ -210,7 +211,8 @@ export class BaileysAccountTransport implements AccountTransport {
       const recovered = mode === 'resume' && store.state.creds.me ? await this.recoverKept(store.state.creds.me, keys, replay) : [];
       if (closedByUs) return;
       sock = makeWASocket({
-        makeSignalRepository: replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository),
+        // Encrypt and decrypt of one contact's session run one at a time, each saved when it returns (signal-serial.ts).
+        makeSignalRepository: serializeSignal(replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository), () => keys),
         waWebSocketUrl: this.opts.url,
         auth: { creds: store.state.creds, keys },
         logger: baileysLogger(log) as never,
