@@ -24,8 +24,22 @@ export function isExpired(e: Pick<LedgerEntry, 'waTimestamp' | 'receivedAt'>, no
   return now - sentAt(e) > catchUpMinutes * 60_000;
 }
 
+/**
+ * The order resumed entries are handled in (per chat what matters): WhatsApp's
+ * timestamp, then — within one second, WhatsApp's resolution — catch-up (`append`)
+ * before live (`notify`), then arrival. Arrival alone is not the chat's order: a live
+ * message held behind its connection's offline backlog is recorded the moment it is
+ * held (`message.held`), before the older offline messages of its chat are upserted
+ * (chaos seed 1009: a kill then resumed a contact's 2nd message before its 1st). Within
+ * one connection every offline message was sent before every live one.
+ */
+export function resumeOrder(a: LedgerEntry, b: LedgerEntry): number {
+  const sec = (e: LedgerEntry) => Math.floor(sentAt(e) / 1000);
+  return sec(a) - sec(b) || (a.upsertType === b.upsertType ? 0 : a.upsertType === 'append' ? -1 : 1) || sentAt(a) - sentAt(b);
+}
+
 export interface Resumable {
-  /** To handle again, in arrival order (so in order per chat). */
+  /** To handle again, in the chat's order (`resumeOrder`). */
   resume: LedgerEntry[];
   /** How many were moved to `dropped(expired)`. */
   expired: number;
@@ -44,5 +58,7 @@ export async function loadResumable(
     else resume.push(e);
   }
   await Promise.all(expired);
+  // Stable: equal keys keep their arrival order.
+  resume.sort(resumeOrder);
   return { resume, expired: expired.length };
 }
