@@ -39,6 +39,7 @@ import { ForgetWhenRecorded, readKeptDecryptions } from './decrypt-recovery.js';
 import { serializeSignal } from './signal-serial.js';
 import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
 import { InboundOrder } from './inbound-order.js';
+import { StanzaOrder } from './stanza-order.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
@@ -74,6 +75,8 @@ const MEDIA_CACHE = 500;
 const CLOSE_QUIET_MS = 50;
 /** Our own close waits at most this long for the message stanzas in flight to be upserted. */
 export const CLOSE_SETTLE_MS = 1_000;
+/** The longest a message waits for an earlier stanza of its chat Baileys has not upserted (up to about twice this; stanza-order.ts). */
+const STANZA_HOLD_MS = 3_000;
 /** Kept plaintexts that cannot become a ledger entry are dropped after this long (a redelivery comes on the next connection). */
 const UNUSABLE_KEPT_MS = 24 * 60 * 60 * 1000;
 /** WhatsApp's close code for a client it thinks too old (Baileys has no name for it). */
@@ -249,6 +252,16 @@ export class BaileysAccountTransport implements AccountTransport {
         holdMaxMs: this.opts.inboundHoldMaxMs ?? INBOUND_HOLD_MAX_MS,
         onHoldExpired: (info) => log.warn(info, 'live messages held for the offline backlog were released by the time limit'),
       });
+      // Per chat in the socket's order, whatever order Baileys upserts in (stanza-order.ts).
+      const stanzas = new StanzaOrder<InboundMessage>({
+        deliver: (out) => {
+          order.offer(out);
+          order.settle();
+        },
+        idOf: (m) => m.id,
+        holdMaxMs: STANZA_HOLD_MS,
+        onGiveUp: (info) => log.warn(info, 'messages waited for earlier stanzas of their chat that never came out of Baileys; handed over without them'),
+      });
       // Runs `fn` after the inbound batches still being prepared (LID look-ups), or now.
       const afterInbound = (fn: () => void) => {
         if (this.inboundBusy === 0) return fn();
@@ -264,6 +277,7 @@ export class BaileysAccountTransport implements AccountTransport {
         const n = node as { tag?: string; attrs?: Record<string, string> };
         if (n.tag === 'message' && n.attrs?.id) inflight.seen(n.attrs.id);
         if (n.tag === 'message' && n.attrs?.offline && n.attrs.id) order.offlineStanza(n.attrs.id);
+        if (n.tag === 'message' && n.attrs?.id && n.attrs.from) stanzas.seen(n.attrs.id, n.attrs.from);
         replay.seen(node);
       });
       s.ev.on('creds.update', () => {
@@ -284,6 +298,7 @@ export class BaileysAccountTransport implements AccountTransport {
           void replay.forget(ids).catch((err: unknown) => log.warn({ err }, 'could not forget the kept plaintexts of handled messages'));
           return afterInbound(() => {
             order.upserted(ids);
+            stanzas.upserted(ids, []);
             order.settle();
           });
         }
@@ -307,7 +322,7 @@ export class BaileysAccountTransport implements AccountTransport {
         };
         const deliver = (out: InboundMessage[]) => {
           order.upserted(ids);
-          order.offer(out);
+          stanzas.upserted(ids, out);
           order.settle();
           forgetter.upserted(ids, out);
         };
@@ -345,7 +360,10 @@ export class BaileysAccountTransport implements AccountTransport {
         if (u.connection === 'close') {
           releaseHeldEvents(s, log, 'connection closing');
           forgetter.stop();
-          afterInbound(() => order.releaseAll());
+          afterInbound(() => {
+            stanzas.releaseAll();
+            order.releaseAll();
+          });
           const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
           let reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
