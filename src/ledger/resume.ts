@@ -25,21 +25,41 @@ export function isExpired(e: Pick<LedgerEntry, 'waTimestamp' | 'receivedAt'>, no
 }
 
 /**
- * The order resumed entries are handled in (per chat what matters): WhatsApp's
- * timestamp, then — within one second, WhatsApp's resolution — catch-up (`append`)
- * before live (`notify`), then arrival. Arrival alone is not the chat's order: a live
- * message held behind its connection's offline backlog is recorded the moment it is
- * held (`message.held`), before the older offline messages of its chat are upserted
- * (chaos seed 1009: a kill then resumed a contact's 2nd message before its 1st). Within
- * one connection every offline message was sent before every live one.
+ * The order resumed entries are handled in: arrival, except that a live message held
+ * behind its connection's offline backlog (`held`, recorded the moment it was held)
+ * goes after the offline (`append`) entries of its chat that are not newer than it —
+ * it was recorded before them, yet within one connection every offline message was
+ * sent before every live one (chaos seed 1009: a kill then resumed a contact's 2nd
+ * message before its 1st). Only held entries move: WhatsApp's timestamps have a
+ * resolution of one second, too coarse to order a chat's messages by themselves.
  */
-export function resumeOrder(a: LedgerEntry, b: LedgerEntry): number {
-  const sec = (e: LedgerEntry) => Math.floor(sentAt(e) / 1000);
-  return sec(a) - sec(b) || (a.upsertType === b.upsertType ? 0 : a.upsertType === 'append' ? -1 : 1) || sentAt(a) - sentAt(b);
+export function resumeOrdered(entries: readonly LedgerEntry[]): LedgerEntry[] {
+  const chatOf = (e: LedgerEntry) => `${e.accountId}\u0000${e.chatJid}`;
+  const out: LedgerEntry[] = [];
+  let waiting: LedgerEntry[] = [];
+  for (const e of entries) {
+    if (e.upsertType === 'notify' && wasHeld(e)) {
+      waiting.push(e);
+      continue;
+    }
+    // Held entries of this chat go before it, unless it is an offline message not newer than them.
+    const first = waiting.filter((h) => chatOf(h) === chatOf(e) && !(e.upsertType === 'append' && sentAt(e) <= sentAt(h)));
+    waiting = waiting.filter((h) => !first.includes(h));
+    out.push(...first, e);
+  }
+  return [...out, ...waiting];
+}
+
+function wasHeld(e: LedgerEntry): boolean {
+  try {
+    return (JSON.parse(e.message) as { held?: boolean }).held === true;
+  } catch {
+    return false;
+  }
 }
 
 export interface Resumable {
-  /** To handle again, in the chat's order (`resumeOrder`). */
+  /** To handle again, in the chat's order (`resumeOrdered`). */
   resume: LedgerEntry[];
   /** How many were moved to `dropped(expired)`. */
   expired: number;
@@ -58,7 +78,5 @@ export async function loadResumable(
     else resume.push(e);
   }
   await Promise.all(expired);
-  // Stable: equal keys keep their arrival order.
-  resume.sort(resumeOrder);
-  return { resume, expired: expired.length };
+  return { resume: resumeOrdered(resume), expired: expired.length };
 }

@@ -99,20 +99,22 @@ describe('InboundLedger', () => {
 });
 
 describe('resume and audit rules', () => {
-  it('resumes in the chat’s order: WhatsApp timestamp, catch-up before live within one second, then arrival', async () => {
+  it('resumes in arrival order, except that a held live message goes after the older offline ones of its chat recorded after it', async () => {
     let now = T0;
     const ledger = new InboundLedger(store, { now: () => now++ });
-    // A live message held behind the backlog is recorded first; the older offline ones of its chat come after it.
-    const held = dm(ALICE, 'second (live, held)', { timestamp: T0 - 5000, upsertType: 'notify' });
+    // Chaos seed 1009: a live message held behind the backlog is recorded first; the older offline ones of its chat come after it.
+    const held = dm(ALICE, 'second (live, held)', { timestamp: T0 - 5000, upsertType: 'notify', held: true });
     const offline = dm(ALICE, 'first (offline)', { timestamp: T0 - 5000, upsertType: 'append', offline: true });
     const older = dm(ALICE, 'zeroth (offline, a second earlier)', { timestamp: T0 - 6000, upsertType: 'append', offline: true });
-    const bob1 = dm(BOB, 'bob 1', { timestamp: T0 - 5000 });
-    const bob2 = dm(BOB, 'bob 2', { timestamp: T0 - 5000 });
+    const newer = dm(ALICE, 'third (offline, a second later: a later connection)', { timestamp: T0 - 4000, upsertType: 'append', offline: true });
+    // Chaos seed 2001: a live message (not held), a kill, then an offline one in the same second: arrival is the order.
+    const bob1 = dm(BOB, 'bob 1 (live)', { timestamp: T0 - 5000 });
+    const bob2 = dm(BOB, 'bob 2 (offline, same second)', { timestamp: T0 - 5000, upsertType: 'append', offline: true });
     await ledger.arriveHeld('default', held);
-    for (const m of [bob1, offline, older, bob2]) await ledger.arrive('default', m);
+    for (const m of [bob1, older, offline, bob2, newer]) await ledger.arrive('default', m);
     const { resume } = await loadResumable(ledger, { accounts: ['default'], now: T0, catchUpMinutes: 30 });
     const order = (chat: string) => resume.filter((e) => e.chatJid === chat).map((e) => e.messageId);
-    expect(order(held.chatJid)).toEqual([older.id, offline.id, held.id]);
+    expect(order(held.chatJid)).toEqual([older.id, offline.id, held.id, newer.id]);
     expect(order(bob1.chatJid)).toEqual([bob1.id, bob2.id]);
   });
 
