@@ -13,6 +13,7 @@ import { createRootLogger, silentLogger } from '../../src/log.js';
 import type { LogTap } from '../../src/log-tap.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createBaileysTransportFactory } from '../../src/whatsapp/index.js';
+import type { TransportFactory } from '../../src/ports/transport.js';
 import { runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -68,7 +69,7 @@ export interface E2E {
    * Start the gateway; `reloadConfig` reads wagate.json again (a command changed it);
    * `logTap` gives it a logger writing (only) to that tap, as `wagate gateway` does for the page's Logs view.
    */
-  startGateway(opts?: { reloadConfig?: boolean; logTap?: LogTap }): Promise<Gateway>;
+  startGateway(opts?: { reloadConfig?: boolean; logTap?: LogTap; wrapTransport?: (factory: TransportFactory) => TransportFactory }): Promise<Gateway>;
   stopGateway(): Promise<void>;
   /** `wagate channels login --json` for an account; the simulated phone scans the first QR. */
   link(accountId: string, e164: string): Promise<{ code: number; lines: any[] }>;
@@ -125,7 +126,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
         configPath,
         stateDir: home,
         env,
-        transport: createBaileysTransportFactory({ config, env, logger, keepAliveIntervalMs: opts.keepAliveIntervalMs }),
+        transport: (startOpts.wrapTransport ?? ((f) => f))(createBaileysTransportFactory({ config, env, logger, keepAliveIntervalMs: opts.keepAliveIntervalMs })),
         logger: tapped ?? logger,
         port,
         tickMs: 0,
