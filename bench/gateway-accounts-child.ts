@@ -131,6 +131,9 @@ async function main(): Promise<void> {
   const { times, stop } = await run(ids, home, url, 180_000);
   await sleep(settleMs);
   const connected = await settledMemory();
+  // For finding where the memory goes: a heap snapshot of the settled, connected side.
+  const snapshot = process.env.WAGATE_BENCH_HEAP_SNAPSHOT;
+  if (snapshot) (await import('node:v8')).writeHeapSnapshot(snapshot);
   const result: SideResult = {
     side,
     n,
