@@ -102,9 +102,9 @@ async function gateway(ids: string[], home: string, url: string, timeoutMs: numb
   const { startGateway } = await import('../src/gateway/supervisor.js');
   const { silentLogger } = await import('../src/log.js');
   const { createBaileysTransportFactory } = await import('../src/whatsapp/index.js');
-  const { bundledWebVersion } = await import('../src/whatsapp/web-version.js');
+  const { bundledVersion } = await import('../src/whatsapp/web-version.js');
   // Baileys' bundled WhatsApp Web version, as the bare side announces: no version fetch at start.
-  const raw = { web: { url, version: bundledWebVersion() }, channels: { whatsapp: { accounts: Object.fromEntries(ids.map((id) => [id, {}])) } } };
+  const raw = { web: { url, version: bundledVersion() }, channels: { whatsapp: { accounts: Object.fromEntries(ids.map((id) => [id, {}])) } } };
   const configPath = path.join(home, 'wagate.json');
   const config = validateConfig(raw, configPath);
   const envs = { WAGATE_HOME: home, HOME: home };

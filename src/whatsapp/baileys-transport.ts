@@ -209,14 +209,16 @@ export class BaileysAccountTransport implements AccountTransport {
       // A failed decryption attempt must not spoil a session (libsignal-trial-decrypt.ts).
       installTrialDecrypt();
       // Signal keys are read on every message: serve them from memory, write through to the store.
-      const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
+      // One child logger per connection for all of Baileys' logging (a pino child is not free; 200 accounts).
+      const blog = baileysLogger(log);
+      const keys = makeCacheableSignalKeyStore(store.state.keys, blog as never);
       // A message whose handling a drop cut short after its decryption can be decrypted again (decrypt-replay.ts).
       const replay = new DecryptReplay(() => keys);
       sock = makeWASocket({
         makeSignalRepository: replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository),
         waWebSocketUrl: this.opts.url,
         auth: { creds: store.state.creds, keys },
-        logger: ownLid.watch(baileysLogger(log)) as never,
+        logger: ownLid.watch(blog) as never,
         markOnlineOnConnect: false,
         // [os, browser, version]: the phone lists the device by `os`.
         browser: [this.opts.deviceName ?? 'wagate', 'Chrome', '14.4.1'],
