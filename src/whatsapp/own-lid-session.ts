@@ -71,27 +71,49 @@ export class OwnLidSession {
    * object, at any level (the line itself is still logged only when `log`'s level allows).
    */
   watch(log: Logger): BaileysLogger {
-    const seen = (obj: unknown, msg?: string) => {
-      const text = typeof obj === 'string' ? obj : msg;
-      if (this.pending && (text === OWN_LID_DONE || text === OWN_LID_FAILED)) this.ended();
-    };
-    const wrap = (l: Logger): BaileysLogger => ({
-      get level() {
-        return l.level;
-      },
-      child: (obj) => wrap(l.child(obj)),
-      trace: (obj, msg) => l.trace(obj as object, msg),
-      debug: (obj, msg) => l.debug(obj as object, msg),
-      info: (obj, msg) => {
-        seen(obj, msg);
-        l.info(obj as object, msg);
-      },
-      warn: (obj, msg) => l.warn(obj as object, msg),
-      error: (obj, msg) => {
-        seen(obj, msg);
-        l.error(obj as object, msg);
-      },
-    });
-    return wrap(log);
+    return new WatchedLogger(log, this);
+  }
+}
+
+/** Baileys' logger over ours, reporting the end of the own-LID work (methods on the prototype: one small object per logger). */
+class WatchedLogger implements BaileysLogger {
+  constructor(
+    private readonly log: Logger,
+    private readonly session: OwnLidSession,
+  ) {}
+
+  get level(): string {
+    return this.log.level;
+  }
+
+  child(obj: Record<string, unknown>): BaileysLogger {
+    return new WatchedLogger(this.log.child(obj), this.session);
+  }
+
+  trace(obj: unknown, msg?: string): void {
+    this.log.trace(obj as object, msg);
+  }
+
+  debug(obj: unknown, msg?: string): void {
+    this.log.debug(obj as object, msg);
+  }
+
+  info(obj: unknown, msg?: string): void {
+    this.seen(obj, msg);
+    this.log.info(obj as object, msg);
+  }
+
+  warn(obj: unknown, msg?: string): void {
+    this.log.warn(obj as object, msg);
+  }
+
+  error(obj: unknown, msg?: string): void {
+    this.seen(obj, msg);
+    this.log.error(obj as object, msg);
+  }
+
+  private seen(obj: unknown, msg?: string): void {
+    const text = typeof obj === 'string' ? obj : msg;
+    if (this.session.isPending && (text === OWN_LID_DONE || text === OWN_LID_FAILED)) this.session.ended();
   }
 }
