@@ -93,8 +93,6 @@ export class SessionStore {
   private readonly cache = new Map<string, SessionEntry[]>();
   /** Appends finished per key: a read that raced one is not cached. */
   private readonly written = new Map<string, number>();
-  /** The WhatsApp message ids of each cached session's entries (`has` is asked on every message; a DM main session grows long). */
-  private readonly messageIds = new Map<string, Set<string>>();
 
   constructor(readonly port: SessionStorePort) {}
 
@@ -110,12 +108,7 @@ export class SessionStore {
     const entries = (await this.port.turns(sessionKey)).map(turnToEntry);
     if ((this.written.get(sessionKey) ?? 0) === before && !this.cache.has(sessionKey)) {
       this.cache.set(sessionKey, entries.slice());
-      this.messageIds.set(sessionKey, new Set(idsOf(entries)));
-      if (this.cache.size > CACHED_SESSIONS) {
-        const oldest = this.cache.keys().next().value!;
-        this.cache.delete(oldest);
-        this.messageIds.delete(oldest);
-      }
+      if (this.cache.size > CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value!);
     }
     return entries;
   }
@@ -127,11 +120,9 @@ export class SessionStore {
 
   /** Whether a user turn with this WhatsApp message id is in the session. */
   async has(sessionKey: string, messageId: string): Promise<boolean> {
-    // A cached session answers from its id index: no search of a long session on every message.
-    const ids = this.messageIds.get(sessionKey);
-    if (ids) return ids.has(messageId);
-    const entries = await this.read(sessionKey);
-    return this.messageIds.get(sessionKey)?.has(messageId) ?? entries.some((e) => e.messageId === messageId);
+    // The cached entries as they are (no copy): a long session is searched, not copied, on every message.
+    const entries = this.cache.get(sessionKey) ?? (await this.read(sessionKey));
+    return entries.some((e) => e.messageId === messageId);
   }
 
   /** Append entries (in one transaction), after earlier appends to the same session. */
@@ -143,12 +134,7 @@ export class SessionStore {
         if (!entries.length) return;
         await this.port.append(sessionKey, entries.map(entryToTurn));
         this.written.set(sessionKey, (this.written.get(sessionKey) ?? 0) + 1);
-        const cached = this.cache.get(sessionKey);
-        if (cached) {
-          cached.push(...entries.map((e) => ({ ...e })));
-          const ids = this.messageIds.get(sessionKey);
-          for (const id of idsOf(entries)) ids?.add(id);
-        }
+        this.cache.get(sessionKey)?.push(...entries.map((e) => ({ ...e })));
       });
     this.chains.set(sessionKey, next);
     void next
@@ -158,8 +144,4 @@ export class SessionStore {
       .catch(() => undefined);
     return next;
   }
-}
-
-function* idsOf(entries: readonly SessionEntry[]): Iterable<string> {
-  for (const e of entries) if (e.messageId) yield e.messageId;
 }
