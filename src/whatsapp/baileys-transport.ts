@@ -40,6 +40,7 @@ import { serializeSignal } from './signal-serial.js';
 import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
 import { InboundOrder } from './inbound-order.js';
 import { StanzaOrder } from './stanza-order.js';
+import { OwnLidSession } from './own-lid-session.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
@@ -79,6 +80,8 @@ export const CLOSE_SETTLE_MS = 1_000;
 const STANZA_HOLD_MS = 3_000;
 /** Kept plaintexts that cannot become a ledger entry are dropped after this long (a redelivery comes on the next connection). */
 const UNUSABLE_KEPT_MS = 24 * 60 * 60 * 1000;
+/** A close waits at most this long for Baileys' own-LID work after a login (own-lid-session.ts). */
+export const OWN_LID_SETTLE_MS = 3_000;
 /** WhatsApp's close code for a client it thinks too old (Baileys has no name for it). */
 const CLIENT_OUTDATED = 405;
 /** Default longest hold of a live message behind the offline backlog (inbound-order.ts). */
@@ -180,11 +183,17 @@ export class BaileysAccountTransport implements AccountTransport {
     const inflight = new InflightMessages();
     const groups = new SocketGroupCache();
     const groupMetadata = (jid: string) => groups.get(jid, (j) => live().groupMetadata(j));
+    // Baileys' own-LID key writes after a login, which can outlive the socket.
+    const ownLid = new OwnLidSession();
     let done = false;
+    let reported: () => void = () => undefined;
+    // Settles once the close was reported, i.e. once the key writes in flight landed.
+    const closeReported = new Promise<void>((r) => (reported = r));
     const finish = (close: ConnectionClosed) => {
       if (done) return;
       done = true;
       listener(close);
+      reported();
     };
 
     const ready = (async () => {
@@ -207,7 +216,9 @@ export class BaileysAccountTransport implements AccountTransport {
       // A failed decryption attempt must not spoil a session (libsignal-trial-decrypt.ts).
       installTrialDecrypt();
       // Signal keys are read on every message: serve them from memory, write through to the store.
-      const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
+      // One child logger per connection for all of Baileys' logging (a pino child is not free; 200 accounts).
+      const blog = baileysLogger(log);
+      const keys = makeCacheableSignalKeyStore(store.state.keys, blog as never);
       // A message whose handling a drop cut short after its decryption can be decrypted again (decrypt-replay.ts).
       const replay = new DecryptReplay(() => keys);
       // Messages a kill cut off after their receipt, before the ledger had them (decrypt-recovery.ts).
@@ -218,7 +229,7 @@ export class BaileysAccountTransport implements AccountTransport {
         makeSignalRepository: serializeSignal(replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository), () => keys),
         waWebSocketUrl: this.opts.url,
         auth: { creds: store.state.creds, keys },
-        logger: baileysLogger(log) as never,
+        logger: ownLid.watch(blog) as never,
         markOnlineOnConnect: false,
         // [os, browser, version]: the phone lists the device by `os`.
         browser: [this.opts.deviceName ?? 'wagate', 'Chrome', '14.4.1'],
@@ -271,6 +282,7 @@ export class BaileysAccountTransport implements AccountTransport {
           .catch((err: unknown) => log.error({ err }, 'ordering inbound messages failed'))
           .finally(() => (this.inboundBusy -= 1));
       };
+      s.ws.on('CB:success', (node: { attrs?: Record<string, string> }) => ownLid.started(node.attrs?.lid, store.state.creds.me?.id));
       s.ws.on('message', () => listener({ type: 'activity', at: Date.now() }));
       // 'frame' is emitted before Baileys' own stanza handlers see the node.
       s.ws.on('frame', (node: unknown) => {
@@ -368,9 +380,11 @@ export class BaileysAccountTransport implements AccountTransport {
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
           let reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
           if (code === CLIENT_OUTDATED && version) reason += ` (WhatsApp Web version ${version.version}, ${version.source})`;
-          // Work in flight may still commit key writes (and inbound batches wait for LID
-          // look-ups); let them land before reporting the close.
-          void Promise.all([store.flushQuietly(CLOSE_QUIET_MS), this.inbound]).finally(() => finish({ type: 'close', code, reason }));
+          // Work in flight may still commit key writes (Baileys' own-LID work after a
+          // login first; inbound batches wait for LID look-ups); let them land before
+          // reporting the close: whoever closes the store next can do so safely.
+          const keysLanded = ownLid.settled(OWN_LID_SETTLE_MS).then(() => store.flushQuietly(CLOSE_QUIET_MS));
+          void Promise.all([keysLanded, this.inbound]).finally(() => finish({ type: 'close', code, reason }));
         }
       });
     })();
@@ -400,6 +414,9 @@ export class BaileysAccountTransport implements AccountTransport {
           await inflight.settled(CLOSE_SETTLE_MS);
           releaseHeldEvents(sock, log, 'closing');
           sock.end(undefined);
+          // Closed once the key writes in flight landed (Baileys' own-LID work after a
+          // login among them): the caller may close the store next. Bounded.
+          await settledWithin(closeReported, OWN_LID_SETTLE_MS + CLOSE_SETTLE_MS);
         } else finish({ type: 'close', code: CLOSED_BY_US, reason: 'closed by us' });
       },
       sendText: (to, text, opts) => this.send(live(), requireJid(to), { text }, opts?.messageId),
@@ -678,6 +695,13 @@ export class InflightMessages {
       });
     });
   }
+}
+
+/** `p`, or nothing after `ms`. */
+function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 function releaseHeldEvents(sock: ReturnType<typeof makeWASocket>, log: Logger, why: string): void {
