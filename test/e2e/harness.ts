@@ -78,6 +78,29 @@ export interface E2E {
   close(): Promise<void>;
 }
 
+/**
+ * `wagate channels login --json --account <id>` with `env` (a node's, or the harness's):
+ * the simulated phone of `e164` scans the first QR the CLI prints. The CLI's result and
+ * every JSON line it printed.
+ */
+export async function cliLinkByQr(sim: Simulator, env: Record<string, string>, accountId: string, e164: string) {
+  const lines: any[] = [];
+  let scanned = false;
+  const res = await runCli(['channels', 'login', '--json', '--account', accountId, '--timeout', '20'], env, {
+    onOut: (t) => {
+      for (const l of t.trim().split('\n')) {
+        const ev = JSON.parse(l);
+        lines.push(ev);
+        if (ev.event === 'qr' && !scanned) {
+          scanned = true;
+          void sim.phone(e164).scanQr(ev.qr);
+        }
+      }
+    },
+  });
+  return { ...res, lines };
+}
+
 export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveIntervalMs?: number; initialSync?: 'after-link' | 'never' } = {}): Promise<E2E> {
   // The simulator's clock may be skewed to stamp messages in the past (catch-up tests).
   const skew = { ms: 0 };
@@ -141,21 +164,8 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
       h.gateway = null;
     },
     async link(accountId, e164) {
-      const lines: any[] = [];
-      let scanned = false;
-      const res = await runCli(['channels', 'login', '--json', '--account', accountId, '--timeout', '20'], env, {
-        onOut: (t) => {
-          for (const l of t.trim().split('\n')) {
-            const ev = JSON.parse(l);
-            lines.push(ev);
-            if (ev.event === 'qr' && !scanned) {
-              scanned = true;
-              void sim.phone(e164).scanQr(ev.qr);
-            }
-          }
-        },
-      });
-      return { code: res.code, lines };
+      const { code, lines } = await cliLinkByQr(sim, env, accountId, e164);
+      return { code, lines };
     },
     async linkByCode(accountId, e164) {
       const lines: any[] = [];

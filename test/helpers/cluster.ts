@@ -20,6 +20,7 @@ import { useMultiFileAuthState } from '@whiskeysockets/baileys';
 import pg from 'pg';
 import type { Store } from '../../src/store/port.js';
 import type { LeaseRow } from '../../src/store/postgres-leases.js';
+import { TABLES } from '../../src/store/sqlite.js';
 import { importAuthDir } from '../../src/whatsapp/auth-import.js';
 import { spawnCli, type SpawnedCli } from './cli.js';
 import { freePort } from './net.js';
@@ -121,18 +122,8 @@ export function owners(leases: LeaseRow[]): Record<string, string[]> {
 }
 
 /** The tables holding an account's state (every one with an `account_id` but the lease table). */
-export const ACCOUNT_TABLES = [
-  'wa_creds',
-  'wa_keys',
-  'handled_messages',
-  'sent_messages',
-  'lid_map',
-  'pairing_requests',
-  'approved_senders',
-  'group_activations',
-  'connections',
-  'inbound_ledger',
-] as const;
+const NOT_PER_ACCOUNT = new Set<string>(['session_turns', 'web_versions', 'leases', 'cluster_nodes']);
+export const ACCOUNT_TABLES = TABLES.filter((t) => !NOT_PER_ACCOUNT.has(t));
 
 export interface AuditedWrite {
   seq: number;

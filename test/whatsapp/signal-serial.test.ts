@@ -4,6 +4,7 @@
  * locks a send under our id, a decrypt under the contact's jid).
  */
 import { describe, expect, it } from 'vitest';
+import { memoryKeys } from '../helpers/memory-keys.js';
 import { addTransactionCapability, jidDecode } from '@whiskeysockets/baileys';
 import type { SignalAuthState, SignalDataSet, SignalRepositoryWithLIDStore } from '@whiskeysockets/baileys';
 import { KeyedLock, serializeSignal } from '../../src/whatsapp/signal-serial.js';
@@ -11,22 +12,6 @@ import { until } from '../helpers/until.js';
 
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined, trace: () => undefined, debug: () => undefined } as never;
 const txOpts = { maxCommitRetries: 1, delayBetweenTriesMs: 0 };
-
-function memoryKeys() {
-  const data = new Map<string, unknown>();
-  return {
-    data,
-    get: async (type: string, ids: string[]) => Object.fromEntries(ids.filter((id) => data.has(`${type}/${id}`)).map((id) => [id, data.get(`${type}/${id}`)])),
-    set: async (set: SignalDataSet) => {
-      for (const [type, entries] of Object.entries(set)) {
-        for (const [id, v] of Object.entries(entries ?? {})) {
-          if (v === null) data.delete(`${type}/${id}`);
-          else data.set(`${type}/${id}`, v);
-        }
-      }
-    },
-  };
-}
 
 /** Baileys' session naming: `user[_1].device` (LID addresses carry their domain). */
 function address(jid: string): string {
