@@ -16,7 +16,10 @@ const [side, home, id, url] = process.argv.slice(2) as [EchoSideName, string, st
 const send = (m: unknown) => process.send?.(m);
 
 installRootKey(Buffer.from(process.env.WAGATE_BENCH_SIM_ROOT ?? '', 'base64'));
-const s = side === 'gateway' ? await openGateway(home, id, url) : await openBare(home, id, url, side === 'bare-echo');
+const s =
+  side === 'gateway' || side === 'gateway-pg'
+    ? await openGateway(home, id, url, side === 'gateway-pg' ? process.env.WAGATE_BENCH_STORE_URL : undefined)
+    : await openBare(home, id, url, side === 'bare-echo');
 s.onReceived((msgId) => send({ type: 'received', id: msgId }));
 process.on('message', (m: { type: string; jid?: string }) => {
   if (m.type === 'answer' && m.jid) void s.answer(m.jid).then(() => send({ type: 'answered', jid: m.jid }));

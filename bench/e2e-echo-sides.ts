@@ -27,8 +27,9 @@ import { authDirOf } from './link-accounts.js';
  * bare-echo  a minimal bot on bare Baileys: marks each message read and sends
  *            `echo: <text>` back — the same replies as the gateway's echo agent
  * gateway    the gateway with the echo agent
+ * gateway-pg the same on the PostgreSQL store (`WAGATE_STORE_URL` in its environment)
  */
-export type EchoSideName = 'bare' | 'bare-echo' | 'gateway';
+export type EchoSideName = 'bare' | 'bare-echo' | 'gateway' | 'gateway-pg';
 
 export interface EchoSide {
   name: EchoSideName;
@@ -133,14 +134,15 @@ export async function openBare(home: string, id: string, url: string, echo = fal
   };
 }
 
-export async function openGateway(home: string, id: string, url: string): Promise<EchoSide> {
+/** `storeUrl`: the gateway's store is this PostgreSQL database instead of `<home>/wagate.db`. */
+export async function openGateway(home: string, id: string, url: string, storeUrl?: string): Promise<EchoSide> {
   const raw = {
     web: { url },
     channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'], accounts: { [id]: {} } } },
   };
   const configPath = path.join(home, 'wagate.json');
   const config = validateConfig(raw, configPath);
-  const env = { WAGATE_HOME: home, HOME: home };
+  const env: Record<string, string> = { WAGATE_HOME: home, HOME: home, ...(storeUrl ? { WAGATE_STORE_URL: storeUrl } : {}) };
   const logger = process.env.WAGATE_BENCH_LOG ? createRootLogger({ file: process.env.WAGATE_BENCH_LOG, level: 'debug', pretty: false }).logger : silentLogger();
   const gw = await startGateway({
     config,
@@ -153,7 +155,7 @@ export async function openGateway(home: string, id: string, url: string): Promis
   });
   await until(() => gw.accounts.get(id)?.state === 'connected', 'the gateway account to connect');
   return {
-    name: 'gateway',
+    name: storeUrl ? 'gateway-pg' : 'gateway',
     onReceived: (fn) => void gw.bus.on('message.received', (e) => fn(e.message.id)),
     answer: async () => undefined,
     stop: () => gw.stop('benchmark done'),

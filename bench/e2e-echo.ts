@@ -19,7 +19,10 @@
  * store of its own home, `<home>/gateway`, before the first round). Each side's
  * Signal sessions with the contacts stay its own from round to round; on one shared
  * account, the sides' states would diverge (the gateway moves the files into its
- * store) and the contacts' sessions would match only one of them.
+ * store) and the contacts' sessions would match only one of them. With PostgreSQL among
+ * the stores (`WAGATE_BENCH_STORES`, default both), a third account a2 runs the gateway
+ * on a throwaway local PostgreSQL (fsync on) started for the run: the `gateway-pg` side,
+ * a round of it after each gateway round.
  *
  *   npx tsx bench/e2e-echo.ts [contacts=50] [perContact=20] [rounds=3]
  */
@@ -31,7 +34,10 @@ import { startSimulator, type SimContact, type Simulator } from '../src/sim/inde
 import { directStanza } from '../src/sim/world/messages.js';
 import type { EchoSideName } from './e2e-echo-sides.js';
 import { openRemote } from './e2e-echo-remote.js';
-import { linkAccounts, prepareGatewayHome } from './link-accounts.js';
+import { openPostgresStore } from '../src/store/postgres.js';
+import { importAuthDir } from '../src/whatsapp/auth-import.js';
+import { authDirOf, linkAccounts, prepareGatewayHome } from './link-accounts.js';
+import { benchPostgres, benchStores } from './pipeline.js';
 import { median } from './pipeline-stats.js';
 import { formatTable, type Row } from './table.js';
 import { runIfMain } from './main.js';
@@ -71,12 +77,14 @@ interface EchoAccount {
   id: string;
   /** The account's phone number without '+'. */
   user: string;
+  /** gateway-pg: its PostgreSQL database. */
+  storeUrl?: string;
 }
 
 async function round(sim: Simulator, acc: EchoAccount, people: SimContact[], side: EchoSideName, perContact: number, n: number): Promise<EchoRound> {
   // Each receiver runs in its own process: the simulator (here) must decrypt every
   // gateway reply, and that work is not the gateway's.
-  const s = await openRemote(side, acc.home, acc.id, sim.url);
+  const s = await openRemote(side, acc.home, acc.id, sim.url, acc.storeUrl);
   const user = acc.user;
   try {
     const at = new Map<string, number>();
@@ -129,11 +137,25 @@ async function round(sim: Simulator, acc: EchoAccount, people: SimContact[], sid
 export async function benchE2eEcho({ contacts = 50, perContact = 20, rounds = 3 } = {}): Promise<E2eEchoResult> {
   const sim = await startSimulator({ port: 0, host: '127.0.0.1' });
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'wagate-bench-echo-'));
+  const pgServer = benchStores().includes('postgres') ? await benchPostgres() : null;
   try {
     const linkStart = performance.now();
-    const [a0, a1] = await linkAccounts(sim, path.join(home, 'bare'), 2);
+    const [a0, a1, a2] = await linkAccounts(sim, path.join(home, 'bare'), pgServer ? 3 : 2);
     const linkMs = Math.round(performance.now() - linkStart);
     await prepareGatewayHome(path.join(home, 'bare'), path.join(home, 'gateway'), [a1!.id]);
+    let pgAcc: EchoAccount | null = null;
+    if (pgServer) {
+      const storeUrl = await pgServer.createDatabase();
+      const pg = await openPostgresStore({ url: storeUrl });
+      try {
+        const r = await importAuthDir({ store: pg, accountId: a2!.id, dir: authDirOf(path.join(home, 'bare'), a2!.id), log: { info: () => undefined, warn: () => undefined } });
+        if (!r.imported) throw new Error(`e2e-echo: nothing imported for ${a2!.id}`);
+      } finally {
+        await pg.close();
+      }
+      pgAcc = { home: path.join(home, 'gateway-pg'), id: a2!.id, user: a2!.e164.slice(1), storeUrl };
+      await fs.mkdir(pgAcc.home, { recursive: true });
+    }
     // WAGATE_BENCH_BARE_AUTH=store: the bare sides on the store too (e2e-echo-sides.ts)
     const bareOnStore = process.env.WAGATE_BENCH_BARE_AUTH === 'store';
     if (bareOnStore) await prepareGatewayHome(path.join(home, 'bare'), path.join(home, 'bare-store'), [a0!.id]);
@@ -146,9 +168,11 @@ export async function benchE2eEcho({ contacts = 50, perContact = 20, rounds = 3 
       out.push(await round(sim, bareAcc, people, 'bare', perContact, n));
       out.push(await round(sim, bareAcc, people, 'bare-echo', perContact, n));
       out.push(await round(sim, gwAcc, people, 'gateway', perContact, n));
+      if (pgAcc) out.push(await round(sim, pgAcc, people, 'gateway-pg', perContact, n));
     }
     return { contacts, perContact, linkMs, rounds: out };
   } finally {
+    await pgServer?.stop();
     await sim.close();
     await fs.rm(home, { recursive: true, force: true });
   }
@@ -157,10 +181,10 @@ export async function benchE2eEcho({ contacts = 50, perContact = 20, rounds = 3 
 export function formatE2eEcho(r: E2eEchoResult): string {
   const total = r.contacts * r.perContact;
   const of = (side: EchoSideName) => r.rounds.filter((x) => x.side === side);
-  const [bare, echo, gw] = [of('bare'), of('bare-echo'), of('gateway')];
+  const [bare, echo, gw, gwPg] = [of('bare'), of('bare-echo'), of('gateway'), of('gateway-pg')];
   /** Per-round ratio of a gateway figure to a reference figure, as "median (min-max)". */
-  const ratio = (f: (g: EchoRound) => number, ref: (i: number) => number): string => {
-    const rs = gw.map((g, i) => f(g) / ref(i));
+  const ratio = (f: (g: EchoRound) => number, ref: (i: number) => number, side = gw): string => {
+    const rs = side.map((g, i) => f(g) / ref(i));
     const spread = rs.length > 1 ? ` (${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})` : '';
     return `${median(rs).toFixed(2)}x${spread}`;
   };
@@ -178,8 +202,17 @@ export function formatE2eEcho(r: E2eEchoResult): string {
     ['gateway: all message.received', recvMs, rate(recvMs), ratio((g) => g.receivedMs, (i) => bare[i]!.receivedMs), ratio((g) => g.receivedMs, (i) => echo[i]!.receivedMs)],
     ['gateway: all echo replies at the contacts', replyMs, rate(replyMs), '', ratio((g) => g.repliedMs!, (i) => echo[i]!.repliedMs!)],
   ];
-  const lost = [...echo, ...gw].map((g) => `${g.side} ${g.missing}`);
-  if ([...echo, ...gw].some((g) => g.missing > 0)) rows.push(['replies missing per round', lost.join(', '), '', '', '']);
+  if (gwPg.length > 0) {
+    const pgRecv = med(gwPg, (x) => x.receivedMs);
+    const pgReply = med(gwPg, (x) => x.repliedMs!);
+    rows.push(
+      ['gateway on PostgreSQL: all message.received', pgRecv, rate(pgRecv), ratio((g) => g.receivedMs, (i) => bare[i]!.receivedMs, gwPg), ratio((g) => g.receivedMs, (i) => echo[i]!.receivedMs, gwPg)],
+      ['gateway on PostgreSQL: all echo replies at the contacts', pgReply, rate(pgReply), '', ratio((g) => g.repliedMs!, (i) => echo[i]!.repliedMs!, gwPg)],
+      ['all echo replies, gateway on PostgreSQL ÷ on SQLite (ratio)', ratio((g) => g.repliedMs!, (i) => gw[i]!.repliedMs!, gwPg), '', '', ''],
+    );
+  }
+  const lost = [...echo, ...gw, ...gwPg].map((g) => `${g.side} ${g.missing}`);
+  if ([...echo, ...gw, ...gwPg].some((g) => g.missing > 0)) rows.push(['replies missing per round', lost.join(', '), '', '', '']);
   const title =
     `e2e-echo: ${r.contacts} contacts x ${r.perContact} messages to one account, echo agent, median of ${bare.length} rounds, ` +
     `bare sides on ${process.env.WAGATE_BENCH_BARE_AUTH === 'store' ? "the gateway's store" : 'useMultiFileAuthState'} ` +

@@ -3,7 +3,9 @@
  * gateway-accounts.ts (never by hand): connects `n` already-linked accounts to the
  * simulator at WAGATE_BENCH_SIM_URL and reports time-to-connected and memory.
  *
- *   bare     N `makeWASocket` (Baileys' own multi-file auth state, the gateway's socket options)
+ *   bare     N `makeWASocket` with the gateway's socket options, on the gateway's kind of
+ *            store (one SQLite store, `useStoreAuthState` per account) — or, with
+ *            WAGATE_BENCH_BARE_AUTH=files, on Baileys' own multi-file auth state
  *   gateway  `startGateway` with N accounts and the Baileys transport factory, on its
  *            own home whose store already holds the same creds and keys
  *
@@ -15,7 +17,7 @@
 import './quiet-console.js';
 import { installRootKey } from '../src/sim/server/certs.js';
 import { reportResult, settledMemory } from './node-child.js';
-import { authDirOf, benchAccountIds } from './link-accounts.js';
+import { authDirOf, bareAuthKind, benchAccountIds } from './link-accounts.js';
 
 export type Side = 'bare' | 'gateway';
 
@@ -53,14 +55,20 @@ async function bare(ids: string[], home: string, url: string, timeoutMs: number)
   const { default: makeWASocket, useMultiFileAuthState } = await import('@whiskeysockets/baileys');
   const https = await import('node:https');
   const { pino } = await import('pino');
+  const { openSqliteStore, storeFile } = await import('../src/store/sqlite.js');
+  const { useStoreAuthState } = await import('../src/whatsapp/store-auth-state.js');
   const logger = pino({ level: 'silent' });
   await settleBaseline();
   const open = new Set<string>();
   const socks: ReturnType<typeof makeWASocket>[] = [];
   const start = performance.now();
+  // As the gateway: one store for every account, opened after the baseline.
+  const store = bareAuthKind() === 'store' ? await openSqliteStore({ file: storeFile(home) }) : null;
+  const authOf = async (id: string) =>
+    store ? useStoreAuthState({ store, accountId: id, log: { warn: () => undefined } }) : useMultiFileAuthState(authDirOf(home, id));
   await Promise.all(
     ids.map(async (id) => {
-      const { state, saveCreds } = await useMultiFileAuthState(authDirOf(home, id));
+      const { state, saveCreds } = await authOf(id);
       const sock = makeWASocket({
         waWebSocketUrl: url,
         auth: state,
@@ -79,7 +87,13 @@ async function bare(ids: string[], home: string, url: string, timeoutMs: number)
     }),
   );
   const times = await untilAll(ids, (id) => open.has(id), start, timeoutMs);
-  return { times, stop: async () => socks.forEach((s) => s.end(undefined)) };
+  return {
+    times,
+    stop: async () => {
+      socks.forEach((s) => s.end(undefined));
+      await store?.close();
+    },
+  };
 }
 
 async function gateway(ids: string[], home: string, url: string, timeoutMs: number): Promise<{ times: number[]; stop: () => Promise<void> }> {
@@ -88,7 +102,9 @@ async function gateway(ids: string[], home: string, url: string, timeoutMs: numb
   const { startGateway } = await import('../src/gateway/supervisor.js');
   const { silentLogger } = await import('../src/log.js');
   const { createBaileysTransportFactory } = await import('../src/whatsapp/index.js');
-  const raw = { web: { url }, channels: { whatsapp: { accounts: Object.fromEntries(ids.map((id) => [id, {}])) } } };
+  const { bundledVersion } = await import('../src/whatsapp/web-version.js');
+  // Baileys' bundled WhatsApp Web version, as the bare side announces: no version fetch at start.
+  const raw = { web: { url, version: bundledVersion() }, channels: { whatsapp: { accounts: Object.fromEntries(ids.map((id) => [id, {}])) } } };
   const configPath = path.join(home, 'wagate.json');
   const config = validateConfig(raw, configPath);
   const envs = { WAGATE_HOME: home, HOME: home };
@@ -131,6 +147,9 @@ async function main(): Promise<void> {
   const { times, stop } = await run(ids, home, url, 180_000);
   await sleep(settleMs);
   const connected = await settledMemory();
+  // For finding where the memory goes: a heap snapshot of the settled, connected side.
+  const snapshot = process.env.WAGATE_BENCH_HEAP_SNAPSHOT;
+  if (snapshot) (await import('node:v8')).writeHeapSnapshot(snapshot);
   const result: SideResult = {
     side,
     n,

@@ -26,6 +26,15 @@ export function benchAccountIds(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `a${i}`);
 }
 
+/**
+ * Where gateway-accounts' bare side keeps its auth state: the gateway's kind of store
+ * (default, so the comparison is not one of storage) or, with
+ * WAGATE_BENCH_BARE_AUTH=files, Baileys' own multi-file auth state.
+ */
+export function bareAuthKind(): 'store' | 'files' {
+  return process.env.WAGATE_BENCH_BARE_AUTH === 'files' ? 'files' : 'store';
+}
+
 export function authDirOf(home: string, id: string): string {
   return path.join(home, 'credentials', 'whatsapp', id);
 }
@@ -54,7 +63,8 @@ async function linkSome(sim: Pick<SimServer, 'url' | 'phone'>, accounts: LinkedA
         } catch (err) {
           if (attempt >= LINK_ATTEMPTS) throw err;
           process.stderr.write(`linking ${acc.id} failed (${err instanceof Error ? err.message : String(err)}), trying again\n`);
-          await fs.rm(acc.dir, { recursive: true, force: true });
+          // The failed client may still be writing its files: retry the removal.
+          await fs.rm(acc.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
         }
       }
     }),

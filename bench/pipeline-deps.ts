@@ -1,7 +1,8 @@
 /**
  * The pipeline benchmark's world: a real bus, a config validated like a load
  * (dmPolicy open, allowFrom *, groupPolicy open, the default echo agent), a temp
- * state dir with its store (`wagate.db`, as the gateway opens it), a FakeConnection standing in for WhatsApp, and the conversation
+ * state dir with its store (`wagate.db`, as the gateway opens it, or the PostgreSQL
+ * database at `storeUrl`), a FakeConnection standing in for WhatsApp, and the conversation
  * actors started exactly as the supervisor starts them (`startConversation`).
  */
 import fs from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { ActorRegistry } from '../src/gateway/actor-registry.js';
 import { startConversation } from '../src/gateway/conversation.js';
 import { createControlRegistry } from '../src/gateway/methods.js';
 import { silentLogger } from '../src/log.js';
+import { openPostgresStore } from '../src/store/postgres.js';
 import { openSqliteStore, storeFile } from '../src/store/sqlite.js';
 import type { InboundMessage } from '../src/ports/inbound.js';
 import type { LinkedIdentity } from '../src/ports/transport.js';
@@ -32,14 +34,15 @@ export interface Pipeline {
   groupMessage(g: number, m: number, text: string, mention: boolean): InboundMessage;
   /** Every handler and queued agent run finished. */
   settle(): Promise<void>;
-  /** Write transactions the store committed so far (group commit: one per event-loop turn that wrote). */
+  /** Write transactions the store committed so far (group commit: one per event-loop turn that wrote); NaN on PostgreSQL (not counted). */
   storeCommits(): number;
   close(): Promise<void>;
 }
 
 const phone = (i: number): string => `+1555400${String(i).padStart(4, '0')}`;
 
-export async function openPipeline(): Promise<Pipeline> {
+/** `storeUrl`: a PostgreSQL database (a fresh one) instead of the state dir's SQLite file. */
+export async function openPipeline(opts: { storeUrl?: string } = {}): Promise<Pipeline> {
   const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wagate-bench-pipeline-'));
   const configPath = path.join(stateDir, 'wagate.json');
   const config = validateConfig({ channels: { whatsapp: { dmPolicy: 'open', allowFrom: ['*'], groupPolicy: 'open' } } }, configPath);
@@ -48,7 +51,7 @@ export async function openPipeline(): Promise<Pipeline> {
   const bus = createBus(logger);
   const conn = new FakeConnection('resume', () => undefined);
   const started = Date.now();
-  const store = await openSqliteStore({ file: storeFile(stateDir) });
+  const store = opts.storeUrl ? await openPostgresStore({ url: opts.storeUrl }) : await openSqliteStore({ file: storeFile(stateDir) });
   const deps: ActorDeps = {
     bus,
     config,
@@ -106,7 +109,7 @@ export async function openPipeline(): Promise<Pipeline> {
       mentions: mention ? [SELF_MENTION] : [],
     }),
     settle,
-    storeCommits: () => store.writeCommits,
+    storeCommits: () => ('writeCommits' in store ? store.writeCommits : Number.NaN),
     async close() {
       await settle();
       bus.emit('gateway.stopping', { accountId: null, reason: 'benchmark done', at: Date.now() });

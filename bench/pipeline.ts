@@ -12,9 +12,17 @@
  *   group  each activating @mention follows 50 gated messages, so its history block
  *          has 50 entries (checked); latency is the mention's, messages/s counts all
  *
+ * Each case runs on each store of `stores` (default both: SQLite in the temp state dir,
+ * and a fresh database on a throwaway local PostgreSQL started for the run, fsync on,
+ * as store-ops does; `WAGATE_BENCH_STORES=sqlite` for SQLite alone).
+ *
  *   npx tsx bench/pipeline.ts [contacts=50] [perContact=20]
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { InboundMessage } from '../src/ports/inbound.js';
+import { startPostgresIn, type PgServer } from '../test/helpers/postgres-server.js';
 import { openPipeline, type Pipeline } from './pipeline-deps.js';
 import { percentile, type LatencyStats } from './pipeline-stats.js';
 import { formatTable, type Row } from './table.js';
@@ -22,8 +30,34 @@ import { runIfMain } from './main.js';
 
 export const GROUP_HISTORY = 50;
 
+export type BenchStore = 'sqlite' | 'postgres';
+
+export const STORE_LABEL: Record<BenchStore, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+
+/** The stores a benchmark runs on: `WAGATE_BENCH_STORES` (comma-separated), default both. */
+export function benchStores(env: Record<string, string | undefined> = process.env): BenchStore[] {
+  const picked = (env.WAGATE_BENCH_STORES ?? 'sqlite,postgres').split(',').map((x) => x.trim());
+  const stores = (['sqlite', 'postgres'] as const).filter((s) => picked.includes(s));
+  return stores.length > 0 ? stores : ['sqlite'];
+}
+
+/** A throwaway local PostgreSQL for a benchmark run (fsync on), removed by `stop()`. */
+export async function benchPostgres(): Promise<PgServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-bench-pg-'));
+  if (process.getuid?.() === 0) fs.chmodSync(dir, 0o755);
+  const server = await startPostgresIn(path.join(dir, 'pg'), { fsync: true });
+  return {
+    ...server,
+    async stop() {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface PipelineCase {
   label: string;
+  store: BenchStore;
   /** Messages emitted (group: gated ones included). */
   messages: number;
   /** Messages that reached the agent (latency samples). */
@@ -48,7 +82,7 @@ export interface PipelineResult {
  * reply first). Replies are matched to messages per chat in order: the agent runner
  * runs one turn at a time per session, first come first served.
  */
-async function feed(p: Pipeline, msgs: InboundMessage[], measured: Set<string>, sequential: boolean, label: string): Promise<PipelineCase> {
+async function feed(p: Pipeline, msgs: InboundMessage[], measured: Set<string>, sequential: boolean, label: string): Promise<Omit<PipelineCase, 'store'>> {
   const sent = new Map<string, number>();
   const waiting = new Map<string, number[]>();
   const accepted: number[] = [];
@@ -121,17 +155,19 @@ async function withTimeout(p: Promise<void>, label: string, ms = 60_000): Promis
   }
 }
 
-export async function benchPipeline({ contacts = 50, perContact = 20 } = {}): Promise<PipelineResult> {
+export async function benchPipeline({ contacts = 50, perContact = 20, stores = benchStores() }: { contacts?: number; perContact?: number; stores?: BenchStore[] } = {}): Promise<PipelineResult> {
   const cases: PipelineCase[] = [];
+  const pgServer = stores.includes('postgres') ? await benchPostgres() : null;
+  let store: BenchStore = 'sqlite';
   const run = async (label: string, build: (p: Pipeline) => { msgs: InboundMessage[]; measured: Set<string> }, sequential: boolean) => {
-    const p = await openPipeline();
+    const p = await openPipeline(store === 'postgres' ? { storeUrl: await pgServer!.createDatabase() } : {});
     try {
       // warm-up (JIT, session files): one small round not measured
       const warm = build(p);
       await feed(p, warm.msgs.slice(0, Math.min(warm.msgs.length, GROUP_HISTORY + 1)), new Set(), sequential, `${label} warm-up`);
       await p.settle();
       const { msgs, measured } = build(p);
-      cases.push(await feed(p, msgs, measured, sequential, label));
+      cases.push({ ...(await feed(p, msgs, measured, sequential, label)), store });
     } finally {
       await p.close();
     }
@@ -152,27 +188,35 @@ export async function benchPipeline({ contacts = 50, perContact = 20 } = {}): Pr
     }
     return { msgs, measured };
   };
-  await run(`DM, one at a time (${contacts * perContact})`, dms, true);
-  await run(`DM, burst of ${contacts * perContact} (${contacts} chats)`, dms, false);
-  await run(`group, one at a time (${contacts} x (${GROUP_HISTORY} gated + 1 mention))`, groups, true);
+  try {
+    for (const s of stores) {
+      store = s;
+      await run(`DM, one at a time (${contacts * perContact})`, dms, true);
+      await run(`DM, burst of ${contacts * perContact} (${contacts} chats)`, dms, false);
+      await run(`group, one at a time (${contacts} x (${GROUP_HISTORY} gated + 1 mention))`, groups, true);
+    }
+  } finally {
+    await pgServer?.stop();
+  }
   return { contacts, perContact, cases };
 }
 
 export function formatPipeline(r: PipelineResult): string {
   const rows: Row[] = r.cases.map((c) => [
     c.label,
+    STORE_LABEL[c.store],
     Math.round((c.messages / c.wallMs) * 1000),
     Math.round((c.samples / c.wallMs) * 1000),
     c.toAccepted.p50,
     c.toAccepted.p99,
     c.toReply.p50,
     c.toReply.p99,
-    Math.round(c.commitsPerMessage * 100) / 100,
+    Number.isNaN(c.commitsPerMessage) ? '-' : Math.round(c.commitsPerMessage * 100) / 100,
     c.cpuUsPerMessage,
   ]);
   return formatTable(
     'pipeline: message.received -> message.accepted / reply.requested, in-process (real actors, echo agent, fake connection)',
-    ['', 'msgs/s', 'replies/s', 'accepted p50 (ms)', 'accepted p99', 'reply.requested p50 (ms)', 'reply.requested p99', 'store commits/msg', 'cpu µs/msg'],
+    ['', 'store', 'msgs/s', 'replies/s', 'accepted p50 (ms)', 'accepted p99', 'reply.requested p50 (ms)', 'reply.requested p99', 'store commits/msg', 'cpu µs/msg'],
     rows,
   );
 }

@@ -4,6 +4,7 @@
  * (run.ts sets them from its flags).
  */
 import { benchE2eEcho, formatE2eEcho } from './e2e-echo.js';
+import { benchFailover, formatFailover } from './failover.js';
 import { benchGatewayAccounts, formatGatewayAccounts } from './gateway-accounts.js';
 import { benchMediaInbound, formatMediaInbound } from './media-inbound.js';
 import { runMediaImagesBench } from './media-images.js';
@@ -85,17 +86,26 @@ export const BENCHMARKS: readonly Benchmark[] = [
   },
   {
     name: 'pipeline',
-    about: 'in-process: message.received to message.accepted and reply.requested (real actors, echo agent, fake connection), DM and group with 50 history entries',
+    about: 'in-process: message.received to message.accepted and reply.requested (real actors, echo agent, fake connection), DM and group with 50 history entries, on SQLite and on a local PostgreSQL (WAGATE_BENCH_STORES)',
     async run({ contacts, perContact }) {
       return formatPipeline(await benchPipeline({ contacts, perContact }));
     },
   },
   {
     name: 'e2e-echo',
-    about: 'one account through the simulator: gateway + echo agent vs a bare Baileys echo bot and a bare receive-only client on the same messages (time and ratios)',
+    about: 'one account through the simulator: gateway + echo agent vs a bare Baileys echo bot and a bare receive-only client on the same messages (time and ratios); the gateway on SQLite and on a local PostgreSQL',
     async run({ contacts, perContact, rounds }) {
       return formatE2eEcho(await benchE2eEcho({ contacts, perContact, rounds }));
     },
+  },
+  {
+    name: 'failover',
+    about: '3 gateway nodes on one PostgreSQL: SIGKILL the owner of some accounts, time until they are all connected elsewhere (median/p90 over rounds)',
+    async run({ accounts, rounds }) {
+      const lease = Number(process.env.WAGATE_BENCH_LEASE_SECONDS);
+      return formatFailover(await benchFailover({ accounts: Math.min(accounts, 15), rounds, leaseSeconds: Number.isInteger(lease) && lease >= 3 ? lease : 10 }));
+    },
+    timeoutMs: 20 * 60_000,
   },
   {
     name: 'media-images',

@@ -5,6 +5,14 @@
  * already has a pending code, or a full store (3 pending), or a sender approved
  * meanwhile gets no reply (logged). Approval happens in the store
  * (`wagate pairing approve`), which the access policy reads on every message.
+ *
+ * A code's reply has a request id derived from the code (`pairing:<code>`), so its
+ * WhatsApp message id is the same on every send (reply-delivery derives it from the
+ * request id). A kill between issuing a code and sending it would leave the sender
+ * with a pending code never shown, and no reply to their next message (issue 13: the
+ * chaos test's seed 1008): at the first connection of each account in a process,
+ * every pending code of the account is sent again — a phone that already shows it
+ * de-duplicates it by id.
  */
 import type { InboundMessage } from '../ports/inbound.js';
 import type { ActorDeps, RunningActor } from './actor.js';
@@ -12,6 +20,10 @@ import { subLogger } from '../log.js';
 import type { RandomBytes } from '../pairing/code.js';
 import { createPairingStore, PAIRING_TTL_MS, type PairingStore } from '../pairing/store.js';
 import { toErrorInfo, type ErrorInfo } from '../errors.js';
+import { toChatJid } from '../whatsapp/address.js';
+
+/** The reply request id of a pairing code: one WhatsApp message id per code, however often it is sent. */
+export const pairingRequestId = (code: string) => `pairing:${code}`;
 
 export interface PairingActorOptions {
   /** The store to use (default: on `deps.store`, with `deps.now`). */
@@ -60,7 +72,7 @@ export function startPairing(deps: ActorDeps, opts: PairingActorOptions = {}): R
           chatJid: message.chatJid,
           text: pairingReplyText(sender, res.code),
           source: 'pairing',
-          requestId: `pairing:${message.id}`,
+          requestId: pairingRequestId(res.code),
         });
       }
     } else if (res.status === 'pending') {
@@ -84,6 +96,27 @@ export function startPairing(deps: ActorDeps, opts: PairingActorOptions = {}): R
     return job;
   });
 
+  // Pending codes again at the first connection of each account (see the header).
+  const resent = new Set<string>();
+  const resend = async (accountId: string) => {
+    for (const r of await store.list()) {
+      const chatJid = r.accountId === accountId ? toChatJid(r.sender) : null;
+      if (!chatJid || stopped) continue;
+      log.info({ accountId, sender: r.sender }, 'pending pairing code sent again (same message id: shown once)');
+      deps.bus.emit('reply.requested', { accountId, chatJid, text: pairingReplyText(r.sender, r.code), source: 'pairing', requestId: pairingRequestId(r.code) });
+    }
+  };
+  const offConnected = deps.bus.on('account.connected', ({ accountId }) => {
+    if (stopped || resent.has(accountId)) return;
+    resent.add(accountId);
+    const job = resend(accountId).catch((err: unknown) => {
+      lastError = toErrorInfo(err);
+      log.warn({ accountId, err }, 'could not send the pending pairing codes again');
+    });
+    inflight.add(job);
+    void job.finally(() => inflight.delete(job));
+  });
+
   void refreshPending().catch((err: unknown) => {
     lastError = toErrorInfo(err);
     log.warn({ err }, 'cannot read the pairing store');
@@ -95,6 +128,7 @@ export function startPairing(deps: ActorDeps, opts: PairingActorOptions = {}): R
     async stop() {
       stopped = true;
       off();
+      offConnected();
       await Promise.allSettled([...inflight]);
     },
   };

@@ -191,7 +191,7 @@ export const BUS_CATALOGUE: { readonly [K in BusEventName]: BusEventContract } =
   'account.pairing.code': { producers: ['gateway/account-runtime'], consumers: ['gateway/cluster-dispatch', 'gateway/login', 'gateway/supervisor'] },
   'account.connected': {
     producers: ['gateway/account-runtime'],
-    consumers: ['actors/access-policy', 'gateway/connection-history', 'gateway/login', 'gateway/metrics'],
+    consumers: ['actors/access-policy', 'actors/pairing', 'gateway/connection-history', 'gateway/login', 'gateway/metrics'],
   },
   'account.disconnected': { producers: ['gateway/account-runtime'], consumers: ['gateway/connection-history', 'gateway/metrics'] },
   'account.heartbeat': { producers: ['actors/web-heartbeat'], consumers: ['gateway/connection-history'] },

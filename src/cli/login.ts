@@ -146,9 +146,6 @@ async function loginInProcess(
   }
 }
 
-/** How long the in-process login keeps the store open after closing its link connection. */
-const LINK_SETTLE_MS = 250;
-
 async function linkInProcess(
   ctx: CliContext,
   accountId: string,
@@ -182,11 +179,9 @@ async function linkInProcess(
     await rt.stop();
     await bus.idle();
     await history.flush();
-    // Baileys' post-link work (creating the own LID session) can outlive the socket by
-    // more than the transport's quiet window; the store must still be open when it writes,
-    // or the gateway cannot decrypt what contacts send to the LID. The socket is closed,
-    // so nothing queued for the gateway is taken meanwhile.
-    await new Promise((r) => setTimeout(r, LINK_SETTLE_MS));
+    // rt.stop() returned once the connection's close was reported, which waits for
+    // Baileys' post-link key writes (its own LID session: own-lid-session.ts): the
+    // store, closed next, holds them, or the gateway could not decrypt what is sent to the LID.
     bus.clear();
   }
 }

@@ -10,7 +10,6 @@ import { createActor, type Actor, type ActorOptions, type AnyActorLogic } from '
 import {
   accountStateOf,
   classifyEnd,
-  createAccountMachine,
   type AccountContext,
   type AccountMachine,
   type AccountMachineEvent,
@@ -20,7 +19,8 @@ import type { AccountStateName } from '../bus/events.js';
 import { isWagateError, WagateError, type ErrorInfo } from '../errors.js';
 import type { AccountTransport, Connection, WebVersionInUse } from '../ports/transport.js';
 import { longTimerClock } from '../timers.js';
-import { connectionActor, newConnectionTracker, type ConnectionTracker } from './connection-actor.js';
+import { connectionCallback, newConnectionTracker, type ConnectionTracker } from './connection-actor.js';
+import { bindConnection, sharedAccountMachine } from './shared-account-machine.js';
 import { DEFAULT_WATCHDOG_MS, type TimerClock } from './watchdog.js';
 
 /** xstate's timer clock (not exported by name). */
@@ -65,7 +65,7 @@ export class AccountRuntime {
     this.accountId = opts.accountId;
     this.now = opts.now ?? Date.now;
     const clock = opts.clock ?? longTimerClock;
-    const connection = connectionActor({
+    const connection = connectionCallback({
       accountId: opts.accountId,
       transport: opts.transport,
       bus: opts.bus,
@@ -75,7 +75,8 @@ export class AccountRuntime {
       now: this.now,
       track: this.track,
     });
-    const machine = createAccountMachine({ now: this.now, random: opts.random ?? Math.random }).provide({ actors: { connection } });
+    // One machine shared by every account (shared-account-machine.ts); this account's connection code is bound to its actor's system.
+    const machine = sharedAccountMachine(this.now, opts.random ?? Math.random);
     let prev: AccountStateName | null = null;
     this.actor = createActor(machine, {
       clock,
@@ -90,6 +91,7 @@ export class AccountRuntime {
         prev = to;
       },
     });
+    bindConnection(this.actor.system, connection);
   }
 
   /**

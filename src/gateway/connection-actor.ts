@@ -13,7 +13,7 @@
  *   ends, already acknowledged to WhatsApp) reach the bus as `message.received`.
  */
 import type { Logger } from 'pino';
-import { fromCallback } from 'xstate';
+import { fromCallback, type AnyEventObject, type CallbackLogicFunction } from 'xstate';
 import type { ConnectionActorEvent, ConnectionInput } from '../../machines/index.js';
 import type { Bus } from '../bus/bus.js';
 import type { AccountTransport, Connection } from '../ports/transport.js';
@@ -47,9 +47,16 @@ export interface ConnectionActorDeps {
   track: ConnectionTracker;
 }
 
+/** One connection actor's body: what `fromCallback` runs (account-runtime.ts shares one actor logic between accounts). */
+export type ConnectionCallback = CallbackLogicFunction<ConnectionActorEvent, AnyEventObject, ConnectionInput>;
+
 export function connectionActor(deps: ConnectionActorDeps) {
+  return fromCallback<ConnectionActorEvent, ConnectionInput>(connectionCallback(deps));
+}
+
+export function connectionCallback(deps: ConnectionActorDeps): ConnectionCallback {
   const { accountId, bus, logger: log, track } = deps;
-  return fromCallback<ConnectionActorEvent, ConnectionInput>(({ input, sendBack }) => {
+  return ({ input, sendBack }) => {
     let running = true;
     const watchdog = new Watchdog(
       deps.watchdogMs,
@@ -123,5 +130,5 @@ export function connectionActor(deps: ConnectionActorDeps) {
       });
       track.closing = Promise.all([track.closing, closed]).then(() => undefined);
     };
-  });
+  };
 }

@@ -46,6 +46,22 @@ export class ConnectionHistory {
     return h;
   }
 
+  /**
+   * Read the account's record again (a cluster node taking an account over: what the
+   * previous owner left is its "earlier run" — when it was last known connected there).
+   * Waits for this node's own writes first; a store that cannot be read keeps what is known.
+   */
+  async reload(accountId: string): Promise<void> {
+    await this.writing;
+    const rec = await this.store.connections.get(accountId).catch((err: unknown) => {
+      this.onError(err);
+      return undefined;
+    });
+    if (!rec) return;
+    this.data.set(accountId, rec);
+    if (rec.lastConnectedAt !== null) this.previous.set(accountId, rec.lastConnectedAt);
+  }
+
   /** When the account was linked, if known. */
   linkedAt(accountId: string): number | null {
     return this.data.get(accountId)?.linkedAt ?? null;

@@ -345,6 +345,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         accounts: runnable,
         startAccount: async (id) => {
           if (stopping || accounts.has(id)) return;
+          // The catch-up window of an account taken over counts from when its previous owner
+          // last had it connected (read now, not at this node's start): a message WhatsApp
+          // kept for it meanwhile is answered here, not dropped as older than this connection.
+          await history.reload(id);
+          if (stopping || accounts.has(id)) return;
           const rt = newRuntime(id);
           accounts.set(id, rt);
           // Before the account starts: the access policy queues its unfinished ledger entries first.

@@ -25,8 +25,42 @@ export function isExpired(e: Pick<LedgerEntry, 'waTimestamp' | 'receivedAt'>, no
   return now - sentAt(e) > catchUpMinutes * 60_000;
 }
 
+/**
+ * The order resumed entries are handled in: arrival, except that a live message held
+ * behind its connection's offline backlog (`held`, recorded the moment it was held)
+ * goes after the offline (`append`) entries of its chat that are not newer than it —
+ * it was recorded before them, yet within one connection every offline message was
+ * sent before every live one (chaos seed 1009: a kill then resumed a contact's 2nd
+ * message before its 1st). Only held entries move: WhatsApp's timestamps have a
+ * resolution of one second, too coarse to order a chat's messages by themselves.
+ */
+export function resumeOrdered(entries: readonly LedgerEntry[]): LedgerEntry[] {
+  const chatOf = (e: LedgerEntry) => `${e.accountId}\u0000${e.chatJid}`;
+  const out: LedgerEntry[] = [];
+  let waiting: LedgerEntry[] = [];
+  for (const e of entries) {
+    if (e.upsertType === 'notify' && wasHeld(e)) {
+      waiting.push(e);
+      continue;
+    }
+    // Held entries of this chat go before it, unless it is an offline message not newer than them.
+    const first = waiting.filter((h) => chatOf(h) === chatOf(e) && !(e.upsertType === 'append' && sentAt(e) <= sentAt(h)));
+    waiting = waiting.filter((h) => !first.includes(h));
+    out.push(...first, e);
+  }
+  return [...out, ...waiting];
+}
+
+function wasHeld(e: LedgerEntry): boolean {
+  try {
+    return (JSON.parse(e.message) as { held?: boolean }).held === true;
+  } catch {
+    return false;
+  }
+}
+
 export interface Resumable {
-  /** To handle again, in arrival order (so in order per chat). */
+  /** To handle again, in the chat's order (`resumeOrdered`). */
   resume: LedgerEntry[];
   /** How many were moved to `dropped(expired)`. */
   expired: number;
@@ -47,5 +81,5 @@ export async function loadResumable(
     else resume.push(e);
   }
   await Promise.all(expired);
-  return { resume, expired: expired.length };
+  return { resume: resumeOrdered(resume), expired: expired.length };
 }

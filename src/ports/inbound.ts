@@ -113,6 +113,11 @@ export interface InboundMessage {
   upsertType: 'notify' | 'append';
   /** Delivered from WhatsApp's offline queue (catch-up after a disconnect). */
   offline: boolean;
+  /**
+   * A live message held behind its connection's offline backlog (src/whatsapp/inbound-order.ts):
+   * recorded in the ledger when held, before older offline messages of its chat (resume orders by it).
+   */
+  held?: boolean;
   kind: InboundKind;
   /** Text, caption, or readable form of contacts/location/poll; '' when none. */
   text: string;

@@ -34,7 +34,9 @@
  * - Faults: `kick(user, 401 | 440 | 500 | 515)`, `drop(user)` (428), `stall(user)` (408),
  *   `failNextLogin(user, 401)`, `dropOnNextMessage(user, { code: 428|500|515, deliver })` (the
  *   connection ends as the account's next message arrives, before the client gets its ack);
- *   a second login with the same creds replaces the first (440). Contacts and phones show a
+ *   a second login with the same creds replaces the first (440). `sessionLog(user)` (each
+ *   logged-in connection: login, end, close, stanzas after its end), `maxLive(user)` and
+ *   `conflicts()` (every 440/401 sent) show who was connected when. Contacts and phones show a
  *   message id once per sender, like real WhatsApp clients.
  * - WhatsApp Web's version: `versionUrl` serves `sw.js` with `webVersion.revision` as its
  *   `client_revision` (null → HTTP 500); `webVersion.minimum = N` refuses logins announcing
@@ -56,7 +58,7 @@ export type { SimContact, Receipt, Reaction, Presence } from './world/contact.js
 export type { SimGroup } from './world/group.js';
 export type { ReceivedMessage } from './world/messages.js';
 export type { ContactOptions, GroupOptions } from './world/world.js';
-export type { OfflineHold } from './server/server.js';
+export type { OfflineHold, SimConflict, SimSessionRecord } from './server/server.js';
 
 export interface SimulatorOptions extends SimServerOptions {
   /**
@@ -93,6 +95,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     failNextLogin: (user, reason) => server.failNextLogin(user, reason),
     dropOnNextMessage: (user, o) => server.dropOnNextMessage(user, o),
     sessionStats: (user) => server.sessionStats(user),
+    sessionLog: (user) => server.sessionLog(user),
+    maxLive: (user) => server.maxLive(user),
+    conflicts: () => server.conflicts(),
     holdOffline: (user, deliverFirst) => server.holdOffline(user, deliverFirst),
     contact: (e164, o) => world.contact(e164, o),
     group: (o) => world.group(o),

@@ -69,6 +69,8 @@ export interface KeyStore {
   clear(accountId: string): Promise<void>;
   /** Keys per type for the account (for `debug dump`). */
   count(accountId: string): Promise<Record<string, number>>;
+  /** Every key of one type of the account, id → value (small types only: it reads them all). */
+  list(accountId: string, type: string): Promise<Map<string, string>>;
 }
 
 /**

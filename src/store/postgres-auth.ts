@@ -107,5 +107,10 @@ export function keys(r: PgRunner): KeyStore {
         );
         return Object.fromEntries((res.rows as Row[]).map((x) => [x.type as string, Number(x.n)]));
       }),
+    list: (accountId, type) =>
+      r.read('list keys', async (q) => {
+        const res = await q.query('SELECT id, value FROM wa_keys WHERE account_id = $1 AND type = $2 ORDER BY id COLLATE "C"', [accountId, type]);
+        return new Map((res.rows as Row[]).map((x) => [x.id as string, x.value as string]));
+      }),
   };
 }

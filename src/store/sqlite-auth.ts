@@ -73,5 +73,10 @@ export function keys(r: SqlRunner): KeyStore {
         const rows = r.stmt('SELECT type, COUNT(*) AS n FROM wa_keys WHERE account_id = ? GROUP BY type ORDER BY type').all(accountId) as Row[];
         return Object.fromEntries(rows.map((x) => [x.type as string, Number(x.n)]));
       }),
+    list: (accountId, type) =>
+      r.read('list keys', () => {
+        const rows = r.stmt('SELECT id, value FROM wa_keys WHERE account_id = ? AND type = ? ORDER BY id').all(accountId, type) as Row[];
+        return new Map(rows.map((x) => [x.id as string, x.value as string]));
+      }),
   };
 }

@@ -3,7 +3,7 @@
  * One BaileysAccountTransport per account; each `connect()` opens one Baileys
  * socket and translates its events — in this one place — into ConnectionEvents.
  */
-import makeWASocket, { DEFAULT_CONNECTION_CONFIG, DisconnectReason, generateMessageIDV2, type WACallEvent, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
+import makeWASocket, { DEFAULT_CONNECTION_CONFIG, type SignalDataSet, DisconnectReason, generateMessageIDV2, type WACallEvent, makeCacheableSignalKeyStore, downloadMediaMessage, proto, type AnyMessageContent, type SignalKeyStore, type SignalKeyStoreWithTransaction, type WAMessage } from '@whiskeysockets/baileys';
 import type { EventEmitter } from 'node:events';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -34,9 +34,13 @@ import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
 import type { InboundMessage } from '../ports/inbound.js';
 import { versionInUse, type ResolvedWebVersion, type WebVersionResolver } from './web-version.js';
 import { connectRetryingOutdated } from './web-version-retry.js';
-import { DecryptReplay } from './decrypt-replay.js';
+import { DECRYPTED_CATEGORY, DecryptReplay } from './decrypt-replay.js';
+import { ForgetWhenRecorded, readKeptDecryptions } from './decrypt-recovery.js';
+import { serializeSignal } from './signal-serial.js';
 import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
 import { InboundOrder } from './inbound-order.js';
+import { StanzaOrder } from './stanza-order.js';
+import { OwnLidSession } from './own-lid-session.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
@@ -72,6 +76,12 @@ const MEDIA_CACHE = 500;
 const CLOSE_QUIET_MS = 50;
 /** Our own close waits at most this long for the message stanzas in flight to be upserted. */
 export const CLOSE_SETTLE_MS = 1_000;
+/** The longest a message waits for an earlier stanza of its chat Baileys has not upserted (up to about twice this; stanza-order.ts). */
+const STANZA_HOLD_MS = 3_000;
+/** Kept plaintexts that cannot become a ledger entry are dropped after this long (a redelivery comes on the next connection). */
+const UNUSABLE_KEPT_MS = 24 * 60 * 60 * 1000;
+/** A close waits at most this long for Baileys' own-LID work after a login (own-lid-session.ts). */
+export const OWN_LID_SETTLE_MS = 3_000;
 /** WhatsApp's close code for a client it thinks too old (Baileys has no name for it). */
 const CLIENT_OUTDATED = 405;
 /** Default longest hold of a live message behind the offline backlog (inbound-order.ts). */
@@ -173,11 +183,17 @@ export class BaileysAccountTransport implements AccountTransport {
     const inflight = new InflightMessages();
     const groups = new SocketGroupCache();
     const groupMetadata = (jid: string) => groups.get(jid, (j) => live().groupMetadata(j));
+    // Baileys' own-LID key writes after a login, which can outlive the socket.
+    const ownLid = new OwnLidSession();
     let done = false;
+    let reported: () => void = () => undefined;
+    // Settles once the close was reported, i.e. once the key writes in flight landed.
+    const closeReported = new Promise<void>((r) => (reported = r));
     const finish = (close: ConnectionClosed) => {
       if (done) return;
       done = true;
       listener(close);
+      reported();
     };
 
     const ready = (async () => {
@@ -200,14 +216,20 @@ export class BaileysAccountTransport implements AccountTransport {
       // A failed decryption attempt must not spoil a session (libsignal-trial-decrypt.ts).
       installTrialDecrypt();
       // Signal keys are read on every message: serve them from memory, write through to the store.
-      const keys = makeCacheableSignalKeyStore(store.state.keys, baileysLogger(log) as never);
+      // One child logger per connection for all of Baileys' logging (a pino child is not free; 200 accounts).
+      const blog = baileysLogger(log);
+      const keys = makeCacheableSignalKeyStore(store.state.keys, blog as never);
       // A message whose handling a drop cut short after its decryption can be decrypted again (decrypt-replay.ts).
       const replay = new DecryptReplay(() => keys);
+      // Messages a kill cut off after their receipt, before the ledger had them (decrypt-recovery.ts).
+      const recovered = mode === 'resume' && store.state.creds.me ? await this.recoverKept(store.state.creds.me, keys, replay) : [];
+      if (closedByUs) return;
       sock = makeWASocket({
-        makeSignalRepository: replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository),
+        // Encrypt and decrypt of one contact's session run one at a time, each saved when it returns (signal-serial.ts).
+        makeSignalRepository: serializeSignal(replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository), () => keys),
         waWebSocketUrl: this.opts.url,
         auth: { creds: store.state.creds, keys },
-        logger: baileysLogger(log) as never,
+        logger: ownLid.watch(blog) as never,
         markOnlineOnConnect: false,
         // [os, browser, version]: the phone lists the device by `os`.
         browser: [this.opts.deviceName ?? 'wagate', 'Chrome', '14.4.1'],
@@ -241,6 +263,16 @@ export class BaileysAccountTransport implements AccountTransport {
         holdMaxMs: this.opts.inboundHoldMaxMs ?? INBOUND_HOLD_MAX_MS,
         onHoldExpired: (info) => log.warn(info, 'live messages held for the offline backlog were released by the time limit'),
       });
+      // Per chat in the socket's order, whatever order Baileys upserts in (stanza-order.ts).
+      const stanzas = new StanzaOrder<InboundMessage>({
+        deliver: (out) => {
+          order.offer(out);
+          order.settle();
+        },
+        idOf: (m) => m.id,
+        holdMaxMs: STANZA_HOLD_MS,
+        onGiveUp: (info) => log.warn(info, 'messages waited for earlier stanzas of their chat that never came out of Baileys; handed over without them'),
+      });
       // Runs `fn` after the inbound batches still being prepared (LID look-ups), or now.
       const afterInbound = (fn: () => void) => {
         if (this.inboundBusy === 0) return fn();
@@ -250,25 +282,35 @@ export class BaileysAccountTransport implements AccountTransport {
           .catch((err: unknown) => log.error({ err }, 'ordering inbound messages failed'))
           .finally(() => (this.inboundBusy -= 1));
       };
+      s.ws.on('CB:success', (node: { attrs?: Record<string, string> }) => ownLid.started(node.attrs?.lid, store.state.creds.me?.id));
       s.ws.on('message', () => listener({ type: 'activity', at: Date.now() }));
       // 'frame' is emitted before Baileys' own stanza handlers see the node.
       s.ws.on('frame', (node: unknown) => {
         const n = node as { tag?: string; attrs?: Record<string, string> };
         if (n.tag === 'message' && n.attrs?.id) inflight.seen(n.attrs.id);
         if (n.tag === 'message' && n.attrs?.offline && n.attrs.id) order.offlineStanza(n.attrs.id);
+        if (n.tag === 'message' && n.attrs?.id && n.attrs.from) stanzas.seen(n.attrs.id, n.attrs.from);
         replay.seen(node);
       });
       s.ev.on('creds.update', () => {
         store.saveCreds().catch((err: unknown) => log.error({ err }, 'saving creds failed'));
       });
-      s.ev.on('messages.upsert', ({ messages, type }) => {
+      // Kept plaintexts go once the ledger has their messages (decrypt-recovery.ts).
+      const forgetter = new ForgetWhenRecorded({
+        forget: (ids) => replay.forget(ids),
+        recorded: async (m) => (await db.ledger.get({ accountId: this.accountId, chatJid: m.chatJid, messageId: m.id })) !== undefined,
+        onError: (err) => log.warn({ err }, 'could not forget the kept plaintexts of handled messages'),
+      });
+      const onUpsert = (messages: WAMessage[], type: string) => {
         const ids = messages.map((m) => m.key.id).filter((id): id is string => Boolean(id));
         inflight.done(ids);
-        void replay.forget(ids).catch((err: unknown) => log.warn({ err }, 'could not forget the kept plaintexts of handled messages'));
         const self = s.user;
         if (!self) {
+          // Not logged in: nothing is handed over, nothing kept is needed.
+          void replay.forget(ids).catch((err: unknown) => log.warn({ err }, 'could not forget the kept plaintexts of handled messages'));
           return afterInbound(() => {
             order.upserted(ids);
+            stanzas.upserted(ids, []);
             order.settle();
           });
         }
@@ -292,8 +334,9 @@ export class BaileysAccountTransport implements AccountTransport {
         };
         const deliver = (out: InboundMessage[]) => {
           order.upserted(ids);
-          order.offer(out);
+          stanzas.upserted(ids, out);
           order.settle();
+          forgetter.upserted(ids, out);
         };
         // LIDs this batch needs that were never looked up in the store: look them up
         // first (in order behind earlier batches); else deliver at once, as before.
@@ -305,7 +348,10 @@ export class BaileysAccountTransport implements AccountTransport {
           .then(() => deliver(normalizeAll()))
           .catch((err: unknown) => log.error({ err }, 'handling inbound messages failed'))
           .finally(() => (this.inboundBusy -= 1));
-      });
+      };
+      // Recovered messages first: they are older than anything this connection brings.
+      if (recovered.length > 0) onUpsert(recovered, 'append');
+      s.ev.on('messages.upsert', ({ messages, type }) => onUpsert(messages, type));
       s.ev.on('call', (calls) => this.rejectCalls(s, calls));
       s.ev.on('group-participants.update', ({ id }) => groups.invalidate(id));
       s.ev.on('groups.update', (updates) => updates.forEach((u) => u.id && groups.invalidate(u.id)));
@@ -325,14 +371,20 @@ export class BaileysAccountTransport implements AccountTransport {
         }
         if (u.connection === 'close') {
           releaseHeldEvents(s, log, 'connection closing');
-          afterInbound(() => order.releaseAll());
+          forgetter.stop();
+          afterInbound(() => {
+            stanzas.releaseAll();
+            order.releaseAll();
+          });
           const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
           const code = closedByUs ? CLOSED_BY_US : (err?.output?.statusCode ?? DisconnectReason.connectionClosed);
           let reason = closedByUs ? 'closed by us' : (err?.message ?? 'connection closed');
           if (code === CLIENT_OUTDATED && version) reason += ` (WhatsApp Web version ${version.version}, ${version.source})`;
-          // Work in flight may still commit key writes (and inbound batches wait for LID
-          // look-ups); let them land before reporting the close.
-          void Promise.all([store.flushQuietly(CLOSE_QUIET_MS), this.inbound]).finally(() => finish({ type: 'close', code, reason }));
+          // Work in flight may still commit key writes (Baileys' own-LID work after a
+          // login first; inbound batches wait for LID look-ups); let them land before
+          // reporting the close: whoever closes the store next can do so safely.
+          const keysLanded = ownLid.settled(OWN_LID_SETTLE_MS).then(() => store.flushQuietly(CLOSE_QUIET_MS));
+          void Promise.all([keysLanded, this.inbound]).finally(() => finish({ type: 'close', code, reason }));
         }
       });
     })();
@@ -362,6 +414,9 @@ export class BaileysAccountTransport implements AccountTransport {
           await inflight.settled(CLOSE_SETTLE_MS);
           releaseHeldEvents(sock, log, 'closing');
           sock.end(undefined);
+          // Closed once the key writes in flight landed (Baileys' own-LID work after a
+          // login among them): the caller may close the store next. Bounded.
+          await settledWithin(closeReported, OWN_LID_SETTLE_MS + CLOSE_SETTLE_MS);
         } else finish({ type: 'close', code: CLOSED_BY_US, reason: 'closed by us' });
       },
       sendText: (to, text, opts) => this.send(live(), requireJid(to), { text }, opts?.messageId),
@@ -403,6 +458,45 @@ export class BaileysAccountTransport implements AccountTransport {
       },
     };
     return connection;
+  }
+
+  /**
+   * The messages whose kept plaintexts show they were decrypted (and acknowledged to
+   * WhatsApp) but never reached the inbound ledger: rebuilt, to be upserted before
+   * anything of the new connection (decrypt-recovery.ts). Kept plaintexts of messages
+   * the ledger has are forgotten; so are unusable ones older than a day.
+   */
+  private async recoverKept(me: { id: string; lid?: string }, keys: SignalKeyStore, replay: DecryptReplay): Promise<WAMessage[]> {
+    const log = this.opts.logger;
+    try {
+      const scan = await readKeptDecryptions(this.opts.store, this.accountId, me);
+      const drop: string[] = [];
+      const out: WAMessage[] = [];
+      const self = { jid: me.id, e164: jidToE164(me.id), lid: me.lid ?? null };
+      for (const k of scan.messages) {
+        const res = normalizeMessage(k.message, { accountId: this.accountId, self, upsertType: 'append', lidToE164: () => null });
+        // Nothing to record (or not yet whole): kept for a decrypt replay, dropped once old.
+        if (!res.ok) {
+          if (Date.now() - k.at > UNUSABLE_KEPT_MS) drop.push(...k.keys);
+          continue;
+        }
+        if (await this.opts.store.ledger.get({ accountId: this.accountId, chatJid: res.message.chatJid, messageId: res.message.id })) {
+          drop.push(...k.keys);
+          continue;
+        }
+        replay.adopt(res.message.id, k.keys);
+        out.push(k.message);
+      }
+      for (const u of scan.unusable) if (u.at !== null && Date.now() - u.at > UNUSABLE_KEPT_MS) drop.push(...u.keys);
+      if (drop.length > 0) await keys.set({ [DECRYPTED_CATEGORY]: Object.fromEntries(drop.map((k) => [k, null])) } as unknown as SignalDataSet);
+      if (out.length > 0) {
+        log.warn({ ids: out.map((m) => m.key.id) }, 'recovered messages acknowledged to WhatsApp before a stop or crash and never handled: handing them over now');
+      }
+      return out;
+    } catch (err) {
+      log.error({ err }, 'could not read the kept plaintexts of messages cut off by a crash; starting without them');
+      return [];
+    }
   }
 
   private proxy(): ProxyAgents | undefined {
@@ -601,6 +695,13 @@ export class InflightMessages {
       });
     });
   }
+}
+
+/** `p`, or nothing after `ms`. */
+function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 function releaseHeldEvents(sock: ReturnType<typeof makeWASocket>, log: Logger, why: string): void {

@@ -15,9 +15,17 @@
  * ciphertext, in the same key transaction as the ratchet's move (both are saved or
  * neither). A decryption that fails for a ciphertext already decrypted returns the kept
  * plaintext, so the re-delivered copy is handled like the first (the ledger dedupes it
- * if the first had reached it). `forget(ids)` — called when a message was upserted —
- * removes the kept plaintexts of the stanzas seen with those ids (`seen`, from the
- * socket's frames), so the store only keeps those whose handling was cut short.
+ * if the first had reached it). `forget(ids)` — called once a message upserted was
+ * recorded in the inbound ledger — removes the kept plaintexts of the stanzas seen with
+ * those ids (`seen`, from the socket's frames), so the store only keeps those whose
+ * handling was cut short.
+ *
+ * Each kept plaintext also carries its stanza's attributes (id, from, participant, t,
+ * notify, offline…): Baileys sends the delivery receipt right after the decryption (the
+ * key transaction, plaintext included, is committed before it) and upserts the message
+ * only afterwards, so a gateway killed in between has a kept plaintext and no ledger
+ * entry, and WhatsApp will not deliver the message again. decrypt-recovery.ts rebuilds
+ * such messages at the next start.
  */
 import { createHash } from 'node:crypto';
 import type { SignalAuthState, SignalDataSet, SignalRepositoryWithLIDStore, SocketConfig } from '@whiskeysockets/baileys';
@@ -27,6 +35,36 @@ export const DECRYPTED_CATEGORY = 'wagate-decrypted';
 
 /** At most this many stanza ids are remembered per process for `forget` (oldest dropped first). */
 const SEEN_MAX = 5_000;
+
+/**
+ * What is kept per ciphertext (the stored value). Older versions kept the base64
+ * plaintext alone (a string): still replayed, never recovered (no stanza).
+ */
+export interface KeptDecryption {
+  /** The plaintext as the repository returned it (padded), base64. */
+  p: string;
+  /** The attributes of the `<message>` stanza it came in; absent when the stanza was not seen. */
+  s?: Record<string, string>;
+  /** Which of the stanza's encrypted children it was (0-based, document order). */
+  i?: number;
+  /** Its encryption type (`pkmsg`, `msg`, `skmsg`). */
+  e?: string;
+  /** When it was decrypted (ms since the epoch). */
+  at: number;
+}
+
+/** The kept value's plaintext, whichever format it was written in. */
+export function keptPlaintext(value: unknown): Buffer | null {
+  if (typeof value === 'string') return Buffer.from(value, 'base64');
+  if (value && typeof value === 'object' && typeof (value as KeptDecryption).p === 'string') return Buffer.from((value as KeptDecryption).p, 'base64');
+  return null;
+}
+
+interface SeenPart {
+  attrs: Record<string, string>;
+  index: number;
+  type: string;
+}
 
 export function ciphertextKey(ciphertext: Uint8Array): string {
   return createHash('sha256').update(ciphertext).digest('base64url');
@@ -38,10 +76,15 @@ type KeyStore = SignalAuthState['keys'];
 export class DecryptReplay {
   /** Stanza id → the ciphertext keys of its `<enc>` children. */
   private readonly byId = new Map<string, string[]>();
+  /** Ciphertext key → the stanza it came in (kept with the plaintext). */
+  private readonly parts = new Map<string, SeenPart>();
   /** Plaintexts returned from the store instead of a failed decryption. */
   replayed = 0;
 
-  constructor(private readonly keys: () => KeyStore | null) {}
+  constructor(
+    private readonly keys: () => KeyStore | null,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Wraps Baileys' repository factory (the default when `base` is not given). */
   wrap(base: MakeRepository): MakeRepository {
@@ -53,17 +96,20 @@ export class DecryptReplay {
         try {
           const work = async () => {
             const plain = await decrypt();
-            await keys.set({ [DECRYPTED_CATEGORY]: { [key]: Buffer.from(plain).toString('base64') } } as unknown as SignalDataSet);
+            const part = this.parts.get(key);
+            const value: KeptDecryption = { p: Buffer.from(plain).toString('base64'), at: this.now(), ...(part ? { s: part.attrs, i: part.index, e: part.type } : {}) };
+            // In the decryption's own key transaction: committed (with the ratchet's move) before Baileys sends the receipt.
+            await keys.set({ [DECRYPTED_CATEGORY]: { [key]: value } } as unknown as SignalDataSet);
             return plain;
           };
           return await ('transaction' in keys ? keys.transaction(work, txKey) : work());
         } catch (err) {
           const found = (await keys.get(DECRYPTED_CATEGORY as never, [key]).catch(() => ({}))) as Record<string, unknown>;
-          const text = found[key];
-          if (typeof text !== 'string') throw err;
+          const plain = keptPlaintext(found[key]);
+          if (!plain) throw err;
           this.replayed += 1;
           logger.info({ err: (err as Error).message }, 'a message decrypted before came again: using its kept plaintext');
-          return Buffer.from(text, 'base64');
+          return plain;
         }
       };
       return {
@@ -80,19 +126,35 @@ export class DecryptReplay {
     const id = n.attrs?.id;
     if (n.tag !== 'message' || !id || !Array.isArray(n.content)) return;
     const keys: string[] = [];
-    for (const c of n.content as Array<{ tag?: string; content?: unknown }>) {
-      if (c.tag === 'enc' && c.content instanceof Uint8Array) keys.push(ciphertextKey(c.content));
+    const attrs = { ...n.attrs };
+    for (const c of n.content as Array<{ tag?: string; attrs?: Record<string, string>; content?: unknown }>) {
+      if (c.tag !== 'enc' || !(c.content instanceof Uint8Array)) continue;
+      const key = ciphertextKey(c.content);
+      this.parts.set(key, { attrs, index: keys.length, type: c.attrs?.type ?? '' });
+      keys.push(key);
     }
     if (keys.length === 0) return;
     this.byId.set(id, keys);
-    if (this.byId.size > SEEN_MAX) this.byId.delete(this.byId.keys().next().value!);
+    if (this.byId.size > SEEN_MAX) {
+      const oldest = this.byId.keys().next().value!;
+      for (const k of this.byId.get(oldest) ?? []) this.parts.delete(k);
+      this.byId.delete(oldest);
+    }
   }
 
-  /** These messages were upserted: their kept plaintexts are no longer needed. */
+  /** A message recovered at start (decrypt-recovery.ts): its kept parts are forgotten by id like a live one's. */
+  adopt(id: string, keys: readonly string[]): void {
+    this.byId.set(id, [...keys]);
+  }
+
+  /** These messages are in the inbound ledger (or were nothing to record): their kept plaintexts are no longer needed. */
   forget(ids: readonly string[]): Promise<void> {
     const drop: Record<string, null> = {};
     for (const id of ids) {
-      for (const k of this.byId.get(id) ?? []) drop[k] = null;
+      for (const k of this.byId.get(id) ?? []) {
+        drop[k] = null;
+        this.parts.delete(k);
+      }
       this.byId.delete(id);
     }
     const store = this.keys();

@@ -99,8 +99,9 @@ export class InboundOrder {
     const held: InboundMessage[] = [];
     for (const message of messages) {
       if (message.upsertType === 'notify') {
-        this.held.push({ message, seq: this.seq++ });
-        held.push(message);
+        const m = { ...message, held: true };
+        this.held.push({ message: m, seq: this.seq++ });
+        held.push(m);
         continue;
       }
       // An offline message older than something held of its chat: that one waits anyway;

@@ -28,4 +28,17 @@ describe('fencedTransport', () => {
     // Closing is never refused.
     await conn.close();
   });
+
+  it('opens no connection without the lease: the attempt closes at once with WAGATE_ERR_LEASE_LOST (a woken node does not log in again)', async () => {
+    const inner = new FakeAccountTransport('a1', true);
+    const t = fencedTransport(inner, () => false);
+    const events: unknown[] = [];
+    const conn = t.connect('resume', (ev) => events.push(ev));
+    expect(inner.connections).toHaveLength(0); // the real transport was never asked
+    await Promise.resolve();
+    expect(events).toEqual([{ type: 'close', code: null, reason: expect.stringContaining('a1'), error: { code: 'WAGATE_ERR_LEASE_LOST', message: expect.any(String) } }]);
+    const err = await conn.sendText('+15550000002', 'x').catch((e: unknown) => e);
+    expect(isWagateError(err) && err.code).toBe('WAGATE_ERR_LEASE_LOST');
+    await conn.close();
+  });
 });

@@ -244,6 +244,39 @@ describe('lease keepers', () => {
     expect(leases.filter((l) => l.owner === null)).toHaveLength(1);
     expect(leases.some((l) => l.owner === 'node-a')).toBe(false);
   });
+
+  it('a round does not wait for the accounts it took to start: the next round renews them while they are still connecting', async () => {
+    const url = await server.createDatabase();
+    const clock = { t: 4_000_000 };
+    const { store, setFence } = await fencedStore(url);
+    const starting: string[] = [];
+    const keeper = new LeaseKeeper({
+      nodeId: 'slow',
+      capacity: 10,
+      leaseSeconds: LEASE_MS / 1000,
+      leases: store.leases,
+      accounts: ['a1', 'a2', 'a3'],
+      // A start that never ends (a connect under heavy load).
+      startAccount: (id) => {
+        starting.push(id);
+        return new Promise<void>(() => undefined);
+      },
+      stopAccount: async () => undefined,
+      logger: pino({ level: 'silent' }),
+      now: () => clock.t,
+      timers: { setTimeout: () => 0, clearTimeout: () => undefined },
+      random: () => 0,
+    });
+    setFence(keeper.fence);
+    await keeper.start();
+    expect(starting.sort()).toEqual(['a1', 'a2', 'a3']);
+    // Most of the lease later, the starts still pending: the next round renews all three.
+    clock.t += LEASE_MS - 2000;
+    await keeper.tick();
+    const leases = await store.leases.list();
+    expect(leases.map((l) => [l.accountId, l.owner, l.expiresAt])).toEqual(['a1', 'a2', 'a3'].map((id) => [id, 'slow', clock.t + LEASE_MS]));
+    expect([...keeper.holding().keys()].sort()).toEqual(['a1', 'a2', 'a3']);
+  });
 });
 
 describe('the control relay (LISTEN/NOTIFY)', () => {

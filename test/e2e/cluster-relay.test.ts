@@ -28,7 +28,7 @@ import { createBaileysTransportFactory } from '../../src/whatsapp/index.js';
 import { reapChildren, runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
 import { postgresForFile, type PgServer } from '../helpers/postgres.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { e2e, freePort, textOf, until, type E2E } from './harness.js';
+import { cliLinkByQr, e2e, freePort, textOf, until, type E2E } from './harness.js';
 
 const PHONE: Record<string, string> = { a1: '+15550012001', a2: '+15550012002', a4: '+15550012004' };
 const LEASE_SECONDS = 3;
@@ -81,22 +81,8 @@ async function startNode(e: E2E, url: string, id: string, cluster: Record<string
 }
 
 /** `wagate channels login --json` through `door`; the simulated phone scans the first QR it prints. */
-async function linkThrough(e: E2E, door: Node, accountId: string) {
-  const lines: any[] = [];
-  let scanned = false;
-  const res = await runCli(['channels', 'login', '--json', '--account', accountId, '--timeout', '20'], door.env, {
-    onOut: (t) => {
-      for (const l of t.trim().split('\n')) {
-        const ev = JSON.parse(l);
-        lines.push(ev);
-        if (ev.event === 'qr' && !scanned) {
-          scanned = true;
-          void e.sim.phone(PHONE[accountId]!).scanQr(ev.qr);
-        }
-      }
-    },
-  });
-  return { ...res, lines };
+function linkThrough(e: E2E, door: Node, accountId: string) {
+  return cliLinkByQr(e.sim, door.env, accountId, PHONE[accountId]!);
 }
 
 describe('one cluster, any door', () => {

@@ -13,6 +13,7 @@ import { createRootLogger, silentLogger } from '../../src/log.js';
 import type { LogTap } from '../../src/log-tap.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createBaileysTransportFactory } from '../../src/whatsapp/index.js';
+import type { TransportFactory } from '../../src/ports/transport.js';
 import { runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -68,13 +69,36 @@ export interface E2E {
    * Start the gateway; `reloadConfig` reads wagate.json again (a command changed it);
    * `logTap` gives it a logger writing (only) to that tap, as `wagate gateway` does for the page's Logs view.
    */
-  startGateway(opts?: { reloadConfig?: boolean; logTap?: LogTap }): Promise<Gateway>;
+  startGateway(opts?: { reloadConfig?: boolean; logTap?: LogTap; wrapTransport?: (factory: TransportFactory) => TransportFactory }): Promise<Gateway>;
   stopGateway(): Promise<void>;
   /** `wagate channels login --json` for an account; the simulated phone scans the first QR. */
   link(accountId: string, e164: string): Promise<{ code: number; lines: any[] }>;
   /** `wagate channels login --phone <e164> --json`; the simulated phone enters the printed pairing code. */
   linkByCode(accountId: string, e164: string): Promise<{ code: number; lines: any[] }>;
   close(): Promise<void>;
+}
+
+/**
+ * `wagate channels login --json --account <id>` with `env` (a node's, or the harness's):
+ * the simulated phone of `e164` scans the first QR the CLI prints. The CLI's result and
+ * every JSON line it printed.
+ */
+export async function cliLinkByQr(sim: Simulator, env: Record<string, string>, accountId: string, e164: string) {
+  const lines: any[] = [];
+  let scanned = false;
+  const res = await runCli(['channels', 'login', '--json', '--account', accountId, '--timeout', '20'], env, {
+    onOut: (t) => {
+      for (const l of t.trim().split('\n')) {
+        const ev = JSON.parse(l);
+        lines.push(ev);
+        if (ev.event === 'qr' && !scanned) {
+          scanned = true;
+          void sim.phone(e164).scanQr(ev.qr);
+        }
+      }
+    },
+  });
+  return { ...res, lines };
 }
 
 export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveIntervalMs?: number; initialSync?: 'after-link' | 'never' } = {}): Promise<E2E> {
@@ -125,7 +149,7 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
         configPath,
         stateDir: home,
         env,
-        transport: createBaileysTransportFactory({ config, env, logger, keepAliveIntervalMs: opts.keepAliveIntervalMs }),
+        transport: (startOpts.wrapTransport ?? ((f) => f))(createBaileysTransportFactory({ config, env, logger, keepAliveIntervalMs: opts.keepAliveIntervalMs })),
         logger: tapped ?? logger,
         port,
         tickMs: 0,
@@ -140,21 +164,8 @@ export async function e2e(extra: WagateConfigInput = {}, opts: { keepAliveInterv
       h.gateway = null;
     },
     async link(accountId, e164) {
-      const lines: any[] = [];
-      let scanned = false;
-      const res = await runCli(['channels', 'login', '--json', '--account', accountId, '--timeout', '20'], env, {
-        onOut: (t) => {
-          for (const l of t.trim().split('\n')) {
-            const ev = JSON.parse(l);
-            lines.push(ev);
-            if (ev.event === 'qr' && !scanned) {
-              scanned = true;
-              void sim.phone(e164).scanQr(ev.qr);
-            }
-          }
-        },
-      });
-      return { code: res.code, lines };
+      const { code, lines } = await cliLinkByQr(sim, env, accountId, e164);
+      return { code, lines };
     },
     async linkByCode(accountId, e164) {
       const lines: any[] = [];

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectControl } from '../../src/gateway/control-client.js';
 import { readTokenFile } from '../../src/gateway/token.js';
 import { runCli } from '../helpers/cli.js';
+import { storeFile } from '../../src/state-layout.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { e2e, until, type E2E } from './harness.js';
 
 let h: E2E | null = null;
@@ -94,6 +96,16 @@ describe('linking through the gateway (real Baileys ↔ simulator)', () => {
     const res = await h.link('default', '+15550000003');
     expect(res.code).toBe(0);
     expect(res.lines.at(-1)).toMatchObject({ event: 'linked', accountId: 'default', e164: '+15550000003' });
+    // Baileys' own-LID work after the login (own LID mapping, own device list) landed
+    // in the store before the login closed it.
+    const store = await openSqliteStore({ file: storeFile(h.home) });
+    try {
+      const mapping = await store.keys.get('default', 'lid-mapping', ['15550000003']);
+      expect(mapping.get('15550000003')).toMatch(/^"?\d+"?$/);
+      expect((await store.keys.get('default', 'device-list', ['15550000003'])).size).toBe(1);
+    } finally {
+      await store.close();
+    }
     const gw = await h.startGateway();
     await until(() => gw.accounts.get('default')!.state === 'connected', 'connected from creds saved by the CLI');
   });

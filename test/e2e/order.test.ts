@@ -63,6 +63,19 @@ describe('in order per chat (real Baileys ↔ simulator)', () => {
     expect(replies(ivy)).toEqual(texts(1, 40).map((t) => `echo: ${t}`));
   }, 90_000);
 
+  it('a burst of a new contact’s first 30 messages (all session-opening): answered in order, once each', async () => {
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const lou = h.sim.contact('+15557772004', { name: 'Lou' });
+    await h.startGateway();
+    await connected(h);
+    // No message of ours reaches Lou before the burst is sent: every one opens the session (pkmsg).
+    await sendAll(lou, texts(1, 30));
+    await until(() => replies(lou).length >= 30, 'all 30 replies', 60_000);
+    await h.gateway!.bus.idle();
+    expect(replies(lou)).toEqual(texts(1, 30).map((t) => `echo: ${t}`));
+  }, 90_000);
+
   it('a live message of a chat without backlog is held only until the backlog is done, then answered', async () => {
     h = await e2e(OPEN);
     expect((await h.link('default', BOT)).code).toBe(0);

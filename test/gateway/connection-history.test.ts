@@ -35,6 +35,18 @@ describe('ConnectionHistory (on the store)', () => {
     expect(await h.store.connections.get('work')).toEqual({ linkedAt: 1_000, lastConnectedAt: 9_000 });
   });
 
+  it('reload takes what another node left since this one started (a cluster node taking an account over)', async () => {
+    const here = await load(); // this node starts: nothing known yet
+    expect(here.previousRunLastConnected('work')).toBeNull();
+    const other = await load(); // the owner until now, writing to the same store
+    await other.seen('work', 5_000);
+    expect(here.previousRunLastConnected('work')).toBeNull(); // the snapshot of this node's start
+    await here.reload('work');
+    expect(here.previousRunLastConnected('work')).toBe(5_000);
+    await here.reload('nobody'); // no record: nothing changes
+    expect(here.previousRunLastConnected('nobody')).toBeNull();
+  });
+
   it('a re-link forgets the earlier run and starts at the link; accounts are apart', async () => {
     await (await load()).seen('work', 5_000);
     const c = await load(['work', 'home']);

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ledgerOf } from '../../src/actors/actor.js';
 import { startInboundLedger } from '../../src/actors/inbound-ledger.js';
 import { InboundLedger, keyOf, ledgerRequestId } from '../../src/ledger/inbound-ledger.js';
-import { isExpired } from '../../src/ledger/resume.js';
+import { isExpired, loadResumable } from '../../src/ledger/resume.js';
 import { unexplained } from '../../src/ledger/audit.js';
 import type { Store } from '../../src/store/port.js';
 import type { LongTimer } from '../../src/timers.js';
@@ -102,6 +102,25 @@ describe('InboundLedger', () => {
 });
 
 describe('resume and audit rules', () => {
+  it('resumes in arrival order, except that a held live message goes after the older offline ones of its chat recorded after it', async () => {
+    let now = T0;
+    const ledger = new InboundLedger(store, { now: () => now++ });
+    // Chaos seed 1009: a live message held behind the backlog is recorded first; the older offline ones of its chat come after it.
+    const held = dm(ALICE, 'second (live, held)', { timestamp: T0 - 5000, upsertType: 'notify', held: true });
+    const offline = dm(ALICE, 'first (offline)', { timestamp: T0 - 5000, upsertType: 'append', offline: true });
+    const older = dm(ALICE, 'zeroth (offline, a second earlier)', { timestamp: T0 - 6000, upsertType: 'append', offline: true });
+    const newer = dm(ALICE, 'third (offline, a second later: a later connection)', { timestamp: T0 - 4000, upsertType: 'append', offline: true });
+    // Chaos seed 2001: a live message (not held), a kill, then an offline one in the same second: arrival is the order.
+    const bob1 = dm(BOB, 'bob 1 (live)', { timestamp: T0 - 5000 });
+    const bob2 = dm(BOB, 'bob 2 (offline, same second)', { timestamp: T0 - 5000, upsertType: 'append', offline: true });
+    await ledger.arriveHeld('default', held);
+    for (const m of [bob1, older, offline, bob2, newer]) await ledger.arrive('default', m);
+    const { resume } = await loadResumable(ledger, { accounts: ['default'], now: T0, catchUpMinutes: 30 });
+    const order = (chat: string) => resume.filter((e) => e.chatJid === chat).map((e) => e.messageId);
+    expect(order(held.chatJid)).toEqual([older.id, offline.id, held.id, newer.id]);
+    expect(order(bob1.chatJid)).toEqual([bob1.id, bob2.id]);
+  });
+
   it('the catch-up window counts from WhatsApp’s timestamp, else from the record', () => {
     expect(isExpired({ waTimestamp: T0, receivedAt: T0 + 99 * 60_000 }, T0 + 30 * 60_000, 30)).toBe(false);
     expect(isExpired({ waTimestamp: T0, receivedAt: T0 }, T0 + 30 * 60_000 + 1, 30)).toBe(true);

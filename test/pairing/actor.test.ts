@@ -12,6 +12,7 @@ import { storeFile } from '../../src/state-layout.js';
 import { lazyStore } from '../helpers/test-store.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { scriptedRandom } from './random.js';
+import { until } from '../helpers/until.js';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 let actor: RunningActor | null = null;
@@ -83,7 +84,7 @@ describe('pairing actor', () => {
           'wagate: your number +15551234567 is not approved yet. Pairing code: ABCD2345 (valid 1 hour). ' +
           'Ask the owner to run: wagate pairing approve whatsapp ABCD2345',
         source: 'pairing',
-        requestId: 'pairing:M1',
+        requestId: 'pairing:ABCD2345',
       },
     ]);
     const list = await createPairingStore({ store: deps.store, now: () => T0 }).list();
@@ -96,7 +97,7 @@ describe('pairing actor', () => {
     await needed(dm('+15551234567', 'M1'));
     await needed(dm('+15551234567', 'M2'));
     await needed(dm('+15551234567', 'M3'));
-    expect(replies.map((r) => r.requestId)).toEqual(['pairing:M1']);
+    expect(replies.map((r) => r.requestId)).toEqual(['pairing:ABCD2345']);
   });
 
   it('a 4th unknown sender gets no code and no reply; after expiry a new code is sent', async () => {
@@ -116,7 +117,24 @@ describe('pairing actor', () => {
     await createPairingStore({ store: deps.store, now: () => T0 }).approve('abcd2345');
     await needed(dm('+15551234567', 'M2'));
     await needed(dm('+15559999999', 'M3', { fromMe: true }));
-    expect(replies.map((r) => r.requestId)).toEqual(['pairing:M1']);
+    expect(replies.map((r) => r.requestId)).toEqual(['pairing:ABCD2345']);
+  });
+
+  it('sends each pending code again (same request id, so the same WhatsApp message id) at the first connection of its account in a process', async () => {
+    const { replies, needed, bus } = setup(['ABCD2345', 'EFGH6789']);
+    await needed(dm('+15551234567', 'M1'));
+    await needed(dm('+15557654321', 'M2', { accountId: 'other' }));
+    const first = replies.splice(0);
+    // The code of M1 may never have reached the phone (a kill right after it was issued): the next connection sends it again.
+    bus.emit('account.connected', { accountId: 'default', identity: { jid: '15550000000:1@s.whatsapp.net', e164: '+15550000000', lid: null, name: null }, at: T0 });
+    await until(() => replies.length === 1, 'the pending code sent again');
+    await bus.idle();
+    expect(replies).toEqual([first[0]]);
+    // Once per account and process: a reconnect sends nothing more.
+    bus.emit('account.connected', { accountId: 'default', identity: { jid: '15550000000:1@s.whatsapp.net', e164: '+15550000000', lid: null, name: null }, at: T0 });
+    await bus.idle();
+    await actor!.stop();
+    expect(replies).toHaveLength(1);
   });
 
   it('names an unresolved LID sender by its id', () => {

@@ -90,6 +90,14 @@ export function storeContract(name: string, make: MakeStore): void {
         expect(await s.keys.get('a', 'app-state-sync-key', ['AAAA/b+c='])).toEqual(new Map([['AAAA/b+c=', '{"keyData":"x"}']]));
         expect((await s.keys.get('other', 'session', ['2'])).size).toBe(0);
         expect(await s.keys.count('a')).toEqual({ 'app-state-sync-key': 1, 'pre-key': 1, session: 2 });
+        expect(await s.keys.list('a', 'session')).toEqual(
+          new Map([
+            ['1@s.whatsapp.net.0', 's1'],
+            ['2', 's2'],
+          ]),
+        );
+        expect((await s.keys.list('a', 'wagate-decrypted')).size).toBe(0);
+        expect((await s.keys.list('other', 'session')).size).toBe(0);
         await s.keys.set('a', [
           { type: 'session', id: '2', value: null },
           { type: 'session', id: '9', value: null }, // deleting what is absent is fine

@@ -5,26 +5,9 @@
  * filled") — the kept plaintext stands in for it, until the message was upserted.
  */
 import { describe, expect, it } from 'vitest';
+import { memoryKeys } from '../helpers/memory-keys.js';
 import type { SignalAuthState, SignalDataSet, SignalRepositoryWithLIDStore } from '@whiskeysockets/baileys';
 import { DecryptReplay, DECRYPTED_CATEGORY } from '../../src/whatsapp/decrypt-replay.js';
-
-/** An in-memory key store (what makeCacheableSignalKeyStore serves from). */
-function memoryKeys() {
-  const data = new Map<string, unknown>();
-  const keys = {
-    data,
-    get: async (type: string, ids: string[]) => Object.fromEntries(ids.filter((id) => data.has(`${type}/${id}`)).map((id) => [id, data.get(`${type}/${id}`)])),
-    set: async (set: SignalDataSet) => {
-      for (const [type, entries] of Object.entries(set)) {
-        for (const [id, v] of Object.entries(entries ?? {})) {
-          if (v === null) data.delete(`${type}/${id}`);
-          else data.set(`${type}/${id}`, v);
-        }
-      }
-    },
-  };
-  return keys;
-}
 
 /** A Signal repository whose keys can be used once, like a ratchet's. */
 function onceRepository(): SignalRepositoryWithLIDStore {

@@ -11,6 +11,8 @@ export interface ConnectionEvents {
   onHello(conn: SimConnection, payload: proto.ClientPayload): void | Promise<void>;
   /** A stanza from the client (answers to `conn.query` excluded). */
   onNode(conn: SimConnection, node: BinaryNode): void | Promise<void>;
+  /** Every stanza that arrived after the handshake, also on a stalled or ended session (which `onNode` never sees). */
+  onReceived?(conn: SimConnection, node: BinaryNode): void;
   onClose(conn: SimConnection): void;
   onError(err: unknown, conn: SimConnection): void;
 }
@@ -78,6 +80,7 @@ export class SimConnection {
       return;
     }
     const node = await decodeBinaryNode(this.transport.decrypt(data));
+    this.events.onReceived?.(this, node);
     if (this.stalled) return;
     const id = node.attrs.id;
     if (node.tag === 'iq' && id && (node.attrs.type === 'result' || node.attrs.type === 'error')) {

@@ -104,6 +104,16 @@ export class Hub implements SimHub {
     const rec = this.records.get(user);
     if (!rec) return [];
     rec.online = true;
+    // A login that replaces a live session (that one gets 440): what the replaced session
+    // never acknowledged goes to this one — its own setOffline no longer can, the link
+    // being this one's by then — as WhatsApp delivers a device's unacknowledged messages
+    // to its next connection.
+    const previous = this.links.get(user);
+    if (previous && previous !== link) {
+      const unacked = [...(this.unacked.get(user)?.values() ?? [])];
+      this.unacked.delete(user);
+      if (unacked.length > 0) this.requeue(user, unacked);
+    }
     this.links.set(user, link);
     const queued = this.queues.get(user) ?? [];
     this.queues.delete(user);

@@ -6,6 +6,7 @@
 import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode, type proto } from '@whiskeysockets/baileys';
 import type { SimConnection } from './connection.js';
 import { loginFailure, type KickCode } from './faults.js';
+import type { SimConflict } from './session-log.js';
 import type { CompanionRecord, Hub } from './hub-impl.js';
 import type { UploadedKeys } from '../hub.js';
 import { bytes, signedPreKey, uint } from '../key-bundle.js';
@@ -17,10 +18,10 @@ export interface LoginDeps {
   sessions: Map<string, SimConnection>;
   /** One-shot login failures armed by `failNextLogin`. */
   failNext: Map<string, number>;
-  /** Ends the live session of `user` (if any) with that stream error. */
-  endSession(user: string, code: KickCode): void;
-  /** A login succeeded; `replacing`: another live session of the user ends with 440. */
-  onLogin?(user: string, replacing: boolean): void;
+  /** Ends the live session of `user` (if any) with that stream error; `why` for the session log (default `kick`). */
+  endSession(user: string, code: KickCode, why?: SimConflict['why']): void;
+  /** A login succeeded on `conn`; `replacing`: another live session of the user ends with 440. */
+  onLogin?(user: string, replacing: boolean, conn: SimConnection): void;
 }
 
 /**
@@ -100,8 +101,8 @@ export class LoginFlow {
       return;
     }
     // A second connection with the same creds replaces the first.
-    this.deps.onLogin?.(user, this.deps.sessions.has(user));
-    this.deps.endSession(user, 440);
+    this.deps.onLogin?.(user, this.deps.sessions.has(user), conn);
+    this.deps.endSession(user, 440, 'replaced');
     conn.user = user;
     this.deps.sessions.set(user, conn);
     const t = String(this.deps.nowS());
@@ -145,7 +146,7 @@ export class LoginFlow {
     }
     if (xmlns === 'md' && first === 'remove-companion-device') {
       conn.send(iqResult(node));
-      this.deps.endSession(rec.user, 401);
+      this.deps.endSession(rec.user, 401, 'logout');
       this.deps.hub.removeCompanion(rec.user);
       return true;
     }

@@ -34,6 +34,9 @@
  *   queued stanzas go out; the rest and the `<ib><offline/>` marker wait for
  *   `release()` while live stanzas flow (a backlog delivered in batches).
  * - A second login with the same creds replaces the first (440) by itself.
+ * - `sessionLog(user)`, `maxLive(user)`, `conflicts()`: each logged-in connection (login,
+ *   end, close, stanzas after its end), the most live at once, every 440/401 sent
+ *   (session-log.ts).
  * - Like WhatsApp, a message stanza stays the server's until the companion acknowledges
  *   it (receipt or ack): one whose connection ends first is delivered again at the next
  *   login, in order, before what was queued meanwhile.
@@ -56,11 +59,13 @@ import type { SimHub } from '../hub.js';
 import { Linker, type SimPhone } from './linking.js';
 import { toUser } from './phone-number.js';
 import { LoginFlow, iqResult, type OfflineHold } from './login.js';
+import { SessionLog, type SimConflict, type SimSessionRecord } from './session-log.js';
 import { SimWebVersion } from './web-version.js';
 
 export type { KickCode } from './faults.js';
 export type { SimPhone } from './linking.js';
 export type { OfflineHold } from './login.js';
+export type { SimConflict, SimSessionRecord } from './session-log.js';
 export { toUser } from './phone-number.js';
 export { SimWebVersion, SIM_CLIENT_REVISION } from './web-version.js';
 
@@ -102,6 +107,15 @@ export interface SimServer {
    * two live connections of one account met); `kick(user, 440)` is not counted.
    */
   sessionStats(user: string): { logins: number; replaced: number };
+  /**
+   * Every logged-in connection of the account, oldest first: login, end (stream error),
+   * close, and what the client sent after the server ended it (session-log.ts).
+   */
+  sessionLog(user: string): SimSessionRecord[];
+  /** The most logged-in sockets the account had open at once (2: two live connections met). */
+  maxLive(user: string): number;
+  /** Every conflict stream error sent (440 replaced, 401 device removed), in order. */
+  conflicts(): SimConflict[];
   holdOffline(user: string, deliverFirst: number): OfflineHold;
   close(): Promise<void>;
 }
@@ -145,22 +159,25 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     if (!st) stats.set(user, (st = { logins: 0, replaced: 0 }));
     return st;
   };
-  const endSession = (user: string, code: KickCode): void => {
+  const sessionLog = new SessionLog(now);
+  const endSession = (user: string, code: KickCode, why: SimConflict['why'] = 'kick'): void => {
     const conn = sessions.get(user);
     if (!conn) return;
+    sessionLog.ended(conn, code, why);
     sessions.delete(user);
     hub.setOffline(user, conn);
     conn.end(streamError(code));
   };
   // One companion per number: linking it again removes the old device.
-  const linker = new Linker({ hub, nowS, qrRefs: opts.qrRefs ?? 6, onRelink: (user) => endSession(user, 401) });
+  const linker = new Linker({ hub, nowS, qrRefs: opts.qrRefs ?? 6, onRelink: (user) => endSession(user, 401, 'relink') });
   const login = new LoginFlow({
     hub,
     nowS,
     sessions,
     failNext,
     endSession,
-    onLogin: (user, replacing) => {
+    onLogin: (user, replacing, conn) => {
+      sessionLog.login(user, conn);
       const st = statsOf(user);
       st.logins++;
       if (replacing) st.replaced++;
@@ -174,6 +191,9 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       else if (payload.devicePairingData) linker.begin(conn, payload.devicePairingData);
       else if (payload.username) login.begin(conn, payload);
       else conn.end(loginFailure(401));
+    },
+    onReceived(conn, node) {
+      sessionLog.stanza(conn, node.tag);
     },
     async onNode(conn, node) {
       const rec = conn.user !== undefined ? hub.record(conn.user) : undefined;
@@ -202,6 +222,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       if (answer) conn.send(answer);
     },
     onClose(conn) {
+      sessionLog.closed(conn);
       connections.delete(conn);
       linker.forget(conn);
       if (conn.user !== undefined && sessions.get(conn.user) === conn) {
@@ -259,6 +280,15 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     },
     sessionStats(user) {
       return { ...statsOf(toUser(user)) };
+    },
+    sessionLog(user) {
+      return sessionLog.sessions(toUser(user));
+    },
+    maxLive(user) {
+      return sessionLog.maxLiveOf(toUser(user));
+    },
+    conflicts() {
+      return [...sessionLog.conflicts];
     },
     holdOffline(user, deliverFirst) {
       return login.holdOffline(toUser(user), deliverFirst);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { until } from '../../helpers/until.js';
 import { useSim } from './fixture.js';
 
 const PHONE = '+15550000001';
@@ -64,6 +65,40 @@ describe('faults give the documented close codes', () => {
     expect(await first.waitClose()).toBe(440);
     await second.waitOpen();
     expect(f.sim.hub.companions.get('15550000001')!.online).toBe(true);
+  });
+
+  it('the session log: a replacement shows as two live sockets and a 440 replaced; a kick as a 440 kick', async () => {
+    const first = await f.linked(PHONE);
+    expect(f.sim.maxLive(PHONE)).toBe(1);
+    const second = f.client({ auth: first.auth });
+    second.connect();
+    expect(await first.waitClose()).toBe(440);
+    await second.waitOpen();
+    expect(f.sim.maxLive(PHONE)).toBe(2);
+    expect(f.sim.conflicts()).toEqual([{ user: '15550000001', at: expect.any(Number), code: 440, why: 'replaced' }]);
+    await until(() => f.sim.sessionLog(PHONE)[0]!.closedAt !== undefined, 'the replaced socket closed');
+    const [old, now] = f.sim.sessionLog(PHONE);
+    expect(old!.endCode).toBe(440);
+    expect(old!.endedAt!).toBeGreaterThanOrEqual(old!.loginAt);
+    expect(now!.loginAt).toBeGreaterThanOrEqual(old!.endedAt!);
+    expect(now!.endedAt).toBeUndefined();
+    expect(now!.closedAt).toBeUndefined();
+
+    // What a client sends after the server ended its session is counted on that session.
+    // The client stops reading (as a paused process does) so it sends before it hears the 440.
+    const ws = (second.sock!.ws as unknown as { socket: { pause(): void; resume(): void } }).socket;
+    ws.pause();
+    f.sim.kick(PHONE, 440);
+    await second.sock!.sendNode({ tag: 'presence', attrs: { type: 'available' } });
+    ws.resume();
+    expect(await second.waitClose()).toBe(440);
+    await until(() => f.sim.sessionLog(PHONE)[1]!.afterEnd.presence === 1, 'the stale presence counted');
+    expect(f.sim.conflicts().map((c) => c.why)).toEqual(['replaced', 'kick']);
+    // One at a time again: a later login alone does not raise maxLive.
+    second.connect();
+    await second.waitOpen();
+    expect(f.sim.maxLive(PHONE)).toBe(2);
+    expect(f.sim.sessionLog(PHONE)).toHaveLength(3);
   });
 
   it('kick() of an account without a live session throws', () => {

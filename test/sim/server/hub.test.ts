@@ -57,6 +57,22 @@ describe('SimHub implementation', () => {
     expect(current.sent).toHaveLength(1);
   });
 
+  it('a login that replaces a live session gets what that session never acknowledged (its own setOffline comes too late)', () => {
+    const hub = new Hub(() => {});
+    hub.addCompanion(companion());
+    const old = link();
+    hub.setOnline('15550000001', old);
+    const msg = (id: string): BinaryNode => ({ tag: 'message', attrs: { id } });
+    expect(hub.deliver('15550000001', msg('m1'))).toBe(true);
+    expect(hub.deliver('15550000001', msg('m2'))).toBe(true);
+    hub.acked('15550000001', ['m1']); // m2 reached a socket that never answered (a frozen node)
+    const replacing = link();
+    const queued = hub.setOnline('15550000001', replacing);
+    expect(queued.map((n) => [n.attrs.id, n.attrs.offline])).toEqual([['m2', '1']]);
+    hub.setOffline('15550000001', old); // the replaced session ends: nothing delivered twice
+    expect(hub.setOnline('15550000001', replacing)).toEqual([]);
+  });
+
   it('offers a stanza to handlers in order until one takes it; a throwing handler is reported and skipped', async () => {
     const errors: string[] = [];
     const hub = new Hub((_err, where) => errors.push(where));

@@ -1,0 +1,105 @@
+/**
+ * The ack-before-record gap (issue 13), end to end with the real Baileys client and
+ * the simulator. Baileys sends a message's delivery receipt before it upserts the
+ * message; a gateway that dies in between leaves WhatsApp with the receipt (it never
+ * delivers the message again) and the inbound ledger without the message. Here the
+ * first gateway's transport loses every chat message after Baileys upserted it — the
+ * store then holds what a kill in that gap leaves: the kept plaintext
+ * (decrypt-replay.ts), no ledger entry. The next start must recover it
+ * (decrypt-recovery.ts) and answer it exactly once.
+ */
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TransportFactory } from '../../src/ports/transport.js';
+import type { SimContact } from '../../src/sim/index.js';
+import { DECRYPTED_CATEGORY } from '../../src/whatsapp/decrypt-replay.js';
+import { e2e, until, type E2E, textOf } from './harness.js';
+
+const BOT = '+15550009400';
+const OPEN = { channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'] } }, web: { catchUpMinutes: 30 } };
+
+let h: E2E | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+
+const replies = (c: SimContact) => c.inbox.map(textOf).filter((t) => t.startsWith('echo: '));
+
+/** A transport whose chat messages never reach the gateway (their ids go to `lost`): the process "died" after Baileys acknowledged them. */
+function losingMessages(lost: string[]): (f: TransportFactory) => TransportFactory {
+  return (f) => ({
+    create: (accountId, deps) => {
+      const t = f.create(accountId, deps);
+      return Object.assign(Object.create(t) as typeof t, {
+        connect: (mode: Parameters<typeof t.connect>[0], listener: Parameters<typeof t.connect>[1]) =>
+          t.connect(mode, (ev) => {
+            if (ev.type === 'messages' || ev.type === 'held') {
+              lost.push(...ev.messages.map((m) => m.id));
+              return;
+            }
+            listener(ev);
+          }),
+      });
+    },
+  });
+}
+
+async function connected(e: E2E): Promise<void> {
+  const gw = e.gateway!;
+  await until(() => gw.accounts.get('default')!.state === 'connected', 'gateway connected');
+}
+
+/** Rows of the store file (the gateway may be running: WAL readers are fine). */
+function query<T>(e: E2E, sql: string, ...args: unknown[]): T[] {
+  const db = new Database(path.join(e.home, 'wagate.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...args) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+const kept = (e: E2E) => query<{ n: number }>(e, 'SELECT COUNT(*) AS n FROM wa_keys WHERE type = ?', DECRYPTED_CATEGORY)[0]!.n;
+
+describe('the ack-before-record gap (real Baileys ↔ simulator)', () => {
+  it('a message WhatsApp has the receipt for and the ledger never recorded is recovered at the next start and answered once', async () => {
+    h = await e2e(OPEN);
+    expect((await h.link('default', BOT)).code).toBe(0);
+    const ann = h.sim.contact('+15557774001', { name: 'Ann' });
+    const lost: string[] = [];
+    await h.startGateway({ wrapTransport: losingMessages(lost) });
+    await connected(h);
+    const id = await ann.send('did you get this?');
+    await until(() => ann.receipts.some((r) => r.type === 'delivery' && r.ids.includes(id)), 'WhatsApp has the delivery receipt');
+    await until(() => lost.includes(id), 'Baileys upserted it, and the gateway never saw it');
+    await h.stopGateway();
+    expect(replies(ann)).toEqual([]);
+    expect(query(h, 'SELECT message_id FROM inbound_ledger')).toEqual([]);
+    expect(kept(h)).toBe(1);
+
+    // The next start: recovered before the connection goes live, handled through the normal path.
+    const gw = await h.startGateway();
+    const received: string[] = [];
+    gw.bus.on('message.received', (ev) => void received.push(`${ev.message.id} ${ev.message.upsertType} ${ev.message.text}`));
+    await connected(h);
+    await until(() => replies(ann).length > 0, 'the reply to the recovered message');
+    await h.handled(id);
+    expect(replies(ann)).toEqual(['echo: did you get this?']);
+    await until(() => query<{ state: string }>(h!, 'SELECT state FROM inbound_ledger WHERE message_id = ?', id)[0]?.state === 'replied', 'its ledger entry replied');
+    expect(received).toEqual([`${id} append did you get this?`]);
+    // Once the ledger has it, its plaintext is no longer kept.
+    await until(() => kept(h!) === 0, 'the kept plaintext forgotten');
+
+    // A further restart answers nothing again.
+    await h.stopGateway();
+    await h.startGateway();
+    await connected(h);
+    await h.gateway!.bus.idle();
+    const later = await ann.send('and this one?');
+    await h.handled(later);
+    await until(() => replies(ann).length === 2, 'the live reply');
+    expect(replies(ann)).toEqual(['echo: did you get this?', 'echo: and this one?']);
+  });
+});
