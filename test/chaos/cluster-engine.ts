@@ -220,9 +220,20 @@ export async function runClusterSchedule(opts: ClusterRunOptions): Promise<RunRe
     const online = (a: number) => sim!.hub.companions.get(userOf(a))?.online === true;
     const allOnline = () => accounts.every(online);
     const startNode = async (n: Node) => {
-      n.start();
-      await until(() => n.stdout.includes('wagate gateway listening') || !n.running, `${n.id} started`, START_TIMEOUT_MS);
-      if (!n.running) throw new Error(`node ${n.id} exited while starting:\n${n.stderr}`);
+      // A node's control port is fixed in its config; while it is down, the kernel may hand
+      // that port to an outgoing connection (an ephemeral source port): then take another.
+      for (let attempt = 1; ; attempt++) {
+        n.start();
+        await until(() => n.stdout.includes('wagate gateway listening') || !n.running, `${n.id} started`, START_TIMEOUT_MS);
+        if (n.running) return;
+        await n.exited;
+        if (attempt >= 3 || !n.stderr.includes('EADDRINUSE')) throw new Error(`node ${n.id} exited while starting:\n${n.stderr}`);
+        const file = path.join(n.env.WAGATE_HOME!, 'wagate.json');
+        const config = JSON.parse(fs.readFileSync(file, 'utf8')) as { gateway: { port: number } };
+        config.gateway.port = await freePort();
+        fs.writeFileSync(file, JSON.stringify(config));
+        notes.push(`${n.id}: its control port was taken while it was down; restarted on ${config.gateway.port}`);
+      }
     };
 
     await Promise.all(nodes.map(startNode));
