@@ -49,6 +49,8 @@ export interface RunResult {
   durationMs: number;
   /** The gateway's stderr tail, for a failed run. */
   stderrTail: string;
+  /** The command that runs this schedule again, when not `reproduceCommand(seed, schedule)` (cluster runs). */
+  reproduce?: string;
 }
 
 export const tokenOf = (contact: number, n: number) => `m:c${contact}:${n}`;

@@ -24,7 +24,9 @@ export interface Sent {
   gatewayUp: boolean;
 }
 
-export type ViolationKind = 'no-reply' | 'duplicate-reply' | 'out-of-order' | 'pairing-code-count' | 'agent-reply-to-stranger' | 'audit';
+export type ViolationKind = 'no-reply' | 'duplicate-reply' | 'out-of-order' | 'pairing-code-count' | 'agent-reply-to-stranger' | 'audit'
+  /** Cluster mode: the simulator replaced an account's live connection (two nodes connected at once, a 440). */
+  | 'replaced';
 
 export interface Violation {
   kind: ViolationKind;

@@ -10,7 +10,7 @@ export function formatRun(r: RunResult, schedule?: ScheduleOptions): string {
     r.schedule.forEach((s, i) => lines.push(`    ${String(i).padStart(2)} ${formatStep(s)}`));
     for (const v of r.violations) lines.push(`  ✗ ${v.kind}: ${v.detail}${v.faults.length ? `  [faults around it: ${v.faults.join('; ')}]` : ''}`);
     for (const n of r.notes) lines.push(`  note: ${n}`);
-    lines.push(`  reproduce: ${reproduceCommand(r.seed, schedule)}`);
+    lines.push(`  reproduce: ${r.reproduce ?? reproduceCommand(r.seed, schedule)}`);
   }
   return lines.join('\n');
 }

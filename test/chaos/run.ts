@@ -1,13 +1,20 @@
 /**
- * `npm run chaos -- [--runs N] [--seed S] [--steps K] [--contacts C] [--strangers U] [--faults a,b|none] [--verbose] [--keep]`:
+ * `npm run chaos -- [--nodes N [--accounts A]] [--runs N] [--seed S] [--steps K] [--contacts C] [--strangers U] [--faults a,b|none] [--verbose] [--keep]`:
  * N seeded schedules (seeds S, S+1, …; S random when not given) against the real gateway
  * process, the simulator and real Baileys. Prints each run (a failed one with its schedule,
  * its violations and the command that reproduces it) and a summary; exits 1 on any failure.
+ * `--nodes N` (N ≥ 2) runs cluster schedules instead (cluster-engine.ts): N gateway nodes on
+ * one throwaway PostgreSQL, `--accounts A` linked accounts (default 3), node kills among the faults.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { startPostgresIn } from '../helpers/postgres-server.js';
+import { runClusterSchedule } from './cluster-engine.js';
 import { runSchedule, type RunResult } from './engine.js';
 import { formatRun } from './report.js';
-import { DEFAULT_SCHEDULE, FAULT_KINDS, type FaultKind, type ScheduleOptions } from './schedule.js';
+import { DEFAULT_CLUSTER_SCHEDULE, DEFAULT_SCHEDULE, FAULT_KINDS, type ClusterScheduleOptions, type FaultKind, type ScheduleOptions } from './schedule.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +26,8 @@ const { values } = parseArgs({
     faults: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    nodes: { type: 'string' },
+    accounts: { type: 'string' },
   },
 });
 const int = (v: string | undefined, name: string): number | undefined => {
@@ -32,24 +41,44 @@ const seed0 = int(values.seed, 'seed') ?? Math.floor(Math.random() * 2 ** 31);
 const faults = values.faults === undefined ? undefined : values.faults === 'none' ? [] : values.faults.split(',').map((f) => f.trim());
 for (const f of faults ?? []) if (!(FAULT_KINDS as readonly string[]).includes(f)) throw new Error(`--faults: unknown fault ${f}; known: ${FAULT_KINDS.join(', ')}, or none`);
 const custom = values.steps !== undefined || values.contacts !== undefined || values.strangers !== undefined || faults !== undefined;
-const schedule: ScheduleOptions = custom
+const nodes = int(values.nodes, 'nodes');
+if (nodes !== undefined && nodes < 2) throw new Error('--nodes must be at least 2 (without it: one gateway, SQLite)');
+if (values.accounts !== undefined && nodes === undefined) throw new Error('--accounts needs --nodes');
+const cluster: ClusterScheduleOptions | null =
+  nodes === undefined
+    ? null
+    : custom || values.accounts !== undefined || nodes !== DEFAULT_CLUSTER_SCHEDULE.nodes
+      ? {
+          steps: int(values.steps, 'steps') ?? DEFAULT_CLUSTER_SCHEDULE.steps,
+          contacts: Math.max(1, int(values.contacts, 'contacts') ?? DEFAULT_CLUSTER_SCHEDULE.contacts),
+          strangers: int(values.strangers, 'strangers') ?? DEFAULT_CLUSTER_SCHEDULE.strangers,
+          nodes,
+          accounts: Math.max(1, int(values.accounts, 'accounts') ?? DEFAULT_CLUSTER_SCHEDULE.accounts),
+          ...(faults ? { faults: faults as FaultKind[] } : {}),
+        }
+      : DEFAULT_CLUSTER_SCHEDULE;
+const schedule: ScheduleOptions = cluster ?? (custom
   ? {
       steps: int(values.steps, 'steps') ?? DEFAULT_SCHEDULE.steps,
       contacts: Math.max(1, int(values.contacts, 'contacts') ?? DEFAULT_SCHEDULE.contacts),
       strangers: int(values.strangers, 'strangers') ?? DEFAULT_SCHEDULE.strangers,
       ...(faults ? { faults: faults as FaultKind[] } : {}),
     }
-  : DEFAULT_SCHEDULE;
+  : DEFAULT_SCHEDULE);
 
 console.log(
-  `chaos: ${runs} schedule(s) from seed ${seed0} (${schedule.steps} steps, ${schedule.contacts} contacts, ${schedule.strangers} stranger(s), faults: ${schedule.faults ? schedule.faults.join(',') || 'none' : 'all'})`,
+  `chaos: ${runs} schedule(s) from seed ${seed0} (${cluster ? `${cluster.nodes} nodes on one PostgreSQL, ${cluster.accounts} accounts, ` : ''}${schedule.steps} steps, ${schedule.contacts} contacts, ${schedule.strangers} stranger(s), faults: ${schedule.faults ? schedule.faults.join(',') || 'none' : 'all'})`,
 );
 const results: RunResult[] = [];
 const errors: number[] = [];
+// Cluster runs share one throwaway PostgreSQL (a fresh database each).
+const pgRoot = cluster ? fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-chaos-pg-')) : null;
+const server = pgRoot ? await startPostgresIn(pgRoot) : undefined;
 for (let i = 0; i < runs; i++) {
   const seed = seed0 + i;
   try {
-    const r = await runSchedule({ seed, schedule, log: values.verbose ? (l) => console.log(l) : undefined, keepHome: values.keep });
+    const log = values.verbose ? (l: string) => console.log(l) : undefined;
+    const r = cluster ? await runClusterSchedule({ seed, schedule: cluster, log, keepHome: values.keep, server }) : await runSchedule({ seed, schedule, log, keepHome: values.keep });
     results.push(r);
     console.log(formatRun(r, schedule));
   } catch (err) {
@@ -58,6 +87,8 @@ for (let i = 0; i < runs; i++) {
     console.log(`seed ${seed}: ERROR ${(err as Error).stack ?? String(err)}`);
   }
 }
+await server?.stop();
+if (pgRoot) fs.rmSync(pgRoot, { recursive: true, force: true, maxRetries: 5 });
 const passed = results.filter((r) => r.violations.length === 0).length;
 const messages = results.reduce((a, r) => a + r.messages, 0);
 const byKind = new Map<string, number[]>();
