@@ -1,6 +1,7 @@
 /**
  * One node of several on one PostgreSQL (`cluster` in the config, issue 16): which
- * accounts run here. Every round (every `leaseSeconds / 3`) the keeper
+ * accounts run here. Every round (every `leaseSeconds / 3`, and also the moment another
+ * node's heartbeat goes stale, so a killed node's accounts move within the lease) the keeper
  *
  * 1. stops, without asking the database, every account whose lease ran out by this
  *    node's own clock (a node that was paused — GC, SIGSTOP — wakes up here);
@@ -61,6 +62,9 @@ export interface LeaseInfo {
   here: boolean;
 }
 
+/** A round for a stale node runs this long after its heartbeat went stale (clocks, the database's time). */
+const STALE_MARGIN_MS = 50;
+
 const realTimers = {
   setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
   clearTimeout: (id: unknown) => clearTimeout(id as ReturnType<typeof setTimeout>),
@@ -77,6 +81,8 @@ export class LeaseKeeper {
   /** This node's fair share as of the last round (its capacity until the first). */
   private share: number;
   private round: Promise<void> = Promise.resolve();
+  /** When the first other live node's heartbeat goes stale (seen + lease), as of the last round. */
+  private staleAt: number | null = null;
   /** The context the keeper was made in: a loss found by a write is handled outside that write's transaction. */
   private readonly outside = new AsyncResource('wagate.lease-keeper');
 
@@ -147,12 +153,18 @@ export class LeaseKeeper {
     return this.round;
   }
 
+  /** When the next round should run: every `intervalMs`, sooner when another node's heartbeat goes stale before that. */
+  nextRoundInMs(): number {
+    if (this.staleAt === null) return this.intervalMs;
+    return Math.min(this.intervalMs, Math.max(STALE_MARGIN_MS, this.staleAt + STALE_MARGIN_MS - this.now()));
+  }
+
   private schedule(): void {
     if (this.closing && this.held.size === 0) return;
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
       void this.tick();
-    }, this.intervalMs);
+    }, this.nextRoundInMs());
   }
 
   private async runRound(): Promise<void> {
@@ -193,7 +205,12 @@ export class LeaseKeeper {
     }
     if (this.closing) return;
     // 3. Fair share.
-    const live = Math.max(1, (await leases.liveNodes(t0, this.leaseMs)).filter((n) => n.nodeId !== nodeId).length + 1);
+    const others = (await leases.liveNodes(t0, this.leaseMs)).filter((n) => n.nodeId !== nodeId);
+    // A node that stopped heart-beating (killed) goes stale one lease after its last
+    // heartbeat — when its leases, renewed in that same round, run out too: the next round
+    // runs then, not up to a round later, so its accounts move within the lease.
+    this.staleAt = others.length ? Math.min(...others.map((n) => n.seenAt + this.leaseMs)) : null;
+    const live = Math.max(1, others.length + 1);
     const share = Math.min(capacity, Math.ceil(this.opts.accounts.length / live));
     this.share = share;
     if (this.held.size > share) {

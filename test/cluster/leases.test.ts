@@ -209,6 +209,32 @@ describe('lease keepers', () => {
     expect((await b.store.connections.get(aOwn!))?.linkedAt).toBe(5);
   });
 
+  it('a killed node\'s accounts are taken when its heartbeat goes stale, not up to a round later', async () => {
+    const url = await server.createDatabase();
+    const clock = { t: 2_000_000 };
+    const a = await node(url, 'node-a', ACCOUNTS, clock);
+    const b = await node(url, 'node-b', ACCOUNTS, clock);
+    await a.keeper.start();
+    await b.keeper.start();
+    clock.t += 1000;
+    await a.keeper.tick(); // hands two over
+    await b.keeper.tick();
+    const lastA = clock.t; // node-a's last round (heartbeat and renewals): it is killed right after it
+    await a.keeper.tick();
+    expect(a.running.size).toBe(2);
+    // node-b's regular round, most of a lease later: node-a's heartbeat goes stale within it.
+    clock.t = lastA + LEASE_MS - LEASE_MS / 6;
+    await b.keeper.tick();
+    expect(b.running.size).toBe(2);
+    const wait = b.keeper.nextRoundInMs();
+    expect(wait).toBe(LEASE_MS / 6 + 50);
+    expect(wait).toBeLessThan(b.keeper.intervalMs);
+    clock.t += wait; // that round takes node-a's accounts: their leases ran out with its heartbeat
+    await b.keeper.tick();
+    expect([...b.running].sort()).toEqual(ACCOUNTS);
+    expect(b.keeper.nextRoundInMs()).toBe(b.keeper.intervalMs); // no other node: the regular pace
+  });
+
   it('the fence refuses a write whose lease was stolen even while the old owner still thinks it holds it', async () => {
     const url = await server.createDatabase();
     const clock = { t: 2_000_000 };

@@ -33,8 +33,12 @@ import { textOf } from './harness.js';
 const ACCOUNTS = clusterAccounts(30);
 const LEASE_SECONDS = 10;
 const { initialMs, jitter } = validateConfig({}, 'defaults').web.reconnect;
-/** leaseSeconds, one lease round (a third of it: when another node next looks), one backoff step (the default first one, jitter included). */
-const BOUND_MS = LEASE_SECONDS * 1000 + Math.floor((LEASE_SECONDS * 1000) / 3) + initialMs * (1 + jitter);
+/**
+ * Issue 16's bound: leaseSeconds plus one backoff step (the default first one, jitter
+ * included). The other nodes look the moment the killed node's heartbeat goes stale —
+ * when its leases run out — not at their next regular round (lease-keeper.ts).
+ */
+const BOUND_MS = LEASE_SECONDS * 1000 + initialMs * (1 + jitter);
 
 let server: PgServer;
 postgresForFile((s) => (server = s));
