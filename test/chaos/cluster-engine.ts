@@ -10,11 +10,9 @@
  * by another (two live connections, a 440). Independent of vitest: the CI slice
  * (`chaos-cluster.test.ts`) and `npm run chaos -- --nodes N` both call `runClusterSchedule`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startSimulator, type SimContact, type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -22,12 +20,10 @@ import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiReply, type FakeOpenAi
 import { freePort } from '../helpers/net.js';
 import { startPostgresIn, type PgServer } from '../helpers/postgres-server.js';
 import { until } from '../helpers/until.js';
-import { REPLY_PREFIX, textOfReceived, tokenOf, type RunResult } from './engine.js';
+import { GatewayChild, REPLY_PREFIX, textOfReceived, tokenOf, type RunResult } from './engine.js';
 import { AUDIT, checkInvariants, type Sent, type Violation } from './invariants.js';
 import { DEFAULT_CLUSTER_SCHEDULE, formatStep, generateClusterSchedule, type ClusterScheduleOptions } from './schedule.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(here, '../..');
 /** Short leases, so a SIGKILLed node's accounts move within seconds. */
 export const LEASE_SECONDS = 3;
 const START_TIMEOUT_MS = 90_000;
@@ -55,52 +51,25 @@ export function reproduceClusterCommand(seed: number, s: ClusterScheduleOptions 
 }
 
 /** One gateway node: a child process (`wagate gateway`) with its own home, port and nodeId. */
-class Node {
-  child: ChildProcess | null = null;
-  exited: Promise<unknown> = Promise.resolve();
-  stderr = '';
-  stdout = '';
+class Node extends GatewayChild {
   /** Whether the harness stopped it (and has not started it again). */
   stopped = false;
 
   constructor(
     readonly id: string,
-    readonly env: Record<string, string>,
-  ) {}
-
-  get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+    env: Record<string, string>,
+  ) {
+    super(env);
   }
 
-  start(): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'gateway-entry.ts'), 'gateway'], {
-      cwd: ROOT,
-      env: { ...this.env, PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.stdout = '';
-    child.stdout!.on('data', (d) => (this.stdout = (this.stdout + String(d)).slice(-8000)));
-    child.stderr!.on('data', (d) => (this.stderr = (this.stderr + String(d)).slice(-8000)));
-    this.child = child;
+  override start(): void {
+    super.start();
     this.stopped = false;
-    this.exited = new Promise((r) => child.on('exit', r));
   }
 
-  kill(signal: NodeJS.Signals): void {
-    if (this.running) this.child!.kill(signal);
-  }
-
-  async stop(signal: NodeJS.Signals, timeoutMs = 30_000): Promise<boolean> {
+  override stop(signal: NodeJS.Signals, timeoutMs?: number): Promise<boolean> {
     this.stopped = true;
-    if (!this.child) return true;
-    this.kill(signal);
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
-    if ((await Promise.race([this.exited, timer])) === 'timeout') {
-      this.kill('SIGKILL');
-      await this.exited;
-      return false;
-    }
-    return true;
+    return super.stop(signal, timeoutMs);
   }
 }
 

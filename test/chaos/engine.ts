@@ -63,23 +63,27 @@ export function reproduceCommand(seed: number, schedule: ScheduleOptions = DEFAU
   return `npm run chaos -- --runs 1 --seed ${seed}${extra}`;
 }
 
-class Gateway {
+/** A `wagate gateway` child process the harness signals, with the tails of its output. */
+export class GatewayChild {
   child: ChildProcess | null = null;
   exited: Promise<unknown> = Promise.resolve();
   stderr = '';
+  stdout = '';
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(readonly env: Record<string, string>) {}
 
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  start(skewMs: number): void {
+  start(extraEnv: Record<string, string> = {}): void {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'gateway-entry.ts'), 'gateway'], {
       cwd: ROOT,
-      env: { ...this.env, PATH: process.env.PATH, WAGATE_CHAOS_CLOCK_SKEW_MS: String(skewMs) },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...this.env, PATH: process.env.PATH, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    this.stdout = '';
+    child.stdout!.on('data', (d) => (this.stdout = (this.stdout + String(d)).slice(-8000)));
     child.stderr!.on('data', (d) => (this.stderr = (this.stderr + String(d)).slice(-8000)));
     this.child = child;
     this.exited = new Promise((r) => child.on('exit', r));
@@ -111,7 +115,7 @@ export async function runSchedule(opts: RunOptions): Promise<RunResult> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wagate-chaos-'));
   let sim: Simulator | null = null;
   let agent: FakeOpenAi | null = null;
-  const gw = new Gateway({ WAGATE_HOME: home, HOME: home, WAGATE_FFMPEG: process.env.WAGATE_FFMPEG ?? 'bundled' });
+  const gw = new GatewayChild({ WAGATE_HOME: home, HOME: home, WAGATE_FFMPEG: process.env.WAGATE_FFMPEG ?? 'bundled' });
   const notes: string[] = [];
   try {
     sim = await startSimulator({ port: 0, host: '127.0.0.1', now: () => Date.now() + skew.ms });
@@ -179,7 +183,7 @@ export async function runSchedule(opts: RunOptions): Promise<RunResult> {
       await until(() => !companionOnline(), 'the simulator sees the companion offline', 20_000);
     };
     const start = async () => {
-      gw.start(skew.ms);
+      gw.start({ WAGATE_CHAOS_CLOCK_SKEW_MS: String(skew.ms) });
       await waitUp();
     };
 
