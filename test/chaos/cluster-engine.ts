@@ -20,7 +20,7 @@ import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiReply, type FakeOpenAi
 import { freePort } from '../helpers/net.js';
 import { startPostgresIn, type PgServer } from '../helpers/postgres-server.js';
 import { until } from '../helpers/until.js';
-import { GatewayChild, REPLY_PREFIX, textOfReceived, tokenOf, type RunResult } from './engine.js';
+import { GatewayChild, REPLY_PREFIX, sendNumbered, textOfReceived, type RunResult } from './engine.js';
 import { AUDIT, checkInvariants, type Sent, type Violation } from './invariants.js';
 import { DEFAULT_CLUSTER_SCHEDULE, formatStep, generateClusterSchedule, type ClusterScheduleOptions } from './schedule.js';
 
@@ -214,16 +214,9 @@ export async function runClusterSchedule(opts: ClusterRunOptions): Promise<RunRe
     for (const [i, step] of schedule.entries()) {
       log(` ${String(i).padStart(2)} ${formatStep(step)}`);
       switch (step.kind) {
-        case 'send': {
-          if (step.pauseMs > 0) await new Promise((r) => setTimeout(r, step.pauseMs));
-          const n = (perContact.get(step.contact) ?? 0) + 1;
-          perContact.set(step.contact, n);
-          const token = tokenOf(step.contact, n);
-          const stranger = step.contact >= so.contacts;
-          await contacts[step.contact]!.send(`${token} (${stranger ? 'stranger' : 'hello'})`);
-          sent.push({ contact: step.contact, n, token, step: i, stranger, gatewayUp: online(accountOfContact(step.contact)) });
+        case 'send':
+          sent.push(await sendNumbered(step, i, { contacts, perContact, knownContacts: so.contacts, up: () => online(accountOfContact(step.contact)) }));
           break;
-        }
         case 'node-kill':
         case 'node-term': {
           const n = await ownerOf(step.account);

@@ -63,6 +63,24 @@ export function reproduceCommand(seed: number, schedule: ScheduleOptions = DEFAU
   return `npm run chaos -- --runs 1 --seed ${seed}${extra}`;
 }
 
+/**
+ * A `send` step of either engine: after its pause, the contact sends its next numbered
+ * message (a stranger's says so); what the invariants check of it, `up` read once it is sent.
+ */
+export async function sendNumbered(
+  step: Extract<Step, { kind: 'send' }>,
+  index: number,
+  ctx: { contacts: SimContact[]; perContact: Map<number, number>; knownContacts: number; up: () => boolean },
+): Promise<Sent> {
+  if (step.pauseMs > 0) await new Promise((r) => setTimeout(r, step.pauseMs));
+  const n = (ctx.perContact.get(step.contact) ?? 0) + 1;
+  ctx.perContact.set(step.contact, n);
+  const token = tokenOf(step.contact, n);
+  const stranger = step.contact >= ctx.knownContacts;
+  await ctx.contacts[step.contact]!.send(`${token} (${stranger ? 'stranger' : 'hello'})`);
+  return { contact: step.contact, n, token, step: index, stranger, gatewayUp: ctx.up() };
+}
+
 /** A `wagate gateway` child process the harness signals, with the tails of its output. */
 export class GatewayChild {
   child: ChildProcess | null = null;
@@ -191,16 +209,9 @@ export async function runSchedule(opts: RunOptions): Promise<RunResult> {
     for (const [i, step] of schedule.entries()) {
       log(` ${String(i).padStart(2)} ${formatStep(step)}`);
       switch (step.kind) {
-        case 'send': {
-          if (step.pauseMs > 0) await new Promise((r) => setTimeout(r, step.pauseMs));
-          const n = (perContact.get(step.contact) ?? 0) + 1;
-          perContact.set(step.contact, n);
-          const token = tokenOf(step.contact, n);
-          const stranger = step.contact >= scheduleOpts.contacts;
-          await contacts[step.contact]!.send(`${token} (${stranger ? 'stranger' : 'hello'})`);
-          sent.push({ contact: step.contact, n, token, step: i, stranger, gatewayUp: gw.running });
+        case 'send':
+          sent.push(await sendNumbered(step, i, { contacts, perContact, knownContacts: scheduleOpts.contacts, up: () => gw.running }));
           break;
-        }
         case 'kill':
         case 'term': {
           const clean = await gw.stop(step.kind === 'kill' ? 'SIGKILL' : 'SIGTERM');
