@@ -12,12 +12,10 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransportFactory } from '../../src/ports/transport.js';
-import type { SimContact } from '../../src/sim/index.js';
 import { DECRYPTED_CATEGORY } from '../../src/whatsapp/decrypt-replay.js';
-import { e2e, until, type E2E, textOf } from './harness.js';
+import { e2e, echoReplies, OPEN_DMS, until, type E2E } from './harness.js';
 
 const BOT = '+15550009400';
-const OPEN = { channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'] } }, web: { catchUpMinutes: 30 } };
 
 let h: E2E | null = null;
 afterEach(async () => {
@@ -25,7 +23,6 @@ afterEach(async () => {
   h = null;
 });
 
-const replies = (c: SimContact) => c.inbox.map(textOf).filter((t) => t.startsWith('echo: '));
 
 /** A transport whose chat messages never reach the gateway (their ids go to `lost`): the process "died" after Baileys acknowledged them. */
 function losingMessages(lost: string[]): (f: TransportFactory) => TransportFactory {
@@ -65,7 +62,7 @@ const kept = (e: E2E) => query<{ n: number }>(e, 'SELECT COUNT(*) AS n FROM wa_k
 
 describe('the ack-before-record gap (real Baileys ↔ simulator)', () => {
   it('a message WhatsApp has the receipt for and the ledger never recorded is recovered at the next start and answered once', async () => {
-    h = await e2e(OPEN);
+    h = await e2e(OPEN_DMS);
     expect((await h.link('default', BOT)).code).toBe(0);
     const ann = h.sim.contact('+15557774001', { name: 'Ann' });
     const lost: string[] = [];
@@ -75,7 +72,7 @@ describe('the ack-before-record gap (real Baileys ↔ simulator)', () => {
     await until(() => ann.receipts.some((r) => r.type === 'delivery' && r.ids.includes(id)), 'WhatsApp has the delivery receipt');
     await until(() => lost.includes(id), 'Baileys upserted it, and the gateway never saw it');
     await h.stopGateway();
-    expect(replies(ann)).toEqual([]);
+    expect(echoReplies(ann)).toEqual([]);
     expect(query(h, 'SELECT message_id FROM inbound_ledger')).toEqual([]);
     expect(kept(h)).toBe(1);
 
@@ -84,9 +81,9 @@ describe('the ack-before-record gap (real Baileys ↔ simulator)', () => {
     const received: string[] = [];
     gw.bus.on('message.received', (ev) => void received.push(`${ev.message.id} ${ev.message.upsertType} ${ev.message.text}`));
     await connected(h);
-    await until(() => replies(ann).length > 0, 'the reply to the recovered message');
+    await until(() => echoReplies(ann).length > 0, 'the reply to the recovered message');
     await h.handled(id);
-    expect(replies(ann)).toEqual(['echo: did you get this?']);
+    expect(echoReplies(ann)).toEqual(['echo: did you get this?']);
     await until(() => query<{ state: string }>(h!, 'SELECT state FROM inbound_ledger WHERE message_id = ?', id)[0]?.state === 'replied', 'its ledger entry replied');
     expect(received).toEqual([`${id} append did you get this?`]);
     // Once the ledger has it, its plaintext is no longer kept.
@@ -99,7 +96,7 @@ describe('the ack-before-record gap (real Baileys ↔ simulator)', () => {
     await h.gateway!.bus.idle();
     const later = await ann.send('and this one?');
     await h.handled(later);
-    await until(() => replies(ann).length === 2, 'the live reply');
-    expect(replies(ann)).toEqual(['echo: did you get this?', 'echo: and this one?']);
+    await until(() => echoReplies(ann).length === 2, 'the live reply');
+    expect(echoReplies(ann)).toEqual(['echo: did you get this?', 'echo: and this one?']);
   });
 });

@@ -9,13 +9,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimContact } from '../../src/sim/index.js';
 import { reapChildren, runCli, spawnCli, type SpawnedCli } from '../helpers/cli.js';
-import { e2e, until, type E2E, textOf } from './harness.js';
+import { e2e, echoReplies, OPEN_DMS, until, type E2E } from './harness.js';
 
 const BOT = '+15550009000';
 const BOT_USER = BOT.slice(1);
 /** Tests that start `wagate gateway` as a child process (tsx compiles it): generous on a loaded 2-core machine. */
 const CHILD_PROCESS_TIMEOUT_MS = 90_000;
-const OPEN = { channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'] } }, web: { catchUpMinutes: 30 } };
 
 let h: E2E | null = null;
 const children: SpawnedCli[] = [];
@@ -25,7 +24,6 @@ afterEach(async () => {
   h = null;
 });
 
-const replies = (c: SimContact) => c.inbox.map(textOf).filter((t) => t.startsWith('echo: '));
 
 async function gatewayConnected(e: E2E) {
   const gw = e.gateway!;
@@ -72,21 +70,21 @@ async function exactlyOneReply(e: E2E, c: SimContact, text: string, timeoutMs = 
     gw.bus.on('reply.failed', (ev) => void seen.push(`reply failed: ${JSON.stringify(ev)}`)),
   ];
   try {
-    await until(() => replies(c).includes(`echo: ${text}`), `the reply to "${text}"`, timeoutMs);
+    await until(() => echoReplies(c).includes(`echo: ${text}`), `the reply to "${text}"`, timeoutMs);
   } catch (err) {
     throw new Error(`${(err as Error).message}; the gateway saw: ${seen.join("; ") || "nothing"}; the contact got receipts: ${c.receipts.map((r) => r.type).join(",")}`);
   } finally {
     offs.forEach((off) => off());
   }
   await e.gateway!.bus.idle();
-  expect(replies(c).filter((r) => r === `echo: ${text}`)).toEqual([`echo: ${text}`]);
+  expect(echoReplies(c).filter((r) => r === `echo: ${text}`)).toEqual([`echo: ${text}`]);
 }
 
 describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
   it('linked in-process, a contact writes before any gateway runs: the gateway answers once, within 3 s of connecting', async () => {
     // The companion never got its initial history sync (the login closed at once):
     // Baileys would hold every event for 20 s on each connection.
-    h = await e2e(OPEN, { initialSync: 'never' });
+    h = await e2e(OPEN_DMS, { initialSync: 'never' });
     expect((await h.link('default', BOT)).code).toBe(0); // no gateway: the CLI links in-process
     const ann = h.sim.contact('+15557771001', { name: 'Ann' });
     await ann.send('hi, are you there?');
@@ -102,12 +100,12 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
   ] as const)(
     'gateway %s, a contact writes, 30 s later the gateway starts: exactly one reply',
     async (_how, signal, exitCode) => {
-      h = await e2e(OPEN);
+      h = await e2e(OPEN_DMS);
       expect((await h.link('default', BOT)).code).toBe(0);
       const bea = h.sim.contact('+15557771002', { name: 'Bea' });
       const child = await childGateway(h);
       await bea.send('before the stop');
-      await until(() => replies(bea).includes('echo: before the stop'), 'the live reply');
+      await until(() => echoReplies(bea).includes('echo: before the stop'), 'the live reply');
       child.child.kill(signal);
       expect(await child.exited).toBe(exitCode);
       await companionOffline(h);
@@ -116,13 +114,13 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
       await h.startGateway();
       await gatewayConnected(h);
       await exactlyOneReply(h, bea, 'while you were down');
-      expect(replies(bea)).toEqual(['echo: before the stop', 'echo: while you were down']);
+      expect(echoReplies(bea)).toEqual(['echo: before the stop', 'echo: while you were down']);
     },
     CHILD_PROCESS_TIMEOUT_MS,
   );
 
   it('a fresh link whose first gateway connection drops 2 s in, with a message from its offline queue: answered, once', async () => {
-    h = await e2e(OPEN, { initialSync: 'never' });
+    h = await e2e(OPEN_DMS, { initialSync: 'never' });
     expect((await h.link('default', BOT)).code).toBe(0);
     const dee = h.sim.contact('+15557771004', { name: 'Dee' });
     const id = await dee.send('quick question');
@@ -135,7 +133,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     // The connection drops 2 s into its life, or as soon as WhatsApp has the reply, whichever comes
     // first. (Not as soon as Baileys wrote it: a frame the server never read is lost with the
     // socket, and Baileys does not wait for the server's ack — a race of the test, not the gateway.)
-    await until(() => failed || replies(dee).length > 0, 'the reply', 2000).catch(() => undefined);
+    await until(() => failed || echoReplies(dee).length > 0, 'the reply', 2000).catch(() => undefined);
     h.sim.drop(BOT_USER);
     await until(() => rt.state === 'backing-off', 'backing-off after the drop');
     h.clock.increment(30_000);
@@ -144,7 +142,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
   });
 
   it('`channels login` on an already linked account while no gateway runs does not connect: the queued message is answered by the gateway', async () => {
-    h = await e2e(OPEN);
+    h = await e2e(OPEN_DMS);
     expect((await h.link('default', BOT)).code).toBe(0);
     const fay = h.sim.contact('+15557771006', { name: 'Fay' });
     await fay.send('queued for the gateway');
@@ -161,13 +159,13 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
   });
 
   it('Signal state lost while stopped (a kill mid-write): the gateway asks for a retry, the phone sends again, the message is answered', async () => {
-    h = await e2e(OPEN);
+    h = await e2e(OPEN_DMS);
     expect((await h.link('default', BOT)).code).toBe(0);
     const gus = h.sim.contact('+15557771007', { name: 'Gus' });
     await h.startGateway();
     await gatewayConnected(h);
     await gus.send('first');
-    await until(() => replies(gus).includes('echo: first'), 'the first reply');
+    await until(() => echoReplies(gus).includes('echo: first'), 'the first reply');
     await h.stopGateway();
     await companionOffline(h); // else "second" may go to the closing socket
     // The Signal sessions with Gus are gone from the store (the gateway is stopped: the file is ours).
@@ -188,7 +186,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
   });
 
   it('a message older than catchUpMinutes, written while the gateway was stopped, is not answered; a newer one is', async () => {
-    h = await e2e(OPEN);
+    h = await e2e(OPEN_DMS);
     expect((await h.link('default', BOT)).code).toBe(0);
     const eli = h.sim.contact('+15557771005', { name: 'Eli' });
     await h.startGateway();
@@ -205,7 +203,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     gw.bus.on('message.dropped', (e) => void dropped.push(`${e.message.text} (${e.reason})`));
     await gatewayConnected(h);
     await exactlyOneReply(h, eli, 'written a minute ago');
-    expect(replies(eli)).toEqual(['echo: written a minute ago']);
+    expect(echoReplies(eli)).toEqual(['echo: written a minute ago']);
     expect(dropped).toEqual(['written 40 minutes ago (catch-up:too-old)']);
   });
 
@@ -214,7 +212,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     // before a kill came two runs later, older than the last connection of the run
     // before, and were dropped as `catch-up:before-window`. The ledger is the dedupe
     // now: a message without an entry was never handled, and the window starts at the link.
-    h = await e2e(OPEN);
+    h = await e2e(OPEN_DMS);
     expect((await h.link('default', BOT)).code).toBe(0);
     const fay = h.sim.contact('+15557771006', { name: 'Fay' });
     await h.startGateway();
@@ -243,7 +241,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     // The chaos test, seed 1009: a message acknowledged while the transport held it
     // for its chat's order (an offline stanza that failed to decrypt kept the backlog
     // open) was only in memory when the gateway was killed, and never answered.
-    h = await e2e(OPEN);
+    h = await e2e(OPEN_DMS);
     expect((await h.link('default', BOT)).code).toBe(0);
     const hal = h.sim.contact('+15557771008', { name: 'Hal' });
     await h.startGateway();
@@ -258,7 +256,7 @@ describe('offline catch-up end to end (real Baileys ↔ simulator)', () => {
     await until(() => hal.receipts.some((r) => r.type === 'delivery' && r.ids.includes(id)), 'WhatsApp has the delivery receipt');
     // Recorded while held (before, only the hold's end recorded it, 10 s later).
     await until(() => ledgerState(h!, id) === 'received', 'the held message recorded as received', 5_000);
-    expect(replies(hal)).toEqual([]);
+    expect(echoReplies(hal)).toEqual([]);
     child.child.kill('SIGKILL');
     expect(await child.exited).toBe(null);
     await companionOffline(h);

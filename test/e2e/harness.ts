@@ -26,6 +26,14 @@ export function textOf(m: { message: { conversation?: string | null; extendedTex
   return m.message.conversation ?? m.message.extendedTextMessage?.text ?? '';
 }
 
+/** DMs open to anyone, a 30-minute catch-up window: the config of the ordering and catch-up tests. */
+export const OPEN_DMS = { channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'] } }, web: { catchUpMinutes: 30 } };
+
+/** The echo agent's replies a contact received, in order. */
+export function echoReplies(c: { inbox: Parameters<typeof textOf>[0][] }): string[] {
+  return c.inbox.map(textOf).filter((t) => t.startsWith('echo: '));
+}
+
 /** The bus events the e2e tests read outcomes from. */
 const RECORDED = [
   'message.received',

@@ -5,11 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimContact } from '../../src/sim/index.js';
-import { e2e, until, type E2E, textOf } from './harness.js';
+import { e2e, echoReplies, OPEN_DMS, until, type E2E } from './harness.js';
 
 const BOT = '+15550009100';
 const BOT_USER = BOT.slice(1);
-const OPEN = { channels: { whatsapp: { dmPolicy: 'open' as const, allowFrom: ['*'] } }, web: { catchUpMinutes: 30 } };
 
 let h: E2E | null = null;
 afterEach(async () => {
@@ -17,7 +16,6 @@ afterEach(async () => {
   h = null;
 });
 
-const replies = (c: SimContact) => c.inbox.map(textOf).filter((t) => t.startsWith('echo: '));
 const texts = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `message ${from + i}`);
 
 async function connected(e: E2E) {
@@ -33,7 +31,7 @@ async function sendAll(c: SimContact, list: string[]): Promise<string[]> {
 
 describe('in order per chat (real Baileys ↔ simulator)', () => {
   it('40 messages from one contact, 30–35 offline while 36–40 arrive live: the 40 replies come in order, once each', async () => {
-    h = await e2e(OPEN);
+    h = await e2e(OPEN_DMS);
     expect((await h.link('default', BOT)).code).toBe(0);
     const ivy = h.sim.contact('+15557772001', { name: 'Ivy' });
     await h.startGateway();
@@ -42,9 +40,9 @@ describe('in order per chat (real Baileys ↔ simulator)', () => {
     // reply (a burst of session-opening messages is another scenario: see the README's
     // known limits), so what is measured here is the offline/live interleaving below.
     await sendAll(ivy, texts(1, 1));
-    await until(() => replies(ivy).length === 1, 'the first reply', 30_000);
+    await until(() => echoReplies(ivy).length === 1, 'the first reply', 30_000);
     await sendAll(ivy, texts(2, 29));
-    await until(() => replies(ivy).length === 29, 'the 29 live replies', 30_000);
+    await until(() => echoReplies(ivy).length === 29, 'the 29 live replies', 30_000);
     await h.stopGateway();
     await until(() => h!.sim.hub.companions.get(BOT_USER)?.online === false, 'the companion offline');
 
@@ -58,26 +56,26 @@ describe('in order per chat (real Baileys ↔ simulator)', () => {
     await until(() => live.every((id) => ivy.receipts.some((r) => r.ids.includes(id))), 'delivery receipts of 36–40');
     hold.release();
     await connected(h);
-    await until(() => replies(ivy).length >= 40, 'all 40 replies', 30_000);
+    await until(() => echoReplies(ivy).length >= 40, 'all 40 replies', 30_000);
     await h.gateway!.bus.idle();
-    expect(replies(ivy)).toEqual(texts(1, 40).map((t) => `echo: ${t}`));
+    expect(echoReplies(ivy)).toEqual(texts(1, 40).map((t) => `echo: ${t}`));
   }, 90_000);
 
   it('a burst of a new contact’s first 30 messages (all session-opening): answered in order, once each', async () => {
-    h = await e2e(OPEN);
+    h = await e2e(OPEN_DMS);
     expect((await h.link('default', BOT)).code).toBe(0);
     const lou = h.sim.contact('+15557772004', { name: 'Lou' });
     await h.startGateway();
     await connected(h);
     // No message of ours reaches Lou before the burst is sent: every one opens the session (pkmsg).
     await sendAll(lou, texts(1, 30));
-    await until(() => replies(lou).length >= 30, 'all 30 replies', 60_000);
+    await until(() => echoReplies(lou).length >= 30, 'all 30 replies', 60_000);
     await h.gateway!.bus.idle();
-    expect(replies(lou)).toEqual(texts(1, 30).map((t) => `echo: ${t}`));
+    expect(echoReplies(lou)).toEqual(texts(1, 30).map((t) => `echo: ${t}`));
   }, 90_000);
 
   it('a live message of a chat without backlog is held only until the backlog is done, then answered', async () => {
-    h = await e2e(OPEN);
+    h = await e2e(OPEN_DMS);
     expect((await h.link('default', BOT)).code).toBe(0);
     const jon = h.sim.contact('+15557772002', { name: 'Jon' });
     const kim = h.sim.contact('+15557772003', { name: 'Kim' });
@@ -93,12 +91,12 @@ describe('in order per chat (real Baileys ↔ simulator)', () => {
     const [jonLive] = await sendAll(jon, ['jon 4 live']);
     await until(() => [kimId, jonLive].every((id) => [...kim.receipts, ...jon.receipts].some((r) => r.ids.includes(id!))), 'delivery receipts');
     // Held, not answered, while the backlog is not done.
-    expect(replies(kim)).toEqual([]);
-    expect(replies(jon).filter((r) => r !== 'echo: jon 1')).toEqual([]);
+    expect(echoReplies(kim)).toEqual([]);
+    expect(echoReplies(jon).filter((r) => r !== 'echo: jon 1')).toEqual([]);
     hold.release();
-    await until(() => replies(jon).length === 4 && replies(kim).length === 1, 'all replies', 20_000);
+    await until(() => echoReplies(jon).length === 4 && echoReplies(kim).length === 1, 'all replies', 20_000);
     await h.gateway!.bus.idle();
-    expect(replies(jon)).toEqual(['echo: jon 1', 'echo: jon 2', 'echo: jon 3', 'echo: jon 4 live']);
-    expect(replies(kim)).toEqual(['echo: kim live']);
+    expect(echoReplies(jon)).toEqual(['echo: jon 1', 'echo: jon 2', 'echo: jon 3', 'echo: jon 4 live']);
+    expect(echoReplies(kim)).toEqual(['echo: kim live']);
   }, 60_000);
 });
