@@ -96,6 +96,8 @@ export class InboundLedger {
   private queued: Pending[] = [];
   private scheduled = false;
   private writing: Promise<void> = Promise.resolve();
+  /** The last batch part whose changes were told to the listeners (see applyPart). */
+  private told: Promise<void> = Promise.resolve();
   private readonly own = new Map<string, Set<string>>();
   /** Entries by the request id that answers them (set with `running`), until they are final. */
   private readonly requests = new Map<string, LedgerKey>();
@@ -295,29 +297,53 @@ export class InboundLedger {
   }
 
   /**
-   * The batch in one store call, applied at once; each write's result is handed out when
-   * it ran, a durable one's once its commit is done.
+   * The batch in store calls: one, or on a store that applies writes in call order
+   * (SQLite) one per run of arrivals, of moves and of durable moves, handed over at once
+   * in order. An arrival's result (new or duplicate) is known when its call ran; the
+   * store coalesces an entry's moves until its commit (a plain move settles when it is
+   * queued there, a durable one once the commit is done). Listeners hear of the changes
+   * in the order they were asked for.
    */
   private async commit(): Promise<void> {
     this.scheduled = false;
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
+    const parts = this.store.writesInOrder ? runsOf(batch) : [batch];
+    const counted = { done: false };
+    await Promise.all(parts.map((part) => this.applyPart(part, counted)));
+  }
+
+  /** Applies one part of a batch (the batch is counted once a part of it is applied). */
+  private async applyPart(part: Pending[], counted: { done: boolean }): Promise<void> {
+    // A part of durable moves only (SQLite) settles once committed; else once applied,
+    // and its durable writes then wait for the commit.
+    const durableOnly = this.store.writesInOrder === true && part.every((p) => p.durable);
+    const applied = this.store.ledger.apply(
+      part.map((p) => p.write),
+      { applied: !durableOnly },
+    );
+    // Told in ask order: a later part's changes wait for an earlier part's.
+    this.told = this.told
+      .then(() => applied)
+      .then(
+        (results) => this.tell(part, results),
+        () => undefined,
+      );
     let results: LedgerWriteResult[];
     try {
-      results = await this.store.ledger.apply(
-        batch.map((p) => p.write),
-        { applied: true },
-      );
+      results = await applied;
     } catch (err) {
       this.failures += 1;
-      for (const p of batch) p.reject(err);
+      for (const p of part) p.reject(err);
       return;
     }
-    this.commits += 1;
-    this.tell(batch, results);
+    if (!counted.done) {
+      counted.done = true;
+      this.commits += 1;
+    }
     const durable: Array<[Pending, LedgerWriteResult]> = [];
-    batch.forEach((p, i) => (p.durable ? durable.push([p, results[i]!]) : p.resolve(results[i]!)));
+    part.forEach((p, i) => (p.durable && !durableOnly ? durable.push([p, results[i]!]) : p.resolve(results[i]!)));
     if (durable.length === 0) return;
     try {
       await this.store.committed();
@@ -327,6 +353,19 @@ export class InboundLedger {
       for (const [p] of durable) p.reject(err);
     }
   }
+}
+
+/** The batch cut into runs of arrivals, of moves and of durable moves, in order. */
+function runsOf(batch: Pending[]): Pending[][] {
+  const out: Pending[][] = [];
+  let last: string | undefined;
+  for (const p of batch) {
+    const kind = p.write.op === 'record' ? 'record' : p.durable ? 'durable' : 'move';
+    if (kind !== last) out.push([]);
+    out[out.length - 1]!.push(p);
+    last = kind;
+  }
+  return out;
 }
 
 function changeOf(write: LedgerWrite, result: LedgerWriteResult): LedgerChange | null {

@@ -1,5 +1,5 @@
 /** What both SQL stores' inbound ledgers share: the columns read and a row's mapping (no driver in here). */
-import type { LedgerEntry, LedgerState } from './port.js';
+import type { LedgerEntry, LedgerKey, LedgerState, LedgerUpdate, LedgerWrite } from './port.js';
 
 /** A row as a driver returns it: column name → value. */
 type Row = Record<string, unknown>;
@@ -30,4 +30,59 @@ export function ledgerEntryFromRow(row: Row): LedgerEntry {
     receivedAt: Number(row.received_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+/** The entry's key as one string (a map key). */
+export function ledgerKeyText(k: LedgerKey): string {
+  return `${k.accountId}\u0000${k.chatJid}\u0000${k.messageId}`;
+}
+
+/**
+ * Two moves of one entry as one: field-wise in ask order, the later value of a field
+ * wins (`state` too, so the last state asked is the one written); `at` is the later one.
+ */
+export function mergeLedgerUpdate(earlier: LedgerUpdate, later: LedgerUpdate): LedgerUpdate {
+  const out: LedgerUpdate = { ...earlier };
+  for (const [k, v] of Object.entries(later) as Array<[keyof LedgerUpdate, unknown]>) {
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+/** The statements a batch of ledger writes runs (`ops`), and for each write the op answering it (`of`). */
+export interface CoalescedWrites {
+  ops: LedgerWrite[];
+  of: number[];
+}
+
+/**
+ * Moves of the same entry in one batch become one statement, at the place of the first
+ * (merged with `mergeLedgerUpdate`). A record of that entry ends the merge (a move asked
+ * before the arrival stays before it), and so does a move by request id (its lookup must
+ * see every move asked before it, and its fields must not be overtaken by later ones).
+ */
+export function coalesceLedgerWrites(writes: readonly LedgerWrite[]): CoalescedWrites {
+  const ops: LedgerWrite[] = [];
+  const of: number[] = [];
+  const open = new Map<string, number>();
+  for (const w of writes) {
+    if (w.op === 'update') {
+      const k = ledgerKeyText(w.key);
+      const j = open.get(k);
+      if (j !== undefined) {
+        const prev = ops[j] as Extract<LedgerWrite, { op: 'update' }>;
+        ops[j] = { op: 'update', key: prev.key, fields: mergeLedgerUpdate(prev.fields, w.fields) };
+        of.push(j);
+        continue;
+      }
+      open.set(k, ops.length);
+    } else if (w.op === 'record') {
+      open.delete(ledgerKeyText(w.arrival));
+    } else {
+      open.clear();
+    }
+    of.push(ops.length);
+    ops.push(w);
+  }
+  return { ops, of };
 }

@@ -9,7 +9,7 @@ import {
   type LedgerWrite,
   type LedgerWriteResult,
 } from './port.js';
-import { LEDGER_COLUMNS, LEDGER_DEFAULT_LIMIT, ledgerEntryFromRow } from './ledger-rows.js';
+import { coalesceLedgerWrites, LEDGER_COLUMNS, LEDGER_DEFAULT_LIMIT, ledgerEntryFromRow } from './ledger-rows.js';
 import { changed, keepCount, type PgRunner, type Queryable, type Row } from './postgres-runner.js';
 
 const INSERT = `INSERT INTO inbound_ledger (account_id, chat_jid, message_id, sender, wa_timestamp, upsert_type, message, state, received_at, updated_at)
@@ -88,9 +88,11 @@ export function ledger(r: PgRunner): LedgerStore {
       r.write(
         'write the inbound ledger',
         async (q) => {
+          // Moves of one entry in the batch (one transaction here) are one statement.
+          const { ops, of } = coalesceLedgerWrites(writes);
           const out: LedgerWriteResult[] = [];
-          for (const w of writes) out.push(await applyOne(q, w));
-          return out;
+          for (const w of ops) out.push(await applyOne(q, w));
+          return of.map((j) => ({ ...out[j]! }));
         },
         soleAccount(writes),
       ),

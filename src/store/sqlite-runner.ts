@@ -18,11 +18,32 @@ export interface SqlRunner {
   write<T>(what: string, work: () => T, opts?: WriteOptions): Promise<T>;
   /** The store's clock (ms since the epoch), for the rows it stamps itself. */
   now(): number;
+  /** A driver failure as WAGATE_ERR_STORE naming what was being done. */
+  error(what: string, err: unknown): unknown;
+  /** Run `work` in a savepoint: all of its statements or none (a write's own atomicity). */
+  atomic<T>(work: () => T): T;
+  /**
+   * Plain calls only (undefined on a `transaction(fn)` handle, which commits when fn
+   * ends): `hook` runs right before each group commit, inside the transaction, and may
+   * run statements there (the inbound ledger writes its coalesced moves so). It may
+   * answer with a `failure` (a write that was settled before it ran failed: `committed()`
+   * callers are rejected with it) and `after`, called once the commit is done (with its
+   * failure, if it failed).
+   */
+  beforeCommit: ((hook: CommitHook) => void) | undefined;
 }
+
+/** See `SqlRunner.beforeCommit`; it must not throw. */
+export type CommitHook = () => { failure?: unknown; after?: (commitFailure: unknown) => void } | undefined;
 
 export interface WriteOptions {
   durable?: boolean;
   applied?: boolean;
+  /**
+   * `work` makes its own writes atomic (one statement, or none, or `atomic` inside): no
+   * savepoint around it (a savepoint costs two statements per write).
+   */
+  single?: boolean;
 }
 
 export type Row = Record<string, unknown>;

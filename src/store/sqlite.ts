@@ -30,6 +30,7 @@ import { migrate, MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE_SQL, type Migration,
 import type { SchemaInfo, Store, StoreCheck, StoreTables } from './port.js';
 import { prepareFiles, STORE_FILE_MODE, storeError } from './sqlite-file.js';
 import { sqliteTables, type SqlRunner } from './sqlite-tables.js';
+import type { CommitHook } from './sqlite-runner.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 
 export { STORE_FILE_MODE, storeError } from './sqlite-file.js';
@@ -74,6 +75,7 @@ interface DeferredWrite {
   work: () => unknown;
   durable: boolean;
   applied: boolean;
+  single: boolean;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -128,6 +130,8 @@ export class SqliteStore implements Store, StoreTables {
   private failedCommits = 0;
   /** WAL checkpoints on a worker thread once the store is busy (sqlite-checkpointer.ts). */
   private readonly checkpointer: Checkpointer;
+  /** Run before each group commit (SqlRunner.beforeCommit). */
+  private readonly commitHooks: CommitHook[] = [];
 
   private constructor(
     private readonly db: Database.Database,
@@ -235,7 +239,10 @@ export class SqliteStore implements Store, StoreTables {
       stmt: (sql) => this.stmt(sql),
       now: () => this.now(),
       read: (what, work) => this.gated(what, work),
-      write: (what, work, opts) => this.enqueueWrite(what, work, opts?.durable === true, opts?.applied === true),
+      write: (what, work, opts) => this.enqueueWrite(what, work, opts?.durable === true, opts?.applied === true, opts?.single === true),
+      error: (what, err) => storeError(this.location, what, err),
+      atomic: (work) => this.savepoint(work) as ReturnType<typeof work>,
+      beforeCommit: (hook) => void this.commitHooks.push(hook),
     };
   }
 
@@ -257,7 +264,7 @@ export class SqliteStore implements Store, StoreTables {
    * BEGIN: an open plain transaction is committed first. While `transaction(fn)` holds
    * the connection, writes wait (deferred) and run in call order once it is released.
    */
-  private enqueueWrite<T>(what: string, work: () => T, durable: boolean, applied: boolean): Promise<T> {
+  private enqueueWrite<T>(what: string, work: () => T, durable: boolean, applied: boolean, single: boolean): Promise<T> {
     try {
       this.checkNotInTx();
       this.checkOpen();
@@ -266,20 +273,21 @@ export class SqliteStore implements Store, StoreTables {
     }
     if (this.busy || this.deferred.length > 0) {
       return new Promise<T>((resolve, reject) => {
-        this.deferred.push({ what, work, durable, applied, resolve: resolve as (v: unknown) => void, reject });
+        this.deferred.push({ what, work, durable, applied, single, resolve: resolve as (v: unknown) => void, reject });
         if (this.deferred.length === 1) runAfterTurn(() => void this.runDeferredWhenFree());
       });
     }
-    return this.execute(what, work, durable, applied);
+    return this.execute(what, work, durable, applied, single);
   }
 
   /** Runs a write in the turn's transaction (opening it if needed); see enqueueWrite. */
-  private execute<T>(what: string, work: () => T, durable: boolean, applied: boolean): Promise<T> {
+  private execute<T>(what: string, work: () => T, durable: boolean, applied: boolean, single: boolean): Promise<T> {
     let result: T;
     let tx: OpenTx;
     try {
       tx = this.openTx(durable);
-      result = this.savepoint(work) as T; // a savepoint inside the open transaction
+      // a savepoint inside the open transaction, unless the work is atomic by itself
+      result = single ? work() : (this.savepoint(work) as T);
     } catch (err) {
       return Promise.reject(storeError(this.location, what, err));
     }
@@ -305,10 +313,21 @@ export class SqliteStore implements Store, StoreTables {
     return tx;
   }
 
-  /** Commits the turn's open transaction now (synchronously), settling its waiters. */
+  /**
+   * Commits the turn's open transaction now (synchronously), settling its waiters. The
+   * commit hooks run first, inside it (the inbound ledger's coalesced moves), and hear
+   * how the commit went.
+   */
   private commitOpen(): void {
     const tx = this.open;
     if (!tx) return;
+    const after: Array<(failure: unknown) => void> = [];
+    let late: unknown;
+    for (const hook of this.commitHooks) {
+      const answer = hook();
+      if (answer?.after) after.push(answer.after);
+      late ??= answer?.failure;
+    }
     this.open = undefined;
     let failure: unknown;
     try {
@@ -319,6 +338,7 @@ export class SqliteStore implements Store, StoreTables {
     } finally {
       if (tx.durable) this.setSynchronous(false);
     }
+    for (const then of after) then(failure);
     if (failure !== undefined) {
       this.failedCommits += 1;
       for (const w of tx.waiters) w.reject(failure);
@@ -328,7 +348,11 @@ export class SqliteStore implements Store, StoreTables {
     this.batchCommits += 1;
     this.checkpointer.committed();
     for (const w of tx.waiters) w.resolve();
-    for (const w of this.commitWaiters.splice(0)) w.resolve();
+    // A write settled before it ran (a coalesced ledger move) failed: not everything asked is committed.
+    for (const w of this.commitWaiters.splice(0)) {
+      if (late !== undefined) w.reject(late);
+      else w.resolve();
+    }
   }
 
   /** Runs the writes that waited for the connection, in call order (no-op when there are none). */
@@ -336,7 +360,7 @@ export class SqliteStore implements Store, StoreTables {
     if (this.deferred.length === 0) return;
     const items = this.deferred;
     this.deferred = [];
-    for (const item of items) this.execute(item.what, item.work, item.durable, item.applied).then(item.resolve, item.reject);
+    for (const item of items) this.execute(item.what, item.work, item.durable, item.applied, item.single).then(item.resolve, item.reject);
   }
 
   private async runDeferredWhenFree(): Promise<void> {
@@ -396,12 +420,15 @@ export class SqliteStore implements Store, StoreTables {
     return {
       stmt: (sql) => this.stmt(sql),
       now: () => this.now(),
+      error: (what, err) => storeError(this.location, what, err),
+      atomic: (work) => this.savepoint(work) as ReturnType<typeof work>,
+      beforeCommit: undefined,
       read: direct,
       // A savepoint: a failed call leaves nothing behind even if fn catches its error.
       write: (what, work, opts) =>
         direct(what, () => {
           if (opts?.durable) ctx.durable = true;
-          return this.savepoint(work) as ReturnType<typeof work>;
+          return opts?.single ? work() : (this.savepoint(work) as ReturnType<typeof work>);
         }),
     };
   }
