@@ -51,6 +51,11 @@ export function ledgerRequestId(key: LedgerKey): string {
   return `in-${h.slice(0, 24)}`;
 }
 
+/** Whether `requestId` has the shape of `ledgerRequestId` (any other answers no entry). */
+export function isLedgerRequestId(requestId: string): boolean {
+  return /^in-[0-9a-f]{24}$/.test(requestId);
+}
+
 /** How many request ids → entries are remembered (entries still being answered; older ones are looked up in the store). */
 const REQUESTS_LIMIT = 10_000;
 
@@ -181,6 +186,16 @@ export class InboundLedger {
   async moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, opts: MoveOptions = {}): Promise<boolean> {
     // The entry this process moved to `running` under that request id is known: no lookup in the store.
     const known = this.requests.get(requestKey(accountId, requestId));
+    // A reply that answers no ledger entry (a heartbeat, a `send`, a pairing code): no
+    // lookup in the store, which has no index by request id (migration 5).
+    // Durable still means: settles once everything asked before is committed.
+    if (!known && !isLedgerRequestId(requestId)) {
+      if (opts.durable === true) {
+        await this.handedOver();
+        await this.store.committed();
+      }
+      return false;
+    }
     const at = this.now();
     const r = await this.enqueue(
       known ? { op: 'update', key: known, fields: { ...fields, at } } : { op: 'update-by-request', accountId, requestId, fields: { ...fields, at } },
@@ -253,12 +268,17 @@ export class InboundLedger {
 
   /** Resolves when every write asked for so far has been committed (or failed). */
   async flush(): Promise<void> {
+    await this.handedOver();
+    await this.store.committed().catch(() => undefined); // a failed commit was reported to its writers
+  }
+
+  /** Resolves when every write asked for so far was handed to the store (and settled). */
+  private async handedOver(): Promise<void> {
     let last: Promise<void>;
     do {
       last = this.writing;
       await last;
     } while (last !== this.writing || this.queued.length > 0);
-    await this.store.committed().catch(() => undefined); // a failed commit was reported to its writers
   }
 
   private enqueue(write: LedgerWrite, durable = false): Promise<LedgerWriteResult> {

@@ -360,6 +360,32 @@ export function storeContract(name: string, make: MakeStore): void {
         expect(await s.ledger.apply([])).toEqual([]);
       });
 
+      it('merges the moves of one entry field-wise in ask order (the last state wins); an arrival of it in between keeps them apart', async () => {
+        const a = arrival('acc', 'x@s.whatsapp.net', 'M1', 1000);
+        const b = arrival('acc', 'y@s.whatsapp.net', 'M2', 1001);
+        await s.ledger.record([a]);
+        const results = await s.ledger.apply([
+          { op: 'update', key: key(a), fields: { state: 'accepted', reason: 'first', at: 1002 } },
+          { op: 'update', key: key(b), fields: { state: 'accepted', at: 1002 } }, // not there yet: nothing
+          { op: 'record', arrival: b },
+          { op: 'update', key: key(a), fields: { state: 'running', requestId: 'r1', reason: null, at: 1003 } },
+          { op: 'update', key: key(b), fields: { state: 'gated', reason: 'allowlist', at: 1004 } },
+          { op: 'update', key: key(a), fields: { replyText: 'hi', replyIds: ['O1'], at: 1005 } },
+        ]);
+        expect(results.map((r) => r.changed)).toEqual([true, false, true, true, true, true]);
+        expect(await s.ledger.get(key(a))).toMatchObject({ state: 'running', reason: null, requestId: 'r1', replyText: 'hi', replyIds: ['O1'], updatedAt: 1005 });
+        expect(await s.ledger.get(key(b))).toMatchObject({ state: 'gated', reason: 'allowlist', updatedAt: 1004 });
+        // moves asked in separate calls without waiting: reads see all of them
+        void s.ledger.apply([{ op: 'update', key: key(b), fields: { state: 'dropped', reason: 'expired', at: 1006 } }], { applied: true });
+        void s.ledger.apply([{ op: 'update', key: key(a), fields: { state: 'replied', at: 1007 } }], { applied: true });
+        expect((await s.ledger.list()).map((e) => [e.messageId, e.state])).toEqual([
+          ['M1', 'replied'],
+          ['M2', 'dropped'],
+        ]);
+        expect(await s.ledger.byRequest('acc', 'r1')).toMatchObject({ messageId: 'M1', state: 'replied' });
+        await s.committed();
+      });
+
       it('keeps its entries across a restart, and rolls back with its transaction', async () => {
         const a = arrival('acc', 'x@s.whatsapp.net', 'M1', 1000);
         await expect(

@@ -125,3 +125,36 @@ describe('migrations', () => {
     expect(versions(file).map((v) => v.version)).toEqual([...MIGRATIONS.map((m) => m.version), SCHEMA_VERSION + 5]);
   });
 });
+
+describe('migration 5: the inbound ledger without its request id index', () => {
+  it('a store at version 4 loses the index, keeps its entries, and still finds an entry by request id', async () => {
+    const file = await dbFile();
+    const old = await openSqliteStore({ file, migrations: MIGRATIONS.slice(0, 4) });
+    const key = { accountId: 'a', chatJid: 'c@s.whatsapp.net', messageId: 'm1' };
+    await old.ledger.record([{ ...key, sender: 'c@s.whatsapp.net', waTimestamp: 1, upsertType: 'notify', message: '{}', receivedAt: 1 }]);
+    await old.ledger.update(key, { state: 'running', requestId: 'in-1', at: 2 });
+    await old.close();
+    const indexes = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inbound_ledger'").pluck().all() as string[];
+      } finally {
+        db.close();
+      }
+    };
+    expect(indexes()).toContain('inbound_ledger_request');
+    const store = await openSqliteStore({ file });
+    try {
+      expect(await store.schema()).toEqual({ version: SCHEMA_VERSION, known: SCHEMA_VERSION });
+      expect(versions(file).map((v) => v.version)).toContain(5);
+      expect(indexes()).not.toContain('inbound_ledger_request');
+      expect(await store.ledger.byRequest('a', 'in-1')).toMatchObject({ ...key, state: 'running', requestId: 'in-1' });
+      expect(await store.ledger.apply([{ op: 'update-by-request', accountId: 'a', requestId: 'in-1', fields: { state: 'replied', at: 3 } }])).toEqual([
+        { changed: true, key },
+      ]);
+      expect((await store.ledger.get(key))?.state).toBe('replied');
+    } finally {
+      await store.close();
+    }
+  });
+});
