@@ -375,14 +375,19 @@ export function storeContract(name: string, make: MakeStore): void {
         expect(results.map((r) => r.changed)).toEqual([true, false, true, true, true, true]);
         expect(await s.ledger.get(key(a))).toMatchObject({ state: 'running', reason: null, requestId: 'r1', replyText: 'hi', replyIds: ['O1'], updatedAt: 1005 });
         expect(await s.ledger.get(key(b))).toMatchObject({ state: 'gated', reason: 'allowlist', updatedAt: 1004 });
-        // moves asked in separate calls without waiting: reads see all of them
-        void s.ledger.apply([{ op: 'update', key: key(b), fields: { state: 'dropped', reason: 'expired', at: 1006 } }], { applied: true });
-        void s.ledger.apply([{ op: 'update', key: key(a), fields: { state: 'replied', at: 1007 } }], { applied: true });
+        // moves asked in separate calls: reads see all of them (without waiting for them
+        // when the store applies writes in call order; PostgreSQL runs calls side by side)
+        const moved = Promise.all([
+          s.ledger.apply([{ op: 'update', key: key(b), fields: { state: 'dropped', reason: 'expired', at: 1006 } }], { applied: true }),
+          s.ledger.apply([{ op: 'update', key: key(a), fields: { state: 'replied', at: 1007 } }], { applied: true }),
+        ]);
+        if (!s.writesInOrder) await moved;
         expect((await s.ledger.list()).map((e) => [e.messageId, e.state])).toEqual([
           ['M1', 'replied'],
           ['M2', 'dropped'],
         ]);
         expect(await s.ledger.byRequest('acc', 'r1')).toMatchObject({ messageId: 'M1', state: 'replied' });
+        expect((await moved).map((r) => r[0]!.changed)).toEqual([true, true]);
         await s.committed();
       });
 
@@ -525,6 +530,20 @@ export function storeContract(name: string, make: MakeStore): void {
         await s.sessions.clear('agent:main:+1');
         expect(await s.sessions.turns('agent:main:+1')).toEqual([]);
         expect((await s.sessions.list()).map((x) => x.key)).toEqual(['agent:main:+2']);
+      });
+
+      it('appends a few turns or many in order, all of them or none', async () => {
+        const turn = (i: number, role: 'user' | 'assistant' = i % 2 === 0 ? 'user' : 'assistant') => ({ role, text: `t${i}`, at: i, meta: null });
+        await s.sessions.append('k', [turn(0), turn(1)]);
+        await s.sessions.append('k', Array.from({ length: 20 }, (_, i) => turn(i + 2)));
+        expect((await s.sessions.turns('k')).map((t) => t.text)).toEqual(Array.from({ length: 22 }, (_, i) => `t${i}`));
+        // a turn the table refuses (its role CHECK) fails the whole append, short or long
+        const bad = { ...turn(99), role: 'robot' as 'user' };
+        await expect(s.sessions.append('k', [turn(100), bad])).rejects.toMatchObject({ code: 'WAGATE_ERR_STORE' });
+        await expect(s.sessions.append('k', [...Array.from({ length: 12 }, (_, i) => turn(200 + i)), bad])).rejects.toMatchObject({
+          code: 'WAGATE_ERR_STORE',
+        });
+        expect(await s.sessions.turns('k')).toHaveLength(22);
       });
     });
 
