@@ -344,7 +344,8 @@ export class InboundLedger {
       { applied: !durableOnly },
     );
     // Told in ask order: a later part's changes wait for an earlier part's.
-    this.told = this.told
+    if (this.listeners.size > 0)
+      this.told = this.told
       .then(() => applied)
       .then(
         (results) => this.tell(part, results),

@@ -42,10 +42,13 @@ export function ledgerKeyText(k: LedgerKey): string {
  * wins (`state` too, so the last state asked is the one written); `at` is the later one.
  */
 export function mergeLedgerUpdate(earlier: LedgerUpdate, later: LedgerUpdate): LedgerUpdate {
-  const out: LedgerUpdate = { ...earlier };
-  for (const [k, v] of Object.entries(later) as Array<[keyof LedgerUpdate, unknown]>) {
-    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
-  }
+  const out: LedgerUpdate = { ...earlier, at: later.at };
+  if (later.state !== undefined) out.state = later.state;
+  if (later.reason !== undefined) out.reason = later.reason;
+  if (later.requestId !== undefined) out.requestId = later.requestId;
+  if (later.replyText !== undefined) out.replyText = later.replyText;
+  if (later.replyIds !== undefined) out.replyIds = later.replyIds;
+  if (later.error !== undefined) out.error = later.error;
   return out;
 }
 

@@ -111,7 +111,7 @@ class CoalescedMoves {
   /** The entry exists (an arrival was inserted, or a move changed it). */
   sawEntry(key: LedgerKey): void {
     const k = ledgerKeyText(key);
-    this.known.delete(k);
+    if (this.known.has(k)) return;
     this.known.add(k);
     if (this.known.size > KNOWN_LIMIT) this.known.delete(this.known.values().next().value as string);
   }

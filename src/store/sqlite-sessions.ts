@@ -10,9 +10,11 @@ function toTurn(row: Row): SessionTurn {
 const ONE_STATEMENT_TURNS = 8;
 
 /** `INSERT … VALUES (…), (…)` for `n` turns (rows are inserted, and numbered, in order). */
-function insertSql(n: number): string {
-  return `INSERT INTO session_turns (session_key, role, text, at, meta) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}`;
-}
+const INSERT_SQL = Array.from(
+  { length: ONE_STATEMENT_TURNS + 1 },
+  (_, n) => `INSERT INTO session_turns (session_key, role, text, at, meta) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}`,
+);
+const insertSql = (n: number): string => INSERT_SQL[n]!;
 
 export function sessions(r: SqlRunner): SessionStorePort {
   return {
@@ -24,7 +26,9 @@ export function sessions(r: SqlRunner): SessionStorePort {
         () => {
           if (turns.length === 0) return;
           if (turns.length <= ONE_STATEMENT_TURNS) {
-            r.stmt(insertSql(turns.length)).run(...turns.flatMap((t) => [sessionKey, t.role, t.text, t.at, t.meta]));
+            const values: unknown[] = [];
+            for (const t of turns) values.push(sessionKey, t.role, t.text, t.at, t.meta);
+            r.stmt(insertSql(turns.length)).run(...values);
             return;
           }
           r.atomic(() => {
