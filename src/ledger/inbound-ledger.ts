@@ -17,7 +17,9 @@
  * `durable`, which settles only once committed, and a commit includes every write
  * asked for before it. So a message is not held a turn for its record, and a burst
  * costs one commit per turn, not one per message. Writes are ordered: a move asked
- * after an arrival is applied after it. `flush()` waits for the commit.
+ * after an arrival is applied after it. `flush()` waits for the commit. The store
+ * coalesces an entry's moves asked within one of its transactions into one statement,
+ * written just before the commit (issue 12 item 5; src/store/sqlite-inbound-ledger.ts).
  *
  * Our own messages (self-chat loop protection) are recognized by id: the ids of replies
  * delivered in this process (in memory, bounded) and every message the transport kept
@@ -344,13 +346,14 @@ export class InboundLedger {
       { applied: !durableOnly },
     );
     // Told in ask order: a later part's changes wait for an earlier part's.
-    if (this.listeners.size > 0)
+    if (this.listeners.size > 0) {
       this.told = this.told
-      .then(() => applied)
-      .then(
-        (results) => this.tell(part, results),
-        () => undefined,
-      );
+        .then(() => applied)
+        .then(
+          (results) => this.tell(part, results),
+          () => undefined,
+        );
+    }
     let results: LedgerWriteResult[];
     try {
       results = await applied;

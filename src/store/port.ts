@@ -179,7 +179,20 @@ export interface ApplyOptions {
 }
 
 export interface LedgerStore {
-  /** Apply the writes in order, in one transaction (the ledger's group commit): all or none. */
+  /**
+   * Apply the writes in order (the ledger's group commit). The moves (`update`) of one
+   * entry asked within one store transaction are written as one statement, their fields
+   * merged in ask order (a later value wins; the last `state` asked is written): within
+   * the call on every store, and across the calls of one group-commit transaction on
+   * SQLite, where they are written just before its commit — or before a read of the
+   * ledger, an arrival of that entry, a move by request id or a prune, which see them.
+   * Without `applied` a write settles once committed. With `applied`, an arrival settles
+   * when it ran (its result is exact), and a move at once when the store knows its
+   * entry exists (else once it ran); a later failure of its statement makes
+   * `Store.committed()` reject. A batch written at once (arrivals, moves by request id;
+   * every batch on PostgreSQL) is all or nothing; SQLite's coalesced moves are one
+   * statement per entry, and a failing one fails only its callers (all of them).
+   */
   apply(writes: readonly LedgerWrite[], opts?: ApplyOptions): Promise<LedgerWriteResult[]>;
   /** Record arrivals (state `received`); per arrival, true when new, false when the key was already there (a duplicate). */
   record(arrivals: readonly LedgerArrival[]): Promise<boolean[]>;
