@@ -20,9 +20,9 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount, resolveAgents, type AccountConfig, type AgentConfig, type WagateConfig } from '../config/index.js';
-import { sharedAbortController, untilAborted } from '../abortable.js';
+import { LinkedAbort, sharedAbortController } from '../abortable.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import { subLogger } from '../log.js';
+import { lazyChild, subLogger } from '../log.js';
 import type { Connection } from '../ports/transport.js';
 import { createProvider, type AgentProvider, type ProviderResult } from './providers/index.js';
 import { ProviderError } from './providers/types.js';
@@ -214,11 +214,21 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     ((agent: AgentConfig, use: ModelUse) =>
       createProvider(use === 'heartbeat' ? (agent.heartbeat.model ?? agent.model) : agent.model, { env: opts.env }));
   const typing = new ChatTyping((accountId, chatJid) =>
-    startTyping(() => deps.connection(accountId), chatJid, log.child({ accountId }), opts.typingRefreshMs),
+    startTyping(() => deps.connection(accountId), chatJid, lazyChild(log, { accountId }), opts.typingRefreshMs),
   );
 
-  const agentById = (agentId: string, accountId: string): AgentConfig =>
-    resolveAgents(deps.config).find((a) => a.id === agentId) ?? agentForAccount(deps.config, accountId);
+  // Resolved once per agent and account (the loaded config does not change in place).
+  const agents = new Map<string, AgentConfig>();
+  const agentById = (agentId: string, accountId: string): AgentConfig => {
+    const key = `${agentId}\u0000${accountId}`;
+    let agent = agents.get(key);
+    if (!agent) {
+      agent = resolveAgents(deps.config).find((a) => a.id === agentId) ?? agentForAccount(deps.config, accountId);
+      if (agents.size >= 1024) agents.clear();
+      agents.set(key, agent);
+    }
+    return agent;
+  };
   const cachedProvider = (agent: AgentConfig, use: ModelUse): AgentProvider => {
     const key = `${agent.id}\u0000${use}`;
     let p = providers.get(key);
@@ -238,8 +248,8 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     });
 
   async function execute<T>(req: RunRequest<T>, turnTyping: { start(): void; done(): void } | null): Promise<T> {
-    const signals = req.signal ? [life.signal, req.signal] : [life.signal];
-    const stopped = () => signals.some((s) => s.aborted);
+    const callerSignal = req.signal;
+    const stopped = () => life.signal.aborted || callerSignal?.aborted === true;
     req.onStart?.();
     if (stopped()) {
       turnTyping?.done();
@@ -247,10 +257,11 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     }
     const startedAt = deps.now();
     counts.started += 1;
-    const rlog = log.child({ accountId: req.accountId, runId: req.runId, sessionKey: req.sessionKey, origin: req.origin });
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    for (const s of signals) s.addEventListener('abort', abort, { once: true });
+    // No pino child per run: made only when a line is written (src/log.ts lazyChild).
+    const rlog = lazyChild(log, { accountId: req.accountId, runId: req.runId, sessionKey: req.sessionKey, origin: req.origin });
+    // The run's own abort, with the runner's or the caller's signal (both long-lived);
+    // its AbortSignal is made only if the provider looks at it (src/abortable.ts).
+    const runAbort = new LinkedAbort(callerSignal ? [life.signal, callerSignal] : [life.signal]);
     let unsaved: SessionEntry[] | null = null;
     try {
       const agent = agentById(req.agentId, req.accountId);
@@ -268,7 +279,9 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
         sessionKey: req.sessionKey,
         envelope: turn.envelope,
         history: turn.history,
-        signal: controller.signal,
+        get signal() {
+          return runAbort.signal;
+        },
         ...(req.onDelta ? { onDelta: req.onDelta } : {}),
         ...(req.tools
           ? { tools: whatsappTools(deps, { accountId: req.accountId, chatJid, messageId: req.chat?.messageId, logger: rlog }) }
@@ -291,12 +304,12 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       let result: ProviderResult;
       for (let attempt = 0; ; attempt += 1) {
         try {
-          result = await untilAborted(provider.run(tryInput), controller.signal);
+          result = await runAbort.until(provider.run(tryInput));
           break;
         } catch (err) {
           if (stopped() || streamed || attempt >= delays.length || !isTransientProviderError(err)) throw err;
           rlog.warn({ err: (err as Error).message, attempt: attempt + 1, retryInMs: delays[attempt] }, 'agent run failed; trying again');
-          await pause(delays[attempt]!, controller.signal);
+          await pause(delays[attempt]!, runAbort.signal);
         }
       }
       // composing stays on while more of this chat's runs wait their turn
@@ -333,7 +346,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       throw err;
     } finally {
       turnTyping?.done();
-      for (const s of signals) s.removeEventListener('abort', abort);
+      runAbort.dispose();
     }
   }
 

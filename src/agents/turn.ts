@@ -62,11 +62,19 @@ export function historyOptions(
   now: number,
 ): HistoryOptions {
   if (message.chatType !== 'direct') return {};
-  const idle = config.session.idle ? parseDuration(config.session.idle) : null;
+  const idle = idleMsOf(config);
   return {
     userTurns: account ? dmHistoryLimitFor(account, message.chatId) : undefined,
     ...(idle !== null ? { idleMs: idle, now } : {}),
   };
+}
+
+/** `session.idle` in ms (null: off), parsed once per loaded config. */
+const idleMs = new WeakMap<WagateConfig, number | null>();
+function idleMsOf(config: WagateConfig): number | null {
+  let ms = idleMs.get(config);
+  if (ms === undefined) idleMs.set(config, (ms = config.session.idle ? parseDuration(config.session.idle) : null));
+  return ms;
 }
 
 export async function prepareTurn(opts: {
