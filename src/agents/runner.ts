@@ -117,7 +117,8 @@ export interface RunRequest<T> {
   onStart?: () => void;
   onDelta?: (delta: string) => void;
   prepare(store: SessionStore): Promise<TurnInput>;
-  finish(result: ProviderResult, store: SessionStore): Promise<TurnOutcome<T>>;
+  /** May answer at once (no promise): one step less on every message's way to its reply. */
+  finish(result: ProviderResult, store: SessionStore): TurnOutcome<T> | Promise<TurnOutcome<T>>;
 }
 
 export interface LastRun {
@@ -315,7 +316,8 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       // composing stays on while more of this chat's runs wait their turn
       turnTyping?.done();
       if (stopped()) throw stoppingError();
-      const outcome = await req.finish(result, store);
+      const finishing = req.finish(result, store);
+      const outcome = finishing instanceof Promise ? await finishing : finishing;
       const entries = [...(unsaved ?? []), ...(outcome.append ?? [])];
       unsaved = null;
       await Promise.all([outcome.committed, entries.length ? store.append(req.sessionKey, ...entries) : undefined]);

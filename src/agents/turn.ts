@@ -91,8 +91,11 @@ export async function prepareTurn(opts: {
   const { store, sessionKey, message } = opts;
   // A message resumed after a restart may already be in the session (its user turn was
   // appended before the crash): it is not appended twice, nor shown twice to the agent.
-  const resumed = await store.has(sessionKey, message.id);
-  const stored = await store.history(sessionKey, historyOptions(opts.config, opts.account, message, opts.now));
+  const { history: stored, has: resumed } = await store.historyAndHas(
+    sessionKey,
+    message.id,
+    historyOptions(opts.config, opts.account, message, opts.now),
+  );
   const history = resumed ? stored.filter((e) => !(e.role === 'user' && e.messageId === message.id)) : stored;
   const fresh: InboundMessage[] = [];
   for (const m of opts.injected) {
