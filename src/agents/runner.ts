@@ -185,6 +185,33 @@ export function replyOutcome(
 
 const stoppingError = () => new Error('gateway stopping');
 
+/**
+ * What a provider is given. Its `signal` is the run's (src/abortable.ts LinkedAbort),
+ * made when a provider first reads it: the in-process echo agent never does. A class,
+ * not an object literal with a getter (which V8 builds on its slow path every run).
+ */
+class ProviderInput implements RunInputWithTools {
+  onDelta?: (delta: string) => void;
+  tools?: RunInputWithTools['tools'];
+
+  constructor(
+    readonly agentId: string,
+    readonly sessionKey: string,
+    readonly envelope: EnvelopeLike,
+    readonly history: SessionEntry[],
+    private readonly run: LinkedAbort,
+    onDelta: ((delta: string) => void) | undefined,
+    tools: RunInputWithTools['tools'],
+  ) {
+    if (onDelta) this.onDelta = onDelta;
+    if (tools) this.tools = tools;
+  }
+
+  get signal(): AbortSignal {
+    return this.run.signal;
+  }
+}
+
 /** Waits `ms`; rejects (and clears the timer) when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -275,19 +302,17 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       unsaved = turn.entries?.length ? turn.entries : null;
       turnTyping?.start();
       const chatJid = req.chat?.jid ?? null;
-      const input: RunInputWithTools = {
-        agentId: agent.id,
-        sessionKey: req.sessionKey,
-        envelope: turn.envelope,
-        history: turn.history,
-        get signal() {
-          return runAbort.signal;
-        },
-        ...(req.onDelta ? { onDelta: req.onDelta } : {}),
-        ...(req.tools
-          ? { tools: whatsappTools(deps, { accountId: req.accountId, chatJid, messageId: req.chat?.messageId, logger: rlog }) }
-          : {}),
-      };
+      let streamed = false;
+      const onDelta = req.onDelta;
+      const input = new ProviderInput(
+        agent.id,
+        req.sessionKey,
+        turn.envelope,
+        turn.history,
+        runAbort,
+        onDelta ? (d: string) => ((streamed = true), onDelta(d)) : undefined,
+        req.tools ? whatsappTools(deps, { accountId: req.accountId, chatJid, messageId: req.chat?.messageId, logger: rlog }) : undefined,
+      );
       // A provider that ignores the abort must not hold the stop: stop waiting for it.
       // A transient error is tried again (the ledger entry stays `running` meanwhile) —
       // unless part of the answer already reached the caller's onDelta.
@@ -298,14 +323,10 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       // the process: nothing outside sees it before the reply, which waits for a commit anyway.
       if (provider.name !== 'echo') await deps.store.committed();
       const delays = opts.retryDelaysMs ?? AGENT_RETRY.delaysMs;
-      let streamed = false;
-      const tryInput: RunInputWithTools = req.onDelta
-        ? { ...input, onDelta: (d: string) => ((streamed = true), req.onDelta!(d)) }
-        : input;
       let result: ProviderResult;
       for (let attempt = 0; ; attempt += 1) {
         try {
-          result = await runAbort.until(provider.run(tryInput));
+          result = await runAbort.until(provider.run(input));
           break;
         } catch (err) {
           if (stopped() || streamed || attempt >= delays.length || !isTransientProviderError(err)) throw err;
