@@ -207,7 +207,8 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     });
     if (decision === 'accept') {
       counts.accepted += 1;
-      const route = { ...routeMessage(deps.config, accountId, message), wasMentioned: false, activation: null };
+      const { agentId, sessionKey } = routeMessage(deps.config, accountId, message);
+      const route = { agentId, sessionKey, wasMentioned: false, activation: null };
       deps.bus.emit('message.accepted', { accountId, message, route });
     } else if (decision === 'pairing') {
       counts.pairing += 1;

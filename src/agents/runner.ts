@@ -192,7 +192,7 @@ const stoppingError = () => new Error('gateway stopping');
  */
 class ProviderInput implements RunInputWithTools {
   onDelta?: (delta: string) => void;
-  tools?: RunInputWithTools['tools'];
+  private madeTools: RunInputWithTools['tools'];
 
   constructor(
     readonly agentId: string,
@@ -201,10 +201,15 @@ class ProviderInput implements RunInputWithTools {
     readonly history: SessionEntry[],
     private readonly run: LinkedAbort,
     onDelta: ((delta: string) => void) | undefined,
-    tools: RunInputWithTools['tools'],
+    private readonly toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined,
   ) {
     if (onDelta) this.onDelta = onDelta;
-    if (tools) this.tools = tools;
+  }
+
+  /** The run's tools (with `tools`), made when a provider first asks: the echo agent never does. */
+  get tools(): RunInputWithTools['tools'] {
+    if (!this.madeTools && this.toolsFor) this.madeTools = this.toolsFor();
+    return this.madeTools;
   }
 
   get signal(): AbortSignal {
@@ -311,7 +316,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
         turn.history,
         runAbort,
         onDelta ? (d: string) => ((streamed = true), onDelta(d)) : undefined,
-        req.tools ? whatsappTools(deps, { accountId: req.accountId, chatJid, messageId: req.chat?.messageId, logger: rlog }) : undefined,
+        req.tools ? () => whatsappTools(deps, { accountId: req.accountId, chatJid, messageId: req.chat?.messageId, logger: rlog }) : undefined,
       );
       // A provider that ignores the abort must not hold the stop: stop waiting for it.
       // A transient error is tried again (the ledger entry stays `running` meanwhile) —
