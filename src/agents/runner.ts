@@ -192,28 +192,33 @@ const stoppingError = () => new Error('gateway stopping');
  */
 class ProviderInput implements RunInputWithTools {
   onDelta?: (delta: string) => void;
-  private madeTools: RunInputWithTools['tools'];
+  // True private fields: a provider that lists or serializes its input sees only the contract's fields.
+  readonly #run: LinkedAbort;
+  readonly #toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined;
+  #tools: RunInputWithTools['tools'];
 
   constructor(
     readonly agentId: string,
     readonly sessionKey: string,
     readonly envelope: EnvelopeLike,
     readonly history: SessionEntry[],
-    private readonly run: LinkedAbort,
+    run: LinkedAbort,
     onDelta: ((delta: string) => void) | undefined,
-    private readonly toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined,
+    toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined,
   ) {
+    this.#run = run;
+    this.#toolsFor = toolsFor;
     if (onDelta) this.onDelta = onDelta;
   }
 
   /** The run's tools (with `tools`), made when a provider first asks: the echo agent never does. */
   get tools(): RunInputWithTools['tools'] {
-    if (!this.madeTools && this.toolsFor) this.madeTools = this.toolsFor();
-    return this.madeTools;
+    if (!this.#tools && this.#toolsFor) this.#tools = this.#toolsFor();
+    return this.#tools;
   }
 
   get signal(): AbortSignal {
-    return this.run.signal;
+    return this.#run.signal;
   }
 }
 
