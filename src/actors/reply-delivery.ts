@@ -171,16 +171,25 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     }
   }
 
-  /** The request's parts, in sending order (media prepared; an item refused fails it here). */
-  async function partsOf(req: BusEvents['reply.requested']): Promise<Part[]> {
+  /** The request's parts, in sending order (media prepared; an item refused fails it here). A text reply's at once. */
+  function partsOf(req: BusEvents['reply.requested']): Part[] | Promise<Part[]> {
     const acc = deps.accounts.get(req.accountId);
     const prefix = responsePrefix(deps, req.accountId, req.selfChat ?? false);
     const text = prefix ? `${prefix} ${req.text}` : req.text;
     const chunk = (t: string) => chunkText(t, { limit: acc?.textChunkLimit ?? 4000, mode: acc?.chunkMode ?? 'length' });
     if (!req.media?.length) return chunk(text).map((t) => ({ kind: 'text', text: t }));
+    return mediaPartsOf(req, req.media, text, chunk);
+  }
+
+  async function mediaPartsOf(
+    req: BusEvents['reply.requested'],
+    media: NonNullable<BusEvents['reply.requested']['media']>,
+    text: string,
+    chunk: (t: string) => string[],
+  ): Promise<Part[]> {
     const plan = await planSend({
       text: req.text.trim() ? text : '',
-      media: req.media,
+      media,
       chunk,
       prepare: opts.prepareMedia,
       options: { ...mediaOptions(deps.config), load: { access: req.source === 'cli' ? ownerAccess : agentAccess } },
@@ -204,7 +213,8 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     inFlight += 1;
     try {
       if (stopping.signal.aborted) throw stopError();
-      const parts = await partsOf(req);
+      const planning = partsOf(req);
+      const parts = planning instanceof Promise ? await planning : planning;
       const planned = parts.map((_, i) => replyMessageId(accountId, requestId, i));
       await opts.beforeSend?.({ accountId, chatJid, requestId, messageIds: planned, at: deps.now() });
       for (const [i, part] of parts.entries()) ids.push(await sendOne(accountId, chatJid, part, planned[i]!, deadline));
