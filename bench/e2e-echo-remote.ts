@@ -3,15 +3,15 @@
  * the parent as an ordinary EchoSide.
  */
 import { fork } from 'node:child_process';
-import path from 'node:path';
 import { simRootKey } from '../src/sim/server/certs.js';
 import type { EchoSide, EchoSideName } from './e2e-echo-sides.js';
-import { REPO_ROOT } from './node-child.js';
+import { benchEntry } from './node-child.js';
 
 /** `storeUrl`: the PostgreSQL database of the `gateway-pg` side. */
 export function openRemote(side: EchoSideName, home: string, id: string, url: string, storeUrl?: string): Promise<EchoSide> {
-  const child = fork(path.join(REPO_ROOT, 'bench/e2e-echo-child.ts'), [side, home, id, url], {
-    execArgv: ['--import', 'tsx', ...(process.env.WAGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WAGATE_BENCH_CPU_PROF}`] : [])],
+  const { file, execArgv } = benchEntry('bench/e2e-echo-child.ts');
+  const child = fork(file, [side, home, id, url], {
+    execArgv: [...execArgv, ...(process.env.WAGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WAGATE_BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, WAGATE_BENCH_SIM_ROOT: Buffer.from(simRootKey().public).toString('base64'), ...(storeUrl ? { WAGATE_BENCH_STORE_URL: storeUrl } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

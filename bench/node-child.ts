@@ -1,14 +1,36 @@
 /**
- * Runs a TypeScript entry point in a fresh Node process (`--expose-gc`, tsx loader),
- * so each measurement has its own heap and RSS and Baileys' leftover timers die
- * with it. The child reports by printing one JSON line prefixed with `RESULT `.
+ * Runs a benchmark entry point in a fresh Node process (`--expose-gc`), so each
+ * measurement has its own heap and RSS and Baileys' leftover timers die with it.
+ * The child reports by printing one JSON line prefixed with `RESULT `.
+ *
+ * Under `npm run bench` the benchmarks run compiled (`tsc -p tsconfig.bench.json`
+ * into `dist-bench/`, then plain `node`), as users run wagate (`bin/wagate.js` runs
+ * `dist/`): tsx's esbuild transform (keepNames wraps every function) and its source
+ * maps cost 10–15% on the hot paths. Children then run the compiled `.js` of the same
+ * entry. Run through tsx (`npx tsx bench/<name>.ts`), children run through tsx too.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const HERE = fileURLToPath(import.meta.url);
+/** This file is the compiled one (dist-bench/bench/node-child.js). */
+export const COMPILED = HERE.endsWith('.js');
+/** Where the benchmarks' code is: the repository, or dist-bench/ when compiled. */
+const CODE_ROOT = path.resolve(path.dirname(HERE), '..');
+/** The repository (the children's working directory). */
+export const REPO_ROOT = COMPILED ? path.dirname(CODE_ROOT) : CODE_ROOT;
 const RESULT = 'RESULT ';
+
+/**
+ * How to start the entry point `entry` (a `.ts` path from the repository root) in a
+ * child: the compiled `.js` with plain node when this runs compiled, else the source through tsx.
+ */
+export function benchEntry(entry: string): { file: string; execArgv: string[] } {
+  return COMPILED
+    ? { file: path.resolve(CODE_ROOT, entry.replace(/\.ts$/, '.js')), execArgv: [] }
+    : { file: path.resolve(CODE_ROOT, entry), execArgv: ['--import', 'tsx'] };
+}
 
 export interface ChildOptions {
   env?: Record<string, string>;
@@ -19,7 +41,8 @@ export interface ChildOptions {
 
 export function runTsChild(entry: string, args: string[], opts: ChildOptions = {}): Promise<{ code: number; result: unknown }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.resolve(REPO_ROOT, entry), ...args], {
+    const { file, execArgv } = benchEntry(entry);
+    const child = spawn(process.execPath, ['--expose-gc', ...execArgv, file, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'inherit'],

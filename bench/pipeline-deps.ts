@@ -32,7 +32,7 @@ export interface Pipeline {
   dm(c: number, text: string): InboundMessage;
   /** A live message from member `m` in group `g`; `mention` @mentions the linked number. */
   groupMessage(g: number, m: number, text: string, mention: boolean): InboundMessage;
-  /** Every handler and queued agent run finished. */
+  /** Every handler, queued agent run and reply finished. */
   settle(): Promise<void>;
   /** Write transactions the store committed so far (group commit: one per event-loop turn that wrote); NaN on PostgreSQL (not counted). */
   storeCommits(): number;
@@ -91,9 +91,13 @@ export async function openPipeline(opts: { storeUrl?: string } = {}): Promise<Pi
     const members = Array.from({ length: 11 }, (_, m) => ({ jid: `${phone(m).slice(1)}@s.whatsapp.net`, admin: false }));
     conn.groups[BENCH_GROUP(g)] = { jid: BENCH_GROUP(g), subject: `Bench ${g}`, participants: members };
   }
+  // Every actor's work too (agent runs and replies are not bus handler promises): a
+  // warm-up's late reply must not be taken for a measured message's.
+  const running = new AbortController().signal;
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 3; i++) {
       await bus.idle();
+      await actors.drain(running);
       await new Promise((r) => setImmediate(r));
     }
   };

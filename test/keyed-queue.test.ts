@@ -8,7 +8,7 @@ const deferred = () => {
   return { promise, resolve, reject };
 };
 
-describe('KeyedQueue (p-queue per key)', () => {
+describe('KeyedQueue (one lane per key)', () => {
   it('runs one task at a time per key in arrival order; other keys run side by side', async () => {
     const q = new KeyedQueue();
     const log: string[] = [];
@@ -42,6 +42,42 @@ describe('KeyedQueue (p-queue per key)', () => {
     late.resolve();
     await waiting;
     expect(q.keys()).toEqual([]);
+    expect({ running: q.running, queued: q.queued }).toEqual({ running: 0, queued: 0 });
+  });
+
+  it('a task that throws synchronously rejects its caller only; a queued task starts after its predecessor\'s caller resumed', async () => {
+    const q = new KeyedQueue();
+    const order: string[] = [];
+    const boom = q.run('k', () => {
+      throw new Error('sync boom');
+    });
+    const first = q.run('k', async () => void order.push('first')).then(() => order.push('first resumed'));
+    const second = q.run('k', async () => void order.push('second'));
+    await expect(boom).rejects.toThrow('sync boom');
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'first resumed', 'second']);
+    expect(q.keys()).toEqual([]);
+  });
+
+  it('keeps arrival order across many tasks of one key while other keys interleave', async () => {
+    const q = new KeyedQueue();
+    const seen: Record<string, number[]> = { a: [], b: [] };
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 50; i++) {
+      for (const key of ['a', 'b'] as const) {
+        all.push(
+          q.run(key, async () => {
+            expect(q.running).toBeLessThanOrEqual(2);
+            if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+            seen[key]!.push(i);
+          }),
+        );
+      }
+    }
+    await q.idle();
+    await Promise.all(all);
+    const expected = Array.from({ length: 50 }, (_, i) => i);
+    expect(seen).toEqual({ a: expected, b: expected });
     expect({ running: q.running, queued: q.queued }).toEqual({ running: 0, queued: 0 });
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createRootLogger, dailyLogPath, subLogger, SUBSYSTEMS } from '../src/log.js';
+import { createRootLogger, dailyLogPath, lazyChild, subLogger, SUBSYSTEMS } from '../src/log.js';
 import { ROOT } from './helpers/cli.js';
 import { literalsOf, sourceFiles } from './helpers/source-scan.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -185,5 +185,30 @@ describe('log subsystems (SUBSYSTEMS in src/log.ts) against the docs and the cod
 
   it('every subsystem is written somewhere in src/, and src/ writes no other', () => {
     expect([...written].sort()).toEqual(Object.keys(SUBSYSTEMS).sort());
+  });
+});
+
+describe('lazyChild (a run\'s or a chat\'s logger on the message path)', () => {
+  it('writes the same lines as a child logger, and makes the child only for a line the level lets through', () => {
+    const dir = tmp();
+    const now = new Date(2026, 10, 24, 12, 0, 0).getTime();
+    const root = createRootLogger({ dir, pretty: false, now: () => now, level: 'info' });
+    const child = vi.spyOn(root.logger, 'child');
+    const lazy = lazyChild(root.logger, { accountId: 'work', runId: 'r1' });
+    lazy.debug({ n: 0 }, 'not at info');
+    expect(child).not.toHaveBeenCalled();
+    lazy.info({ n: 1 }, 'hello');
+    lazy.warn({ n: 2 });
+    child.mockRestore();
+    const eager = root.logger.child({ accountId: 'work', runId: 'r1' });
+    eager.info({ n: 1 }, 'hello');
+    eager.warn({ n: 2 });
+    root.close();
+    const strip = ({ time: _t, ...rest }: Record<string, unknown>) => rest;
+    const written = lines(path.join(dir, 'wagate-2026-11-24.log')).map(strip);
+    expect(written).toHaveLength(4);
+    expect(written.slice(0, 2)).toEqual(written.slice(2));
+    expect(written[0]).toMatchObject({ accountId: 'work', runId: 'r1', n: 1, msg: 'hello' });
+    expect(written[1]).not.toHaveProperty('msg');
   });
 });

@@ -157,7 +157,8 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     return decide(entry.accountId, account, message);
   };
 
-  const decide = async (accountId: string, account: AccountConfig, message: InboundMessage): Promise<void> => {
+  // Not async: a DM under a policy that needs no store lookup is decided in the same step.
+  const decide = (accountId: string, account: AccountConfig, message: InboundMessage): Promise<void> | void => {
     const configCommand = configCommandFor(account, message);
     if (configCommand) return handleConfig(accountId, account, message, configCommand);
     if (message.chatType === 'direct') return handleDirect(accountId, account, message);
@@ -177,16 +178,22 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     deps.bus.emit('reply.requested', { accountId, chatJid: message.chatJid, text: out.reply, source: 'command', requestId });
   };
 
-  const handleDirect = async (accountId: string, account: AccountConfig, message: InboundMessage) => {
+  const handleDirect = (accountId: string, account: AccountConfig, message: InboundMessage): Promise<void> | void => {
+    if (message.fromMe || message.isSelfChat || account.dmPolicy === 'disabled' || account.dmPolicy === 'open') {
+      return decideDirect(accountId, account, message, false);
+    }
+    return pairing.isApproved(message.chatId).then(
+      (approved) => decideDirect(accountId, account, message, approved),
+      (err: unknown) => {
+        log.error({ err, accountId }, 'pairing store unreadable; sender treated as not approved');
+        return decideDirect(accountId, account, message, false);
+      },
+    );
+  };
+
+  const decideDirect = (accountId: string, account: AccountConfig, message: InboundMessage, approved: boolean): void => {
     const identity = deps.identity(accountId);
     const sender = message.chatId;
-    let approved = false;
-    if (!message.fromMe && !message.isSelfChat && account.dmPolicy !== 'disabled' && account.dmPolicy !== 'open') {
-      approved = await pairing.isApproved(sender).catch((err: unknown) => {
-        log.error({ err, accountId }, 'pairing store unreadable; sender treated as not approved');
-        return false;
-      });
-    }
     const decision = decideDm({
       dmPolicy: account.dmPolicy,
       allowFrom: account.allowFrom,
@@ -200,7 +207,8 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     });
     if (decision === 'accept') {
       counts.accepted += 1;
-      const route = { ...routeMessage(deps.config, accountId, message), wasMentioned: false, activation: null };
+      const { agentId, sessionKey } = routeMessage(deps.config, accountId, message);
+      const route = { agentId, sessionKey, wasMentioned: false, activation: null };
       deps.bus.emit('message.accepted', { accountId, message, route });
     } else if (decision === 'pairing') {
       counts.pairing += 1;
@@ -304,6 +312,10 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     connected.delete(accountId);
   });
 
+  // Once the last run's entries are queued (and while no lease resume is pending), a new
+  // message goes straight to its chat's queue, without waiting on a settled promise first.
+  let resumedAll = false;
+  void resumeQueued.then(() => (resumedAll = true));
   const offReceived = deps.bus.on('message.received', ({ accountId, message }) => {
     // Recorded now, before anything else (one store commit per event-loop turn); while
     // the gateway stops it is only recorded, for the next start to handle.
@@ -315,9 +327,10 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
         (err: unknown) => log.error({ err, accountId, id: message.id }, 'could not record a message arriving during the stop'),
       );
     }
-    return (accountResumes.get(accountId) ?? resumeQueued)
-      .then(() => chats.run(chatKey(accountId, message.chatJid), () => handle(accountId, message, recorded)))
-      .catch((err: unknown) => log.error({ err, accountId, id: message.id }, 'access policy failed'));
+    const failed = (err: unknown) => log.error({ err, accountId, id: message.id }, 'access policy failed');
+    const queue = () => chats.run(chatKey(accountId, message.chatJid), () => handle(accountId, message, recorded));
+    const waitFor = accountResumes.get(accountId) ?? (resumedAll ? null : resumeQueued);
+    return (waitFor ? waitFor.then(queue) : queue()).catch(failed);
   });
   // A live message held for its chat's order is acknowledged to WhatsApp already: it is
   // recorded now (a kill during the hold leaves it `received`, resumed at the next

@@ -51,6 +51,7 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
   const life = sharedAbortController();
   const pending = new Set<Promise<unknown>>();
   const ledger = ledgerOf(deps);
+  const mediaDeps = { stateDir: deps.stateDir, connection: deps.connection, maxMb: (acc: string) => deps.accounts.get(acc)?.mediaMaxMb ?? 50, logger: log };
   let taken = 0;
   let stopping = false;
 
@@ -75,10 +76,7 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
       prepare: async (store) => {
         const subject = isGroup ? await groups.subject(accountId, message.chatJid).catch(() => null) : null;
         // Inbound media is fetched here, inside the session's turn: one chat's messages keep their order.
-        const withMedia = await saveInboundMedia(
-          { stateDir: deps.stateDir, connection: deps.connection, maxMb: (acc) => deps.accounts.get(acc)?.mediaMaxMb ?? 50, logger: log },
-          message,
-        );
+        const withMedia = message.media && message.kind === 'media' ? await saveInboundMedia(mediaDeps, message) : message;
         const turn = await prepareTurn({
           config: deps.config,
           account: deps.accounts.get(accountId),
@@ -92,7 +90,7 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
         });
         return { ...turn, envelope: { ...turn.envelope, MessageId: message.id, ChatJid: message.chatJid } };
       },
-      finish: async (result) => {
+      finish: (result) => {
         const outcome = replyOutcome(result, { accountId, chatJid: message.chatJid, selfChat: message.isSelfChat === true }, deps.now());
         // Kept before the reply is asked for: a crash from here on resends it, the agent is not asked again.
         // (A reply with media is not kept: its resume asks the agent again.)

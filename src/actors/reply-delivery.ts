@@ -26,7 +26,7 @@
  * the local owner's (any path or URL); everything else is agent-produced (media
  * roots only, no private addresses); nobody reads the gateway's secrets.
  */
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import { classifySendError } from '../../machines/index.js';
 import { sharedAbortController, untilAborted } from '../abortable.js';
 import type { BusEvents } from '../bus/events.js';
@@ -56,9 +56,15 @@ export function isTransient(err: unknown): boolean {
  * (`3EB0` + 18 upper-case hex digits, generateMessageIDV2) and the same every time.
  */
 export function replyMessageId(accountId: string, requestId: string, index: number): string {
-  const hash = createHash('sha256').update(`wagate-reply\u0000${accountId}\u0000${requestId}\u0000${index}`).digest('hex');
+  const hash = sha256Hex(`wagate-reply\u0000${accountId}\u0000${requestId}\u0000${index}`);
   return `3EB0${hash.slice(0, 18).toUpperCase()}`;
 }
+
+/** SHA-256 in hex: Node's one-shot `crypto.hash` (20.12+, no Hash object per call), else createHash. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256Hex = oneShot
+  ? (data: string): string => oneShot('sha256', data, 'hex')
+  : (data: string): string => crypto.createHash('sha256').update(data).digest('hex');
 
 /** The first chunk's prefix: messages.responsePrefix, else in self-chat `[<identity.name>]` / `[wagate]`. */
 export function responsePrefix(deps: ActorDeps, accountId: string, selfChat: boolean): string {
@@ -144,7 +150,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
   async function sendOne(accountId: string, chatJid: string, part: Part, messageId: string, deadline: number): Promise<string> {
     let attempt = 0;
     for (;;) {
-      if (await wait.ready(accountId, { deadline, windowMinutes, signal: stopping.signal })) {
+      if (!wait.readyNow(accountId, stopping.signal) && (await wait.ready(accountId, { deadline, windowMinutes, signal: stopping.signal }))) {
         attempt = 0; // a new connection: a fresh set of tries
         log.info({ accountId, messageId }, 'account connected again; sending the reply that waited');
       }
@@ -165,16 +171,25 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     }
   }
 
-  /** The request's parts, in sending order (media prepared; an item refused fails it here). */
-  async function partsOf(req: BusEvents['reply.requested']): Promise<Part[]> {
+  /** The request's parts, in sending order (media prepared; an item refused fails it here). A text reply's at once. */
+  function partsOf(req: BusEvents['reply.requested']): Part[] | Promise<Part[]> {
     const acc = deps.accounts.get(req.accountId);
     const prefix = responsePrefix(deps, req.accountId, req.selfChat ?? false);
     const text = prefix ? `${prefix} ${req.text}` : req.text;
     const chunk = (t: string) => chunkText(t, { limit: acc?.textChunkLimit ?? 4000, mode: acc?.chunkMode ?? 'length' });
     if (!req.media?.length) return chunk(text).map((t) => ({ kind: 'text', text: t }));
+    return mediaPartsOf(req, req.media, text, chunk);
+  }
+
+  async function mediaPartsOf(
+    req: BusEvents['reply.requested'],
+    media: NonNullable<BusEvents['reply.requested']['media']>,
+    text: string,
+    chunk: (t: string) => string[],
+  ): Promise<Part[]> {
     const plan = await planSend({
       text: req.text.trim() ? text : '',
-      media: req.media,
+      media,
       chunk,
       prepare: opts.prepareMedia,
       options: { ...mediaOptions(deps.config), load: { access: req.source === 'cli' ? ownerAccess : agentAccess } },
@@ -198,7 +213,8 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     inFlight += 1;
     try {
       if (stopping.signal.aborted) throw stopError();
-      const parts = await partsOf(req);
+      const planning = partsOf(req);
+      const parts = planning instanceof Promise ? await planning : planning;
       const planned = parts.map((_, i) => replyMessageId(accountId, requestId, i));
       await opts.beforeSend?.({ accountId, chatJid, requestId, messageIds: planned, at: deps.now() });
       for (const [i, part] of parts.entries()) ids.push(await sendOne(accountId, chatJid, part, planned[i]!, deadline));

@@ -31,8 +31,22 @@ export function mainSessionKey(config: WagateConfig, agentId: string): string {
 
 /** Which agent answers a message on an account, and in which session. */
 export function routeMessage(config: WagateConfig, accountId: string, msg: RoutableMessage): AgentTarget {
-  const agentId = agentForAccount(config, accountId).id;
+  const agentId = agentIdFor(config, accountId);
   return { agentId, sessionKey: sessionKeyFor(config, agentId, msg) };
+}
+
+/**
+ * The agent id of an account, resolved once per loaded config (every message is routed;
+ * resolving the agents builds them all). A loaded config is never changed in place: a
+ * new config object (a restart, a test's own) is resolved afresh.
+ */
+const agentIds = new WeakMap<WagateConfig, Map<string, string>>();
+function agentIdFor(config: WagateConfig, accountId: string): string {
+  let byAccount = agentIds.get(config);
+  if (!byAccount) agentIds.set(config, (byAccount = new Map()));
+  let id = byAccount.get(accountId);
+  if (id === undefined) byAccount.set(accountId, (id = agentForAccount(config, accountId).id));
+  return id;
 }
 
 /** True for keys of group sessions (`…:whatsapp:group:<jid>`). */

@@ -20,9 +20,9 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
 import { agentForAccount, resolveAgents, type AccountConfig, type AgentConfig, type WagateConfig } from '../config/index.js';
-import { sharedAbortController, untilAborted } from '../abortable.js';
+import { LinkedAbort, sharedAbortController } from '../abortable.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import { subLogger } from '../log.js';
+import { lazyChild, subLogger } from '../log.js';
 import type { Connection } from '../ports/transport.js';
 import { createProvider, type AgentProvider, type ProviderResult } from './providers/index.js';
 import { ProviderError } from './providers/types.js';
@@ -117,7 +117,8 @@ export interface RunRequest<T> {
   onStart?: () => void;
   onDelta?: (delta: string) => void;
   prepare(store: SessionStore): Promise<TurnInput>;
-  finish(result: ProviderResult, store: SessionStore): Promise<TurnOutcome<T>>;
+  /** May answer at once (no promise): one step less on every message's way to its reply. */
+  finish(result: ProviderResult, store: SessionStore): TurnOutcome<T> | Promise<TurnOutcome<T>>;
 }
 
 export interface LastRun {
@@ -184,6 +185,43 @@ export function replyOutcome(
 
 const stoppingError = () => new Error('gateway stopping');
 
+/**
+ * What a provider is given. Its `signal` is the run's (src/abortable.ts LinkedAbort),
+ * made when a provider first reads it: the in-process echo agent never does. A class,
+ * not an object literal with a getter (which V8 builds on its slow path every run).
+ */
+class ProviderInput implements RunInputWithTools {
+  onDelta?: (delta: string) => void;
+  // True private fields: a provider that lists or serializes its input sees only the contract's fields.
+  readonly #run: LinkedAbort;
+  readonly #toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined;
+  #tools: RunInputWithTools['tools'];
+
+  constructor(
+    readonly agentId: string,
+    readonly sessionKey: string,
+    readonly envelope: EnvelopeLike,
+    readonly history: SessionEntry[],
+    run: LinkedAbort,
+    onDelta: ((delta: string) => void) | undefined,
+    toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined,
+  ) {
+    this.#run = run;
+    this.#toolsFor = toolsFor;
+    if (onDelta) this.onDelta = onDelta;
+  }
+
+  /** The run's tools (with `tools`), made when a provider first asks: the echo agent never does. */
+  get tools(): RunInputWithTools['tools'] {
+    if (!this.#tools && this.#toolsFor) this.#tools = this.#toolsFor();
+    return this.#tools;
+  }
+
+  get signal(): AbortSignal {
+    return this.#run.signal;
+  }
+}
+
 /** Waits `ms`; rejects (and clears the timer) when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -214,11 +252,21 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     ((agent: AgentConfig, use: ModelUse) =>
       createProvider(use === 'heartbeat' ? (agent.heartbeat.model ?? agent.model) : agent.model, { env: opts.env }));
   const typing = new ChatTyping((accountId, chatJid) =>
-    startTyping(() => deps.connection(accountId), chatJid, log.child({ accountId }), opts.typingRefreshMs),
+    startTyping(() => deps.connection(accountId), chatJid, lazyChild(log, { accountId }), opts.typingRefreshMs),
   );
 
-  const agentById = (agentId: string, accountId: string): AgentConfig =>
-    resolveAgents(deps.config).find((a) => a.id === agentId) ?? agentForAccount(deps.config, accountId);
+  // Resolved once per agent and account (the loaded config does not change in place).
+  const agents = new Map<string, AgentConfig>();
+  const agentById = (agentId: string, accountId: string): AgentConfig => {
+    const key = `${agentId}\u0000${accountId}`;
+    let agent = agents.get(key);
+    if (!agent) {
+      agent = resolveAgents(deps.config).find((a) => a.id === agentId) ?? agentForAccount(deps.config, accountId);
+      if (agents.size >= 1024) agents.clear();
+      agents.set(key, agent);
+    }
+    return agent;
+  };
   const cachedProvider = (agent: AgentConfig, use: ModelUse): AgentProvider => {
     const key = `${agent.id}\u0000${use}`;
     let p = providers.get(key);
@@ -238,8 +286,8 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     });
 
   async function execute<T>(req: RunRequest<T>, turnTyping: { start(): void; done(): void } | null): Promise<T> {
-    const signals = req.signal ? [life.signal, req.signal] : [life.signal];
-    const stopped = () => signals.some((s) => s.aborted);
+    const callerSignal = req.signal;
+    const stopped = () => life.signal.aborted || callerSignal?.aborted === true;
     req.onStart?.();
     if (stopped()) {
       turnTyping?.done();
@@ -247,10 +295,11 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     }
     const startedAt = deps.now();
     counts.started += 1;
-    const rlog = log.child({ accountId: req.accountId, runId: req.runId, sessionKey: req.sessionKey, origin: req.origin });
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    for (const s of signals) s.addEventListener('abort', abort, { once: true });
+    // No pino child per run: made only when a line is written (src/log.ts lazyChild).
+    const rlog = lazyChild(log, { accountId: req.accountId, runId: req.runId, sessionKey: req.sessionKey, origin: req.origin });
+    // The run's own abort, with the runner's or the caller's signal (both long-lived);
+    // its AbortSignal is made only if the provider looks at it (src/abortable.ts).
+    const runAbort = new LinkedAbort(callerSignal ? [life.signal, callerSignal] : [life.signal]);
     let unsaved: SessionEntry[] | null = null;
     try {
       const agent = agentById(req.agentId, req.accountId);
@@ -263,17 +312,17 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       unsaved = turn.entries?.length ? turn.entries : null;
       turnTyping?.start();
       const chatJid = req.chat?.jid ?? null;
-      const input: RunInputWithTools = {
-        agentId: agent.id,
-        sessionKey: req.sessionKey,
-        envelope: turn.envelope,
-        history: turn.history,
-        signal: controller.signal,
-        ...(req.onDelta ? { onDelta: req.onDelta } : {}),
-        ...(req.tools
-          ? { tools: whatsappTools(deps, { accountId: req.accountId, chatJid, messageId: req.chat?.messageId, logger: rlog }) }
-          : {}),
-      };
+      let streamed = false;
+      const onDelta = req.onDelta;
+      const input = new ProviderInput(
+        agent.id,
+        req.sessionKey,
+        turn.envelope,
+        turn.history,
+        runAbort,
+        onDelta ? (d: string) => ((streamed = true), onDelta(d)) : undefined,
+        req.tools ? () => whatsappTools(deps, { accountId: req.accountId, chatJid, messageId: req.chat?.messageId, logger: rlog }) : undefined,
+      );
       // A provider that ignores the abort must not hold the stop: stop waiting for it.
       // A transient error is tried again (the ledger entry stays `running` meanwhile) —
       // unless part of the answer already reached the caller's onDelta.
@@ -284,25 +333,22 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       // the process: nothing outside sees it before the reply, which waits for a commit anyway.
       if (provider.name !== 'echo') await deps.store.committed();
       const delays = opts.retryDelaysMs ?? AGENT_RETRY.delaysMs;
-      let streamed = false;
-      const tryInput: RunInputWithTools = req.onDelta
-        ? { ...input, onDelta: (d: string) => ((streamed = true), req.onDelta!(d)) }
-        : input;
       let result: ProviderResult;
       for (let attempt = 0; ; attempt += 1) {
         try {
-          result = await untilAborted(provider.run(tryInput), controller.signal);
+          result = await runAbort.until(provider.run(input));
           break;
         } catch (err) {
           if (stopped() || streamed || attempt >= delays.length || !isTransientProviderError(err)) throw err;
           rlog.warn({ err: (err as Error).message, attempt: attempt + 1, retryInMs: delays[attempt] }, 'agent run failed; trying again');
-          await pause(delays[attempt]!, controller.signal);
+          await pause(delays[attempt]!, runAbort.signal);
         }
       }
       // composing stays on while more of this chat's runs wait their turn
       turnTyping?.done();
       if (stopped()) throw stoppingError();
-      const outcome = await req.finish(result, store);
+      const finishing = req.finish(result, store);
+      const outcome = finishing instanceof Promise ? await finishing : finishing;
       const entries = [...(unsaved ?? []), ...(outcome.append ?? [])];
       unsaved = null;
       await Promise.all([outcome.committed, entries.length ? store.append(req.sessionKey, ...entries) : undefined]);
@@ -333,7 +379,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       throw err;
     } finally {
       turnTyping?.done();
-      for (const s of signals) s.removeEventListener('abort', abort);
+      runAbort.dispose();
     }
   }
 

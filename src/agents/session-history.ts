@@ -47,9 +47,31 @@ export function dmHistoryLimitFor(
 ): number | undefined {
   const exact = account.dms[chatId]?.historyLimit;
   if (exact !== undefined) return exact;
-  const want = normalizeSender(chatId);
-  for (const [key, entry] of Object.entries(account.dms)) {
-    if (entry.historyLimit !== undefined && normalizeSender(key) === want) return entry.historyLimit;
+  const limits = normalizedLimits(account.dms);
+  if (limits.size > 0) {
+    const limit = limits.get(normalizeSender(chatId));
+    if (limit !== undefined) return limit;
   }
   return account.dmHistoryLimit;
+}
+
+type DmsConfig = Record<string, { historyLimit?: number | undefined }>;
+
+/**
+ * An account's `dms` limits by normalized key (the first entry of a spelling wins, as
+ * a scan in key order would), built once per loaded `dms` object: a DM from a chat not
+ * listed costs a lookup, not a normalization of every key.
+ */
+const limitsByDms = new WeakMap<DmsConfig, Map<string, number>>();
+function normalizedLimits(dms: DmsConfig): Map<string, number> {
+  let limits = limitsByDms.get(dms);
+  if (!limits) {
+    limits = new Map();
+    for (const [key, entry] of Object.entries(dms)) {
+      const norm = normalizeSender(key);
+      if (entry.historyLimit !== undefined && !limits.has(norm)) limits.set(norm, entry.historyLimit);
+    }
+    limitsByDms.set(dms, limits);
+  }
+  return limits;
 }

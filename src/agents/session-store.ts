@@ -115,12 +115,7 @@ export class SessionStore {
 
   /** The cached session (read from the store when it is not cached), most recently used. */
   private async load(sessionKey: string): Promise<CachedSession> {
-    const hit = this.cache.get(sessionKey);
-    if (hit) {
-      this.cache.delete(sessionKey);
-      this.cache.set(sessionKey, hit);
-      return hit;
-    }
+    if (this.cache.has(sessionKey)) return this.touch(sessionKey);
     const before = this.written.get(sessionKey) ?? 0;
     const loaded = cached((await this.port.turns(sessionKey)).map(turnToEntry));
     if ((this.written.get(sessionKey) ?? 0) === before && !this.cache.has(sessionKey)) {
@@ -130,10 +125,24 @@ export class SessionStore {
     return loaded;
   }
 
+  /** A cached session, made the most recently used. */
+  private touch(sessionKey: string): CachedSession {
+    const hit = this.cache.get(sessionKey)!;
+    this.cache.delete(sessionKey);
+    this.cache.set(sessionKey, hit);
+    return hit;
+  }
+
   /** The entries given to the model (see session-history.ts). */
   async history(sessionKey: string, opts: HistoryOptions = {}): Promise<SessionEntry[]> {
     // selectHistory copies what it keeps: the cached entries are not copied first.
     return selectHistory((await this.load(sessionKey)).entries, opts);
+  }
+
+  /** `history` and `has` from one read of the session (a message's turn asks both). */
+  async historyAndHas(sessionKey: string, messageId: string, opts: HistoryOptions = {}): Promise<{ history: SessionEntry[]; has: boolean }> {
+    const session = this.cache.get(sessionKey) ? this.touch(sessionKey) : await this.load(sessionKey);
+    return { history: selectHistory(session.entries, opts), has: session.ids.has(messageId) };
   }
 
   /** Whether a turn with this WhatsApp message id is in the session. */
@@ -143,28 +152,29 @@ export class SessionStore {
 
   /** Append entries (in one transaction), after earlier appends to the same session. */
   append(sessionKey: string, ...entries: SessionEntry[]): Promise<void> {
-    const prev = this.chains.get(sessionKey) ?? Promise.resolve();
-    const next = prev
-      .catch(() => undefined)
-      .then(async () => {
-        if (!entries.length) return;
-        // Settles once applied: a reply is sent only after a later durable write (its ids in the ledger).
-        await this.port.append(sessionKey, entries.map(entryToTurn), { applied: true });
-        this.written.set(sessionKey, (this.written.get(sessionKey) ?? 0) + 1);
-        const c = this.cache.get(sessionKey);
-        if (c) {
-          for (const e of entries) {
-            c.entries.push({ ...e });
-            if (e.messageId !== undefined) c.ids.add(e.messageId);
-          }
-        }
-      });
+    const prev = this.chains.get(sessionKey);
+    const write = () => this.write(sessionKey, entries);
+    // A session with no append in flight writes at once (the usual case: one per message).
+    const next = prev ? prev.then(write, write) : write();
     this.chains.set(sessionKey, next);
-    void next
-      .finally(() => {
-        if (this.chains.get(sessionKey) === next) this.chains.delete(sessionKey);
-      })
-      .catch(() => undefined);
+    const forget = () => {
+      if (this.chains.get(sessionKey) === next) this.chains.delete(sessionKey);
+    };
+    next.then(forget, forget);
     return next;
+  }
+
+  private async write(sessionKey: string, entries: SessionEntry[]): Promise<void> {
+    if (!entries.length) return;
+    // Settles once applied: a reply is sent only after a later durable write (its ids in the ledger).
+    await this.port.append(sessionKey, entries.map(entryToTurn), { applied: true });
+    this.written.set(sessionKey, (this.written.get(sessionKey) ?? 0) + 1);
+    const c = this.cache.get(sessionKey);
+    if (c) {
+      for (const e of entries) {
+        c.entries.push({ ...e });
+        if (e.messageId !== undefined) c.ids.add(e.messageId);
+      }
+    }
   }
 }

@@ -7,7 +7,7 @@
  * `command` provider's reply `actions` (tools-command.ts), and the control method
  * `react` (src/gateway/conversation.ts).
  */
-import type { Logger } from 'pino';
+import type { LogFns } from '../log.js';
 import { z } from 'zod';
 import { defaultAccountId, type AccountConfig, type WagateConfig } from '../config/index.js';
 import { WagateError, toErrorInfo } from '../errors.js';
@@ -111,7 +111,7 @@ export interface ProviderTools {
 /** The tools of one agent run on `accountId` (answering `chatJid`/`messageId` when known). */
 export function whatsappTools(
   deps: ToolDeps,
-  run: { accountId: string; chatJid?: string | null; messageId?: string; logger: Logger },
+  run: { accountId: string; chatJid?: string | null; messageId?: string; logger: Pick<LogFns, 'info' | 'warn'> },
 ): ProviderTools {
   const where = [
     run.chatJid ? `chatJid ${run.chatJid}` : null,

@@ -62,11 +62,19 @@ export function historyOptions(
   now: number,
 ): HistoryOptions {
   if (message.chatType !== 'direct') return {};
-  const idle = config.session.idle ? parseDuration(config.session.idle) : null;
+  const idle = idleMsOf(config);
   return {
     userTurns: account ? dmHistoryLimitFor(account, message.chatId) : undefined,
     ...(idle !== null ? { idleMs: idle, now } : {}),
   };
+}
+
+/** `session.idle` in ms (null: off), parsed once per loaded config. */
+const idleMs = new WeakMap<WagateConfig, number | null>();
+function idleMsOf(config: WagateConfig): number | null {
+  let ms = idleMs.get(config);
+  if (ms === undefined) idleMs.set(config, (ms = config.session.idle ? parseDuration(config.session.idle) : null));
+  return ms;
 }
 
 export async function prepareTurn(opts: {
@@ -83,8 +91,11 @@ export async function prepareTurn(opts: {
   const { store, sessionKey, message } = opts;
   // A message resumed after a restart may already be in the session (its user turn was
   // appended before the crash): it is not appended twice, nor shown twice to the agent.
-  const resumed = await store.has(sessionKey, message.id);
-  const stored = await store.history(sessionKey, historyOptions(opts.config, opts.account, message, opts.now));
+  const { history: stored, has: resumed } = await store.historyAndHas(
+    sessionKey,
+    message.id,
+    historyOptions(opts.config, opts.account, message, opts.now),
+  );
   const history = resumed ? stored.filter((e) => !(e.role === 'user' && e.messageId === message.id)) : stored;
   const fresh: InboundMessage[] = [];
   for (const m of opts.injected) {

@@ -3,7 +3,7 @@
  * every `refreshMs` (WhatsApp lets it lapse), `paused` when stopped. Failures
  * (account offline, send error) are logged at debug and otherwise ignored.
  */
-import type { Logger } from 'pino';
+import type { LogFns } from '../log.js';
 import type { Connection } from '../ports/transport.js';
 
 export const TYPING_REFRESH_MS = 10_000;
@@ -11,7 +11,7 @@ export const TYPING_REFRESH_MS = 10_000;
 export function startTyping(
   connection: () => Connection,
   chatJid: string,
-  log: Pick<Logger, 'debug'>,
+  log: Pick<LogFns, 'debug'>,
   refreshMs: number = TYPING_REFRESH_MS,
 ): () => void {
   const send = (state: 'composing' | 'paused') => {

@@ -45,19 +45,28 @@ export function createBus(log: Pick<Logger, 'error'>): Bus {
           return;
         }
         if (result && typeof (result as Promise<void>).then === 'function') {
-          const p = (result as Promise<void>).then(
-            () => undefined,
-            (err: unknown) => report(type, err),
+          // One settle callback pair per handler promise (it is on every message's path):
+          // it reports a rejection and forgets the promise either way.
+          const p: Promise<void> = (result as Promise<void>).then(
+            () => void pending.delete(p),
+            (err: unknown) => {
+              pending.delete(p);
+              report(type, err);
+            },
           );
           pending.add(p);
-          void p.finally(() => pending.delete(p));
         }
       };
       emitter.on(type, wrapped);
       return () => emitter.off(type, wrapped);
     },
     emit(type, payload) {
-      emitter.emit(type, payload);
+      // mitt's own emit copies the list twice (slice, map) and looks up '*' handlers,
+      // which wagate does not use: the same call order over one copy.
+      const list = emitter.all.get(type) as Wrapped[] | undefined;
+      if (!list) return;
+      if (list.length === 1) list[0]!(payload);
+      else for (const h of list.slice()) h(payload);
     },
     listenerCount(type) {
       if (type) return emitter.all.get(type)?.length ?? 0;

@@ -16,7 +16,7 @@
  * "pairing" and is dropped under "allowlist".
  */
 import type { DM_POLICIES } from '../config/index.js';
-import { isSelf, normalizeSender } from '../whatsapp/address.js';
+import { addressKey, normalizeSender } from '../whatsapp/address.js';
 
 export type DmPolicy = (typeof DM_POLICIES)[number];
 
@@ -44,17 +44,39 @@ export interface DmDecisionInput {
 }
 
 export function decideDm(input: DmDecisionInput): DmDecision {
-  const sender = normalizeSender(input.sender);
-  const senderIsSelf = isSelf(input.sender, { e164: input.selfE164, lid: input.selfLid ?? null });
-
-  if (input.isSelfChat || (senderIsSelf && !input.fromMe)) return 'accept';
+  // The same order as the header, with each address parsed only when the answer needs
+  // it (this runs for every DM): under "open" a stranger's DM needs no parsing at all.
+  if (input.isSelfChat) return 'accept';
   if (input.fromMe) return 'drop:from-me';
-  if (input.dmPolicy === 'disabled') return 'drop:dm-disabled';
   if (input.dmPolicy === 'open') return 'accept';
+  const senderKey = addressKey(input.sender);
+  if (senderKey !== null && (senderKey === selfKey(input.selfE164) || senderKey === selfKey(input.selfLid))) return 'accept';
+  if (input.dmPolicy === 'disabled') return 'drop:dm-disabled';
 
-  const allow = input.allowFrom.map(normalizeSender);
-  if (allow.includes('*') || allow.includes(sender) || input.approved(sender)) return 'accept';
+  const sender = input.sender.trim() === '*' ? '*' : (senderKey ?? input.sender.trim().toLowerCase());
+  const allow = normalizedList(input.allowFrom);
+  if (allow.has('*') || allow.has(sender) || input.approved(sender)) return 'accept';
   return input.dmPolicy === 'pairing' ? 'pairing' : 'drop:not-allowlisted';
+}
+
+/** The linked accounts' address keys (a few numbers and LIDs, rarely changing). */
+const selfKeys = new Map<string, string | null>();
+function selfKey(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  let key = selfKeys.get(raw);
+  if (key === undefined) {
+    if (selfKeys.size >= 256) selfKeys.clear();
+    selfKeys.set(raw, (key = addressKey(raw)));
+  }
+  return key;
+}
+
+/** `allowFrom` lists normalized once per list (they are the loaded config's arrays). */
+const normalizedLists = new WeakMap<readonly string[], Set<string>>();
+function normalizedList(list: readonly string[]): Set<string> {
+  let set = normalizedLists.get(list);
+  if (!set) normalizedLists.set(list, (set = new Set(list.map(normalizeSender))));
+  return set;
 }
 
 /** The reason part of a drop decision, or null for accept/pairing. */

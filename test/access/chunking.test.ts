@@ -7,6 +7,12 @@ describe('chunkText: length mode', () => {
     expect(chunkText('   \n ')).toEqual([]);
   });
 
+  it('a short text that fits still gets a code fence it leaves open closed, and a reserve still counts', () => {
+    expect(chunkText('see:\n```js\nx()', { limit: 100 })).toEqual(['see:\n```js\nx()\n```']);
+    expect(chunkText('  padded  ', { limit: 100 })).toEqual(['  padded  ']);
+    expect(chunkText('abcdef ghij', { limit: 12, firstChunkReserve: 4 })).toEqual(['abcdef', 'ghij']);
+  });
+
   it('splits a 9,000-character text into 3 chunks at limit 4000', () => {
     const text = 'abcdefghi '.repeat(900).trimEnd();
     const chunks = chunkText(text, { limit: 4000 });

@@ -2,10 +2,12 @@
  * Issue 13: replies wait for the connection (fake account states, a simulated clock
  * for the wait's deadline and the retry backoff) and carry deterministic ids.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import type { WagateConfigInput } from '../../src/config/index.js';
 import { replyMessageId, type ReplyDeliveryOptions, type SendPlanned } from '../../src/actors/reply-delivery.js';
+import { ConnectionWait } from '../../src/actors/reply/connection-wait.js';
 import { replyHarness, type ReplyHarness } from '../helpers/reply-harness.js';
 import { until } from '../helpers/until.js';
 
@@ -31,6 +33,11 @@ describe('replyMessageId', () => {
     expect(replyMessageId('work', 'run-1', 0)).toBe(id);
     const others = [replyMessageId('home', 'run-1', 0), replyMessageId('work', 'run-2', 0), replyMessageId('work', 'run-1', 1)];
     expect(new Set([id, ...others]).size).toBe(4);
+  });
+
+  it('is the same id every wagate version sends (a resumed reply after an upgrade keeps its ids)', () => {
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    expect(replyMessageId('work', 'run-1', 2)).toBe(`3EB0${sha('wagate-reply\u0000work\u0000run-1\u00002').slice(0, 18).toUpperCase()}`);
   });
 
   it('the same request sent twice goes out under the same ids', async () => {
@@ -209,5 +216,25 @@ describe('replies wait for the connection', () => {
     await t.bus.idle(); // the supervisor's stop waits on this
     expect(t.actor.busy()).toBe(false);
     expect(t.results).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: 'WAGATE_ERR_STOPPING' }) })]);
+  });
+});
+
+describe('ConnectionWait.readyNow (a send to a connected account skips the wait)', () => {
+  it('is true for an account never heard of or connected, false while it is away or once stopping', () => {
+    const clock = new SimulatedClock();
+    const wait = new ConnectionWait(() => clock.now(), clock);
+    const live = new AbortController();
+    const state = (to: 'connected' | 'backing-off' | 'logged-out') =>
+      wait.changed({ accountId: 'work', from: 'connected', to, attempt: 0, nextRetryAt: null, lastClose: null, error: null, at: 0 });
+    expect(wait.readyNow('work', live.signal)).toBe(true);
+    state('backing-off');
+    expect(wait.readyNow('work', live.signal)).toBe(false);
+    state('connected');
+    expect(wait.readyNow('work', live.signal)).toBe(true);
+    state('logged-out');
+    expect(wait.readyNow('work', live.signal)).toBe(false);
+    expect(wait.readyNow('other', live.signal)).toBe(true);
+    live.abort();
+    expect(wait.readyNow('other', live.signal)).toBe(false);
   });
 });

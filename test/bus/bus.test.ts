@@ -69,4 +69,20 @@ describe('bus', () => {
     bus.clear();
     expect(bus.listenerCount()).toBe(0);
   });
+
+  it('an emit calls the handlers attached when it began: one that detaches another mid-emit does not skip it', () => {
+    const bus = createBus(fakeLog());
+    const calls: string[] = [];
+    let offB = () => undefined as void;
+    bus.on('account.heartbeat', () => {
+      calls.push('a');
+      offB();
+    });
+    offB = bus.on('account.heartbeat', () => void calls.push('b'));
+    bus.on('account.heartbeat', () => void calls.push('c'));
+    bus.emit('account.heartbeat', payload);
+    bus.emit('account.heartbeat', payload);
+    expect(calls).toEqual(['a', 'b', 'c', 'a', 'c']);
+  });
 });
+

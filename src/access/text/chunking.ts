@@ -115,6 +115,8 @@ export function chunkText(text: string, options: ChunkOptions = {}): string[] {
   const limitAt = (index: number): number => (index === 0 ? Math.max(2, limit - reserve) : limit);
   const out: string[] = [];
   if (text.trim() === '') return out;
+  // The usual reply: one chunk, no code fence to carry (the general path gives the same).
+  if (options.mode !== 'newline' && text.length <= limitAt(0) && !text.includes('`')) return [text];
   const segments = options.mode === 'newline' ? splitParagraphs(text) : [text];
   for (const segment of segments) splitByLength(segment, limitAt, out);
   return out;

@@ -67,6 +67,13 @@ export class ConnectionWait {
     return s !== null && s !== 'connected';
   }
 
+  /** True when a send may go at once, without `ready`'s wait: not stopped, and connected (or unknown). */
+  readyNow(accountId: string, signal: AbortSignal): boolean {
+    if (signal.aborted) return false;
+    const k = this.known.get(accountId);
+    return !k || k.state === 'connected';
+  }
+
   /**
    * Resolves when the account is connected (or unknown); `true` when it had to wait
    * for that. Rejects when its state is final, the deadline passed, or `signal` aborted.

@@ -22,8 +22,11 @@ import { readState, writeInitialState } from './crash-state.js';
 import { prng } from '../../helpers/prng.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const WRITER = path.join(HERE, 'store-writer.ts');
-const REPO = path.resolve(HERE, '..', '..', '..');
+// Under `npm run bench` this file runs compiled in dist-bench/ (bench/node-child.ts): the
+// writer is bundled from its source either way.
+const ROOT = path.resolve(HERE, '..', '..', '..');
+const REPO = path.basename(ROOT) === 'dist-bench' ? path.dirname(ROOT) : ROOT;
+const WRITER = path.join(REPO, 'test', 'store', 'helpers', 'store-writer.ts');
 const POOL = 2;
 
 export interface CrashOptions {
