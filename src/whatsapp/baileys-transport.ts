@@ -27,7 +27,7 @@ import { importAuthDir } from './auth-import.js';
 import { storedCredsLinked, useStoreAuthState } from './store-auth-state.js';
 import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
-import { waitForAck, type ConnectionUpdates } from './send-ack.js';
+import { sendFailure, waitForAck, type ConnectionUpdates } from './send-ack.js';
 import { RetryCounterCache } from './retry-counter-cache.js';
 import { SocketGroupCache } from './group-metadata-cache.js';
 import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
@@ -531,7 +531,7 @@ export class BaileysAccountTransport implements AccountTransport {
       msg = await s.sendMessage(jid, content, { messageId: id });
     } catch (err) {
       ack.cancel();
-      throw err;
+      throw sendFailure(err);
     }
     ack.sent();
     const sentId = await this.remember(msg);
