@@ -26,6 +26,8 @@ export const STOP_BOUNDS = {
   storeMs: 2_000,
 } as const;
 
+export type StopBounds = { [K in keyof typeof STOP_BOUNDS]: number };
+
 /** What the phases after the drain may take together. */
 export const STOP_MARGIN_MS = 10_000;
 /** A phase gets at least this long, even once the margin is spent (the store's close, the last one, should get its chance). */
@@ -43,7 +45,11 @@ export class StopPhases {
   private readonly started = performance.now();
   private budgetEnd = Infinity;
 
-  constructor(private readonly log: Pick<Logger, 'debug' | 'info' | 'warn'>) {}
+  constructor(
+    private readonly log: Pick<Logger, 'debug' | 'info' | 'warn'>,
+    /** The phases' bounds and shared margin (tests shorten them). */
+    readonly bounds: StopBounds & { marginMs: number } = { ...STOP_BOUNDS, marginMs: STOP_MARGIN_MS },
+  ) {}
 
   /**
    * Run one phase: `fn` settles or `boundMs` passes (real time), whichever comes first
@@ -75,9 +81,9 @@ export class StopPhases {
     else this.log.debug({ phase, ms }, 'stop phase');
   }
 
-  /** From now on the phases share `ms` between them (each still within its own bound). */
-  budget(ms: number): void {
-    this.budgetEnd = performance.now() + ms;
+  /** From now on the phases share the margin between them (each still within its own bound). */
+  startMargin(): void {
+    this.budgetEnd = performance.now() + this.bounds.marginMs;
   }
 
   /** Milliseconds since the stop began. */

@@ -42,7 +42,7 @@ import { startOperatorRoutes, type OperatorRoutes } from './operator-routes.js';
 import { registerPageMethods } from './page-methods.js';
 import { pageRoutes } from './web-page.js';
 import { createWebSessions } from './web-sessions.js';
-import { STOP_BOUNDS, STOP_MARGIN_MS, StopPhases } from './stop-phases.js';
+import { STOP_BOUNDS, STOP_MARGIN_MS, StopPhases, type StopBounds } from './stop-phases.js';
 import type { LogTap } from '../log-tap.js';
 
 export type { Gateway } from './gateway.js';
@@ -71,6 +71,8 @@ export interface GatewayOptions {
   timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void };
   /** The logger's in-memory tail (`logs.tail`, the control page's Logs view). */
   logTap?: LogTap;
+  /** The stop's phase bounds and margin (stop-phases.ts); tests shorten them. */
+  stopBounds?: Partial<StopBounds & { marginMs: number }>;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -192,14 +194,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       log.info({ reason }, 'gateway stopping');
       // Every phase is timed, logged and bounded (stop-phases.ts): the whole stop takes at
       // most gateway.drainSeconds plus STOP_MARGIN_MS, whatever hangs.
-      const phases = new StopPhases(log);
+      const phases = new StopPhases(log, { ...STOP_BOUNDS, marginMs: STOP_MARGIN_MS, ...opts.stopBounds });
       keeper?.stop(); // no more accounts taken; renewals go on until the sockets are closed
       bus.emit('gateway.stopping', { accountId: null, reason, at: now() });
       // No new message is taken from here; what is in flight gets gateway.drainSeconds.
       const drainMs = opts.config.gateway.drainSeconds * 1000;
       await phases.run('drain', Infinity, () => drain(drainMs));
-      phases.budget(STOP_MARGIN_MS);
-      await phases.run('actors', STOP_BOUNDS.actorsMs, () => actors.stopAll());
+      phases.startMargin();
+      await phases.run('actors', phases.bounds.actorsMs, () => actors.stopAll());
       // Messages Baileys still releases while the sockets close (already acknowledged to
       // WhatsApp) are only recorded in the inbound ledger: the next start handles them.
       const offLate = ledger
@@ -213,22 +215,22 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       // A clean stop is the last moment the connected accounts were known connected
       // (their sockets close below, before any close event could say so).
       for (const a of accounts.values()) if (a.state === 'connected') void history.seen(a.accountId, now());
-      await phases.run('sockets', STOP_BOUNDS.socketsMs, () => Promise.all([...accounts.values()].map((a) => a.stop())));
+      await phases.run('sockets', phases.bounds.socketsMs, () => Promise.all([...accounts.values()].map((a) => a.stop())));
       sessions.revokeAll();
       stopLedgerEvents();
-      await phases.run('control server', STOP_BOUNDS.controlMs, () => control?.close());
+      await phases.run('control server', phases.bounds.controlMs, () => control?.close());
       operator?.stop();
-      await phases.run('bus handlers', STOP_BOUNDS.busMs, () => bus.idle());
+      await phases.run('bus handlers', phases.bounds.busMs, () => bus.idle());
       offLate();
-      await phases.run('ledger', STOP_BOUNDS.writesMs, () => ledger?.flush());
-      await phases.run('connection history', STOP_BOUNDS.writesMs, () => history.flush());
+      await phases.run('ledger', phases.bounds.writesMs, () => ledger?.flush());
+      await phases.run('connection history', phases.bounds.writesMs, () => history.flush());
       bus.clear();
-      await phases.run('relay', STOP_BOUNDS.controlMs, () => relay?.close());
+      await phases.run('relay', phases.bounds.controlMs, () => relay?.close());
       // The sockets are closed and the last writes done: hand the accounts over at once.
-      await phases.run('leases', STOP_BOUNDS.writesMs, () =>
+      await phases.run('leases', phases.bounds.writesMs, () =>
         keeper?.release().catch((err: unknown) => log.error({ err }, 'releasing the leases failed; they expire by themselves')),
       );
-      if (ownStore) await phases.run('store', STOP_BOUNDS.storeMs, () => store.close().catch((err: unknown) => log.error({ err }, 'closing the store failed')));
+      if (ownStore) await phases.run('store', phases.bounds.storeMs, () => store.close().catch((err: unknown) => log.error({ err }, 'closing the store failed')));
       log.info({ ms: phases.elapsed(), phases: phases.done }, 'gateway stopped');
     })();
     return stopping;
