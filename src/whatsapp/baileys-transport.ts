@@ -527,8 +527,20 @@ export class BaileysAccountTransport implements AccountTransport {
     const id = messageId ?? generateMessageIDV2(s.user?.id);
     const ack = waitForAck(s.ws as unknown as EventEmitter, s.ev as unknown as ConnectionUpdates, id);
     let msg: WAMessage | undefined;
+    const sending = s.sendMessage(jid, content, { messageId: id });
+    sending.catch(() => undefined); // once abandoned below, its failure is nobody's
+    // A socket that ends while Baileys still prepares the send fails it now (transient:
+    // the caller waits for the next connection and sends again under the same id).
+    // Baileys' own queries of the send (devices, prekeys) would wait up to 60 s: when
+    // Baileys ends a socket itself (a stream error) it removes their close listeners
+    // first, so they hear of the end only at their timeout (chaos seed 7304: three 500
+    // drops, every chat's replies held for a minute).
+    const ended = ack.acked.then(
+      () => new Promise<never>(() => undefined),
+      (err: unknown) => Promise.reject(err),
+    );
     try {
-      msg = await s.sendMessage(jid, content, { messageId: id });
+      msg = await Promise.race([sending, ended]);
     } catch (err) {
       ack.cancel();
       throw sendFailure(err);

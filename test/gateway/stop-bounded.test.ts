@@ -113,7 +113,7 @@ describe('the stop is bounded (gateway.drainSeconds + a fixed margin)', () => {
     await until(() => gw!.accounts.get('work')!.state === 'connected', 'connected');
     // The socket's close never settles (a Baileys end that never reports back).
     conn.close = () => new Promise<void>(() => undefined);
-    await deafClient(gw.control.port, readTokenFile(stateDir));
+    await deafClient(gw.control.port, readTokenFile(stateDir)!);
     conn.emit({ type: 'messages', messages: [dm('+15551234567', 'think hard', { accountId: 'work', timestamp: Date.now() })] });
     await until(() => ai!.requests.length === 1, 'the agent asked');
 
