@@ -18,10 +18,11 @@ const SLOW_PHASE_MS = 250;
  * (the drain is bounded by gateway.drainSeconds itself).
  */
 export const STOP_BOUNDS = {
-  actorsMs: 1_000,
+  /** The actors' own stops (the access policy finishes the decisions it started, the runner its aborts). */
+  actorsMs: 3_000,
   socketsMs: 6_000,
   controlMs: 1_000,
-  busMs: 1_000,
+  busMs: 2_000,
   writesMs: 2_000,
   storeMs: 2_000,
 } as const;
