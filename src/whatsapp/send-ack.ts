@@ -25,6 +25,8 @@ export interface AckWait {
 /** A rejection the caller classifies like any failed send (both transient). */
 const sendError = (message: string, statusCode: number) => Object.assign(new Error(message), { output: { statusCode } });
 const closed = () => sendError('Connection Closed', 428);
+/** What a call on a socket that ended fails with (transient, like Baileys' own). */
+export const connectionEnded = closed;
 
 /**
  * What a failed `sendMessage` threw, as the caller can classify it. Baileys' queries
