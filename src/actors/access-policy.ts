@@ -71,6 +71,8 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
   // Cluster: an account's new messages wait until its resumed entries are queued.
   const accountResumes = new Map<string, Promise<void>>();
   const connectedOnce = (accountId: string): Promise<void> => {
+    // Stopping: nothing waits (the stop resolves the waits it finds; a later one must not hang its chat's queue).
+    if (stopped) return Promise.resolve();
     let c = connected.get(accountId);
     if (!c) {
       let resolve!: () => void;
@@ -124,6 +126,14 @@ export function startAccessPolicy(deps: ActorDeps, opts: AccessPolicyOptions = {
     const since = deps.catchUpStart(accountId);
     const verdict = catchUpVerdict(message, { now: deps.now(), since, catchUpMinutes: deps.config.web.catchUpMinutes });
     if (verdict === 'too-old' || verdict === 'before-window') return drop(accountId, message, `catch-up:${verdict}`, true);
+    // Handed over before its account's connection opened (a message recovered at start,
+    // src/whatsapp/decrypt-recovery.ts): who the account is (a group @mention of it, the
+    // self-chat) is known once it connects; it waits for that, like a resumed entry
+    // (a stop meanwhile leaves it `received`, for the next start).
+    if (!deps.identity(accountId)) {
+      await connectedOnce(accountId);
+      if (stopped) return;
+    }
     return decide(accountId, account, message);
   };
 

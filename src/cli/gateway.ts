@@ -3,12 +3,16 @@
  * gracefully and exit 0.
  */
 import type { Command } from 'commander';
+import { STOP_MARGIN_MS } from '../gateway/stop-phases.js';
 import { startGateway } from '../gateway/supervisor.js';
 import { createLogTap } from '../log-tap.js';
 import { createBaileysTransportFactory } from '../whatsapp/index.js';
 import { loadContext, openLogger } from './context.js';
 import { action, type CommandDeps } from './command.js';
 import { parsePort } from './args.js';
+
+/** Beyond gateway.drainSeconds and the stop's margin, how long the command waits before it gives up on the stop. */
+const STOP_GRACE_MS = 5_000;
 
 export function registerGatewayCommand(program: Command, deps: CommandDeps): void {
   program
@@ -40,7 +44,17 @@ export function registerGatewayCommand(program: Command, deps: CommandDeps): voi
             deps.io.signal.addEventListener('abort', () => resolve(), { once: true });
           });
           deps.io.out('wagate gateway stopping…');
-          await gw.stop('signal');
+          // The stop bounds each of its phases (src/gateway/stop-phases.ts); this is the
+          // last resort should something outside them hang: the process ends anyway.
+          const limitMs = ctx.config.gateway.drainSeconds * 1000 + STOP_MARGIN_MS + STOP_GRACE_MS;
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), limitMs).unref()));
+          const outcome = await Promise.race([gw.stop('signal').then(() => 'stopped' as const), late]);
+          clearTimeout(timer);
+          if (outcome === 'late') {
+            deps.io.err(`wagate gateway: the stop did not finish within ${Math.round(limitMs / 1000)} s; exiting anyway (see \`wagate logs --subsystem gateway\`).`);
+            return 1;
+          }
           deps.io.out('wagate gateway stopped.');
           return 0;
         } finally {

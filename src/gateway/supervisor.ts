@@ -42,6 +42,7 @@ import { startOperatorRoutes, type OperatorRoutes } from './operator-routes.js';
 import { registerPageMethods } from './page-methods.js';
 import { pageRoutes } from './web-page.js';
 import { createWebSessions } from './web-sessions.js';
+import { STOP_BOUNDS, STOP_MARGIN_MS, StopPhases, type StopBounds } from './stop-phases.js';
 import type { LogTap } from '../log-tap.js';
 
 export type { Gateway } from './gateway.js';
@@ -70,6 +71,8 @@ export interface GatewayOptions {
   timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void };
   /** The logger's in-memory tail (`logs.tail`, the control page's Logs view). */
   logTap?: LogTap;
+  /** The stop's phase bounds and margin (stop-phases.ts); tests shorten them. */
+  stopBounds?: Partial<StopBounds & { marginMs: number }>;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -189,11 +192,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   function stop(reason = 'stop requested'): Promise<void> {
     stopping ??= (async () => {
       log.info({ reason }, 'gateway stopping');
+      // Every phase is timed, logged and bounded (stop-phases.ts): the whole stop takes at
+      // most gateway.drainSeconds plus STOP_MARGIN_MS, whatever hangs.
+      const phases = new StopPhases(log, { ...STOP_BOUNDS, marginMs: STOP_MARGIN_MS, ...opts.stopBounds });
       keeper?.stop(); // no more accounts taken; renewals go on until the sockets are closed
       bus.emit('gateway.stopping', { accountId: null, reason, at: now() });
       // No new message is taken from here; what is in flight gets gateway.drainSeconds.
-      await drain(opts.config.gateway.drainSeconds * 1000);
-      await actors.stopAll();
+      const drainMs = opts.config.gateway.drainSeconds * 1000;
+      await phases.run('drain', Infinity, () => drain(drainMs));
+      phases.startMargin();
+      await phases.run('actors', phases.bounds.actorsMs, () => actors.stopAll());
       // Messages Baileys still releases while the sockets close (already acknowledged to
       // WhatsApp) are only recorded in the inbound ledger: the next start handles them.
       const offLate = ledger
@@ -207,21 +215,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       // A clean stop is the last moment the connected accounts were known connected
       // (their sockets close below, before any close event could say so).
       for (const a of accounts.values()) if (a.state === 'connected') void history.seen(a.accountId, now());
-      await Promise.all([...accounts.values()].map((a) => a.stop()));
+      await phases.run('sockets', phases.bounds.socketsMs, () => Promise.all([...accounts.values()].map((a) => a.stop())));
       sessions.revokeAll();
       stopLedgerEvents();
-      await control?.close();
+      await phases.run('control server', phases.bounds.controlMs, () => control?.close());
       operator?.stop();
-      await bus.idle();
+      await phases.run('bus handlers', phases.bounds.busMs, () => bus.idle());
       offLate();
-      await ledger?.flush();
-      await history.flush();
+      await phases.run('ledger', phases.bounds.writesMs, () => ledger?.flush());
+      await phases.run('connection history', phases.bounds.writesMs, () => history.flush());
       bus.clear();
-      await relay?.close();
+      await phases.run('relay', phases.bounds.controlMs, () => relay?.close());
       // The sockets are closed and the last writes done: hand the accounts over at once.
-      await keeper?.release().catch((err: unknown) => log.error({ err }, 'releasing the leases failed; they expire by themselves'));
-      if (ownStore) await store.close().catch((err: unknown) => log.error({ err }, 'closing the store failed'));
-      log.info('gateway stopped');
+      await phases.run('leases', phases.bounds.writesMs, () =>
+        keeper?.release().catch((err: unknown) => log.error({ err }, 'releasing the leases failed; they expire by themselves')),
+      );
+      if (ownStore) await phases.run('store', phases.bounds.storeMs, () => store.close().catch((err: unknown) => log.error({ err }, 'closing the store failed')));
+      log.info({ ms: phases.elapsed(), phases: phases.done }, 'gateway stopped');
     })();
     return stopping;
   }

@@ -33,7 +33,9 @@
  *   companion fans out to it.
  * - Faults: `kick(user, 401 | 440 | 500 | 515)`, `drop(user)` (428), `stall(user)` (408),
  *   `failNextLogin(user, 401)`, `dropOnNextMessage(user, { code: 428|500|515, deliver })` (the
- *   connection ends as the account's next message arrives, before the client gets its ack);
+ *   connection ends as the account's next message arrives, before the client gets its ack),
+ *   `dropOnNextQuery(user, { xmlns, code })` (as the account's next query of that namespace
+ *   arrives, unanswered);
  *   a second login with the same creds replaces the first (440). `sessionLog(user)` (each
  *   logged-in connection: login, end, close, stanzas after its end), `maxLive(user)` and
  *   `conflicts()` (every 440/401 sent) show who was connected when. Contacts and phones show a
@@ -94,6 +96,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stall: (user) => server.stall(user),
     failNextLogin: (user, reason) => server.failNextLogin(user, reason),
     dropOnNextMessage: (user, o) => server.dropOnNextMessage(user, o),
+    dropOnNextQuery: (user, o) => server.dropOnNextQuery(user, o),
     sessionStats: (user) => server.sessionStats(user),
     sessionLog: (user) => server.sessionLog(user),
     maxLive: (user) => server.maxLive(user),

@@ -27,7 +27,7 @@ import { importAuthDir } from './auth-import.js';
 import { storedCredsLinked, useStoreAuthState } from './store-auth-state.js';
 import { badChatMessage, bareJid, jidToE164, toChatJid } from './address.js';
 import { normalizeMessage } from './normalize.js';
-import { waitForAck, type ConnectionUpdates } from './send-ack.js';
+import { connectionEnded, sendFailure, waitForAck, type ConnectionUpdates } from './send-ack.js';
 import { RetryCounterCache } from './retry-counter-cache.js';
 import { SocketGroupCache } from './group-metadata-cache.js';
 import { proxyAgents, redactProxyUrl, type ProxyAgents } from './proxy.js';
@@ -186,6 +186,18 @@ export class BaileysAccountTransport implements AccountTransport {
     // Baileys' own-LID key writes after a login, which can outlive the socket.
     const ownLid = new OwnLidSession();
     let done = false;
+    // Rejects (transient "Connection Closed") once this socket ended: Baileys' queries on a
+    // socket it ended itself (a stream error) hear of it only at their 60 s timeout, so
+    // every call that may query (a read receipt asks the privacy settings, a reaction the
+    // devices…) is raced against it (`untilEnded`) and fails at once instead — a read
+    // receipt held that minute held the stop's bus handlers (chaos seed 2000, step 22).
+    let socketEnded: () => void = () => undefined;
+    const ended = new Promise<never>((_, reject) => (socketEnded = () => reject(connectionEnded())));
+    ended.catch(() => undefined);
+    const untilEnded = <T>(work: Promise<T>): Promise<T> => {
+      work.catch(() => undefined); // once abandoned, its failure is nobody's
+      return Promise.race([work, ended]);
+    };
     let reported: () => void = () => undefined;
     // Settles once the close was reported, i.e. once the key writes in flight landed.
     const closeReported = new Promise<void>((r) => (reported = r));
@@ -370,6 +382,7 @@ export class BaileysAccountTransport implements AccountTransport {
           });
         }
         if (u.connection === 'close') {
+          socketEnded();
           releaseHeldEvents(s, log, 'connection closing');
           forgetter.stop();
           afterInbound(() => {
@@ -423,13 +436,13 @@ export class BaileysAccountTransport implements AccountTransport {
       sendMedia: (to, item, opts) => this.send(live(), requireJid(to), mediaContent(item), opts?.messageId),
       react: async (ref, emoji) => {
         const key = { remoteJid: ref.chatJid, id: ref.id, fromMe: ref.fromMe ?? false, participant: ref.participant };
-        await live().sendMessage(ref.chatJid, { react: { text: emoji, key } });
+        await untilEnded(live().sendMessage(ref.chatJid, { react: { text: emoji, key } }));
       },
       markRead: async (refs) => {
-        await live().readMessages(refs.map((r) => ({ remoteJid: r.chatJid, id: r.id, participant: r.participant, fromMe: r.fromMe ?? false })));
+        await untilEnded(live().readMessages(refs.map((r) => ({ remoteJid: r.chatJid, id: r.id, participant: r.participant, fromMe: r.fromMe ?? false }))));
       },
       sendPresence: async (chatJid, state) => {
-        await live().sendPresenceUpdate(state, chatJid);
+        await untilEnded(live().sendPresenceUpdate(state, chatJid));
       },
       downloadMedia: async (ref) => {
         const s = live();
@@ -449,11 +462,11 @@ export class BaileysAccountTransport implements AccountTransport {
       },
       probe: async () => {
         const started = Date.now();
-        await live().query({ tag: 'iq', attrs: { to: 's.whatsapp.net', type: 'get', xmlns: 'w:p' }, content: [{ tag: 'ping', attrs: {} }] }, 10_000);
+        await untilEnded(live().query({ tag: 'iq', attrs: { to: 's.whatsapp.net', type: 'get', xmlns: 'w:p' }, content: [{ tag: 'ping', attrs: {} }] }, 10_000));
         return Date.now() - started;
       },
       groupMetadata: async (groupJid) => {
-        const md = await groupMetadata(groupJid);
+        const md = await untilEnded(groupMetadata(groupJid));
         return { jid: md.id, subject: md.subject, participants: md.participants.map((p) => ({ jid: p.id, admin: Boolean(p.admin) })) };
       },
     };
@@ -527,11 +540,24 @@ export class BaileysAccountTransport implements AccountTransport {
     const id = messageId ?? generateMessageIDV2(s.user?.id);
     const ack = waitForAck(s.ws as unknown as EventEmitter, s.ev as unknown as ConnectionUpdates, id);
     let msg: WAMessage | undefined;
+    const sending = s.sendMessage(jid, content, { messageId: id });
+    sending.catch(() => undefined); // once abandoned below, its failure is nobody's
+    // A socket that ends while Baileys still prepares the send fails it now (transient:
+    // the caller waits for the next connection and sends again under the same id).
+    // Baileys' own queries of the send (devices, prekeys) would wait up to 60 s: when
+    // Baileys ends a socket itself (a stream error) it removes their close listeners
+    // first, so they hear of the end only at their timeout (chaos seed 7304: three 500
+    // drops, every chat's replies held for a minute).
+    const ended = ack.acked.then(
+      () => new Promise<never>(() => undefined),
+      (err: unknown) => Promise.reject(err),
+    );
+    ended.catch(() => undefined);
     try {
-      msg = await s.sendMessage(jid, content, { messageId: id });
+      msg = await Promise.race([sending, ended]);
     } catch (err) {
       ack.cancel();
-      throw err;
+      throw sendFailure(err);
     }
     ack.sent();
     const sentId = await this.remember(msg);

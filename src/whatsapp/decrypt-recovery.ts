@@ -29,10 +29,13 @@ export interface KeptMessage {
   keys: string[];
   /** When its first part was decrypted (ms since the epoch). */
   at: number;
+  /** When its stanza arrived (ms since the epoch; the decryption time for values kept without it) and its arrival number on that connection. */
+  seenAt: number;
+  seq: number;
 }
 
 export interface KeptScan {
-  /** Rebuilt messages, oldest first (WhatsApp timestamp, then decryption time). */
+  /** Rebuilt messages, oldest first (WhatsApp timestamp, then the socket's order). */
   messages: KeptMessage[];
   /** Kept entries that cannot be rebuilt (no stanza kept, unreadable), with their age when known. */
   unusable: Array<{ keys: string[]; at: number | null }>;
@@ -71,13 +74,19 @@ export async function readKeptDecryptions(store: Store, accountId: string, me: {
     parts.sort((a, b) => (a.value.i ?? 0) - (b.value.i ?? 0));
     const keys = parts.map((p) => p.key);
     const at = Math.min(...parts.map((p) => p.value.at));
+    const first = parts[0]!.value;
     try {
-      messages.push({ message: rebuild(parts, me), keys, at });
+      messages.push({ message: rebuild(parts, me), keys, at, seenAt: first.sa ?? at, seq: first.sn ?? 0 });
     } catch {
       unusable.push({ keys, at });
     }
   }
-  messages.sort((a, b) => Number(a.message.messageTimestamp ?? 0) - Number(b.message.messageTimestamp ?? 0) || a.at - b.at);
+  // The socket's order: WhatsApp's timestamps are whole seconds, and Baileys decrypts
+  // different senders' stanzas concurrently (a group's members: decryption times are not
+  // the order they came in).
+  messages.sort(
+    (a, b) => Number(a.message.messageTimestamp ?? 0) - Number(b.message.messageTimestamp ?? 0) || a.seenAt - b.seenAt || a.seq - b.seq || a.at - b.at,
+  );
   return { messages, unusable };
 }
 

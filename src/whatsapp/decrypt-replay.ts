@@ -51,6 +51,13 @@ export interface KeptDecryption {
   e?: string;
   /** When it was decrypted (ms since the epoch). */
   at: number;
+  /**
+   * When its stanza arrived on the socket (ms since the epoch) and its arrival number on
+   * that connection: the socket's order, which recovery keeps (Baileys decrypts the
+   * stanzas of different senders concurrently, so decryption times may not be in it).
+   */
+  sa?: number;
+  sn?: number;
 }
 
 /** The kept value's plaintext, whichever format it was written in. */
@@ -64,6 +71,9 @@ interface SeenPart {
   attrs: Record<string, string>;
   index: number;
   type: string;
+  /** Arrival time and number of its stanza (see KeptDecryption). */
+  seenAt: number;
+  seq: number;
 }
 
 export function ciphertextKey(ciphertext: Uint8Array): string {
@@ -80,6 +90,8 @@ export class DecryptReplay {
   private readonly parts = new Map<string, SeenPart>();
   /** Plaintexts returned from the store instead of a failed decryption. */
   replayed = 0;
+  /** Stanzas seen so far (their arrival numbers). */
+  private seenCount = 0;
 
   constructor(
     private readonly keys: () => KeyStore | null,
@@ -97,7 +109,7 @@ export class DecryptReplay {
           const work = async () => {
             const plain = await decrypt();
             const part = this.parts.get(key);
-            const value: KeptDecryption = { p: Buffer.from(plain).toString('base64'), at: this.now(), ...(part ? { s: part.attrs, i: part.index, e: part.type } : {}) };
+            const value: KeptDecryption = { p: Buffer.from(plain).toString('base64'), at: this.now(), ...(part ? { s: part.attrs, i: part.index, e: part.type, sa: part.seenAt, sn: part.seq } : {}) };
             // In the decryption's own key transaction: committed (with the ratchet's move) before Baileys sends the receipt.
             await keys.set({ [DECRYPTED_CATEGORY]: { [key]: value } } as unknown as SignalDataSet);
             return plain;
@@ -127,10 +139,12 @@ export class DecryptReplay {
     if (n.tag !== 'message' || !id || !Array.isArray(n.content)) return;
     const keys: string[] = [];
     const attrs = { ...n.attrs };
+    const seenAt = this.now();
+    const seq = ++this.seenCount;
     for (const c of n.content as Array<{ tag?: string; attrs?: Record<string, string>; content?: unknown }>) {
       if (c.tag !== 'enc' || !(c.content instanceof Uint8Array)) continue;
       const key = ciphertextKey(c.content);
-      this.parts.set(key, { attrs, index: keys.length, type: c.attrs?.type ?? '' });
+      this.parts.set(key, { attrs, index: keys.length, type: c.attrs?.type ?? '', seenAt, seq });
       keys.push(key);
     }
     if (keys.length === 0) return;

@@ -25,6 +25,21 @@ export interface AckWait {
 /** A rejection the caller classifies like any failed send (both transient). */
 const sendError = (message: string, statusCode: number) => Object.assign(new Error(message), { output: { statusCode } });
 const closed = () => sendError('Connection Closed', 428);
+/** What a call on a socket that ended fails with (transient, like Baileys' own). */
+export const connectionEnded = closed;
+
+/**
+ * What a failed `sendMessage` threw, as the caller can classify it. Baileys' queries
+ * (the usync and key fetches a send makes first) reject with the WebSocket's bare close
+ * code when the socket closes under them (`waitForMessage` listens to `ws` 'close',
+ * whose first argument is the code: a number such as 1005, not an Error); that is the
+ * transient "Connection Closed", not a permanent failure (chaos seed 7100: a reply lost
+ * to a 1005 during a drop).
+ */
+export function sendFailure(err: unknown): unknown {
+  if (typeof err === 'number') return sendError(`Connection Closed (WebSocket close code ${err})`, 428);
+  return err;
+}
 const timedOut = (id: string) => sendError(`Timed Out waiting for WhatsApp to acknowledge message ${id}`, 408);
 
 /** The socket's event emitter, for its `connection.update` (the only sure sign of its end). */

@@ -222,7 +222,8 @@ export async function runClusterSchedule(opts: ClusterRunOptions): Promise<RunRe
           const n = await ownerOf(step.account);
           log(`    → ${n.id}`);
           const clean = await n.stop(step.kind === 'node-kill' ? 'SIGKILL' : 'SIGTERM');
-          if (!clean) notes.push(`step ${i}: SIGTERM did not stop ${n.id} within 30 s (killed)`);
+          const note = step.kind === 'node-term' ? n.stopNote(`step ${i}, ${n.id}`, clean) : null;
+          if (note) notes.push(note);
           break;
         }
         case 'kill-in-agent':
@@ -282,7 +283,10 @@ export async function runClusterSchedule(opts: ClusterRunOptions): Promise<RunRe
     await until(() => Date.now() - lastActivity >= QUIET_MS, 'quiet', 60_000).catch(() => notes.push('the cluster never went quiet'));
     const audit = AUDIT ? await AUDIT(nodes[0]!.env) : null;
     log(`  leases at the end: ${JSON.stringify(Object.fromEntries(await leases()))}`);
-    for (const n of nodes) if (!(await n.stop('SIGTERM'))) notes.push(`the final SIGTERM did not stop ${n.id} within 30 s`);
+    for (const n of nodes) {
+      const note = n.stopNote(`the final stop of ${n.id}`, await n.stop('SIGTERM'));
+      if (note) notes.push(note);
+    }
     const violations: Violation[] = checkInvariants({ sent, contacts, strangersFrom: so.contacts, schedule, audit });
     // Never two live connections of one account: the simulator replaced none (no 440).
     for (const a of accounts) {

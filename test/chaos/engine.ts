@@ -81,14 +81,59 @@ export async function sendNumbered(
   return { contact: step.contact, n, token, step: index, stranger, gatewayUp: ctx.up() };
 }
 
+/** A SIGTERM'd gateway that takes longer than this to exit is noted (gateway.drainSeconds 5 s + the stop's 10 s margin + the process's start of exit). */
+export const SLOW_STOP_MS = 17_000;
+
+/**
+ * What the gateway's log says of its last stop (src/gateway/stop-phases.ts): its slow or
+ * abandoned phases, or the phase it never got past. For the harness's notes on a slow stop.
+ */
+export function lastStopReport(logFile: string): string {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(logFile, 'utf8').split('\n');
+  } catch {
+    return 'no gateway log';
+  }
+  const entries = lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as { msg?: string; phase?: string; ms?: number; boundMs?: number; time?: number }];
+    } catch {
+      return [];
+    }
+  });
+  const from = entries.map((e) => e.msg).lastIndexOf('gateway stopping');
+  if (from === -1) return 'the log has no stop';
+  const stop = entries.slice(from);
+  const phases = stop.filter((e) => e.phase !== undefined);
+  const slow = phases.filter((e) => (e.ms ?? 0) >= 1000 || e.boundMs !== undefined).map((e) => `${e.phase} ${e.ms} ms${e.boundMs !== undefined ? ' (left behind at its bound)' : ''}`);
+  const done = stop.find((e) => e.msg === 'gateway stopped');
+  const head = done ? `stopped in ${done.ms} ms` : `never finished; last phase done: ${phases.at(-1)?.phase ?? '(none)'}`;
+  return slow.length > 0 ? `${head}; slow phases: ${slow.join(', ')}` : head;
+}
+
 /** A `wagate gateway` child process the harness signals, with the tails of its output. */
 export class GatewayChild {
   child: ChildProcess | null = null;
   exited: Promise<unknown> = Promise.resolve();
   stderr = '';
   stdout = '';
+  /** How long the last `stop()` took until the process exited (ms). */
+  lastStopMs = 0;
 
   constructor(readonly env: Record<string, string>) {}
+
+  /** Its log file (the chaos configs write one per home). */
+  get logFile(): string {
+    return path.join(this.env.WAGATE_HOME ?? '', 'gateway.log');
+  }
+
+  /** A note when the last SIGTERM stop was slow or had to be killed, with what the log says of it; null otherwise. */
+  stopNote(what: string, clean: boolean): string | null {
+    if (clean && this.lastStopMs < SLOW_STOP_MS) return null;
+    const how = clean ? `took ${(this.lastStopMs / 1000).toFixed(1)} s` : `did not stop within 30 s (killed)`;
+    return `${what}: SIGTERM ${how}; the gateway's log: ${lastStopReport(this.logFile)}`;
+  }
 
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
@@ -112,10 +157,14 @@ export class GatewayChild {
   }
 
   async stop(signal: NodeJS.Signals, timeoutMs = 30_000): Promise<boolean> {
+    this.lastStopMs = 0;
     if (!this.child) return true;
+    const t0 = Date.now();
     this.kill(signal);
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
-    if ((await Promise.race([this.exited, timer])) === 'timeout') {
+    const outcome = await Promise.race([this.exited, timer]);
+    this.lastStopMs = Date.now() - t0;
+    if (outcome === 'timeout') {
       this.kill('SIGKILL');
       await this.exited;
       return false;
@@ -215,7 +264,8 @@ export async function runSchedule(opts: RunOptions): Promise<RunResult> {
         case 'kill':
         case 'term': {
           const clean = await gw.stop(step.kind === 'kill' ? 'SIGKILL' : 'SIGTERM');
-          if (!clean) notes.push(`step ${i}: SIGTERM did not stop the gateway within 30 s (killed)`);
+          const note = step.kind === 'term' ? gw.stopNote(`step ${i}`, clean) : null;
+          if (note) notes.push(note);
           await waitDown();
           break;
         }
@@ -265,7 +315,8 @@ export async function runSchedule(opts: RunOptions): Promise<RunResult> {
     await until(owed, 'every reply owed', FINAL_WAIT_MS).catch(() => notes.push(`not every reply came within ${FINAL_WAIT_MS / 1000} s`));
     await until(() => Date.now() - lastActivity >= QUIET_MS, 'quiet', 60_000).catch(() => notes.push('the gateway never went quiet'));
     const audit = AUDIT ? await AUDIT({ WAGATE_HOME: home, HOME: home }) : null;
-    if (!(await gw.stop('SIGTERM'))) notes.push('the final SIGTERM did not stop the gateway within 30 s');
+    const finalNote = gw.stopNote('the final stop', await gw.stop('SIGTERM'));
+    if (finalNote) notes.push(finalNote);
     const violations = checkInvariants({ sent, contacts, strangersFrom: scheduleOpts.contacts, schedule, audit });
     return { seed: opts.seed, schedule, messages: sent.length, violations, notes, durationMs: Date.now() - started, stderrTail: gw.stderr };
   } finally {

@@ -55,6 +55,31 @@ describe('replies across a dropped connection (real Baileys ↔ simulator)', () 
     expect(alice.inbox.find((m) => textOf(m) === 'echo: hello')!.id).toBe(done!.messageIds[0]);
   }, 40_000);
 
+  it.each([500, 428] as const)(
+    'the socket ends (%i) while the reply is still looking up the contact\'s devices → the send fails at once and waits for the reconnect',
+    async (code) => {
+      const { h, gw, rt } = await start();
+      const bob = h.sim.contact(`+1555778${code === 500 ? '0010' : '0011'}`, { name: 'Bob' });
+      // Armed when the message is accepted: the next device look-up (usync) is the reply's.
+      const off = gw.bus.on('message.accepted', () => h.sim.dropOnNextQuery(BOT, { xmlns: 'usync', code }));
+      await bob.send('hello');
+      await until(() => rt.state === 'backing-off', 'backing off after the drop');
+      off();
+      // Baileys' query would wait 60 s for an answer from a socket Baileys itself ended
+      // (its close listeners are gone): the send fails at once, and the reply waits.
+      const delivery = () => h.gateway!.actors.get('reply-delivery')!.summary() as { waiting: number; inFlight: number };
+      await until(() => delivery().waiting === 1, 'the reply waiting for the connection');
+      expect(rt.state).toBe('backing-off');
+      h.clock.increment(30_000);
+      await until(() => h.of('reply.delivered').length === 1, 'the reply delivered after the reconnect');
+      expect(h.of('reply.failed')).toEqual([]);
+      await until(() => shown(bob, 'echo: hello') === 1, 'the reply shown');
+      await h.handled((await until(() => h!.of('message.accepted')[0])).message.id);
+      expect(shown(bob, 'echo: hello')).toBe(1);
+    },
+    40_000,
+  );
+
   it('logged out (401) while a reply waits → reply.failed with WAGATE_ERR_LOGGED_OUT, nothing sent', async () => {
     const { h, rt } = await start();
     const alice = h.sim.contact('+15557780002', { name: 'Alice' });

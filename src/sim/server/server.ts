@@ -26,6 +26,8 @@
  * - `failNextLogin(user, 401)`: the next login of that account gets `<failure reason>`.
  * - `dropOnNextMessage(user, { code: 428|500|515, deliver })`: the connection ends as the
  *   account's next chat message arrives, before its ack (delivered first or lost).
+ * - `dropOnNextQuery(user, { xmlns, code })`: the connection ends as the account's next
+ *   query of that namespace arrives, unanswered (a send's device look-up in flight).
  * - `versionUrl` (`http://host:port/sw.js`) serves WhatsApp Web's `client_revision`
  *   (`webVersion.revision`; null → HTTP 500); `webVersion.minimum` refuses logins that
  *   announce an older version with 405; `webVersion.fetches` / `.seen` count the fetches and
@@ -102,6 +104,12 @@ export interface SimServer {
    */
   dropOnNextMessage(user: string, opts?: { code?: 428 | 500 | 515; deliver?: boolean }): void;
   /**
+   * The next query (`iq` get/set) of namespace `xmlns` the account sends ends its
+   * connection with `code` (as `dropOnNextMessage`), unanswered: a send whose device
+   * look-up (`usync`) or prekey fetch (`encrypt`) is in flight when the socket ends.
+   */
+  dropOnNextQuery(user: string, opts: { xmlns: string; code?: 428 | 500 | 515 }): void;
+  /**
    * Per account: how many logins succeeded, and how many ended a live session because
    * another connection logged in with the same creds (each a 440 "replaced" sent, i.e.
    * two live connections of one account met); `kick(user, 440)` is not counted.
@@ -152,6 +160,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const sessions = new Map<string, SimConnection>();
   const failNext = new Map<string, number>();
   const dropOnMessage = new Map<string, { code: 428 | 500 | 515; deliver: boolean }>();
+  const dropOnQuery = new Map<string, { xmlns: string; code: 428 | 500 | 515 }>();
   const connections = new Set<SimConnection>();
   const stats = new Map<string, { logins: number; replaced: number }>();
   const statsOf = (user: string) => {
@@ -205,6 +214,13 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
         }
         if (node.tag === 'receipt' || node.tag === 'ack') hub.acked(rec.user, stanzaIds(node));
         if (login.handle(conn, rec, node)) return;
+        const q = node.tag === 'iq' && (node.attrs.type === 'get' || node.attrs.type === 'set') ? dropOnQuery.get(rec.user) : undefined;
+        if (q && node.attrs.xmlns === q.xmlns) {
+          dropOnQuery.delete(rec.user);
+          if (q.code === 428) conn.close();
+          else endSession(rec.user, q.code);
+          return;
+        }
         const drop = node.tag === 'message' ? dropOnMessage.get(rec.user) : undefined;
         if (drop) {
           dropOnMessage.delete(rec.user);
@@ -277,6 +293,9 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     },
     dropOnNextMessage(user, o = {}) {
       dropOnMessage.set(toUser(user), { code: o.code ?? 428, deliver: o.deliver ?? false });
+    },
+    dropOnNextQuery(user, o) {
+      dropOnQuery.set(toUser(user), { xmlns: o.xmlns, code: o.code ?? 428 });
     },
     sessionStats(user) {
       return { ...statsOf(toUser(user)) };
