@@ -7,9 +7,12 @@
  * a woken node whose socket WhatsApp closed must not log in again on a lease it lost
  * (that would replace the new owner's connection: a 440 there); the attempt fails at
  * once, locally, with WAGATE_ERR_LEASE_LOST, and the lease round stops the account.
- * Reads (group metadata, probe) and `close` pass through.
+ * Reads (group metadata, probe) and `close` pass through, but below every call the
+ * connection itself asks before each frame it writes (`ConnectOptions.mayWrite`): a
+ * woken node's timers (a keep-alive ping) run before it reads its socket's close, and
+ * their frames are dropped there, the socket closed.
  */
-import type { AccountTransport, Connection, ConnectionListener } from '../ports/transport.js';
+import type { AccountTransport, ConnectOptions, Connection, ConnectionListener } from '../ports/transport.js';
 import { leaseLostError } from '../store/postgres-leases.js';
 
 const SENDS = new Set<PropertyKey>(['sendText', 'sendMedia', 'react', 'markRead', 'sendPresence', 'unlink', 'requestPairingCode']);
@@ -47,8 +50,8 @@ export function fencedTransport(transport: AccountTransport, holds: () => boolea
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
       if (prop === 'connect') {
-        return (...args: Parameters<AccountTransport['connect']>) =>
-          holds() ? gate(target.connect(...args), target.accountId, holds) : refused(target.accountId, args[1]);
+        return (mode: Parameters<AccountTransport['connect']>[0], listener: ConnectionListener, opts?: ConnectOptions) =>
+          holds() ? gate(target.connect(mode, listener, { ...opts, mayWrite: holds }), target.accountId, holds) : refused(target.accountId, listener);
       }
       return (value as (...a: unknown[]) => unknown).bind(target);
     },

@@ -130,6 +130,18 @@ export interface WebVersionInUse {
   fetchedAt?: number;
 }
 
+/** How a connection attempt is opened (all optional). */
+export interface ConnectOptions {
+  /**
+   * Asked before every frame the connection writes to WhatsApp, its own (keep-alive
+   * pings, receipts Baileys sends by itself) included. Once it answers false the frame
+   * is dropped and the socket closed: a cluster node whose lease ran out (by its own
+   * clock, e.g. after a SIGSTOP) writes nothing more on a socket WhatsApp may already
+   * have given to another node, even before it has read that socket's close.
+   */
+  mayWrite?: () => boolean;
+}
+
 export interface AccountTransport {
   readonly accountId: string;
   /** True when saved creds exist (a read error throws; it is never "no creds"). */
@@ -137,7 +149,7 @@ export interface AccountTransport {
   /** Who the saved creds are linked as, read without connecting; null when not linked. */
   savedIdentity(): Promise<LinkedIdentity | null>;
   /** Start one connection attempt; events go to `listener`. */
-  connect(mode: ConnectionMode, listener: ConnectionListener): Connection;
+  connect(mode: ConnectionMode, listener: ConnectionListener, opts?: ConnectOptions): Connection;
   /** Delete this account's auth state; returns what was removed, one line each (empty when nothing). */
   logout(): Promise<string[]>;
   /** The WhatsApp Web version the latest connection announced; null before the first. Optional: fakes may not say. */

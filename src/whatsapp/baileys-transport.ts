@@ -16,6 +16,7 @@ import {
   type ConnectionEvent,
   type ConnectionListener,
   type ConnectionMode,
+  type ConnectOptions,
   type LinkedIdentity,
   type OutboundMedia,
   type SendResult,
@@ -163,11 +164,11 @@ export class BaileysAccountTransport implements AccountTransport {
   }
 
   /** One connection; a 405 fetches the WhatsApp Web version again and retries once (web-version-retry.ts). */
-  connect(mode: ConnectionMode, listener: ConnectionListener): Connection {
+  connect(mode: ConnectionMode, listener: ConnectionListener, opts: ConnectOptions = {}): Connection {
     const versions = this.opts.webVersions;
-    if (!versions) return this.open(mode, listener);
+    if (!versions) return this.open(mode, listener, undefined, opts.mayWrite);
     return connectRetryingOutdated<ResolvedWebVersion>({
-      open: (l, refreshed) => this.open(mode, l, refreshed),
+      open: (l, refreshed) => this.open(mode, l, refreshed, opts.mayWrite),
       refresh: () => versions.resolve({ refresh: true }),
       pinned: versions.pinned,
       listener,
@@ -175,7 +176,7 @@ export class BaileysAccountTransport implements AccountTransport {
     });
   }
 
-  private open(mode: ConnectionMode, listener: ConnectionListener, refreshed?: ResolvedWebVersion): Connection {
+  private open(mode: ConnectionMode, listener: ConnectionListener, refreshed?: ResolvedWebVersion, mayWrite?: () => boolean): Connection {
     const log = this.opts.logger;
     let sock: ReturnType<typeof makeWASocket> | null = null;
     let closedByUs = false;
@@ -264,6 +265,7 @@ export class BaileysAccountTransport implements AccountTransport {
         cachedGroupMetadata: (jid) => groupMetadata(jid).catch(() => undefined),
       });
       const s = sock;
+      if (mayWrite) fenceWrites(s, mayWrite, log);
       persistPrivacyTokens(s, keys);
       // In order per chat: live messages wait for this connection's offline backlog.
       const order = new InboundOrder({
@@ -728,6 +730,41 @@ function settledWithin(p: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Every frame this socket writes first asks `mayWrite` (ConnectOptions): once it says
+ * no, the frame is dropped (its callback hears an error) and the socket is closed, so
+ * Baileys' own writes — a keep-alive ping fired by a timer the moment a paused process
+ * wakes, before it has read that WhatsApp closed the socket — never leave either.
+ */
+function fenceWrites(sock: ReturnType<typeof makeWASocket>, mayWrite: () => boolean, log: Logger): void {
+  // Baileys captured its client's `send` at creation (promisified), so the fence goes one
+  // level down: on the `ws` WebSocket the client writes to (`client.socket`).
+  type Raw = { send(data: unknown, cb?: (err?: Error) => void): void; close(): void };
+  const client = sock.ws as unknown as { socket: Raw | null };
+  let refused = false;
+  const fence = (raw: Raw | null): Raw | null => {
+    if (!raw) return raw;
+    const send = raw.send.bind(raw);
+    raw.send = (data, cb) => {
+      if (mayWrite()) return send(data, cb);
+      if (!refused) {
+        refused = true;
+        log.warn('a frame for WhatsApp was dropped and the socket closed: this node no longer holds the account (its lease ran out by its own clock)');
+        raw.close();
+      }
+      cb?.(new Error('not written: this node no longer holds the account'));
+    };
+    return raw;
+  };
+  let current = fence(client.socket);
+  Object.defineProperty(client, 'socket', {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set: (raw: Raw | null) => void (current = fence(raw)),
+  });
 }
 
 function releaseHeldEvents(sock: ReturnType<typeof makeWASocket>, log: Logger, why: string): void {

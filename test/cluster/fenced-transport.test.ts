@@ -41,4 +41,15 @@ describe('fencedTransport', () => {
     expect(isWagateError(err) && err.code).toBe('WAGATE_ERR_LEASE_LOST');
     await conn.close();
   });
+
+  it('hands the lease check to the connection itself (mayWrite), so frames the connection writes on its own are fenced too', () => {
+    const inner = new FakeAccountTransport('a1', true);
+    let held = true;
+    const t = fencedTransport(inner, () => held);
+    t.connect('resume', () => undefined);
+    const mayWrite = inner.connectOptions[0]?.mayWrite;
+    expect(mayWrite?.()).toBe(true);
+    held = false;
+    expect(mayWrite?.()).toBe(false);
+  });
 });

@@ -8,6 +8,7 @@ import type {
   ConnectionEvent,
   ConnectionListener,
   ConnectionMode,
+  ConnectOptions,
   GroupInfo,
   LinkedIdentity,
   MessageRef,
@@ -97,6 +98,8 @@ export class FakeAccountTransport implements AccountTransport {
   loggedOut = 0;
   /** When set, reading the creds fails with it (an unreadable creds.json). */
   credsError: Error | null = null;
+  /** What each `connect` was given (`ConnectOptions`), in order. */
+  readonly connectOptions: Array<ConnectOptions | undefined> = [];
   constructor(
     readonly accountId: string,
     public creds: boolean,
@@ -108,9 +111,10 @@ export class FakeAccountTransport implements AccountTransport {
   async savedIdentity(): Promise<LinkedIdentity | null> {
     return this.creds ? { jid: `15550000001:1@s.whatsapp.net`, e164: '+15550000001', lid: null, name: null } : null;
   }
-  connect(mode: ConnectionMode, listener: ConnectionListener): Connection {
+  connect(mode: ConnectionMode, listener: ConnectionListener, opts?: ConnectOptions): Connection {
     const c = new FakeConnection(mode, listener);
     this.connections.push(c);
+    this.connectOptions.push(opts);
     return c;
   }
   async logout(): Promise<string[]> {

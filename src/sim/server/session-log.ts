@@ -26,6 +26,8 @@ export interface SimSessionRecord {
   closedAt?: number;
   /** Stanzas the client sent after the server ended the session, counted by tag. */
   afterEnd: Record<string, number>;
+  /** Every stanza the client sent on this session, ended or not. */
+  stanzas: number;
 }
 
 export interface SimConflict {
@@ -46,7 +48,7 @@ export class SessionLog {
   constructor(private readonly now: () => number) {}
 
   login(user: string, conn: SimConnection): void {
-    const rec: SimSessionRecord = { user, loginAt: this.now(), afterEnd: {} };
+    const rec: SimSessionRecord = { user, loginAt: this.now(), afterEnd: {}, stanzas: 0 };
     this.byConn.set(conn, rec);
     const list = this.byUser.get(user) ?? [];
     list.push(rec);
@@ -69,6 +71,7 @@ export class SessionLog {
   /** A stanza arrived on `conn`: counted when its session was already ended. */
   stanza(conn: SimConnection, tag: string): void {
     const rec = this.byConn.get(conn);
+    if (rec) rec.stanzas += 1;
     if (rec?.endedAt !== undefined) rec.afterEnd[tag] = (rec.afterEnd[tag] ?? 0) + 1;
   }
 
