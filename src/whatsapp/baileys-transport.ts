@@ -42,6 +42,7 @@ import { installTrialDecrypt } from './libsignal-trial-decrypt.js';
 import { InboundOrder } from './inbound-order.js';
 import { StanzaOrder } from './stanza-order.js';
 import { OwnLidSession } from './own-lid-session.js';
+import { collectAsyncStorages, disableAsyncStorages, disableWhileIdle } from './async-storages.js';
 
 export interface BaileysTransportOptions {
   accountId: string;
@@ -202,11 +203,13 @@ export class BaileysAccountTransport implements AccountTransport {
     let reported: () => void = () => undefined;
     // Settles once the close was reported, i.e. once the key writes in flight landed.
     const closeReported = new Promise<void>((r) => (reported = r));
+    let storages: Parameters<typeof disableAsyncStorages>[0] = [];
     const finish = (close: ConnectionClosed) => {
       if (done) return;
       done = true;
       listener(close);
       reported();
+      disableAsyncStorages(storages);
     };
 
     const ready = (async () => {
@@ -237,7 +240,8 @@ export class BaileysAccountTransport implements AccountTransport {
       // Messages a kill cut off after their receipt, before the ledger had them (decrypt-recovery.ts).
       const recovered = mode === 'resume' && store.state.creds.me ? await this.recoverKept(store.state.creds.me, keys, replay) : [];
       if (closedByUs) return;
-      sock = makeWASocket({
+      // Its AsyncLocalStorage instances are disabled once its close is reported (async-storages.ts).
+      ({ result: sock, storages } = collectAsyncStorages(() => makeWASocket({
         // Encrypt and decrypt of one contact's session run one at a time, each saved when it returns (signal-serial.ts).
         makeSignalRepository: serializeSignal(replay.wrap(DEFAULT_CONNECTION_CONFIG.makeSignalRepository), () => keys),
         waWebSocketUrl: this.opts.url,
@@ -263,8 +267,9 @@ export class BaileysAccountTransport implements AccountTransport {
         msgRetryCounterCache: this.retryCounts,
         // Group sends read the members from here instead of asking WhatsApp every time.
         cachedGroupMetadata: (jid) => groupMetadata(jid).catch(() => undefined),
-      });
+      })));
       const s = sock;
+      disableWhileIdle(storages);
       if (mayWrite) fenceWrites(s, mayWrite, log);
       persistPrivacyTokens(s, keys);
       // In order per chat: live messages wait for this connection's offline backlog.
