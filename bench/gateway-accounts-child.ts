@@ -149,7 +149,8 @@ async function main(): Promise<void> {
   const connected = await settledMemory();
   // For finding where the memory goes: a heap snapshot of the settled, connected side.
   const snapshot = process.env.WAGATE_BENCH_HEAP_SNAPSHOT;
-  if (snapshot) (await import('node:v8')).writeHeapSnapshot(snapshot);
+  // One file per side: `<file>` with `-bare` / `-gateway` before its extension.
+  if (snapshot) (await import('node:v8')).writeHeapSnapshot(snapshot.replace(/(\.heapsnapshot)?$/, `-${side}$1`));
   const result: SideResult = {
     side,
     n,

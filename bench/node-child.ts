@@ -15,12 +15,15 @@ export interface ChildOptions {
   /** Forward the child's stdout lines (other than the result) to ours. */
   inheritOutput?: boolean;
   timeoutMs?: number;
+  /** Run `entry` of another checkout (its own sources, same Node and tsx): default this one. */
+  root?: string;
 }
 
 export function runTsChild(entry: string, args: string[], opts: ChildOptions = {}): Promise<{ code: number; result: unknown }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.resolve(REPO_ROOT, entry), ...args], {
-      cwd: REPO_ROOT,
+    const root = opts.root ? path.resolve(opts.root) : REPO_ROOT;
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.resolve(root, entry), ...args], {
+      cwd: root,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
