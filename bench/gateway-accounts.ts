@@ -12,6 +12,7 @@
  *
  *   npx tsx bench/gateway-accounts.ts [n=50] [rounds=3]
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,7 @@ import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { storeFile } from '../src/store/sqlite.js';
 import type { SideResult } from './gateway-accounts-child.js';
 import { bareAuthKind, benchAccountIds, linkAccounts, loadSimCompanions, prepareGatewayHome, saveSimCompanions } from './link-accounts.js';
-import { runTsChild } from './node-child.js';
+import { REPO_ROOT, runTsChild } from './node-child.js';
 import { formatTable, mib, type Row } from './table.js';
 import { runIfMain } from './main.js';
 
@@ -47,19 +48,21 @@ async function linkInto(sim: Simulator, home: string, n: number): Promise<number
  * WAGATE_BENCH_KEEP_HOME=<dir>: link once and reuse. The first run links into `<dir>`
  * and saves the simulator's companion records there; later runs with the same `n`
  * give those records to their fresh simulator and link nothing (linking 200
- * accounts takes about 10 minutes). The time reported is the first run's.
+ * accounts takes about 10 minutes); a smaller n uses the first n of them. The time
+ * reported is the first run's.
  */
 async function linkedHome(sim: Simulator, dir: string, n: number): Promise<number> {
   const meta = path.join(dir, 'linked.json');
   const companions = path.join(dir, 'sim-companions.json');
   const saved = await fs.readFile(meta, 'utf8').then((t) => JSON.parse(t) as { n: number; linkMs: number }, () => undefined);
-  if (saved && saved.n === n) {
+  // A home with more linked accounts serves a smaller n too (its first n accounts).
+  if (saved && saved.n >= n) {
     const loaded = await loadSimCompanions(sim, companions);
-    if (loaded !== n) throw new Error(`gateway-accounts: ${companions} holds ${loaded} accounts, not ${n}`);
-    process.stderr.write(`gateway-accounts: reusing ${n} accounts linked in ${dir}\n`);
+    if (loaded !== saved.n) throw new Error(`gateway-accounts: ${companions} holds ${loaded} accounts, not ${saved.n}`);
+    process.stderr.write(`gateway-accounts: reusing ${n} of the ${saved.n} accounts linked in ${dir}\n`);
     return saved.linkMs;
   }
-  if (saved) throw new Error(`gateway-accounts: ${dir} holds ${saved.n} linked accounts, not ${n}: give another WAGATE_BENCH_KEEP_HOME`);
+  if (saved) throw new Error(`gateway-accounts: ${dir} holds ${saved.n} linked accounts, fewer than ${n}: give another WAGATE_BENCH_KEEP_HOME`);
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const linkMs = await linkInto(sim, dir, n);
@@ -86,12 +89,14 @@ export async function benchGatewayAccounts(n = 50, rounds = 3): Promise<GatewayA
         await fs.copyFile(storeFile(path.join(from, 'gateway')), storeFile(path.join(home, side)));
       }
     }
+    // The children load this project's modules compiled, as `wagate` runs them (see gateway-accounts-child.ts).
+    const other = process.env.WAGATE_BENCH_OTHER_TREE;
+    if (process.env.WAGATE_BENCH_BUILD !== 'src') for (const root of [REPO_ROOT, ...(other ? [other] : [])]) await buildDist(root);
     const env = {
       WAGATE_BENCH_SIM_URL: sim.url,
       WAGATE_BENCH_SIM_ROOT: Buffer.from(simRootKey().public).toString('base64'),
     };
     // WAGATE_BENCH_OTHER_TREE=<dir>: also measure the gateway of another checkout (e.g. main's code), on the same linked accounts.
-    const other = process.env.WAGATE_BENCH_OTHER_TREE;
     const side = async (name: 'bare' | 'gateway', root?: string): Promise<SideResult> => {
       if (keep && name === 'gateway') await fs.copyFile(storeFile(path.join(from, 'gateway')), storeFile(path.join(home, 'gateway')));
       const { code, result } = await runTsChild('bench/gateway-accounts-child.ts', [name, String(n)], {
@@ -119,6 +124,16 @@ export async function benchGatewayAccounts(n = 50, rounds = 3): Promise<GatewayA
     await sim.close();
     await fs.rm(home, { recursive: true, force: true });
   }
+}
+
+/** `tsc -p tsconfig.build.json` in `root` (the product's own build, into `<root>/dist`). */
+async function buildDist(root: string): Promise<void> {
+  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  await new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root }, (err, stdout) =>
+      err ? reject(new Error(`gateway-accounts: building ${root} failed: ${stdout}`)) : resolve(),
+    );
+  });
 }
 
 /** The next side must not log in while the last one's sessions still count as online (440). */
