@@ -165,6 +165,13 @@ function memDetail(): Record<string, number> {
       const [k, v] = line.split(':');
       if (k && v && /^(RssAnon|RssFile|RssShmem|VmData|Threads)$/.test(k)) out[k] = parseInt(v.trim(), 10);
     }
+    // File-backed pages by file (`file:<path>`): code and data of libraries touched after the baseline.
+    let file = '';
+    for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+      if (head) file = head[1] !== '0' ? (head[2] ?? '') : '';
+      else if (file && line.startsWith('Rss:')) out[`file:${file}`] = (out[`file:${file}`] ?? 0) + parseInt(line.slice(4).trim(), 10);
+    }
   } catch {
     // not Linux
   }
