@@ -15,11 +15,24 @@
  * period has passed, minus the same measurement taken before the first connection.
  */
 import './quiet-console.js';
+import fs from 'node:fs';
+import v8 from 'node:v8';
 import { installRootKey } from '../src/sim/server/certs.js';
 import { reportResult, settledMemory } from './node-child.js';
 import { authDirOf, bareAuthKind, benchAccountIds } from './link-accounts.js';
 
 export type Side = 'bare' | 'gateway';
+
+/**
+ * Where both sides load this project's own modules from (the store, the auth state, the
+ * gateway): `dist` (default: compiled by tsc, as the `wagate` command runs them;
+ * gateway-accounts.ts builds it first) or, with WAGATE_BENCH_BUILD=src, the sources
+ * through tsx. tsx keeps function names by giving every named arrow function its own
+ * `name` property (esbuild's keepNames), about 256 bytes of heap each: thousands per
+ * 200 accounts on the gateway side, which a user's gateway never pays.
+ */
+const BUILD = process.env.WAGATE_BENCH_BUILD === 'src' ? '../src' : '../dist/src';
+const ours = <T>(file: string): Promise<T> => import(new URL(`${BUILD}/${file}`, import.meta.url).href) as Promise<T>;
 
 export interface SideResult {
   side: Side;
@@ -55,8 +68,8 @@ async function bare(ids: string[], home: string, url: string, timeoutMs: number)
   const { default: makeWASocket, useMultiFileAuthState } = await import('@whiskeysockets/baileys');
   const https = await import('node:https');
   const { pino } = await import('pino');
-  const { openSqliteStore, storeFile } = await import('../src/store/sqlite.js');
-  const { useStoreAuthState } = await import('../src/whatsapp/store-auth-state.js');
+  const { openSqliteStore, storeFile } = await ours<typeof import('../src/store/sqlite.js')>('store/sqlite.js');
+  const { useStoreAuthState } = await ours<typeof import('../src/whatsapp/store-auth-state.js')>('whatsapp/store-auth-state.js');
   const logger = pino({ level: 'silent' });
   await settleBaseline();
   const open = new Set<string>();
@@ -98,11 +111,11 @@ async function bare(ids: string[], home: string, url: string, timeoutMs: number)
 
 async function gateway(ids: string[], home: string, url: string, timeoutMs: number): Promise<{ times: number[]; stop: () => Promise<void> }> {
   const path = await import('node:path');
-  const { validateConfig } = await import('../src/config/index.js');
-  const { startGateway } = await import('../src/gateway/supervisor.js');
-  const { silentLogger } = await import('../src/log.js');
-  const { createBaileysTransportFactory } = await import('../src/whatsapp/index.js');
-  const { bundledVersion } = await import('../src/whatsapp/web-version.js');
+  const { validateConfig } = await ours<typeof import('../src/config/index.js')>('config/index.js');
+  const { startGateway } = await ours<typeof import('../src/gateway/supervisor.js')>('gateway/supervisor.js');
+  const { silentLogger } = await ours<typeof import('../src/log.js')>('log.js');
+  const { createBaileysTransportFactory } = await ours<typeof import('../src/whatsapp/index.js')>('whatsapp/index.js');
+  const { bundledVersion } = await ours<typeof import('../src/whatsapp/web-version.js')>('whatsapp/web-version.js');
   // Baileys' bundled WhatsApp Web version, as the bare side announces: no version fetch at start.
   const raw = { web: { url, version: bundledVersion() }, channels: { whatsapp: { accounts: Object.fromEntries(ids.map((id) => [id, {}])) } } };
   const configPath = path.join(home, 'wagate.json');
@@ -125,8 +138,48 @@ async function gateway(ids: string[], home: string, url: string, timeoutMs: numb
 }
 
 let baseline: SideResult['baseline'] | undefined;
+let baselineDetail: Record<string, number> | undefined;
 async function settleBaseline(): Promise<void> {
   baseline = await settledMemory();
+  if (process.env.WAGATE_BENCH_MEM_DETAIL) baselineDetail = memDetail();
+  // WAGATE_BENCH_HEAP_SNAPSHOT_BASELINE=1: a snapshot of the baseline too (`-<side>-baseline`; it grows the RSS measured after).
+  const snapshot = process.env.WAGATE_BENCH_HEAP_SNAPSHOT;
+  if (snapshot && process.env.WAGATE_BENCH_HEAP_SNAPSHOT_BASELINE) {
+    v8.writeHeapSnapshot(snapshot.replace(/(\.heapsnapshot)?$/, `-${process.argv[2]}-baseline$1`));
+  }
+}
+
+/** KiB: each V8 heap space's committed and used size, heapTotal, and /proc's RssAnon / RssFile. */
+function memDetail(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of v8.getHeapSpaceStatistics()) {
+    out[`${s.space_name}.size`] = s.space_size / 1024;
+    out[`${s.space_name}.used`] = s.space_used_size / 1024;
+  }
+  const m = process.memoryUsage();
+  out.heapTotal = m.heapTotal / 1024;
+  out.arrayBuffers = m.arrayBuffers / 1024;
+  out.rss = m.rss / 1024;
+  try {
+    for (const line of fs.readFileSync('/proc/self/status', 'utf8').split('\n')) {
+      const [k, v] = line.split(':');
+      if (k && v && /^(RssAnon|RssFile|RssShmem|VmData|Threads)$/.test(k)) out[k] = parseInt(v.trim(), 10);
+    }
+    // File-backed pages by file (`file:<path>`): code and data of libraries touched after the baseline.
+    let file = '';
+    for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+      if (head) file = head[1] !== '0' ? (head[2] ?? '') : '';
+      else if (file && line.startsWith('Rss:')) out[`file:${file}`] = (out[`file:${file}`] ?? 0) + parseInt(line.slice(4).trim(), 10);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+function diffDetail(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(b).map((k) => [k, Math.round((b[k]! - (a[k] ?? 0)))]));
 }
 
 function median(xs: number[]): number {
@@ -146,10 +199,14 @@ async function main(): Promise<void> {
   const run = side === 'bare' ? bare : gateway;
   const { times, stop } = await run(ids, home, url, 180_000);
   await sleep(settleMs);
+  const detail0 = baselineDetail;
   const connected = await settledMemory();
+  // WAGATE_BENCH_MEM_DETAIL=1: where the RSS went (V8 heap spaces, anonymous vs file-backed pages), on stderr.
+  if (detail0) process.stderr.write(`mem-detail ${side}: ${JSON.stringify(diffDetail(detail0, memDetail()), null, 0)}\n`);
   // For finding where the memory goes: a heap snapshot of the settled, connected side.
   const snapshot = process.env.WAGATE_BENCH_HEAP_SNAPSHOT;
-  if (snapshot) (await import('node:v8')).writeHeapSnapshot(snapshot);
+  // One file per side: `<file>` with `-bare` / `-gateway` before its extension.
+  if (snapshot) (await import('node:v8')).writeHeapSnapshot(snapshot.replace(/(\.heapsnapshot)?$/, `-${side}$1`));
   const result: SideResult = {
     side,
     n,

@@ -12,15 +12,16 @@
  *
  *   npx tsx bench/gateway-accounts.ts [n=50] [rounds=3]
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { simRootKey } from '../src/sim/server/certs.js';
-import { startSimulator } from '../src/sim/index.js';
+import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { storeFile } from '../src/store/sqlite.js';
 import type { SideResult } from './gateway-accounts-child.js';
-import { bareAuthKind, benchAccountIds, linkAccounts, prepareGatewayHome } from './link-accounts.js';
-import { runTsChild } from './node-child.js';
+import { bareAuthKind, benchAccountIds, linkAccounts, loadSimCompanions, prepareGatewayHome, saveSimCompanions } from './link-accounts.js';
+import { REPO_ROOT, runTsChild } from './node-child.js';
 import { formatTable, mib, type Row } from './table.js';
 import { runIfMain } from './main.js';
 
@@ -30,47 +31,109 @@ export interface GatewayAccountsResult {
   /** One measurement per round, bare and gateway alternating (bare first). */
   bare: SideResult[];
   gateway: SideResult[];
+  /** With WAGATE_BENCH_OTHER_TREE: the gateway of that checkout, one run after each gateway run. */
+  other?: { tree: string; gateway: SideResult[] };
+}
+
+/** Links `n` accounts into `<home>/bare` and imports them into `<home>/gateway`'s store; the time it took. */
+async function linkInto(sim: Simulator, home: string, n: number): Promise<number> {
+  const linkStart = performance.now();
+  await linkAccounts(sim, path.join(home, 'bare'), n);
+  const linkMs = Math.round(performance.now() - linkStart);
+  await prepareGatewayHome(path.join(home, 'bare'), path.join(home, 'gateway'), benchAccountIds(n));
+  return linkMs;
+}
+
+/**
+ * WAGATE_BENCH_KEEP_HOME=<dir>: link once and reuse. The first run links into `<dir>`
+ * and saves the simulator's companion records there; later runs with the same `n`
+ * give those records to their fresh simulator and link nothing (linking 200
+ * accounts takes about 10 minutes); a smaller n uses the first n of them. The time
+ * reported is the first run's.
+ */
+async function linkedHome(sim: Simulator, dir: string, n: number): Promise<number> {
+  const meta = path.join(dir, 'linked.json');
+  const companions = path.join(dir, 'sim-companions.json');
+  const saved = await fs.readFile(meta, 'utf8').then((t) => JSON.parse(t) as { n: number; linkMs: number }, () => undefined);
+  // A home with more linked accounts serves a smaller n too (its first n accounts).
+  if (saved && saved.n >= n) {
+    const loaded = await loadSimCompanions(sim, companions);
+    if (loaded !== saved.n) throw new Error(`gateway-accounts: ${companions} holds ${loaded} accounts, not ${saved.n}`);
+    process.stderr.write(`gateway-accounts: reusing ${n} of the ${saved.n} accounts linked in ${dir}\n`);
+    return saved.linkMs;
+  }
+  if (saved) throw new Error(`gateway-accounts: ${dir} holds ${saved.n} linked accounts, fewer than ${n}: give another WAGATE_BENCH_KEEP_HOME`);
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const linkMs = await linkInto(sim, dir, n);
+  await saveSimCompanions(sim, companions);
+  await fs.writeFile(meta, JSON.stringify({ n, linkMs }));
+  return linkMs;
 }
 
 export async function benchGatewayAccounts(n = 50, rounds = 3): Promise<GatewayAccountsResult> {
   const sim = await startSimulator({ port: 0, host: '127.0.0.1' });
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'wagate-bench-'));
   try {
-    const linkStart = performance.now();
-    await linkAccounts(sim, path.join(home, 'bare'), n);
-    const linkMs = Math.round(performance.now() - linkStart);
-    await prepareGatewayHome(path.join(home, 'bare'), path.join(home, 'gateway'), benchAccountIds(n));
+    const keep = process.env.WAGATE_BENCH_KEEP_HOME;
+    const linkMs = keep ? await linkedHome(sim, keep, n) : await linkInto(sim, home, n);
+    const from = keep ?? home;
     // The bare side on the gateway's kind of store (default): the same creds and keys imported into its own store.
     const bareHome = bareAuthKind() === 'store' ? 'bare-store' : 'bare';
     // (a copy of the gateway's closed store file: importing 200 accounts twice takes minutes).
-    if (bareHome === 'bare-store') {
-      await fs.mkdir(path.join(home, bareHome), { recursive: true, mode: 0o700 });
-      await fs.copyFile(storeFile(path.join(home, 'gateway')), storeFile(path.join(home, bareHome)));
+    // With a kept home each process measures on fresh copies, so every run starts from the same state.
+    for (const side of keep ? ['gateway', bareHome] : bareHome === 'bare-store' ? [bareHome] : []) {
+      if (side === 'bare') await fs.cp(path.join(from, 'bare'), path.join(home, 'bare'), { recursive: true });
+      else {
+        await fs.mkdir(path.join(home, side), { recursive: true, mode: 0o700 });
+        await fs.copyFile(storeFile(path.join(from, 'gateway')), storeFile(path.join(home, side)));
+      }
     }
+    // The children load this project's modules compiled, as `wagate` runs them (see gateway-accounts-child.ts).
+    const other = process.env.WAGATE_BENCH_OTHER_TREE;
+    if (process.env.WAGATE_BENCH_BUILD !== 'src') for (const root of [REPO_ROOT, ...(other ? [other] : [])]) await buildDist(root);
     const env = {
       WAGATE_BENCH_SIM_URL: sim.url,
       WAGATE_BENCH_SIM_ROOT: Buffer.from(simRootKey().public).toString('base64'),
     };
-    const side = async (name: 'bare' | 'gateway'): Promise<SideResult> => {
+    // WAGATE_BENCH_OTHER_TREE=<dir>: also measure the gateway of another checkout (e.g. main's code), on the same linked accounts.
+    const side = async (name: 'bare' | 'gateway', root?: string): Promise<SideResult> => {
+      if (keep && name === 'gateway') await fs.copyFile(storeFile(path.join(from, 'gateway')), storeFile(path.join(home, 'gateway')));
       const { code, result } = await runTsChild('bench/gateway-accounts-child.ts', [name, String(n)], {
         env: { ...env, WAGATE_BENCH_HOME: path.join(home, name === 'bare' ? bareHome : name) },
         timeoutMs: 300_000,
+        root,
       });
       if (code !== 0 || !result) throw new Error(`gateway-accounts: the ${name} child failed (exit ${code})`);
       await waitAllOffline(sim, 10_000);
-      return result as SideResult;
+      const r = result as SideResult;
+      const per = (k: 'rss' | 'heapUsed') => ((r.connected[k] - r.baseline[k]) / r.n / 1024 / 1024).toFixed(3);
+      process.stderr.write(`gateway-accounts: ${name}${root ? ` (${root})` : ''}: all connected ${r.totalMs} ms, RSS ${per('rss')} MiB/account, heap ${per('heapUsed')} MiB/account\n`);
+      return r;
     };
     const bare: SideResult[] = [];
     const gateway: SideResult[] = [];
+    const otherGateway: SideResult[] = [];
     for (let i = 0; i < rounds; i++) {
       bare.push(await side('bare'));
       gateway.push(await side('gateway'));
+      if (other) otherGateway.push(await side('gateway', other));
     }
-    return { n, linkMs, bare, gateway };
+    return { n, linkMs, bare, gateway, ...(other ? { other: { tree: other, gateway: otherGateway } } : {}) };
   } finally {
     await sim.close();
     await fs.rm(home, { recursive: true, force: true });
   }
+}
+
+/** `tsc -p tsconfig.build.json` in `root` (the product's own build, into `<root>/dist`). */
+async function buildDist(root: string): Promise<void> {
+  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  await new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root }, (err, stdout) =>
+      err ? reject(new Error(`gateway-accounts: building ${root} failed: ${stdout}`)) : resolve(),
+    );
+  });
 }
 
 /** The next side must not log in while the last one's sessions still count as online (440). */
@@ -98,7 +161,10 @@ export function formatGatewayAccounts(r: GatewayAccountsResult): string {
     const g = median(r.gateway.map(metric));
     const ratios = r.bare.map((br, i) => metric(r.gateway[i]!) / metric(br)).filter(Number.isFinite);
     const spread = ratios.length > 1 ? ` (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})` : '';
-    return [label, scale(b), scale(g), b > 0 ? `${(g / b).toFixed(2)}x${spread}` : 'n/a'];
+    const cells: Row = [label, scale(b), scale(g), b > 0 ? `${(g / b).toFixed(2)}x${spread}` : 'n/a'];
+    if (!r.other) return cells;
+    const o = median(r.other.gateway.map(metric));
+    return [...cells, scale(o), b > 0 ? `${(o / b).toFixed(2)}x` : 'n/a'];
   };
   const rows: Row[] = [
     row('time to all connected (ms)', (x) => x.totalMs),
@@ -112,7 +178,9 @@ export function formatGatewayAccounts(r: GatewayAccountsResult): string {
   const title =
     `gateway-accounts: ${r.n} accounts from saved creds to connected, median of ${r.bare.length} rounds ` +
     `(linking them first took ${r.linkMs} ms)`;
-  return formatTable(title, ['', 'bare Baileys', 'gateway', 'gateway/bare (min-max)'], rows);
+  const base: Row = ['', 'bare Baileys', 'gateway', 'gateway/bare (min-max)'];
+  const head: Row = r.other ? [...base, `gateway of ${r.other.tree}`, 'that/bare'] : base;
+  return formatTable(title, head, rows);
 }
 
 runIfMain(import.meta.url, async () => {

@@ -11,6 +11,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { useMultiFileAuthState } from '@whiskeysockets/baileys';
+import type { CompanionRecord } from '../src/sim/server/hub-impl.js';
 import type { SimServer } from '../src/sim/server/server.js';
 import { openSqliteStore, storeFile } from '../src/store/sqlite.js';
 import { importAuthDir } from '../src/whatsapp/auth-import.js';
@@ -106,4 +107,47 @@ export async function prepareGatewayHome(home: string, gwHome: string, ids: stri
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The simulator's side of linked accounts, for reuse by a later process
+ * (`WAGATE_BENCH_KEEP_HOME`): each companion's record (identity, Noise key, LID,
+ * uploaded keys) as JSON. The simulator keeps companions in memory only; a fresh one
+ * given these records accepts the saved creds' logins as if it had linked them. (The
+ * simulator's root key need not be kept: the children are told the current one.)
+ */
+interface SavedCompanion {
+  [k: string]: unknown;
+}
+
+const enc = (v: unknown): unknown => {
+  if (v instanceof Uint8Array) return { $b: Buffer.from(v).toString('base64') };
+  if (v instanceof Map) return { $m: [...v.entries()].map(([k, x]) => [k, enc(x)]) };
+  if (Array.isArray(v)) return v.map(enc);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, enc(x)]));
+  return v;
+};
+
+const dec = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(dec);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.$b === 'string') return Buffer.from(o.$b, 'base64');
+    if (Array.isArray(o.$m)) return new Map((o.$m as [unknown, unknown][]).map(([k, x]) => [k, dec(x)]));
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, dec(x)]));
+  }
+  return v;
+};
+
+export async function saveSimCompanions(sim: Pick<SimServer, 'hub'>, file: string): Promise<void> {
+  const records = [...sim.hub.companions.values()].map((c) => enc({ ...c, online: false, iqs: {} }));
+  await fs.writeFile(file, JSON.stringify(records), { mode: 0o600 });
+}
+
+/** Puts saved companion records back into a fresh simulator (as linked and logged in once before). */
+export async function loadSimCompanions(sim: Pick<SimServer, 'hub'>, file: string): Promise<number> {
+  const records = JSON.parse(await fs.readFile(file, 'utf8')) as SavedCompanion[];
+  const hub = sim.hub as unknown as { addCompanion(rec: CompanionRecord): void };
+  for (const r of records) hub.addCompanion({ ...(dec(r) as CompanionRecord), online: false, firstLoginPending: false });
+  return records.length;
 }

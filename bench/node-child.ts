@@ -37,13 +37,17 @@ export interface ChildOptions {
   /** Forward the child's stdout lines (other than the result) to ours. */
   inheritOutput?: boolean;
   timeoutMs?: number;
+  /** Run `entry` of another checkout (its own sources, same Node and tsx): default this one. */
+  root?: string;
 }
 
 export function runTsChild(entry: string, args: string[], opts: ChildOptions = {}): Promise<{ code: number; result: unknown }> {
   return new Promise((resolve, reject) => {
-    const { file, execArgv } = benchEntry(entry);
+    // Another checkout runs from its sources through tsx; this one compiled or not, as we run.
+    const root = opts.root ? path.resolve(opts.root) : REPO_ROOT;
+    const { file, execArgv } = opts.root ? { file: path.resolve(root, entry), execArgv: ['--import', 'tsx'] } : benchEntry(entry);
     const child = spawn(process.execPath, ['--expose-gc', ...execArgv, file, ...args], {
-      cwd: REPO_ROOT,
+      cwd: root,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

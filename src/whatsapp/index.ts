@@ -33,7 +33,9 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
   return {
     create(accountId: string, deps: TransportDeps): AccountTransport {
       const acc = resolveAccount(opts.config, accountId, { env: opts.env });
-      const configuredDir = opts.config.channels.whatsapp.accounts?.[accountId]?.authDir;
+      // The closures below keep only what they need, not the whole resolved account (200 accounts: issue 12).
+      const authDir = opts.config.channels.whatsapp.accounts?.[accountId]?.authDir ? acc.authDir : undefined;
+      const isDefault = accountId === def;
       return new BaileysAccountTransport({
         accountId,
         store: deps.store,
@@ -44,8 +46,7 @@ export function createBaileysTransportFactory(opts: BaileysFactoryOptions): Tran
         ...(acc.rejectCalls ? { rejectCalls: acc.rejectCallMessage ? { message: acc.rejectCallMessage } : {} } : {}),
         logger: subLogger(opts.logger, 'whatsapp', accountId),
         keepAliveIntervalMs: opts.keepAliveIntervalMs,
-        authDir: async () =>
-          (await resolveAuthDir({ stateDir: state, accountId, authDir: configuredDir ? acc.authDir : undefined, isDefault: accountId === def })).dir,
+        authDir: async () => (await resolveAuthDir({ stateDir: state, accountId, authDir, isDefault })).dir,
       });
     },
   };
