@@ -45,17 +45,17 @@ export function startInboundLedger(deps: ActorDeps, opts: InboundLedgerActorOpti
 
   const offs = [
     deps.bus.on('message.accepted', ({ accountId, message }) => {
-      void ledger.move(keyOf(accountId, message), { state: 'accepted' }).catch(failed('record an accepted message'));
+      ledger.post(keyOf(accountId, message), { state: 'accepted' }, failed('record an accepted message'));
     }),
     deps.bus.on('message.gated', ({ accountId, message, reason }) => {
-      void ledger.move(keyOf(accountId, message), { state: 'gated', reason }).catch(failed('record a gated message'));
+      ledger.post(keyOf(accountId, message), { state: 'gated', reason }, failed('record a gated message'));
     }),
     deps.bus.on('message.dropped', ({ accountId, message, reason }) => {
       if (reason === 'duplicate') return;
-      void ledger.move(keyOf(accountId, message), { state: 'dropped', reason }).catch(failed('record a dropped message'));
+      ledger.post(keyOf(accountId, message), { state: 'dropped', reason }, failed('record a dropped message'));
     }),
     deps.bus.on('pairing.needed', ({ accountId, message }) => {
-      void ledger.move(keyOf(accountId, message), { state: 'pairing' }).catch(failed('record a pairing request'));
+      ledger.post(keyOf(accountId, message), { state: 'pairing' }, failed('record a pairing request'));
     }),
     deps.bus.on('reply.delivered', ({ accountId, requestId, messageIds }) => {
       void ledger.moveByRequest(accountId, requestId, { state: 'replied', replyIds: messageIds }).catch(failed('record a reply'));

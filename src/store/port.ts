@@ -194,6 +194,15 @@ export interface LedgerStore {
    * statement per entry, and a failing one fails only its callers (all of them).
    */
   apply(writes: readonly LedgerWrite[], opts?: ApplyOptions): Promise<LedgerWriteResult[]>;
+  /**
+   * Optional (SQLite: a synchronous driver, writes applied in call order): one write,
+   * settled as `apply([write], { applied })` settles it, but answered directly (a plain
+   * value, no promise) when it could run at once; a promise when it must wait (a move
+   * without `applied` waits for the commit; every write waits while `transaction(fn)`
+   * holds the connection). Throws when it ran at once and failed. Calls keep their
+   * order with `apply`'s. The inbound ledger's per-message path (issue 12 item 5).
+   */
+  applyNow?(write: LedgerWrite, applied: boolean): LedgerWriteResult | Promise<LedgerWriteResult>;
   /** Record arrivals (state `received`); per arrival, true when new, false when the key was already there (a duplicate). */
   record(arrivals: readonly LedgerArrival[]): Promise<boolean[]>;
   get(key: LedgerKey): Promise<LedgerEntry | undefined>;
