@@ -58,18 +58,16 @@ export function startInboundLedger(deps: ActorDeps, opts: InboundLedgerActorOpti
       ledger.post(keyOf(accountId, message), { state: 'pairing' }, failed('record a pairing request'));
     }),
     deps.bus.on('reply.delivered', ({ accountId, requestId, messageIds }) => {
-      void ledger.moveByRequest(accountId, requestId, { state: 'replied', replyIds: messageIds }).catch(failed('record a reply'));
+      ledger.postByRequest(accountId, requestId, { state: 'replied', replyIds: messageIds }, failed('record a reply'));
     }),
     deps.bus.on('reply.failed', ({ accountId, requestId, error }) => {
       // A reply abandoned by the stop is unfinished, not failed: the next start sends it.
       if (stopping || error.code === 'WAGATE_ERR_STOPPING') return;
-      void ledger
-        .moveByRequest(accountId, requestId, { state: 'failed', error: `${error.code}: ${error.message}` })
-        .catch(failed('record a failed reply'));
+      ledger.postByRequest(accountId, requestId, { state: 'failed', error: `${error.code}: ${error.message}` }, failed('record a failed reply'));
     }),
     deps.bus.on('agent.run.finished', ({ accountId, runId, origin, status }) => {
       if (status !== 'error' || origin !== 'message' || stopping) return;
-      void ledger.moveByRequest(accountId, runId, { state: 'failed', error: 'the agent run failed' }).catch(failed('record a failed run'));
+      ledger.postByRequest(accountId, runId, { state: 'failed', error: 'the agent run failed' }, failed('record a failed run'));
     }),
     deps.bus.on('gateway.stopping', () => {
       stopping = true;

@@ -137,6 +137,8 @@ export class InboundLedger {
   private untold: LedgerChange[] = [];
   /** Set while a direct write's change waits for its promise: later changes are told after it. */
   private telling: Promise<void> | undefined;
+  /** Request ids of entries finished in the current run, forgotten at its end. */
+  private forgotten: string[] = [];
 
   constructor(
     private readonly store: Store,
@@ -243,34 +245,66 @@ export class InboundLedger {
   /** The entry reached a final state: not held any more, its request id forgotten. */
   private closeEntry(key: LedgerKey): void {
     this.markClosed(key);
-    if (this.requests.size > 0) this.requests.delete(requestKey(key.accountId, ledgerRequestId(key)));
+    if (this.requests.size > 0) this.forgetRequest(requestKey(key.accountId, ledgerRequestId(key)));
+  }
+
+  /**
+   * A finished entry's request id is forgotten once its move settled: on the direct path
+   * at the end of the run (a move by that request id asked later in the run still finds
+   * its entry in memory, as when the batch settled later).
+   */
+  private forgetRequest(rk: string): void {
+    if (this.direct && this.inRun) this.forgotten.push(rk);
+    else this.requests.delete(rk);
   }
 
   /** Move the entry a request id answers, if there is one (replies to other requests are no entry's). */
-  async moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, opts: MoveOptions = {}): Promise<boolean> {
+  moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, opts: MoveOptions = {}): Promise<boolean> {
+    try {
+      const r = this.moveByRequestNow(accountId, requestId, fields, opts.durable === true);
+      return r instanceof Promise ? r : Promise.resolve(r);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** `moveByRequest` for a caller that does not wait (see `post`). */
+  postByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, onError: (err: unknown) => void): void {
+    try {
+      const r = this.moveByRequestNow(accountId, requestId, fields, false);
+      if (r instanceof Promise) r.catch(onError);
+    } catch (err) {
+      onError(err);
+    }
+  }
+
+  private moveByRequestNow(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, durable: boolean): boolean | Promise<boolean> {
     // The entry this process moved to `running` under that request id is known: no lookup in the store.
-    const known = this.requests.get(requestKey(accountId, requestId));
+    const rk = requestKey(accountId, requestId);
+    const known = this.requests.get(rk);
     // A reply that answers no ledger entry (a heartbeat, a `send`, a pairing code): no
     // lookup in the store, which has no index by request id (migration 5).
     // Durable still means: settles once everything asked before is committed.
     if (!known && !isLedgerRequestId(requestId)) {
-      if (opts.durable === true) {
-        await this.handedOver();
-        await this.store.committed();
-      }
-      return false;
+      if (!durable) return false;
+      return this.handedOver()
+        .then(() => this.store.committed())
+        .then(() => false);
     }
     const at = this.now();
     const done = this.write(
       known ? { op: 'update', key: known, fields: { ...fields, at } } : { op: 'update-by-request', accountId, requestId, fields: { ...fields, at } },
-      opts.durable === true,
+      durable,
     );
-    const r = done instanceof Promise ? await done : done;
-    if (r.key && fields.state && FINAL_LEDGER_STATES.includes(fields.state)) {
-      this.markClosed(r.key);
-      this.requests.delete(requestKey(accountId, requestId));
-    }
-    return r.changed;
+    const final = fields.state !== undefined && FINAL_LEDGER_STATES.includes(fields.state);
+    const settle = (r: LedgerWriteResult): boolean => {
+      if (final && r.key) {
+        this.markClosed(r.key);
+        this.forgetRequest(rk);
+      }
+      return r.changed;
+    };
+    return done instanceof Promise ? done.then(settle) : settle(done);
   }
 
   private rememberRequest(accountId: string, requestId: string, key: LedgerKey): void {
@@ -412,6 +446,10 @@ export class InboundLedger {
   /** The end of a run: the next write counts again; the run's changes are told. */
   private readonly endRun = (): void => {
     this.inRun = false;
+    if (this.forgotten.length > 0) {
+      for (const rk of this.forgotten) this.requests.delete(rk);
+      this.forgotten = [];
+    }
     this.tellUntold();
   };
 

@@ -16,6 +16,7 @@ import {
   ledgerEntryFromRow,
   ledgerKeyText,
   mergeLedgerUpdate,
+  mergeLedgerUpdateInto,
 } from './ledger-rows.js';
 import { keepCount, NOT_NOW, type CommitHook, type Row, type SqlRunner } from './sqlite-runner.js';
 
@@ -70,6 +71,8 @@ interface PendingMove {
   waiters: MoveWaiter[];
   /** Some caller was settled when it asked (applied, the entry known to exist). */
   early: boolean;
+  /** `fields` is a merge made here (changed in place by later moves), not a caller's object. */
+  owned: boolean;
 }
 
 /** A merged move whose statement ran; its callers hear at the commit. */
@@ -139,8 +142,13 @@ class CoalescedMoves {
       return changed;
     }
     let p = this.pending.get(k);
-    if (p) p.fields = mergeLedgerUpdate(p.fields, fields);
-    else this.pending.set(k, (p = { key, fields, waiters: [], early: false }));
+    if (!p) this.pending.set(k, (p = { key, fields, waiters: [], early: false, owned: false }));
+    else if (p.owned) mergeLedgerUpdateInto(p.fields, fields);
+    else {
+      // The first move's fields are the caller's: merged into a copy of our own.
+      p.fields = mergeLedgerUpdate(p.fields, fields);
+      p.owned = true;
+    }
     if (applied) {
       p.early = true;
       return true;
