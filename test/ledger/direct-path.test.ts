@@ -178,6 +178,30 @@ describe('InboundLedger: the direct write path (SQLite)', () => {
     expect(await store.ledger.get(keyOf('default', b))).toMatchObject({ state: 'accepted' });
   });
 
+  it('in one turn, a failing durable move and a good one, and a failing move next to a move by request id: each fails alone', async () => {
+    const { store } = await openStore();
+    const ledger = new InboundLedger(store, { now: () => T0 });
+    const a = dm(ALICE, 'a', { id: 'A3' });
+    const b = dm(BOB, 'b', { id: 'B3' });
+    const [ka, kb] = [keyOf('default', a), keyOf('default', b)];
+    expect(await Promise.all([ledger.arrive('default', a), ledger.arrive('default', b)])).toEqual(['new', 'new']);
+    const bad = ledger.move(ka, { state: 'bogus' as LedgerState }, { durable: true });
+    const good = ledger.move(kb, { state: 'accepted' }, { durable: true });
+    await expect(bad).rejects.toMatchObject({ code: 'WAGATE_ERR_STORE' });
+    expect(await good).toBe(true);
+    expect(await store.ledger.get(kb)).toMatchObject({ state: 'accepted' });
+    // A move by a request id not in memory, written at once, next to a failing move of another entry.
+    const requestId = ledgerRequestId(kb);
+    await ledger.move(kb, { state: 'running', requestId }, { durable: true });
+    const fresh = new InboundLedger(store, { now: () => T0 }); // knows no request ids
+    const failing = fresh.move(ka, { state: 'bogus' as LedgerState }); // settled at once (its entry is known), fails at the commit
+    const byRequest = fresh.moveByRequest('default', requestId, { state: 'replied', replyIds: ['O1'] }, { durable: true });
+    expect(await failing).toBe(true);
+    expect(await byRequest).toBe(true);
+    expect(await store.ledger.get(kb)).toMatchObject({ state: 'replied', replyIds: ['O1'] });
+    expect(await store.ledger.get(ka)).toMatchObject({ state: 'received' });
+  });
+
   it('while transaction(fn) holds the connection, direct writes wait and keep their order', async () => {
     const { store } = await openStore();
     const ledger = new InboundLedger(store, { now: () => T0 });
