@@ -306,6 +306,13 @@ export interface SessionSummary {
 
 export interface SessionStorePort {
   append(sessionKey: string, turns: readonly SessionTurn[], opts?: ApplyOptions): Promise<void>;
+  /**
+   * Optional (SQLite: a synchronous driver, writes applied in call order): `append` with
+   * `applied`, run at once — `true` once written (no promise), `false` when it cannot
+   * run now (a `transaction(fn)` holds the connection): then use `append`. Throws when
+   * it failed.
+   */
+  appendNow?(sessionKey: string, turns: readonly SessionTurn[]): boolean;
   /** The last `limit` turns (all when omitted), oldest first. */
   turns(sessionKey: string, limit?: number): Promise<SessionTurn[]>;
   /** Every session, most recently used first (`wagate sessions list`). */
