@@ -48,6 +48,7 @@ import {
   type Store,
 } from '../store/port.js';
 import { inboundKey } from '../access/policy/dedupe-store.js';
+import { ledgerUpdateOf } from '../store/ledger-rows.js';
 
 /** What an arrival turned out to be. */
 export type ArrivalVerdict = 'new' | 'duplicate' | 'own-message' | 'handled-before-ledger';
@@ -230,7 +231,7 @@ export class InboundLedger {
   /** A move: its result directly when the store answered at once, else a promise; throws when it failed at once. */
   private moveNow(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>, durable: boolean): boolean | Promise<boolean> {
     if (fields.requestId) this.rememberRequest(key.accountId, fields.requestId, key);
-    const done = this.write({ op: 'update', key, fields: { ...fields, at: this.now() } }, durable);
+    const done = this.write({ op: 'update', key, fields: ledgerUpdateOf(fields, this.now()) }, durable);
     const final = fields.state !== undefined && FINAL_LEDGER_STATES.includes(fields.state);
     if (!(done instanceof Promise)) {
       if (final) this.closeEntry(key);
@@ -293,7 +294,7 @@ export class InboundLedger {
     }
     const at = this.now();
     const done = this.write(
-      known ? { op: 'update', key: known, fields: { ...fields, at } } : { op: 'update-by-request', accountId, requestId, fields: { ...fields, at } },
+      known ? { op: 'update', key: known, fields: ledgerUpdateOf(fields, at) } : { op: 'update-by-request', accountId, requestId, fields: ledgerUpdateOf(fields, at) },
       durable,
     );
     const final = fields.state !== undefined && FINAL_LEDGER_STATES.includes(fields.state);

@@ -15,7 +15,7 @@ import {
   LEDGER_DEFAULT_LIMIT,
   ledgerEntryFromRow,
   ledgerKeyText,
-  mergeLedgerUpdate,
+  ledgerUpdateOf,
   mergeLedgerUpdateInto,
 } from './ledger-rows.js';
 import { keepCount, NOT_NOW, type CommitHook, type Row, type SqlRunner } from './sqlite-runner.js';
@@ -37,12 +37,12 @@ const updateSql = new Map<number, string>();
 function setClause(f: LedgerUpdate): { sql: string; values: unknown[] } {
   let mask = 0;
   const values: unknown[] = [];
-  UPDATE_FIELDS.forEach(([, get], i) => {
-    const v = get(f);
-    if (v === undefined) return;
+  for (let i = 0; i < UPDATE_FIELDS.length; i++) {
+    const v = UPDATE_FIELDS[i]![1](f);
+    if (v === undefined) continue;
     mask |= 1 << i;
     values.push(v);
-  });
+  }
   values.push(f.at);
   let sql = updateSql.get(mask);
   if (sql === undefined) {
@@ -71,8 +71,6 @@ interface PendingMove {
   waiters: MoveWaiter[];
   /** Some caller was settled when it asked (applied, the entry known to exist). */
   early: boolean;
-  /** `fields` is a merge made here (changed in place by later moves), not a caller's object. */
-  owned: boolean;
 }
 
 /** A merged move whose statement ran; its callers hear at the commit. */
@@ -142,13 +140,9 @@ class CoalescedMoves {
       return changed;
     }
     let p = this.pending.get(k);
-    if (!p) this.pending.set(k, (p = { key, fields, waiters: [], early: false, owned: false }));
-    else if (p.owned) mergeLedgerUpdateInto(p.fields, fields);
-    else {
-      // The first move's fields are the caller's: merged into a copy of our own.
-      p.fields = mergeLedgerUpdate(p.fields, fields);
-      p.owned = true;
-    }
+    // Merged into a copy of our own (one shape: see ledgerUpdateOf), never the caller's object.
+    if (!p) this.pending.set(k, (p = { key, fields: ledgerUpdateOf(fields, fields.at), waiters: [], early: false }));
+    else mergeLedgerUpdateInto(p.fields, fields);
     if (applied) {
       p.early = true;
       return true;
