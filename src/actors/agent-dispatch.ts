@@ -72,7 +72,7 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
       typing: true,
       tools: true,
       signal: life.signal,
-      onStart: () => void ledger.move(key, { state: 'running', requestId: runId }).catch(noted('record a running message')),
+      onStart: () => ledger.post(key, { state: 'running', requestId: runId }, noted('record a running message')),
       prepare: async (store) => {
         const subject = isGroup ? await groups.subject(accountId, message.chatJid).catch(() => null) : null;
         // Inbound media is fetched here, inside the session's turn: one chat's messages keep their order.

@@ -45,31 +45,29 @@ export function startInboundLedger(deps: ActorDeps, opts: InboundLedgerActorOpti
 
   const offs = [
     deps.bus.on('message.accepted', ({ accountId, message }) => {
-      void ledger.move(keyOf(accountId, message), { state: 'accepted' }).catch(failed('record an accepted message'));
+      ledger.post(keyOf(accountId, message), { state: 'accepted' }, failed('record an accepted message'));
     }),
     deps.bus.on('message.gated', ({ accountId, message, reason }) => {
-      void ledger.move(keyOf(accountId, message), { state: 'gated', reason }).catch(failed('record a gated message'));
+      ledger.post(keyOf(accountId, message), { state: 'gated', reason }, failed('record a gated message'));
     }),
     deps.bus.on('message.dropped', ({ accountId, message, reason }) => {
       if (reason === 'duplicate') return;
-      void ledger.move(keyOf(accountId, message), { state: 'dropped', reason }).catch(failed('record a dropped message'));
+      ledger.post(keyOf(accountId, message), { state: 'dropped', reason }, failed('record a dropped message'));
     }),
     deps.bus.on('pairing.needed', ({ accountId, message }) => {
-      void ledger.move(keyOf(accountId, message), { state: 'pairing' }).catch(failed('record a pairing request'));
+      ledger.post(keyOf(accountId, message), { state: 'pairing' }, failed('record a pairing request'));
     }),
     deps.bus.on('reply.delivered', ({ accountId, requestId, messageIds }) => {
-      void ledger.moveByRequest(accountId, requestId, { state: 'replied', replyIds: messageIds }).catch(failed('record a reply'));
+      ledger.postByRequest(accountId, requestId, { state: 'replied', replyIds: messageIds }, failed('record a reply'));
     }),
     deps.bus.on('reply.failed', ({ accountId, requestId, error }) => {
       // A reply abandoned by the stop is unfinished, not failed: the next start sends it.
       if (stopping || error.code === 'WAGATE_ERR_STOPPING') return;
-      void ledger
-        .moveByRequest(accountId, requestId, { state: 'failed', error: `${error.code}: ${error.message}` })
-        .catch(failed('record a failed reply'));
+      ledger.postByRequest(accountId, requestId, { state: 'failed', error: `${error.code}: ${error.message}` }, failed('record a failed reply'));
     }),
     deps.bus.on('agent.run.finished', ({ accountId, runId, origin, status }) => {
       if (status !== 'error' || origin !== 'message' || stopping) return;
-      void ledger.moveByRequest(accountId, runId, { state: 'failed', error: 'the agent run failed' }).catch(failed('record a failed run'));
+      ledger.postByRequest(accountId, runId, { state: 'failed', error: 'the agent run failed' }, failed('record a failed run'));
     }),
     deps.bus.on('gateway.stopping', () => {
       stopping = true;

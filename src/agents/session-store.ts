@@ -153,6 +153,17 @@ export class SessionStore {
   /** Append entries (in one transaction), after earlier appends to the same session. */
   append(sessionKey: string, ...entries: SessionEntry[]): Promise<void> {
     const prev = this.chains.get(sessionKey);
+    // None in flight, on a store that writes at once (SQLite): written now, no chain.
+    if (!prev && this.port.appendNow && entries.length > 0) {
+      try {
+        if (this.port.appendNow(sessionKey, entries.map(entryToTurn))) {
+          this.appended(sessionKey, entries);
+          return Promise.resolve();
+        }
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     const write = () => this.write(sessionKey, entries);
     // A session with no append in flight writes at once (the usual case: one per message).
     const next = prev ? prev.then(write, write) : write();
@@ -168,6 +179,11 @@ export class SessionStore {
     if (!entries.length) return;
     // Settles once applied: a reply is sent only after a later durable write (its ids in the ledger).
     await this.port.append(sessionKey, entries.map(entryToTurn), { applied: true });
+    this.appended(sessionKey, entries);
+  }
+
+  /** Entries written: counted (a read that raced them is not cached) and added to the cached session. */
+  private appended(sessionKey: string, entries: SessionEntry[]): void {
     this.written.set(sessionKey, (this.written.get(sessionKey) ?? 0) + 1);
     const c = this.cache.get(sessionKey);
     if (c) {

@@ -21,12 +21,20 @@
  * coalesces an entry's moves asked within one of its transactions into one statement,
  * written just before the commit (issue 12 item 5; src/store/sqlite-inbound-ledger.ts).
  *
+ * On a store with `ledger.applyNow` (SQLite: a synchronous driver that applies writes in
+ * call order) there is no batch: each write is handed to the store when asked — what the
+ * batch did a microtask later, in the same order and the same transaction — and its
+ * result comes back directly (an arrival's verdict is exact; a plain move of a known
+ * entry is settled at once, coalesced until the commit; a durable move settles after its
+ * commit). `post` moves without any promise for callers that do not wait. Listeners
+ * still hear of the changes in ask order, at the end of the current run.
+ *
  * Our own messages (self-chat loop protection) are recognized by id: the ids of replies
  * delivered in this process (in memory, bounded) and every message the transport kept
  * in `store.sent`. Keys handled before the ledger existed (the old dedupe files,
  * imported into `store.handled`) still count as handled.
  */
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import type { InboundMessage } from '../ports/inbound.js';
 import {
   FINAL_LEDGER_STATES,
@@ -40,6 +48,7 @@ import {
   type Store,
 } from '../store/port.js';
 import { inboundKey } from '../access/policy/dedupe-store.js';
+import { ledgerUpdateOf } from '../store/ledger-rows.js';
 
 /** What an arrival turned out to be. */
 export type ArrivalVerdict = 'new' | 'duplicate' | 'own-message' | 'handled-before-ledger';
@@ -49,9 +58,14 @@ export const OWN_IDS_LIMIT = 5000;
 
 /** The request id of the agent run (and reply) answering a ledger entry: the same on every resume. */
 export function ledgerRequestId(key: LedgerKey): string {
-  const h = createHash('sha256').update(`${key.accountId}\u0000${key.chatJid}\u0000${key.messageId}`).digest('hex');
-  return `in-${h.slice(0, 24)}`;
+  return `in-${sha256Hex(`${key.accountId}\u0000${key.chatJid}\u0000${key.messageId}`).slice(0, 24)}`;
 }
+
+/** SHA-256 in hex: Node's one-shot `crypto.hash` (20.12+, no Hash object per call), else createHash (same output). */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+export const sha256Hex = oneShot
+  ? (text: string): string => oneShot('sha256', text, 'hex')
+  : (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
 
 /** Whether `requestId` has the shape of `ledgerRequestId` (any other answers no entry). */
 export function isLedgerRequestId(requestId: string): boolean {
@@ -116,12 +130,24 @@ export class InboundLedger {
   private readonly listeners = new Set<(changes: readonly LedgerChange[]) => void>();
   /** Keys recorded by `arriveHeld` whose `arrive` has not come yet. */
   private readonly early = new Set<string>();
+  /** The store's one-write path (see the class comment), when it has one. */
+  private readonly direct: ((write: LedgerWrite, applied: boolean) => LedgerWriteResult | Promise<LedgerWriteResult>) | undefined;
+  /** A direct write was applied in the current run (counted as one commit; see endRun). */
+  private inRun = false;
+  /** Changes of direct writes not told yet (told at the end of the run). */
+  private untold: LedgerChange[] = [];
+  /** Set while a direct write's change waits for its promise: later changes are told after it. */
+  private telling: Promise<void> | undefined;
+  /** Request ids of entries finished in the current run, forgotten at its end. */
+  private forgotten: string[] = [];
 
   constructor(
     private readonly store: Store,
     opts: InboundLedgerOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+    const ledger = store.ledger;
+    this.direct = store.writesInOrder === true && ledger.applyNow ? (w, applied) => ledger.applyNow!(w, applied) : undefined;
   }
 
   /**
@@ -131,21 +157,27 @@ export class InboundLedger {
    * not a duplicate. Resolves with whether it was recorded now (false: known already).
    */
   async arriveHeld(accountId: string, message: InboundMessage): Promise<boolean> {
-    const { changed } = await this.enqueue(this.recordOf(accountId, message));
+    const done = this.write(this.recordOf(accountId, message), false);
+    const { changed } = done instanceof Promise ? await done : done;
     if (changed) {
-      this.early.add(keyString(keyOf(accountId, message)));
-      this.markOpen(keyOf(accountId, message), 'held until its connection\'s offline backlog is handled (order per chat)');
+      const key = keyOf(accountId, message);
+      const k = keyString(key);
+      this.early.add(k);
+      this.open.set(k, { key, note: 'held until its connection\'s offline backlog is handled (order per chat)' });
     }
     return changed;
   }
 
-  /** Record a message as it arrives; resolves once the record is committed. */
+  /** Record a message as it arrives; resolves once the record is applied (see the class comment). */
   async arrive(accountId: string, message: InboundMessage): Promise<ArrivalVerdict> {
     const own = this.own.get(accountId)?.has(message.id) === true;
-    const { changed } = await this.enqueue(this.recordOf(accountId, message));
+    const done = this.write(this.recordOf(accountId, message), false);
+    const { changed } = done instanceof Promise ? await done : done;
+    const key = keyOf(accountId, message);
+    const k = keyString(key);
     // Recorded while held (arriveHeld): this is its first arrival, not a duplicate.
-    if (!changed && !this.early.delete(keyString(keyOf(accountId, message)))) return 'duplicate';
-    this.markOpen(keyOf(accountId, message), 'being handled');
+    if (!changed && (this.early.size === 0 || !this.early.delete(k))) return 'duplicate';
+    this.open.set(k, { key, note: 'being handled' });
     if (own) return 'own-message';
     // Only a message from us (fromMe, the self-chat) can be one we sent: a contact's is not
     // looked up among our sent messages.
@@ -174,40 +206,106 @@ export class InboundLedger {
    * Move an entry (fields not given keep their value); resolves once applied, or once
    * committed with `durable` (see the class comment).
    */
-  async move(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>, opts: MoveOptions = {}): Promise<boolean> {
-    if (fields.requestId) this.rememberRequest(key.accountId, fields.requestId, key);
-    const r = await this.enqueue({ op: 'update', key, fields: { ...fields, at: this.now() } }, opts.durable === true);
-    if (fields.state && FINAL_LEDGER_STATES.includes(fields.state)) {
-      this.markClosed(key);
-      this.requests.delete(requestKey(key.accountId, ledgerRequestId(key)));
+  move(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>, opts: MoveOptions = {}): Promise<boolean> {
+    try {
+      const r = this.moveNow(key, fields, opts.durable === true);
+      return r instanceof Promise ? r : Promise.resolve(r);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return r.changed;
+  }
+
+  /**
+   * `move` for a caller that does not wait (a plain move): no promise when the store
+   * answers at once; a failure goes to `onError` (never thrown).
+   */
+  post(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>, onError: (err: unknown) => void): void {
+    try {
+      const r = this.moveNow(key, fields, false);
+      if (r instanceof Promise) r.catch(onError);
+    } catch (err) {
+      onError(err);
+    }
+  }
+
+  /** A move: its result directly when the store answered at once, else a promise; throws when it failed at once. */
+  private moveNow(key: LedgerKey, fields: Omit<LedgerUpdate, 'at'>, durable: boolean): boolean | Promise<boolean> {
+    if (fields.requestId) this.rememberRequest(key.accountId, fields.requestId, key);
+    const done = this.write({ op: 'update', key, fields: ledgerUpdateOf(fields, this.now()) }, durable);
+    const final = fields.state !== undefined && FINAL_LEDGER_STATES.includes(fields.state);
+    if (!(done instanceof Promise)) {
+      if (final) this.closeEntry(key);
+      return done.changed;
+    }
+    return done.then((r) => {
+      if (final) this.closeEntry(key);
+      return r.changed;
+    });
+  }
+
+  /** The entry reached a final state: not held any more, its request id forgotten. */
+  private closeEntry(key: LedgerKey): void {
+    this.markClosed(key);
+    if (this.requests.size > 0) this.forgetRequest(requestKey(key.accountId, ledgerRequestId(key)));
+  }
+
+  /**
+   * A finished entry's request id is forgotten once its move settled: on the direct path
+   * at the end of the run (a move by that request id asked later in the run still finds
+   * its entry in memory, as when the batch settled later).
+   */
+  private forgetRequest(rk: string): void {
+    if (this.direct && this.inRun) this.forgotten.push(rk);
+    else this.requests.delete(rk);
   }
 
   /** Move the entry a request id answers, if there is one (replies to other requests are no entry's). */
-  async moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, opts: MoveOptions = {}): Promise<boolean> {
+  moveByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, opts: MoveOptions = {}): Promise<boolean> {
+    try {
+      const r = this.moveByRequestNow(accountId, requestId, fields, opts.durable === true);
+      return r instanceof Promise ? r : Promise.resolve(r);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** `moveByRequest` for a caller that does not wait (see `post`). */
+  postByRequest(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, onError: (err: unknown) => void): void {
+    try {
+      const r = this.moveByRequestNow(accountId, requestId, fields, false);
+      if (r instanceof Promise) r.catch(onError);
+    } catch (err) {
+      onError(err);
+    }
+  }
+
+  private moveByRequestNow(accountId: string, requestId: string, fields: Omit<LedgerUpdate, 'at'>, durable: boolean): boolean | Promise<boolean> {
     // The entry this process moved to `running` under that request id is known: no lookup in the store.
-    const known = this.requests.get(requestKey(accountId, requestId));
+    const rk = requestKey(accountId, requestId);
+    const known = this.requests.get(rk);
     // A reply that answers no ledger entry (a heartbeat, a `send`, a pairing code): no
     // lookup in the store, which has no index by request id (migration 5).
     // Durable still means: settles once everything asked before is committed.
     if (!known && !isLedgerRequestId(requestId)) {
-      if (opts.durable === true) {
-        await this.handedOver();
-        await this.store.committed();
-      }
-      return false;
+      if (!durable) return false;
+      return this.handedOver()
+        .then(() => this.store.committed())
+        .then(() => false);
     }
     const at = this.now();
-    const r = await this.enqueue(
-      known ? { op: 'update', key: known, fields: { ...fields, at } } : { op: 'update-by-request', accountId, requestId, fields: { ...fields, at } },
-      opts.durable === true,
+    const done = this.write(
+      known ? { op: 'update', key: known, fields: ledgerUpdateOf(fields, at) } : { op: 'update-by-request', accountId, requestId, fields: ledgerUpdateOf(fields, at) },
+      durable,
     );
-    if (r.key && fields.state && FINAL_LEDGER_STATES.includes(fields.state)) {
-      this.markClosed(r.key);
-      this.requests.delete(requestKey(accountId, requestId));
-    }
-    return r.changed;
+    const final = fields.state !== undefined && FINAL_LEDGER_STATES.includes(fields.state);
+    const settle = (r: LedgerWriteResult): boolean => {
+      if (final && r.key) {
+        this.markClosed(r.key);
+        this.forgetRequest(rk);
+      }
+      return r.changed;
+    };
+    return done instanceof Promise ? done.then(settle) : settle(done);
   }
 
   private rememberRequest(accountId: string, requestId: string, key: LedgerKey): void {
@@ -268,10 +366,11 @@ export class InboundLedger {
     return { commits: this.commits, failedCommits: this.failures, queued: this.queued.length, open: this.open.size };
   }
 
-  /** Resolves when every write asked for so far has been committed (or failed). */
+  /** Resolves when every write asked for so far has been committed (or failed), and its change told. */
   async flush(): Promise<void> {
     await this.handedOver();
     await this.store.committed().catch(() => undefined); // a failed commit was reported to its writers
+    while (this.telling) await this.telling;
   }
 
   /** Resolves when every write asked for so far was handed to the store (and settled). */
@@ -281,6 +380,92 @@ export class InboundLedger {
       last = this.writing;
       await last;
     } while (last !== this.writing || this.queued.length > 0);
+  }
+
+  /**
+   * Hands a write to the store: directly (see the class comment) — its result, or a
+   * promise when the store must wait; throws when it failed at once — else batched.
+   */
+  private write(write: LedgerWrite, durable: boolean): LedgerWriteResult | Promise<LedgerWriteResult> {
+    const direct = this.direct;
+    if (!direct) return this.enqueue(write, durable);
+    let r: LedgerWriteResult | Promise<LedgerWriteResult>;
+    try {
+      r = direct(write, !durable);
+    } catch (err) {
+      this.failures += 1;
+      throw err;
+    }
+    if (!(r instanceof Promise)) {
+      this.appliedNow(write, r);
+      return r;
+    }
+    const settled = r.then(
+      (res) => {
+        this.countRun();
+        return res;
+      },
+      (err: unknown) => {
+        this.failures += 1;
+        throw err;
+      },
+    );
+    const quiet = settled.then(noop, noop);
+    const before = this.writing;
+    this.writing = Promise.all([before, quiet]).then(noop);
+    if (this.listeners.size > 0) {
+      // Its change is told once it settles, after every change asked before it; later ones after it.
+      this.chainTell(() => {
+        this.tellUntold();
+        return settled.then((res) => {
+          const c = changeOf(write, res);
+          if (c) this.tell([c]);
+        }, noop);
+      });
+    }
+    return settled;
+  }
+
+  /** A direct write applied at once: counted, its change kept for the end of the run. */
+  private appliedNow(write: LedgerWrite, r: LedgerWriteResult): void {
+    this.countRun();
+    if (this.listeners.size === 0 || !r.changed) return;
+    const c = changeOf(write, r);
+    if (!c) return;
+    if (this.telling) this.chainTell(() => this.tell([c]));
+    else this.untold.push(c);
+  }
+
+  /** The first direct write of a run counts one commit (the store commits the run's writes together). */
+  private countRun(): void {
+    if (this.inRun) return;
+    this.inRun = true;
+    this.commits += 1;
+    void Promise.resolve().then(this.endRun);
+  }
+
+  /** The end of a run: the next write counts again; the run's changes are told. */
+  private readonly endRun = (): void => {
+    this.inRun = false;
+    if (this.forgotten.length > 0) {
+      for (const rk of this.forgotten) this.requests.delete(rk);
+      this.forgotten = [];
+    }
+    this.tellUntold();
+  };
+
+  private tellUntold(): void {
+    if (this.untold.length === 0) return;
+    const changes = this.untold;
+    this.untold = [];
+    this.tell(changes);
+  }
+
+  private chainTell(step: () => void | Promise<void>): void {
+    const link: Promise<void> = (this.telling ?? Promise.resolve()).then(step).then(() => {
+      if (this.telling === link) this.telling = undefined;
+    });
+    this.telling = link;
   }
 
   private enqueue(write: LedgerWrite, durable = false): Promise<LedgerWriteResult> {
@@ -301,13 +486,17 @@ export class InboundLedger {
     });
   }
 
-  private tell(batch: readonly Pending[], results: readonly LedgerWriteResult[]): void {
+  private tellBatch(batch: readonly Pending[], results: readonly LedgerWriteResult[]): void {
     if (this.listeners.size === 0) return;
     const changes: LedgerChange[] = [];
     batch.forEach((p, i) => {
       const c = changeOf(p.write, results[i]!);
       if (c) changes.push(c);
     });
+    this.tell(changes);
+  }
+
+  private tell(changes: readonly LedgerChange[]): void {
     if (changes.length === 0) return;
     for (const fn of this.listeners) {
       try {
@@ -350,7 +539,7 @@ export class InboundLedger {
       this.told = this.told
         .then(() => applied)
         .then(
-          (results) => this.tell(part, results),
+          (results) => this.tellBatch(part, results),
           () => undefined,
         );
     }
@@ -378,6 +567,8 @@ export class InboundLedger {
     }
   }
 }
+
+const noop = (): void => undefined;
 
 /** The batch cut into runs of arrivals, of moves and of durable moves, in order. */
 function runsOf(batch: Pending[]): Pending[][] {

@@ -194,6 +194,15 @@ export interface LedgerStore {
    * statement per entry, and a failing one fails only its callers (all of them).
    */
   apply(writes: readonly LedgerWrite[], opts?: ApplyOptions): Promise<LedgerWriteResult[]>;
+  /**
+   * Optional (SQLite: a synchronous driver, writes applied in call order): one write,
+   * settled as `apply([write], { applied })` settles it, but answered directly (a plain
+   * value, no promise) when it could run at once; a promise when it must wait (a move
+   * without `applied` waits for the commit; every write waits while `transaction(fn)`
+   * holds the connection). Throws when it ran at once and failed. Calls keep their
+   * order with `apply`'s. The inbound ledger's per-message path (issue 12 item 5).
+   */
+  applyNow?(write: LedgerWrite, applied: boolean): LedgerWriteResult | Promise<LedgerWriteResult>;
   /** Record arrivals (state `received`); per arrival, true when new, false when the key was already there (a duplicate). */
   record(arrivals: readonly LedgerArrival[]): Promise<boolean[]>;
   get(key: LedgerKey): Promise<LedgerEntry | undefined>;
@@ -297,6 +306,13 @@ export interface SessionSummary {
 
 export interface SessionStorePort {
   append(sessionKey: string, turns: readonly SessionTurn[], opts?: ApplyOptions): Promise<void>;
+  /**
+   * Optional (SQLite: a synchronous driver, writes applied in call order): `append` with
+   * `applied`, run at once — `true` once written (no promise), `false` when it cannot
+   * run now (a `transaction(fn)` holds the connection): then use `append`. Throws when
+   * it failed.
+   */
+  appendNow?(sessionKey: string, turns: readonly SessionTurn[]): boolean;
   /** The last `limit` turns (all when omitted), oldest first. */
   turns(sessionKey: string, limit?: number): Promise<SessionTurn[]>;
   /** Every session, most recently used first (`wagate sessions list`). */

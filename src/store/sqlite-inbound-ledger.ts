@@ -15,9 +15,10 @@ import {
   LEDGER_DEFAULT_LIMIT,
   ledgerEntryFromRow,
   ledgerKeyText,
-  mergeLedgerUpdate,
+  ledgerUpdateOf,
+  mergeLedgerUpdateInto,
 } from './ledger-rows.js';
-import { keepCount, type CommitHook, type Row, type SqlRunner } from './sqlite-runner.js';
+import { keepCount, NOT_NOW, type CommitHook, type Row, type SqlRunner } from './sqlite-runner.js';
 
 /** The columns an update may set, in a fixed order (one cached statement per combination). */
 const UPDATE_FIELDS = [
@@ -36,12 +37,12 @@ const updateSql = new Map<number, string>();
 function setClause(f: LedgerUpdate): { sql: string; values: unknown[] } {
   let mask = 0;
   const values: unknown[] = [];
-  UPDATE_FIELDS.forEach(([, get], i) => {
-    const v = get(f);
-    if (v === undefined) return;
+  for (let i = 0; i < UPDATE_FIELDS.length; i++) {
+    const v = UPDATE_FIELDS[i]![1](f);
+    if (v === undefined) continue;
     mask |= 1 << i;
     values.push(v);
-  });
+  }
   values.push(f.at);
   let sql = updateSql.get(mask);
   if (sql === undefined) {
@@ -125,21 +126,26 @@ class CoalescedMoves {
    * Ask for a move. Resolves with whether an entry was updated: once committed, or with
    * `applied` at once (see the class comment); throws when a move written at once fails.
    */
-  stash(key: LedgerKey, fields: LedgerUpdate, applied: boolean): Promise<boolean> {
+  stash(key: LedgerKey, fields: LedgerUpdate, applied: boolean): boolean | Promise<boolean> {
     const k = ledgerKeyText(key);
     if (applied && !this.known.has(k)) {
       // Not known to exist: written now (after what is pending for it), for an exact answer.
-      this.flushKeys([key]);
+      const pending = this.pending.get(k);
+      if (pending) {
+        this.pending.delete(k);
+        this.runOne(pending);
+      }
       const changed = this.run(key, fields);
       if (changed) this.sawEntry(key);
-      return Promise.resolve(changed);
+      return changed;
     }
     let p = this.pending.get(k);
-    if (p) p.fields = mergeLedgerUpdate(p.fields, fields);
-    else this.pending.set(k, (p = { key, fields, waiters: [], early: false }));
+    // Merged into a copy of our own (one shape: see ledgerUpdateOf), never the caller's object.
+    if (!p) this.pending.set(k, (p = { key, fields: ledgerUpdateOf(fields, fields.at), waiters: [], early: false }));
+    else mergeLedgerUpdateInto(p.fields, fields);
     if (applied) {
       p.early = true;
-      return Promise.resolve(true);
+      return true;
     }
     const move = p;
     return new Promise((resolve, reject) => move.waiters.push({ resolve, reject }));
@@ -245,11 +251,18 @@ export function ledger(r: SqlRunner): LedgerStore {
   const moves = r.beforeCommit ? new CoalescedMoves(update, (err) => r.error('move an inbound message', err)) : undefined;
   if (moves) r.beforeCommit!(moves.beforeCommit);
   const flushAll = () => moves?.flushAll();
-  return {
+  /** One write that is not a coalesced move, written now (what `apply` runs for a batch of one). */
+  const writeOne = (w: LedgerWrite): LedgerWriteResult => {
+    moves?.flushFor([w]);
+    const res = applyOne(w);
+    if (moves && res.key && (res.changed || w.op === 'record')) moves.sawEntry(res.key);
+    return res;
+  };
+  const store: LedgerStore = {
     apply: (writes, opts) => {
       if (moves && writes.length > 0 && writes.every(isUpdate)) {
         const applied = opts?.applied === true;
-        let asked: Array<Promise<boolean>> = [];
+        let asked: Array<boolean | Promise<boolean>> = [];
         return r
           .write('write the inbound ledger', () => void (asked = writes.map((w) => moves.stash(w.key, w.fields, applied))), { applied: true, single: true })
           .then(() => Promise.all(asked))
@@ -353,4 +366,20 @@ export function ledger(r: SqlRunner): LedgerStore {
         { single: true },
       ),
   };
+  const writeNow = r.writeNow;
+  if (moves && writeNow) {
+    const later = (w: LedgerWrite, applied: boolean) => store.apply([w], { applied }).then((res) => res[0]!);
+    store.applyNow = (w, applied) => {
+      if (w.op === 'update') {
+        // A move: coalesced (settled at once when applied and its entry is known).
+        const changed = writeNow('write the inbound ledger', () => moves.stash(w.key, w.fields, applied));
+        if (changed === NOT_NOW) return later(w, applied);
+        return typeof changed === 'boolean' ? { changed, key: w.key } : changed.then((c) => ({ changed: c, key: w.key }));
+      }
+      if (!applied) return later(w, applied);
+      const res = writeNow('write the inbound ledger', () => writeOne(w));
+      return res === NOT_NOW ? later(w, applied) : res;
+    };
+  }
+  return store;
 }

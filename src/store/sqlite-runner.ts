@@ -31,7 +31,19 @@ export interface SqlRunner {
    * failure, if it failed).
    */
   beforeCommit: ((hook: CommitHook) => void) | undefined;
+  /**
+   * Plain calls only (undefined on a `transaction(fn)` handle): run a write now, in the
+   * turn's transaction, and answer its result directly — as `write` with `applied` and
+   * `single` would settle, without a promise (issue 12 item 5). Answers `NOT_NOW` when it
+   * cannot run at once (`transaction(fn)` holds the connection, or writes wait for it):
+   * the caller then uses `write`, which keeps call order. Throws WAGATE_ERR_STORE when
+   * the write failed (only this write is undone), or the store is closed.
+   */
+  writeNow: (<T>(what: string, work: () => T) => T | typeof NOT_NOW) | undefined;
 }
+
+/** `SqlRunner.writeNow`'s answer when the write cannot run at once. */
+export const NOT_NOW: unique symbol = Symbol('not now');
 
 /** See `SqlRunner.beforeCommit`; it must not throw. */
 export type CommitHook = () => { failure?: unknown; after?: (commitFailure: unknown) => void } | undefined;

@@ -1,6 +1,6 @@
 /** SQLite: agent session turns (append, read back, list, clear). */
 import type { SessionStorePort, SessionSummary, SessionTurn } from './port.js';
-import { keepCount, type Row, type SqlRunner } from './sqlite-runner.js';
+import { keepCount, NOT_NOW, type Row, type SqlRunner } from './sqlite-runner.js';
 
 function toTurn(row: Row): SessionTurn {
   return { role: row.role as SessionTurn['role'], text: row.text as string, at: Number(row.at), meta: (row.meta as string | null) ?? null };
@@ -17,27 +17,29 @@ const INSERT_SQL = Array.from(
 const insertSql = (n: number): string => INSERT_SQL[n]!;
 
 export function sessions(r: SqlRunner): SessionStorePort {
+  // A few turns (a user turn and its answer) are one statement, atomic by itself: no
+  // savepoint around it (two statements fewer per message).
+  const insert = (sessionKey: string, turns: readonly SessionTurn[]): void => {
+    if (turns.length === 0) return;
+    if (turns.length <= ONE_STATEMENT_TURNS) {
+      const values: unknown[] = [];
+      for (const t of turns) values.push(sessionKey, t.role, t.text, t.at, t.meta);
+      r.stmt(insertSql(turns.length)).run(...values);
+      return;
+    }
+    r.atomic(() => {
+      const one = r.stmt(insertSql(1));
+      for (const t of turns) one.run(sessionKey, t.role, t.text, t.at, t.meta);
+    });
+  };
+  const writeNow = r.writeNow;
   return {
-    // A few turns (a user turn and its answer) are one statement, atomic by itself: no
-    // savepoint around it (two statements fewer per message).
     append: (sessionKey, turns, opts) =>
-      r.write(
-        'append session turns',
-        () => {
-          if (turns.length === 0) return;
-          if (turns.length <= ONE_STATEMENT_TURNS) {
-            const values: unknown[] = [];
-            for (const t of turns) values.push(sessionKey, t.role, t.text, t.at, t.meta);
-            r.stmt(insertSql(turns.length)).run(...values);
-            return;
-          }
-          r.atomic(() => {
-            const insert = r.stmt(insertSql(1));
-            for (const t of turns) insert.run(sessionKey, t.role, t.text, t.at, t.meta);
-          });
-        },
-        { applied: opts?.applied === true, single: true },
-      ),
+      r.write('append session turns', () => insert(sessionKey, turns), { applied: opts?.applied === true, single: true }),
+    ...(writeNow && {
+      appendNow: (sessionKey: string, turns: readonly SessionTurn[]) =>
+        writeNow('append session turns', () => insert(sessionKey, turns)) !== NOT_NOW,
+    }),
     turns: (sessionKey, limit) =>
       r.read('read session turns', () => {
         const rows =

@@ -30,7 +30,7 @@ import { migrate, MIGRATIONS, SCHEMA_VERSION, VERSION_TABLE_SQL, type Migration,
 import type { SchemaInfo, Store, StoreCheck, StoreTables } from './port.js';
 import { prepareFiles, STORE_FILE_MODE, storeError } from './sqlite-file.js';
 import { sqliteTables, type SqlRunner } from './sqlite-tables.js';
-import type { CommitHook } from './sqlite-runner.js';
+import { NOT_NOW, type CommitHook } from './sqlite-runner.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 
 export { STORE_FILE_MODE, storeError } from './sqlite-file.js';
@@ -243,7 +243,25 @@ export class SqliteStore implements Store, StoreTables {
       error: (what, err) => storeError(this.location, what, err),
       atomic: (work) => this.savepoint(work) as ReturnType<typeof work>,
       beforeCommit: (hook) => void this.commitHooks.push(hook),
+      writeNow: (what, work) => this.writeNow(what, work),
     };
+  }
+
+  /**
+   * A write run now in the turn's transaction, its result answered directly (SqlRunner.writeNow):
+   * what `enqueueWrite` does with `applied` and `single` when nothing waits for the connection.
+   */
+  private writeNow<T>(what: string, work: () => T): T | typeof NOT_NOW {
+    this.checkOpen();
+    // (Only a `transaction(fn)` sets `busy`: a call from inside one through the outer
+    // store goes the `write` way and is refused there.)
+    if (this.busy || this.deferred.length > 0) return NOT_NOW;
+    try {
+      this.openTx(false);
+      return work();
+    } catch (err) {
+      throw storeError(this.location, what, err);
+    }
   }
 
   /**
@@ -423,6 +441,7 @@ export class SqliteStore implements Store, StoreTables {
       error: (what, err) => storeError(this.location, what, err),
       atomic: (work) => this.savepoint(work) as ReturnType<typeof work>,
       beforeCommit: undefined,
+      writeNow: undefined,
       read: direct,
       // A savepoint: a failed call leaves nothing behind even if fn catches its error.
       write: (what, work, opts) =>

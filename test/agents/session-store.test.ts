@@ -55,6 +55,36 @@ describe('SessionStore (on the store)', () => {
     expect((await store.read(KEY)).map((e) => e.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
 
+  it('appends on SQLite are written at once (appendNow); while transaction(fn) holds the store they wait, in call order, and a failure fails only its caller', async () => {
+    const db = await tempStore();
+    expect(db.sessions.appendNow).toBeDefined();
+    const store = new SessionStore(db.sessions);
+    await store.read(KEY); // cached
+    const first = store.append(KEY, u('m0', 0, 'M0'));
+    // written before the call returned: the cached session and the store have it
+    expect(await store.has(KEY, 'M0')).toBe(true);
+    expect((await db.sessions.turns(KEY)).map((t) => t.text)).toEqual(['m0']);
+    await first;
+    let release!: () => void;
+    const held = db.transaction(() => new Promise<void>((r) => (release = r)));
+    await Promise.resolve();
+    const waiting = [store.append(KEY, u('m1', 1)), store.append(KEY, u('m2', 2))];
+    const bad = store.append(KEY, { role: 'system' as 'user', text: 'bad', at: 9 });
+    const after = store.append(KEY, u('m3', 3));
+    release();
+    await held;
+    await Promise.all(waiting);
+    await expect(bad).rejects.toMatchObject({ code: 'WAGATE_ERR_STORE' });
+    await after;
+    // the next append goes straight in again, after the waiting ones
+    await store.append(KEY, u('m4', 4));
+    expect((await store.read(KEY)).map((e) => e.text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect((await db.sessions.turns(KEY)).map((t) => t.text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    // a failing append written at once rejects its caller, the session is unchanged
+    await expect(store.append(KEY, { role: 'system' as 'user', text: 'bad', at: 9 })).rejects.toMatchObject({ code: 'WAGATE_ERR_STORE' });
+    expect((await db.sessions.turns(KEY)).length).toBe(5);
+  });
+
   it("another writer's appends (the heartbeat actor, another process) are seen at once", async () => {
     const port = (await tempStore()).sessions;
     const store = new SessionStore(port);
