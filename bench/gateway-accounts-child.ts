@@ -17,8 +17,10 @@
 import './quiet-console.js';
 import fs from 'node:fs';
 import v8 from 'node:v8';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { installRootKey } from '../src/sim/server/certs.js';
-import { reportResult, settledMemory } from './node-child.js';
+import { REPO_ROOT, reportResult, settledMemory } from './node-child.js';
 import { authDirOf, bareAuthKind, benchAccountIds } from './link-accounts.js';
 
 export type Side = 'bare' | 'gateway';
@@ -31,8 +33,9 @@ export type Side = 'bare' | 'gateway';
  * `name` property (esbuild's keepNames), about 256 bytes of heap each: thousands per
  * 200 accounts on the gateway side, which a user's gateway never pays.
  */
-const BUILD = process.env.WAGATE_BENCH_BUILD === 'src' ? '../src' : '../dist/src';
-const ours = <T>(file: string): Promise<T> => import(new URL(`${BUILD}/${file}`, import.meta.url).href) as Promise<T>;
+// `dist/` is the repository's (this file may itself run compiled, from dist-bench/bench/).
+const BUILD = process.env.WAGATE_BENCH_BUILD === 'src' ? new URL('../src/', import.meta.url) : pathToFileURL(path.join(REPO_ROOT, 'dist', 'src') + path.sep);
+const ours = <T>(file: string): Promise<T> => import(new URL(file, BUILD).href) as Promise<T>;
 
 export interface SideResult {
   side: Side;
@@ -110,7 +113,6 @@ async function bare(ids: string[], home: string, url: string, timeoutMs: number)
 }
 
 async function gateway(ids: string[], home: string, url: string, timeoutMs: number): Promise<{ times: number[]; stop: () => Promise<void> }> {
-  const path = await import('node:path');
   const { validateConfig } = await ours<typeof import('../src/config/index.js')>('config/index.js');
   const { startGateway } = await ours<typeof import('../src/gateway/supervisor.js')>('gateway/supervisor.js');
   const { silentLogger } = await ours<typeof import('../src/log.js')>('log.js');
