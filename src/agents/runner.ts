@@ -30,7 +30,7 @@ import type { EnvelopeLike } from './providers/types.js';
 import type { Store } from '../store/port.js';
 import { SessionStore, type SessionEntry } from './session-store.js';
 import { whatsappTools, type RunInputWithTools } from './tools.js';
-import { ChatTyping, startTyping } from './typing.js';
+import { ChatTyping, startTyping, TypingRefresh, type TypingClock } from './typing.js';
 
 /** Which model a run uses: the agent's, or its heartbeat's (`heartbeat.model`, else the agent's). */
 export type ModelUse = 'reply' | 'heartbeat';
@@ -57,6 +57,8 @@ export interface AgentRunnerOptions {
   env?: NodeJS.ProcessEnv;
   newRunId?: () => string;
   typingRefreshMs?: number;
+  /** The typing refresh's clock (tests inject a manual one); default Node's timers. */
+  typingClock?: TypingClock;
   /** Waits between tries of a transient provider error (tests pass zeros); default AGENT_RETRY's. */
   retryDelaysMs?: readonly number[];
 }
@@ -251,8 +253,10 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     opts.providerFor ??
     ((agent: AgentConfig, use: ModelUse) =>
       createProvider(use === 'heartbeat' ? (agent.heartbeat.model ?? agent.model) : agent.model, { env: opts.env }));
+  // One refresh timer for every chat's typing (src/agents/typing.ts TypingRefresh).
+  const refresh = new TypingRefresh(opts.typingRefreshMs, opts.typingClock);
   const typing = new ChatTyping((accountId, chatJid) =>
-    startTyping(() => deps.connection(accountId), chatJid, lazyChild(log, { accountId }), opts.typingRefreshMs),
+    startTyping(() => deps.connection(accountId), chatJid, lazyChild(log, { accountId }), refresh),
   );
 
   // Resolved once per agent and account (the loaded config does not change in place).
@@ -406,6 +410,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       life.abort();
       await queue.idle();
       typing.stopAll();
+      refresh.stop();
     },
   };
 }
