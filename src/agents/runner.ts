@@ -28,6 +28,7 @@ import { createProvider, type AgentProvider, type ProviderResult } from './provi
 import { ProviderError } from './providers/types.js';
 import type { EnvelopeLike } from './providers/types.js';
 import type { Store } from '../store/port.js';
+import type { HistorySnapshot } from './session-history.js';
 import { SessionStore, type SessionEntry } from './session-store.js';
 import { whatsappTools, type RunInputWithTools } from './tools.js';
 import { ChatTyping, startTyping, TypingRefresh, type TypingClock } from './typing.js';
@@ -84,7 +85,8 @@ export const AGENT_RETRY = { delaysMs: [1_000, 4_000] } as const;
 /** What the provider is given, and the session entries appended before it runs. */
 export interface TurnInput {
   envelope: EnvelopeLike;
-  history: SessionEntry[];
+  /** The history, or a snapshot of it copied when the provider first reads it. */
+  history: SessionEntry[] | HistorySnapshot;
   entries?: SessionEntry[];
 }
 
@@ -198,19 +200,27 @@ class ProviderInput implements RunInputWithTools {
   readonly #run: LinkedAbort;
   readonly #toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined;
   #tools: RunInputWithTools['tools'];
+  readonly #history: SessionEntry[] | HistorySnapshot;
 
   constructor(
     readonly agentId: string,
     readonly sessionKey: string,
     readonly envelope: EnvelopeLike,
-    readonly history: SessionEntry[],
+    history: SessionEntry[] | HistorySnapshot,
     run: LinkedAbort,
     onDelta: ((delta: string) => void) | undefined,
     toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined,
   ) {
+    this.#history = history;
     this.#run = run;
     this.#toolsFor = toolsFor;
     if (onDelta) this.onDelta = onDelta;
+  }
+
+  /** The session's turns for the model, copied on the first read (the echo agent never reads them). */
+  get history(): SessionEntry[] {
+    const h = this.#history;
+    return Array.isArray(h) ? h : h.toArray();
   }
 
   /** The run's tools (with `tools`), made when a provider first asks: the echo agent never does. */
