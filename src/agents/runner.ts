@@ -363,7 +363,8 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       if (stopped()) throw stoppingError();
       const finishing = req.finish(result, store);
       const outcome = finishing instanceof Promise ? await finishing : finishing;
-      const entries = [...(unsaved ?? []), ...(outcome.append ?? [])];
+      const more = outcome.append;
+      const entries = unsaved ? (more?.length ? unsaved.concat(more) : unsaved) : (more ?? []);
       unsaved = null;
       await Promise.all([outcome.committed, entries.length ? store.append(req.sessionKey, ...entries) : undefined]);
       counts.ok += 1;
