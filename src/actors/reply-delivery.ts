@@ -206,7 +206,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     ];
   }
 
-  async function deliver(req: BusEvents['reply.requested'], requestedAt: number): Promise<void> {
+  async function deliver(req: BusEvents['reply.requested'], requestedAt: number, key: string, chat: ChatQueue): Promise<void> {
     const { accountId, chatJid, requestId } = req;
     const deadline = requestedAt + windowMinutes * 60_000;
     const ids: string[] = [];
@@ -228,19 +228,30 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
       deps.bus.emit('reply.failed', { accountId, chatJid, requestId, error, at: deps.now() });
     } finally {
       inFlight -= 1;
+      // The chat's last queued reply forgets its queue (no `finally` promise pair per reply).
+      chat.pending -= 1;
+      if (chat.pending === 0 && queues.get(key) === chat) queues.delete(key);
     }
   }
 
   // One chat's replies go out in order (a waiting one holds the later ones); different chats do not wait for each other.
-  const queues = new Map<string, Promise<void>>();
+  // A chat's queue: the promise its next reply waits for, and how many replies are queued or sending.
+  interface ChatQueue {
+    tail: Promise<void>;
+    pending: number;
+  }
+  const queues = new Map<string, ChatQueue>();
+  const settled = Promise.resolve();
   const offRequested = deps.bus.on('reply.requested', (req) => {
     const key = `${req.accountId}\u0000${req.chatJid}`;
     const requestedAt = deps.now();
-    const next = (queues.get(key) ?? Promise.resolve()).then(() => deliver(req, requestedAt));
-    queues.set(key, next);
-    void next.finally(() => {
-      if (queues.get(key) === next) queues.delete(key);
-    });
+    let chat = queues.get(key);
+    if (!chat) queues.set(key, (chat = { tail: settled, pending: 0 }));
+    chat.pending += 1;
+    const queue = chat;
+    // deliver never rejects: it ends every reply as reply.delivered or reply.failed.
+    const next = chat.tail.then(() => deliver(req, requestedAt, key, queue));
+    chat.tail = next;
     return next;
   });
   const offState = deps.bus.on('account.state.changed', (ev) => wait.changed(ev));
@@ -250,7 +261,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     summary: () => ({ delivered, failed, inFlight, waiting: wait.waiting, queuedChats: queues.size }),
     busy: () => queues.size > 0,
     idle: async () => {
-      while (queues.size > 0) await Promise.all([...queues.values()]);
+      while (queues.size > 0) await Promise.all([...queues.values()].map((q) => q.tail));
     },
     stop: () => {
       offRequested();
