@@ -188,6 +188,7 @@ export function replyOutcome(
 }
 
 const stoppingError = () => new Error('gateway stopping');
+const ignore = (): void => undefined;
 
 /**
  * What a provider is given. Its `signal` is the run's (src/abortable.ts LinkedAbort),
@@ -366,7 +367,16 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       const more = outcome.append;
       const entries = unsaved ? (more?.length ? unsaved.concat(more) : unsaved) : (more ?? []);
       unsaved = null;
-      await Promise.all([outcome.committed, entries.length ? store.append(req.sessionKey, ...entries) : undefined]);
+      // Both writes were started together (one store commit) and are awaited one after the
+      // other (Promise.all made four promises per run). The append's rejection is handled from
+      // the start: it is never reported as unhandled while `committed` is awaited first.
+      const appended = entries.length ? store.append(req.sessionKey, ...entries) : undefined;
+      const committed = outcome.committed;
+      if (committed) {
+        appended?.catch(ignore);
+        await committed;
+      }
+      await appended;
       counts.ok += 1;
       lastRun = { runId: req.runId, origin: req.origin, agentId: agent.id, sessionKey: req.sessionKey, status: 'ok', startedAt, durationMs: deps.now() - startedAt };
       finished(req, 'ok', lastRun.durationMs);
