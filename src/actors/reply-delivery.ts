@@ -77,6 +77,7 @@ export function responsePrefix(deps: ActorDeps, accountId: string, selfChat: boo
 
 /** What one request sends, in order: each part is one WhatsApp message. */
 type Part = { kind: 'text'; text: string } | { kind: 'media'; item: OutboundMedia };
+const textPart = (text: string): Part => ({ kind: 'text', text });
 
 /** What `beforeSend` is told: the ids every part of the request will be sent under. */
 export interface SendPlanned {
@@ -176,9 +177,9 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     const acc = deps.accounts.get(req.accountId);
     const prefix = responsePrefix(deps, req.accountId, req.selfChat ?? false);
     const text = prefix ? `${prefix} ${req.text}` : req.text;
-    const chunk = (t: string) => chunkText(t, { limit: acc?.textChunkLimit ?? 4000, mode: acc?.chunkMode ?? 'length' });
-    if (!req.media?.length) return chunk(text).map((t) => ({ kind: 'text', text: t }));
-    return mediaPartsOf(req, req.media, text, chunk);
+    const chunking = { limit: acc?.textChunkLimit ?? 4000, mode: acc?.chunkMode ?? 'length' } as const;
+    if (!req.media?.length) return chunkText(text, chunking).map(textPart);
+    return mediaPartsOf(req, req.media, text, (t) => chunkText(t, chunking));
   }
 
   async function mediaPartsOf(
@@ -217,7 +218,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
       const parts = planning instanceof Promise ? await planning : planning;
       const planned = parts.map((_, i) => replyMessageId(accountId, requestId, i));
       await opts.beforeSend?.({ accountId, chatJid, requestId, messageIds: planned, at: deps.now() });
-      for (const [i, part] of parts.entries()) ids.push(await sendOne(accountId, chatJid, part, planned[i]!, deadline));
+      for (let i = 0; i < parts.length; i += 1) ids.push(await sendOne(accountId, chatJid, parts[i]!, planned[i]!, deadline));
       delivered += 1;
       log.info({ accountId, chunks: ids.length, source: req.source }, 'reply delivered');
       deps.bus.emit('reply.delivered', { accountId, chatJid, requestId, messageIds: ids, at: deps.now() });
