@@ -198,6 +198,7 @@ const ignore = (): void => undefined;
 class ProviderInput implements RunInputWithTools {
   onDelta?: (delta: string) => void;
   // True private fields: a provider that lists or serializes its input sees only the contract's fields.
+  // `history`, `tools` and `signal` are getters (read them by name: a spread or JSON of the input leaves them out).
   readonly #run: LinkedAbort;
   readonly #toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined;
   #tools: RunInputWithTools['tools'];
