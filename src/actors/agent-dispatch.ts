@@ -100,7 +100,8 @@ export function startAgentDispatch(deps: ActorDeps, runner: AgentRunner, opts: A
           outcome.reply && !outcome.reply.media
             ? ledger.move(key, { replyText: outcome.reply.text }).catch(noted('keep the reply text'))
             : ledger.move(key, { state: 'replied', reason: 'no-reply' }).catch(noted('record a run without reply'));
-        return { ...outcome, committed };
+        outcome.committed = committed; // replyOutcome's object is this run's own
+        return outcome;
       },
     });
     const settled = run.catch(() => undefined); // the runner logged it; nothing is sent

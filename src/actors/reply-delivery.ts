@@ -77,6 +77,7 @@ export function responsePrefix(deps: ActorDeps, accountId: string, selfChat: boo
 
 /** What one request sends, in order: each part is one WhatsApp message. */
 type Part = { kind: 'text'; text: string } | { kind: 'media'; item: OutboundMedia };
+const textPart = (text: string): Part => ({ kind: 'text', text });
 
 /** What `beforeSend` is told: the ids every part of the request will be sent under. */
 export interface SendPlanned {
@@ -176,9 +177,9 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     const acc = deps.accounts.get(req.accountId);
     const prefix = responsePrefix(deps, req.accountId, req.selfChat ?? false);
     const text = prefix ? `${prefix} ${req.text}` : req.text;
-    const chunk = (t: string) => chunkText(t, { limit: acc?.textChunkLimit ?? 4000, mode: acc?.chunkMode ?? 'length' });
-    if (!req.media?.length) return chunk(text).map((t) => ({ kind: 'text', text: t }));
-    return mediaPartsOf(req, req.media, text, chunk);
+    const chunking = { limit: acc?.textChunkLimit ?? 4000, mode: acc?.chunkMode ?? 'length' } as const;
+    if (!req.media?.length) return chunkText(text, chunking).map(textPart);
+    return mediaPartsOf(req, req.media, text, (t) => chunkText(t, chunking));
   }
 
   async function mediaPartsOf(
@@ -206,7 +207,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     ];
   }
 
-  async function deliver(req: BusEvents['reply.requested'], requestedAt: number): Promise<void> {
+  async function deliver(req: BusEvents['reply.requested'], requestedAt: number, key: string, chat: ChatQueue): Promise<void> {
     const { accountId, chatJid, requestId } = req;
     const deadline = requestedAt + windowMinutes * 60_000;
     const ids: string[] = [];
@@ -217,7 +218,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
       const parts = planning instanceof Promise ? await planning : planning;
       const planned = parts.map((_, i) => replyMessageId(accountId, requestId, i));
       await opts.beforeSend?.({ accountId, chatJid, requestId, messageIds: planned, at: deps.now() });
-      for (const [i, part] of parts.entries()) ids.push(await sendOne(accountId, chatJid, part, planned[i]!, deadline));
+      for (let i = 0; i < parts.length; i += 1) ids.push(await sendOne(accountId, chatJid, parts[i]!, planned[i]!, deadline));
       delivered += 1;
       log.info({ accountId, chunks: ids.length, source: req.source }, 'reply delivered');
       deps.bus.emit('reply.delivered', { accountId, chatJid, requestId, messageIds: ids, at: deps.now() });
@@ -228,19 +229,30 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
       deps.bus.emit('reply.failed', { accountId, chatJid, requestId, error, at: deps.now() });
     } finally {
       inFlight -= 1;
+      // The chat's last queued reply forgets its queue (no `finally` promise pair per reply).
+      chat.pending -= 1;
+      if (chat.pending === 0 && queues.get(key) === chat) queues.delete(key);
     }
   }
 
   // One chat's replies go out in order (a waiting one holds the later ones); different chats do not wait for each other.
-  const queues = new Map<string, Promise<void>>();
+  // A chat's queue: the promise its next reply waits for, and how many replies are queued or sending.
+  interface ChatQueue {
+    tail: Promise<void>;
+    pending: number;
+  }
+  const queues = new Map<string, ChatQueue>();
+  const settled = Promise.resolve();
   const offRequested = deps.bus.on('reply.requested', (req) => {
     const key = `${req.accountId}\u0000${req.chatJid}`;
     const requestedAt = deps.now();
-    const next = (queues.get(key) ?? Promise.resolve()).then(() => deliver(req, requestedAt));
-    queues.set(key, next);
-    void next.finally(() => {
-      if (queues.get(key) === next) queues.delete(key);
-    });
+    let chat = queues.get(key);
+    if (!chat) queues.set(key, (chat = { tail: settled, pending: 0 }));
+    chat.pending += 1;
+    const queue = chat;
+    // deliver never rejects: it ends every reply as reply.delivered or reply.failed.
+    const next = chat.tail.then(() => deliver(req, requestedAt, key, queue));
+    chat.tail = next;
     return next;
   });
   const offState = deps.bus.on('account.state.changed', (ev) => wait.changed(ev));
@@ -250,7 +262,7 @@ export function startReplyDelivery(deps: ActorDeps, opts: ReplyDeliveryOptions =
     summary: () => ({ delivered, failed, inFlight, waiting: wait.waiting, queuedChats: queues.size }),
     busy: () => queues.size > 0,
     idle: async () => {
-      while (queues.size > 0) await Promise.all([...queues.values()]);
+      while (queues.size > 0) await Promise.all([...queues.values()].map((q) => q.tail));
     },
     stop: () => {
       offRequested();

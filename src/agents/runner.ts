@@ -28,9 +28,10 @@ import { createProvider, type AgentProvider, type ProviderResult } from './provi
 import { ProviderError } from './providers/types.js';
 import type { EnvelopeLike } from './providers/types.js';
 import type { Store } from '../store/port.js';
+import type { HistorySnapshot } from './session-history.js';
 import { SessionStore, type SessionEntry } from './session-store.js';
 import { whatsappTools, type RunInputWithTools } from './tools.js';
-import { ChatTyping, startTyping } from './typing.js';
+import { ChatTyping, startTyping, TypingRefresh, type TypingClock } from './typing.js';
 
 /** Which model a run uses: the agent's, or its heartbeat's (`heartbeat.model`, else the agent's). */
 export type ModelUse = 'reply' | 'heartbeat';
@@ -57,6 +58,8 @@ export interface AgentRunnerOptions {
   env?: NodeJS.ProcessEnv;
   newRunId?: () => string;
   typingRefreshMs?: number;
+  /** The typing refresh's clock (tests inject a manual one); default Node's timers. */
+  typingClock?: TypingClock;
   /** Waits between tries of a transient provider error (tests pass zeros); default AGENT_RETRY's. */
   retryDelaysMs?: readonly number[];
 }
@@ -82,7 +85,8 @@ export const AGENT_RETRY = { delaysMs: [1_000, 4_000] } as const;
 /** What the provider is given, and the session entries appended before it runs. */
 export interface TurnInput {
   envelope: EnvelopeLike;
-  history: SessionEntry[];
+  /** The history, or a snapshot of it copied when the provider first reads it. */
+  history: SessionEntry[] | HistorySnapshot;
   entries?: SessionEntry[];
 }
 
@@ -184,6 +188,7 @@ export function replyOutcome(
 }
 
 const stoppingError = () => new Error('gateway stopping');
+const ignore = (): void => undefined;
 
 /**
  * What a provider is given. Its `signal` is the run's (src/abortable.ts LinkedAbort),
@@ -193,22 +198,31 @@ const stoppingError = () => new Error('gateway stopping');
 class ProviderInput implements RunInputWithTools {
   onDelta?: (delta: string) => void;
   // True private fields: a provider that lists or serializes its input sees only the contract's fields.
+  // `history`, `tools` and `signal` are getters (read them by name: a spread or JSON of the input leaves them out).
   readonly #run: LinkedAbort;
   readonly #toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined;
   #tools: RunInputWithTools['tools'];
+  readonly #history: SessionEntry[] | HistorySnapshot;
 
   constructor(
     readonly agentId: string,
     readonly sessionKey: string,
     readonly envelope: EnvelopeLike,
-    readonly history: SessionEntry[],
+    history: SessionEntry[] | HistorySnapshot,
     run: LinkedAbort,
     onDelta: ((delta: string) => void) | undefined,
     toolsFor: (() => NonNullable<RunInputWithTools['tools']>) | undefined,
   ) {
+    this.#history = history;
     this.#run = run;
     this.#toolsFor = toolsFor;
     if (onDelta) this.onDelta = onDelta;
+  }
+
+  /** The session's turns for the model, copied on the first read (the echo agent never reads them). */
+  get history(): SessionEntry[] {
+    const h = this.#history;
+    return Array.isArray(h) ? h : h.toArray();
   }
 
   /** The run's tools (with `tools`), made when a provider first asks: the echo agent never does. */
@@ -251,8 +265,10 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
     opts.providerFor ??
     ((agent: AgentConfig, use: ModelUse) =>
       createProvider(use === 'heartbeat' ? (agent.heartbeat.model ?? agent.model) : agent.model, { env: opts.env }));
+  // One refresh timer for every chat's typing (src/agents/typing.ts TypingRefresh).
+  const refresh = new TypingRefresh(opts.typingRefreshMs, opts.typingClock);
   const typing = new ChatTyping((accountId, chatJid) =>
-    startTyping(() => deps.connection(accountId), chatJid, lazyChild(log, { accountId }), opts.typingRefreshMs),
+    startTyping(() => deps.connection(accountId), chatJid, lazyChild(log, { accountId }), refresh),
   );
 
   // Resolved once per agent and account (the loaded config does not change in place).
@@ -349,9 +365,19 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       if (stopped()) throw stoppingError();
       const finishing = req.finish(result, store);
       const outcome = finishing instanceof Promise ? await finishing : finishing;
-      const entries = [...(unsaved ?? []), ...(outcome.append ?? [])];
+      const more = outcome.append;
+      const entries = unsaved ? (more?.length ? unsaved.concat(more) : unsaved) : (more ?? []);
       unsaved = null;
-      await Promise.all([outcome.committed, entries.length ? store.append(req.sessionKey, ...entries) : undefined]);
+      // Both writes were started together (one store commit) and are awaited one after the
+      // other (Promise.all made four promises per run). The append's rejection is handled from
+      // the start: it is never reported as unhandled while `committed` is awaited first.
+      const appended = entries.length ? store.append(req.sessionKey, ...entries) : undefined;
+      const committed = outcome.committed;
+      if (committed) {
+        appended?.catch(ignore);
+        await committed;
+      }
+      await appended;
       counts.ok += 1;
       lastRun = { runId: req.runId, origin: req.origin, agentId: agent.id, sessionKey: req.sessionKey, status: 'ok', startedAt, durationMs: deps.now() - startedAt };
       finished(req, 'ok', lastRun.durationMs);
@@ -406,6 +432,7 @@ export function createAgentRunner(deps: AgentRunnerDeps, opts: AgentRunnerOption
       life.abort();
       await queue.idle();
       typing.stopAll();
+      refresh.stop();
     },
   };
 }

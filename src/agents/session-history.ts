@@ -16,28 +16,75 @@ export interface HistoryOptions {
 }
 
 export function selectHistory(entries: readonly SessionEntry[], opts: HistoryOptions): SessionEntry[] {
+  const [start, end] = historyRange(entries, opts);
+  return entries.slice(start, end);
+}
+
+/** The turns `selectHistory` keeps, as `[start, end)` of `entries`. */
+export function historyRange(entries: readonly SessionEntry[], opts: HistoryOptions): [number, number] {
+  const end = entries.length;
   let start = 0;
-  if (opts.idleMs !== undefined && entries.length > 0) {
+  if (opts.idleMs !== undefined && end > 0) {
     const idle = opts.idleMs;
-    const last = entries[entries.length - 1] as SessionEntry;
-    if (opts.now !== undefined && opts.now - last.at > idle) return [];
-    for (let i = entries.length - 1; i > 0; i -= 1) {
+    const last = entries[end - 1] as SessionEntry;
+    if (opts.now !== undefined && opts.now - last.at > idle) return [end, end];
+    for (let i = end - 1; i > 0; i -= 1) {
       if ((entries[i] as SessionEntry).at - (entries[i - 1] as SessionEntry).at > idle) {
         start = i;
         break;
       }
     }
   }
-  const kept = entries.slice(start);
-  if (opts.userTurns === undefined) return kept;
-  if (opts.userTurns <= 0) return [];
+  if (opts.userTurns === undefined) return [start, end];
+  if (opts.userTurns <= 0) return [end, end];
   let seen = 0;
-  for (let i = kept.length - 1; i >= 0; i -= 1) {
-    if ((kept[i] as SessionEntry).role !== 'user') continue;
+  for (let i = end - 1; i >= start; i -= 1) {
+    if ((entries[i] as SessionEntry).role !== 'user') continue;
     seen += 1;
-    if (seen === opts.userTurns) return kept.slice(i);
+    if (seen === opts.userTurns) return [i, end];
   }
-  return kept;
+  return [start, end];
+}
+
+/**
+ * The history a run is given, copied when first read: a provider that never reads
+ * it (the in-process echo agent) costs no copy of the session, which with
+ * `session.scope: "main"` and no limit is every turn of every chat.
+ *
+ * Safe because the session store's cached entries are append-only (appends push,
+ * nothing is removed or replaced in place; an evicted session's array is dropped, not
+ * changed): turns `[start, end)` taken now are the same turns whenever they are read.
+ * `withoutUserTurn` leaves out a user turn by message id (a resumed message's own turn).
+ */
+export class HistorySnapshot {
+  private copy: SessionEntry[] | null = null;
+
+  constructor(
+    private readonly entries: readonly SessionEntry[],
+    private readonly start: number,
+    private readonly end: number,
+    private readonly withoutUserTurn: string | null = null,
+  ) {}
+
+  static of(entries: readonly SessionEntry[], opts: HistoryOptions): HistorySnapshot {
+    const [start, end] = historyRange(entries, opts);
+    return new HistorySnapshot(entries, start, end);
+  }
+
+  /** The same turns without the user turn of message `messageId`. */
+  without(messageId: string): HistorySnapshot {
+    return new HistorySnapshot(this.entries, this.start, this.end, messageId);
+  }
+
+  /** The turns (one copy, made on the first call; callers may keep or change it). */
+  toArray(): SessionEntry[] {
+    if (!this.copy) {
+      const kept = this.entries.slice(this.start, this.end);
+      const skip = this.withoutUserTurn;
+      this.copy = skip === null ? kept : kept.filter((e) => !(e.role === 'user' && e.messageId === skip));
+    }
+    return this.copy;
+  }
 }
 
 /** The DM history limit for a chat: `dms["<phone>"].historyLimit`, else `dmHistoryLimit`. */

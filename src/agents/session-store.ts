@@ -13,7 +13,7 @@ import { resolveUserPath } from '../config/index.js';
 import type { SessionStorePort, SessionTurn } from '../store/port.js';
 import { agentSessionsDir } from '../state-layout.js';
 import type { SessionEntry } from './session-entry.js';
-import { selectHistory, type HistoryOptions } from './session-history.js';
+import { HistorySnapshot, selectHistory, type HistoryOptions } from './session-history.js';
 
 export type { SessionEntry } from './session-entry.js';
 
@@ -143,6 +143,12 @@ export class SessionStore {
   async historyAndHas(sessionKey: string, messageId: string, opts: HistoryOptions = {}): Promise<{ history: SessionEntry[]; has: boolean }> {
     const session = this.cache.get(sessionKey) ? this.touch(sessionKey) : await this.load(sessionKey);
     return { history: selectHistory(session.entries, opts), has: session.ids.has(messageId) };
+  }
+
+  /** `historyAndHas` with the history not copied until read (session-history.ts HistorySnapshot). */
+  async snapshotAndHas(sessionKey: string, messageId: string, opts: HistoryOptions = {}): Promise<{ history: HistorySnapshot; has: boolean }> {
+    const session = this.cache.get(sessionKey) ? this.touch(sessionKey) : await this.load(sessionKey);
+    return { history: HistorySnapshot.of(session.entries, opts), has: session.ids.has(messageId) };
   }
 
   /** Whether a turn with this WhatsApp message id is in the session. */

@@ -7,7 +7,7 @@ import { parseDuration, type AccountConfig, type WagateConfig } from '../config/
 import type { InboundMessage } from '../ports/inbound.js';
 import { buildEnvelope, senderLabel } from './envelope.js';
 import type { EnvelopeLike } from './providers/types.js';
-import { dmHistoryLimitFor, type HistoryOptions } from './session-history.js';
+import { dmHistoryLimitFor, type HistoryOptions, type HistorySnapshot } from './session-history.js';
 import type { SessionEntry, SessionStore } from './session-store.js';
 
 export interface EnvelopeInput {
@@ -23,7 +23,8 @@ export type EnvelopeBuilder = (message: InboundMessage, input: EnvelopeInput) =>
 
 export interface PreparedTurn {
   envelope: EnvelopeLike;
-  history: SessionEntry[];
+  /** Copied only when the provider reads it (session-history.ts HistorySnapshot). */
+  history: HistorySnapshot;
   /** Injected context (groups) then the current user turn, to append before the run. */
   entries: SessionEntry[];
 }
@@ -91,12 +92,12 @@ export async function prepareTurn(opts: {
   const { store, sessionKey, message } = opts;
   // A message resumed after a restart may already be in the session (its user turn was
   // appended before the crash): it is not appended twice, nor shown twice to the agent.
-  const { history: stored, has: resumed } = await store.historyAndHas(
+  const { history: stored, has: resumed } = await store.snapshotAndHas(
     sessionKey,
     message.id,
     historyOptions(opts.config, opts.account, message, opts.now),
   );
-  const history = resumed ? stored.filter((e) => !(e.role === 'user' && e.messageId === message.id)) : stored;
+  const history = resumed ? stored.without(message.id) : stored;
   const fresh: InboundMessage[] = [];
   for (const m of opts.injected) {
     if (m.id === message.id || (await store.has(sessionKey, m.id))) continue;

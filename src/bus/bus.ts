@@ -28,7 +28,18 @@ export interface Bus {
 export function createBus(log: Pick<Logger, 'error'>): Bus {
   type Wrapped = (payload: unknown) => void;
   const emitter = mitt<Record<BusEventName, unknown>>();
-  const pending = new Set<Promise<unknown>>();
+  // Handler promises not settled yet: a count and the `idle()` callers to wake at zero
+  // (not a Set of the promises: no per-promise closures or Set entry on every message).
+  let pending = 0;
+  let idleWaiters: (() => void)[] = [];
+  const settled = (): void => {
+    pending -= 1;
+    if (pending === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  };
 
   const report = (type: BusEventName, err: unknown) => {
     log.error({ event: type, err }, `bus handler for ${type} failed`);
@@ -36,6 +47,11 @@ export function createBus(log: Pick<Logger, 'error'>): Bus {
 
   return {
     on(type, handler) {
+      // Made once per handler: a rejection is reported with its event name.
+      const failed = (err: unknown): void => {
+        settled();
+        report(type, err);
+      };
       const wrapped: Wrapped = (payload) => {
         let result: void | Promise<void>;
         try {
@@ -45,16 +61,8 @@ export function createBus(log: Pick<Logger, 'error'>): Bus {
           return;
         }
         if (result && typeof (result as Promise<void>).then === 'function') {
-          // One settle callback pair per handler promise (it is on every message's path):
-          // it reports a rejection and forgets the promise either way.
-          const p: Promise<void> = (result as Promise<void>).then(
-            () => void pending.delete(p),
-            (err: unknown) => {
-              pending.delete(p);
-              report(type, err);
-            },
-          );
-          pending.add(p);
+          pending += 1;
+          void (result as Promise<void>).then(settled, failed);
         }
       };
       emitter.on(type, wrapped);
@@ -78,7 +86,7 @@ export function createBus(log: Pick<Logger, 'error'>): Bus {
       emitter.all.clear();
     },
     async idle() {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
+      while (pending > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
   };
 }

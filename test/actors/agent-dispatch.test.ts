@@ -8,6 +8,7 @@ import type { AgentProvider, ProviderResult, ProviderRunInput } from '../../src/
 import { SessionStore } from '../../src/agents/session-store.js';
 import type { MessageRoute } from '../../src/bus/events.js';
 import type { InboundMessage } from '../../src/ports/inbound.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { ALICE, BOB, GROUP, dm, gm, harness, selfChat, type Harness } from '../access/harness.js';
 
 /** A provider the test drives: each run waits until the test settles it. */
@@ -175,15 +176,16 @@ describe('agent dispatch', () => {
   });
 
   it('refreshes composing while a long run works', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    const { h, provider, actor } = setup({}, {}, {}, { typingRefreshMs: 10_000 });
+    const clock = new ManualClock();
+    const { h, provider, actor } = setup({}, {}, {}, { typingRefreshMs: 10_000, typingClock: clock });
     accept(h, dm(ALICE, 'slow'), route(MAIN));
     await until(() => provider.calls.length === 1);
-    vi.advanceTimersByTime(25_000);
+    clock.advance(25_000);
     expect(h.conn.presence.map((p) => p.state)).toEqual(['composing', 'composing', 'composing']);
     provider.calls[0]!.resolve({ text: 'done' });
     await actor.idle();
-    vi.advanceTimersByTime(60_000);
+    clock.advance(60_000);
+    expect(clock.pending).toBe(0);
     expect(h.conn.presence.map((p) => p.state)).toEqual(['composing', 'composing', 'composing', 'paused']);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createBus } from '../../src/bus/bus.js';
+import { until } from '../helpers/until.js';
 
 const payload = { accountId: 'a', uptimeMs: 1, attempt: 0, messagesHandled: 0, lastMessageAt: null, at: 1 };
 
@@ -54,6 +55,30 @@ describe('bus', () => {
     expect(log.error).toHaveBeenCalledOnce();
     expect(log.error.mock.calls[0]![0]).toMatchObject({ event: 'account.heartbeat' });
     expect((log.error.mock.calls[0]![0] as { err: Error }).err.message).toBe('async boom');
+  });
+
+  it('idle() waits for every handler promise, those started while it waits too, and a rejected one', async () => {
+    const log = fakeLog();
+    const bus = createBus(log);
+    const gates: { open: () => void; fail: (e: Error) => void }[] = [];
+    const gate = () => new Promise<void>((open, fail) => gates.push({ open, fail }));
+    bus.on('account.heartbeat', () => gate());
+    await bus.idle(); // nothing pending: at once
+    bus.emit('account.heartbeat', payload);
+    bus.emit('account.heartbeat', payload);
+    let idle = false;
+    const waiting = bus.idle().then(() => (idle = true));
+    gates[0]!.open();
+    await Promise.resolve();
+    bus.emit('account.heartbeat', payload); // a third, started while idle() waits
+    gates[1]!.fail(new Error('late failure'));
+    await until(() => log.error.mock.calls.length === 1);
+    expect(idle).toBe(false);
+    gates[2]!.open();
+    await waiting;
+    expect(idle).toBe(true);
+    expect(log.error.mock.calls[0]![0]).toMatchObject({ event: 'account.heartbeat' });
+    await bus.idle();
   });
 
   it('unsubscribe and clear detach handlers; listenerCount tells', () => {

@@ -59,6 +59,8 @@ export class GroupHistory {
 
   /** A reply reached the group: drop what was handed out. */
   clearDelivered(accountId: string, groupJid: string): void {
+    // Every reply comes here, most of them to DMs or to groups with nothing kept: no key is built then.
+    if (this.groups.size === 0) return;
     const key = GroupHistory.key(accountId, groupJid);
     const list = this.groups.get(key);
     if (!list) return;
