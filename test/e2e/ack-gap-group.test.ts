@@ -9,11 +9,8 @@
  * ledger has nothing. The next start must recover both group messages: the one
  * without a mention is gated (history for the agent), the @mention is answered once.
  */
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TransportFactory } from '../../src/ports/transport.js';
-import { DECRYPTED_CATEGORY } from '../../src/whatsapp/decrypt-replay.js';
+import { connected, kept, losingMessages, query } from './ack-gap-helpers.js';
 import { e2e, echoReplies, until, type E2E } from './harness.js';
 
 const BOT = '+15550009410';
@@ -25,41 +22,6 @@ afterEach(async () => {
   h = null;
 });
 
-/** A transport whose chat messages never reach the gateway (their ids go to `lost`): the process "died" after Baileys acknowledged them. */
-function losingMessages(lost: string[]): (f: TransportFactory) => TransportFactory {
-  return (f) => ({
-    create: (accountId, deps) => {
-      const t = f.create(accountId, deps);
-      return Object.assign(Object.create(t) as typeof t, {
-        connect: (mode: Parameters<typeof t.connect>[0], listener: Parameters<typeof t.connect>[1]) =>
-          t.connect(mode, (ev) => {
-            if (ev.type === 'messages' || ev.type === 'held') {
-              lost.push(...ev.messages.map((m) => m.id));
-              return;
-            }
-            listener(ev);
-          }),
-      });
-    },
-  });
-}
-
-async function connected(e: E2E): Promise<void> {
-  const gw = e.gateway!;
-  await until(() => gw.accounts.get('default')!.state === 'connected', 'gateway connected');
-}
-
-/** Rows of the store file (the gateway may be running: WAL readers are fine). */
-function query<T>(e: E2E, sql: string, ...args: unknown[]): T[] {
-  const db = new Database(path.join(e.home, 'wagate.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...args) as T[];
-  } finally {
-    db.close();
-  }
-}
-
-const kept = (e: E2E) => query<{ n: number }>(e, 'SELECT COUNT(*) AS n FROM wa_keys WHERE type = ?', DECRYPTED_CATEGORY)[0]!.n;
 const stateOf = (e: E2E, id: string) => query<{ state: string }>(e, 'SELECT state FROM inbound_ledger WHERE message_id = ?', id)[0]?.state;
 
 describe('the ack-before-record gap for group messages (real Baileys ↔ simulator)', () => {

@@ -8,11 +8,8 @@
  * (decrypt-replay.ts), no ledger entry. The next start must recover it
  * (decrypt-recovery.ts) and answer it exactly once.
  */
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TransportFactory } from '../../src/ports/transport.js';
-import { DECRYPTED_CATEGORY } from '../../src/whatsapp/decrypt-replay.js';
+import { connected, kept, losingMessages, query } from './ack-gap-helpers.js';
 import { e2e, echoReplies, OPEN_DMS, until, type E2E } from './harness.js';
 
 const BOT = '+15550009400';
@@ -24,41 +21,6 @@ afterEach(async () => {
 });
 
 
-/** A transport whose chat messages never reach the gateway (their ids go to `lost`): the process "died" after Baileys acknowledged them. */
-function losingMessages(lost: string[]): (f: TransportFactory) => TransportFactory {
-  return (f) => ({
-    create: (accountId, deps) => {
-      const t = f.create(accountId, deps);
-      return Object.assign(Object.create(t) as typeof t, {
-        connect: (mode: Parameters<typeof t.connect>[0], listener: Parameters<typeof t.connect>[1]) =>
-          t.connect(mode, (ev) => {
-            if (ev.type === 'messages' || ev.type === 'held') {
-              lost.push(...ev.messages.map((m) => m.id));
-              return;
-            }
-            listener(ev);
-          }),
-      });
-    },
-  });
-}
-
-async function connected(e: E2E): Promise<void> {
-  const gw = e.gateway!;
-  await until(() => gw.accounts.get('default')!.state === 'connected', 'gateway connected');
-}
-
-/** Rows of the store file (the gateway may be running: WAL readers are fine). */
-function query<T>(e: E2E, sql: string, ...args: unknown[]): T[] {
-  const db = new Database(path.join(e.home, 'wagate.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...args) as T[];
-  } finally {
-    db.close();
-  }
-}
-
-const kept = (e: E2E) => query<{ n: number }>(e, 'SELECT COUNT(*) AS n FROM wa_keys WHERE type = ?', DECRYPTED_CATEGORY)[0]!.n;
 
 describe('the ack-before-record gap (real Baileys ↔ simulator)', () => {
   it('a message WhatsApp has the receipt for and the ledger never recorded is recovered at the next start and answered once', async () => {

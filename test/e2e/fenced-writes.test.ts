@@ -8,7 +8,7 @@
  * writes are allowed again, and answered once. Real Baileys against the simulator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConnectOptions, TransportFactory } from '../../src/ports/transport.js';
+import { wrapConnect } from './ack-gap-helpers.js';
 import { e2e, echoReplies, OPEN_DMS, until, type E2E } from './harness.js';
 
 const BOT = '+15550009410';
@@ -21,17 +21,7 @@ afterEach(async () => {
 });
 
 /** Every connection of the account is opened with `mayWrite: () => gate.open`. */
-function gated(gate: { open: boolean }): (f: TransportFactory) => TransportFactory {
-  return (f) => ({
-    create: (accountId, deps) => {
-      const t = f.create(accountId, deps);
-      return Object.assign(Object.create(t) as typeof t, {
-        connect: (mode: Parameters<typeof t.connect>[0], listener: Parameters<typeof t.connect>[1], opts?: ConnectOptions) =>
-          t.connect(mode, listener, { ...opts, mayWrite: () => gate.open }),
-      });
-    },
-  });
-}
+const gated = (gate: { open: boolean }) => wrapConnect((connect, mode, listener, opts) => connect(mode, listener, { ...opts, mayWrite: () => gate.open }));
 
 describe('fenced writes (real Baileys ↔ simulator)', () => {
   it('once mayWrite says no, the socket writes nothing more (not even a receipt) and closes; the message is answered after writes are allowed again', async () => {
