@@ -7,20 +7,9 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LedgerArrival, LedgerState } from '../../src/store/port.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
-import { tempSqliteStore } from './helpers/temp.js';
+import type { LedgerState } from '../../src/store/port.js';
+import { arrival, sqliteWithReader } from './helpers/temp.js';
 
-const arrival = (id: string): LedgerArrival => ({
-  accountId: 'a',
-  chatJid: 'c@s.whatsapp.net',
-  messageId: id,
-  sender: 'c@s.whatsapp.net',
-  waTimestamp: 1,
-  upsertType: 'notify',
-  message: '{}',
-  receivedAt: 1,
-});
 
 describe('SQLite group commit', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -28,12 +17,9 @@ describe('SQLite group commit', () => {
     for (const c of cleanups.splice(0)) await c();
   });
   const open = async () => {
-    const h = await tempSqliteStore();
-    cleanups.push(h.cleanup);
-    const other = new Database(h.file, { readonly: true });
-    cleanups.unshift(async () => void other.close());
+    const { store, other } = await sqliteWithReader(cleanups);
     const rowsSeenOutside = () => Number(other.prepare('SELECT COUNT(*) FROM handled_messages').pluck().get());
-    return { store: h.store as SqliteStore, rowsSeenOutside };
+    return { store, rowsSeenOutside };
   };
 
   it('commits the writes of one turn together, and settles each only once another connection sees it', async () => {

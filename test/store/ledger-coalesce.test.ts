@@ -8,21 +8,10 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InboundLedger, keyOf, type LedgerChange } from '../../src/ledger/inbound-ledger.js';
-import type { LedgerArrival, LedgerKey, LedgerState } from '../../src/store/port.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { LedgerKey, LedgerState } from '../../src/store/port.js';
 import { ALICE, BOB, T0, dm } from '../access/harness.js';
-import { tempSqliteStore } from './helpers/temp.js';
+import { arrival, sqliteWithReader } from './helpers/temp.js';
 
-const arrival = (id: string): LedgerArrival => ({
-  accountId: 'a',
-  chatJid: 'c@s.whatsapp.net',
-  messageId: id,
-  sender: 'c@s.whatsapp.net',
-  waTimestamp: 1,
-  upsertType: 'notify',
-  message: '{}',
-  receivedAt: 1,
-});
 const keyOfId = (id: string): LedgerKey => ({ accountId: 'a', chatJid: 'c@s.whatsapp.net', messageId: id });
 
 describe('SQLite: coalesced inbound ledger moves', () => {
@@ -31,11 +20,7 @@ describe('SQLite: coalesced inbound ledger moves', () => {
     for (const c of cleanups.splice(0)) await c();
   });
   const open = async () => {
-    const h = await tempSqliteStore();
-    cleanups.push(h.cleanup);
-    const other = new Database(h.file, { readonly: true });
-    cleanups.unshift(async () => void other.close());
-    const store = h.store as SqliteStore;
+    const { store, other } = await sqliteWithReader(cleanups);
     // Rows changed by the store's own connection so far: one per row an UPDATE changed.
     const db = (store as unknown as { db: Database.Database }).db;
     const changes = () => Number(db.prepare('SELECT total_changes()').pluck().get());

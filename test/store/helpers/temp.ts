@@ -2,8 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Store } from '../../../src/store/port.js';
-import { openSqliteStore, storeFile, type OpenSqliteStoreOptions } from '../../../src/store/sqlite.js';
+import Database from 'better-sqlite3';
+import type { LedgerArrival, Store } from '../../../src/store/port.js';
+import { openSqliteStore, storeFile, type OpenSqliteStoreOptions, type SqliteStore } from '../../../src/store/sqlite.js';
 import type { StoreHandle } from '../contract.js';
 
 export async function tempDir(prefix = 'wagate-store-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -31,4 +32,28 @@ export async function tempSqliteStore(opts: Partial<OpenSqliteStoreOptions> = {}
       await tmp.cleanup();
     },
   };
+}
+
+/** A ledger arrival in chat `c@s.whatsapp.net` of account `a` (the store tests' fixture). */
+export const arrival = (id: string): LedgerArrival => ({
+  accountId: 'a',
+  chatJid: 'c@s.whatsapp.net',
+  messageId: id,
+  sender: 'c@s.whatsapp.net',
+  waTimestamp: 1,
+  upsertType: 'notify',
+  message: '{}',
+  receivedAt: 1,
+});
+
+/**
+ * A fresh SQLite store and a read-only connection to its file (what another process
+ * sees: only committed rows); both closed by the cleanups pushed on `cleanups`.
+ */
+export async function sqliteWithReader(cleanups: Array<() => Promise<void>>): Promise<{ store: SqliteStore; other: Database.Database }> {
+  const h = await tempSqliteStore();
+  cleanups.push(h.cleanup);
+  const other = new Database(h.file, { readonly: true });
+  cleanups.unshift(async () => void other.close());
+  return { store: h.store as SqliteStore, other };
 }
