@@ -12,6 +12,10 @@
  *   group  each activating @mention follows 50 gated messages, so its history block
  *          has 50 entries (checked); latency is the mention's, messages/s counts all
  *
+ * Every case is measured after 3 unmeasured rounds of the same messages on the same
+ * pipeline (the steady state; `WAGATE_BENCH_PIPELINE_WARMUP=<rounds>|short`), and DM one
+ * at a time also `cold`: after 51 messages only, as a gateway just started.
+ *
  * Each case runs on each store of `stores` (default both: SQLite in the temp state dir,
  * and a fresh database on a throwaway local PostgreSQL started for the run, fsync on,
  * as store-ops does; `WAGATE_BENCH_STORES=sqlite` for SQLite alone).
@@ -158,22 +162,39 @@ async function feed(p: Pipeline, msgs: InboundMessage[], measured: Set<string>, 
   return { label, messages: msgs.length, samples: measured.size, wallMs, toAccepted: percentile(accepted), toReply: percentile(replied), commitsPerMessage, cpuUsPerMessage: Math.round((cpu.user + cpu.system) / msgs.length) };
 }
 
+/** Warm-up rounds before a measured round: `WAGATE_BENCH_PIPELINE_WARMUP` (a count; `short` = 0), default 3. */
+export const WARM_UP_ROUNDS = 3;
+function warmUpRounds(env: Record<string, string | undefined> = process.env): number {
+  const v = env.WAGATE_BENCH_PIPELINE_WARMUP;
+  if (v === undefined || v === '') return WARM_UP_ROUNDS;
+  if (v === 'short') return 0;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`WAGATE_BENCH_PIPELINE_WARMUP must be a whole number of rounds or "short", not ${JSON.stringify(v)}`);
+  return n;
+}
+
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export async function benchPipeline({ contacts = 50, perContact = 20, stores = benchStores() }: { contacts?: number; perContact?: number; stores?: BenchStore[] } = {}): Promise<PipelineResult> {
   const cases: PipelineCase[] = [];
   const pgServer = stores.includes('postgres') ? await benchPostgres() : null;
   let store: BenchStore = 'sqlite';
-  const run = async (label: string, build: (p: Pipeline) => { msgs: InboundMessage[]; measured: Set<string> }, sequential: boolean) => {
+  const run = async (label: string, build: (p: Pipeline) => { msgs: InboundMessage[]; measured: Set<string> }, sequential: boolean, warmRounds = warmUpRounds()) => {
     const p = await openPipeline(store === 'postgres' ? { storeUrl: await pgServer!.createDatabase() } : {});
     try {
-      // Warm-up, not measured: a whole round of the same messages, so the measured round
-      // is the steady state a long-running gateway is in (V8 has optimized the hot path;
-      // until 2026-11-29 the warm-up was 51 messages and the measured round still paid
-      // part of the JIT's warm-up). `WAGATE_BENCH_PIPELINE_WARMUP=short` gives the old one.
+      // Warm-up, not measured. By default `WARM_UP_ROUNDS` whole rounds of the same
+      // messages, so the measured round is the steady state a long-running gateway is in:
+      // V8 keeps optimizing the hot path for the first ~2,000–3,000 messages (its compiler
+      // threads' CPU counts in `cpu µs/msg`); one round was not enough (2026-11-29:
+      // blocks of 500 DMs went 2,691 → 3,541 → 4,272 → 4,675 → 5,304 → 7,241 msg/s).
+      // 0 rounds = the first message of the case plus 50 (`cold`: a gateway just started).
       const warm = build(p);
-      const short = process.env.WAGATE_BENCH_PIPELINE_WARMUP === 'short';
-      await feed(p, short ? warm.msgs.slice(0, Math.min(warm.msgs.length, GROUP_HISTORY + 1)) : warm.msgs, new Set(), sequential, `${label} warm-up`);
+      if (warmRounds === 0) {
+        await feed(p, warm.msgs.slice(0, Math.min(warm.msgs.length, GROUP_HISTORY + 1)), new Set(), sequential, `${label} warm-up`);
+      } else {
+        await feed(p, warm.msgs, new Set(), sequential, `${label} warm-up`);
+        for (let r = 1; r < warmRounds; r++) await feed(p, build(p).msgs, new Set(), sequential, `${label} warm-up`);
+      }
       await p.settle();
       const { msgs, measured } = build(p);
       cases.push({ ...(await feed(p, msgs, measured, sequential, label)), store });
@@ -200,6 +221,7 @@ export async function benchPipeline({ contacts = 50, perContact = 20, stores = b
   try {
     for (const s of stores) {
       store = s;
+      await run(`DM, one at a time, cold (${contacts * perContact}, after 51)`, dms, true, 0);
       await run(`DM, one at a time (${contacts * perContact})`, dms, true);
       await run(`DM, burst of ${contacts * perContact} (${contacts} chats)`, dms, false);
       await run(`group, one at a time (${contacts} x (${GROUP_HISTORY} gated + 1 mention))`, groups, true);
