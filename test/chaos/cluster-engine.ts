@@ -16,11 +16,11 @@ import path from 'node:path';
 import pg from 'pg';
 import { startSimulator, type SimContact, type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
-import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiReply, type FakeOpenAiRequest } from '../helpers/fake-openai.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 import { freePort } from '../helpers/net.js';
 import { startPostgresIn, type PgServer } from '../helpers/postgres-server.js';
 import { until } from '../helpers/until.js';
-import { GatewayChild, REPLY_PREFIX, sendNumbered, textOfReceived, type RunResult } from './engine.js';
+import { chaosAgent, GatewayChild, REPLY_PREFIX, sendNumbered, textOfReceived, type AgentFaults, type RunResult } from './engine.js';
 import { AUDIT, checkInvariants, type Sent, type Violation } from './invariants.js';
 import { DEFAULT_CLUSTER_SCHEDULE, formatStep, generateClusterSchedule, type ClusterScheduleOptions } from './schedule.js';
 
@@ -109,28 +109,19 @@ export async function runClusterSchedule(opts: ClusterRunOptions): Promise<RunRe
     for (const a of accounts) await link(sim, a, { WAGATE_HOME: linkHome, HOME: linkHome, WAGATE_STORE_URL: url });
 
     // The agents: one per node, answering `re <token>` unless a fault is armed.
-    const faults = { slow: [] as number[], crash: 0, killInAgent: false };
+    const faults: AgentFaults = { slow: [], crash: 0, killInAgent: false };
     let lastActivity = Date.now();
-    const answer = (node: Node) => (req: FakeOpenAiRequest): FakeOpenAiReply => {
-      lastActivity = Date.now();
-      const last = [...(req.body.messages ?? [])].reverse().find((m) => m.role === 'user')?.content ?? '';
-      const token = /m:c\d+:\d+/.exec(last)?.[0] ?? '?';
-      log(`  agent@${node.id} ← ${JSON.stringify(last.slice(-80))}`);
-      if (faults.killInAgent) {
-        faults.killInAgent = false;
-        log(`  ! SIGKILL ${node.id} while its agent runs ${token}`);
-        node.stopped = true;
-        node.kill('SIGKILL');
-        return { kind: 'hang' };
-      }
-      if (faults.crash > 0) {
-        faults.crash -= 1;
-        log(`  ! agent fails on ${token}`);
-        return { kind: 'error', status: 500, body: '{"error":{"message":"chaos: the agent crashed"}}' };
-      }
-      const slow = faults.slow.shift();
-      return { kind: 'stream', chunks: [`${REPLY_PREFIX}${token}`], delayMs: slow ? Math.ceil(slow / 2) : 0 };
-    };
+    const answer = (node: Node) =>
+      chaosAgent({
+        faults,
+        log,
+        who: `@${node.id}`,
+        kill: () => {
+          node.stopped = true;
+          node.kill('SIGKILL');
+        },
+        onRequest: () => (lastActivity = Date.now()),
+      });
     for (let i = 0; i < so.nodes; i++) {
       const id = `n${i + 1}`;
       const home = path.join(root, id);

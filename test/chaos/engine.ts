@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type SimContact, type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
-import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiReply } from '../helpers/fake-openai.js';
+import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiReply, type FakeOpenAiRequest } from '../helpers/fake-openai.js';
 import { freePort } from '../helpers/net.js';
 import { until } from '../helpers/until.js';
 import { AUDIT, checkInvariants, type Sent, type Violation } from './invariants.js';
@@ -57,6 +57,42 @@ export const tokenOf = (contact: number, n: number) => `m:c${contact}:${n}`;
 export const REPLY_PREFIX = 're ';
 
 /** The command that runs this schedule again. */
+/** What the fake agent is armed to do wrong next (a schedule's agent faults). */
+export interface AgentFaults {
+  /** Delays (ms) for the next replies, one each. */
+  slow: number[];
+  /** How many next requests fail with a 500. */
+  crash: number;
+  /** SIGKILL the gateway (via `kill`) while the next request is being answered. */
+  killInAgent: boolean;
+}
+
+/**
+ * The chaos agent (both engines): answers `re <token>` for the token in the last user
+ * message, unless a fault is armed. `who` tags its log lines (a node's `@n1`).
+ */
+export function chaosAgent(o: { faults: AgentFaults; log: (line: string) => void; who: string; kill: () => void; onRequest: () => void }): (req: FakeOpenAiRequest) => FakeOpenAiReply {
+  return (req) => {
+    o.onRequest();
+    const last = [...(req.body.messages ?? [])].reverse().find((m) => m.role === 'user')?.content ?? '';
+    const token = /m:c\d+:\d+/.exec(last)?.[0] ?? '?';
+    o.log(`  agent${o.who} ← ${JSON.stringify(last.slice(-120))}`);
+    if (o.faults.killInAgent) {
+      o.faults.killInAgent = false;
+      o.log(`  ! SIGKILL${o.who ? ` ${o.who.slice(1)}` : ''} while the agent runs ${token}`);
+      o.kill();
+      return { kind: 'hang' };
+    }
+    if (o.faults.crash > 0) {
+      o.faults.crash -= 1;
+      o.log(`  ! agent fails on ${token}`);
+      return { kind: 'error', status: 500, body: '{"error":{"message":"chaos: the agent crashed"}}' };
+    }
+    const slow = o.faults.slow.shift();
+    return { kind: 'stream', chunks: [`${REPLY_PREFIX}${token}`], delayMs: slow ? Math.ceil(slow / 2) : 0 };
+  };
+}
+
 export function reproduceCommand(seed: number, schedule: ScheduleOptions = DEFAULT_SCHEDULE): string {
   const size = schedule === DEFAULT_SCHEDULE ? '' : ` --steps ${schedule.steps} --contacts ${schedule.contacts} --strangers ${schedule.strangers}`;
   const extra = schedule.faults ? `${size} --faults ${schedule.faults.join(',') || 'none'}` : size;
@@ -202,28 +238,9 @@ export async function runSchedule(opts: RunOptions): Promise<RunResult> {
     const contacts: SimContact[] = [...approved, ...strangers].map((e164, i) => sim!.contact(e164, { name: `C${i}` }));
 
     // The agent: answers `re <token>` for the token in the last user message, unless a fault is armed.
-    const faults = { slow: [] as number[], crash: 0, killInAgent: false };
+    const faults: AgentFaults = { slow: [], crash: 0, killInAgent: false };
     let lastActivity = Date.now();
-    agent.reply = (req) => {
-      lastActivity = Date.now();
-      const last = [...(req.body.messages ?? [])].reverse().find((m) => m.role === 'user')?.content ?? '';
-      const token = /m:c\d+:\d+/.exec(last)?.[0] ?? '?';
-      log(`  agent ← ${JSON.stringify(last.slice(-120))}`);
-      if (faults.killInAgent) {
-        faults.killInAgent = false;
-        log(`  ! SIGKILL while the agent runs ${token}`);
-        gw.kill('SIGKILL');
-        return { kind: 'hang' };
-      }
-      if (faults.crash > 0) {
-        faults.crash -= 1;
-        log(`  ! agent fails on ${token}`);
-        return { kind: 'error', status: 500, body: '{"error":{"message":"chaos: the agent crashed"}}' };
-      }
-      const slow = faults.slow.shift();
-      const reply: FakeOpenAiReply = { kind: 'stream', chunks: [`${REPLY_PREFIX}${token}`], delayMs: slow ? Math.ceil(slow / 2) : 0 };
-      return reply;
-    };
+    agent.reply = chaosAgent({ faults, log, who: '', kill: () => gw.kill('SIGKILL'), onRequest: () => (lastActivity = Date.now()) });
     let killInSend = false;
     for (const c of contacts) {
       const receive = c.receive.bind(c);
